@@ -1,0 +1,7 @@
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapGet("/", () => "Fathom API");
+app.Run();

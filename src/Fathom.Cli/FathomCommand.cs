@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace Fathom.Cli;
+
+/// <summary>The root of the <c>fathom</c> command line; each verb lives in its own file.</summary>
+internal static class FathomCommand
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("Fathom: self-hosted LLM serving for .NET — inspect, tokenize, generate, benchmark and plan.");
+        return root;
+    }
+}
