@@ -21,6 +21,9 @@ try
     builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
+    // The chat client's own failure log would repeat the one-line error this program prints.
+    builder.Logging.AddFilter("Microsoft.Extensions.AI", LogLevel.None);
+
     var options = ChatSampleOptions.From(builder.Configuration);
     builder.Services.AddServiceDiscovery();
     builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());

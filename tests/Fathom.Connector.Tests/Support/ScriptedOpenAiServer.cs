@@ -45,6 +45,9 @@ internal sealed class ScriptedOpenAiServer : IAsyncDisposable
 
     public IReadOnlyList<JsonObject> Requests => [.. _requests];
 
+    /// <summary>Models listed at <c>GET /v1/models</c>; empty means the endpoint answers 404.</summary>
+    public List<string> ModelIds { get; } = [];
+
     /// <summary>Authorization headers seen, in request order.</summary>
     public ConcurrentQueue<string?> AuthorizationHeaders { get; } = new();
 
@@ -56,6 +59,7 @@ internal sealed class ScriptedOpenAiServer : IAsyncDisposable
         var app = builder.Build();
         ScriptedOpenAiServer? server = null;
         app.MapPost("/v1/chat/completions", (HttpContext context) => server!.HandleAsync(context));
+        app.MapGet("/v1/models", (HttpContext context) => server!.ListModelsAsync(context));
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         server = new ScriptedOpenAiServer(app, new Uri(address.TrimEnd('/') + "/"));
@@ -75,6 +79,19 @@ internal sealed class ScriptedOpenAiServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    private async Task ListModelsAsync(HttpContext context)
+    {
+        if (ModelIds.Count == 0)
+        {
+            await WriteErrorAsync(context, HttpStatusCode.NotFound, "no model list here");
+            return;
+        }
+
+        var data = new JsonArray([.. ModelIds.Select(id => (JsonNode)new JsonObject { ["id"] = id, ["object"] = "model" })]);
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(new JsonObject { ["object"] = "list", ["data"] = data }.ToJsonString(), context.RequestAborted);
     }
 
     private async Task HandleAsync(HttpContext context)

@@ -6,7 +6,7 @@ using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 using SkKernel = Microsoft.SemanticKernel.Kernel;
 
-namespace Fathom.Connector.Tests.Kernel;
+namespace Fathom.Connector.Tests.KernelIntegration;
 
 /// <summary>
 /// <c>FunctionChoiceBehavior.Auto()</c> end to end: the scripted server first asks for a tool call, Semantic Kernel

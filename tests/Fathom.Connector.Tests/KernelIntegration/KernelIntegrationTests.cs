@@ -8,7 +8,7 @@ using Microsoft.SemanticKernel.ChatCompletion;
 using Microsoft.SemanticKernel.TextGeneration;
 using SkKernel = Microsoft.SemanticKernel.Kernel;
 
-namespace Fathom.Connector.Tests.Kernel;
+namespace Fathom.Connector.Tests.KernelIntegration;
 
 /// <summary>A real Semantic Kernel <see cref="SkKernel"/> → the connector → a real HTTP server on loopback.</summary>
 public sealed class KernelIntegrationTests
