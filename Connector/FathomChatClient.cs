@@ -21,6 +21,12 @@ public sealed class FathomChatClient : IChatClient
     /// <summary>The provider name reported in <see cref="ChatClientMetadata"/>.</summary>
     public const string ProviderName = "fathom";
 
+    /// <summary>
+    /// Activity source and meter name of the OpenTelemetry layer the registration extensions add (GenAI semantic
+    /// conventions: a <c>chat</c> span per request, <c>gen_ai.client.token.usage</c>, <c>gen_ai.client.operation.duration</c>).
+    /// </summary>
+    public const string TelemetrySourceName = "Fathom.Connector";
+
     /// <summary>Key of <c>usage.prompt_tokens_details.cached_tokens</c> (prefix-cache hits) in <see cref="UsageDetails.AdditionalCounts"/>.</summary>
     public const string CachedTokensCountKey = ChatResponseMapper.CachedTokensKey;
 

@@ -10,7 +10,8 @@ namespace Fathom.Connector;
 
 /// <summary>
 /// Registers Fathom with a service collection: an <see cref="IChatClient"/> (with Semantic Kernel's function
-/// invocation, so <c>FunctionChoiceBehavior.Auto()</c> works), an <see cref="IChatCompletionService"/> over it, and an
+/// invocation, so <c>FunctionChoiceBehavior.Auto()</c> works, and OpenTelemetry under
+/// <see cref="FathomChatClient.TelemetrySourceName"/>), an <see cref="IChatCompletionService"/> over it, and an
 /// <see cref="ITextGenerationService"/>; all keyed by <c>serviceId</c> when one is given.
 /// </summary>
 public static class FathomServiceCollectionExtensions
@@ -117,7 +118,11 @@ public static class FathomServiceCollectionExtensions
                 builder.UseLogging(loggerFactory);
             }
 
-            return builder.UseKernelFunctionInvocation(loggerFactory).Build(provider);
+            // Telemetry sits inside function invocation, so each request to the server is its own span.
+            return builder
+                .UseKernelFunctionInvocation(loggerFactory)
+                .UseOpenTelemetry(loggerFactory, FathomChatClient.TelemetrySourceName)
+                .Build(provider);
         });
         services.AddKeyedSingleton<IChatCompletionService>(serviceId, (provider, _) =>
             provider.GetRequiredKeyedService<IChatClient>(serviceId).AsChatCompletionService(provider));

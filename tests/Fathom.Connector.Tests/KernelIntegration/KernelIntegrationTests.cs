@@ -245,6 +245,28 @@ public sealed class KernelIntegrationTests
     }
 
     [Fact]
+    public async Task Each_request_is_a_genai_span_with_token_usage()
+    {
+        await using var server = await ScriptedOpenAiServer.StartAsync(Ct);
+        server.Enqueue(new ScriptedReply(Text: "traced", CachedTokens: 8));
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == FathomChatClient.TelemetrySourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        var kernel = SkKernel.CreateBuilder().AddFathomChatCompletion("otel-model", server.BaseAddress).Build();
+
+        await kernel.InvokePromptAsync("x", cancellationToken: Ct);
+
+        var span = Assert.Single(spans, s => (string?)s.GetTagItem("gen_ai.request.model") == "otel-model");
+        Assert.Equal(11, Convert.ToInt32(span.GetTagItem("gen_ai.usage.input_tokens"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(3, Convert.ToInt32(span.GetTagItem("gen_ai.usage.output_tokens"), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task Semantic_kernels_openai_connector_is_not_needed()
     {
         await using var server = await ScriptedOpenAiServer.StartAsync(Ct);
