@@ -267,6 +267,31 @@ public sealed class KernelIntegrationTests
     }
 
     [Fact]
+    public async Task Cancelling_a_stream_closes_the_connection_so_the_server_can_stop_generating()
+    {
+        await using var server = await ScriptedOpenAiServer.StartAsync(Ct);
+        server.Enqueue(new ScriptedReply(Text: "first words", HangAfterFirstChunk: true));
+        var kernel = SkKernel.CreateBuilder().AddFathomChatCompletion("m", server.BaseAddress).Build();
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var received = new StringBuilder();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var chunk in kernel.InvokePromptStreamingAsync<string>("talk forever", cancellationToken: cancellation.Token))
+            {
+                received.Append(chunk);
+                if (received.Length > 0)
+                {
+                    await cancellation.CancelAsync();
+                }
+            }
+        });
+
+        Assert.Equal("first words", received.ToString());
+        await server.ClientDisconnected.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+    }
+
+    [Fact]
     public async Task Semantic_kernels_openai_connector_is_not_needed()
     {
         await using var server = await ScriptedOpenAiServer.StartAsync(Ct);

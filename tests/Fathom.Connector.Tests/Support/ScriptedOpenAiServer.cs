@@ -19,7 +19,8 @@ internal sealed record ScriptedReply(
     string? FinishReason = null,
     int? CachedTokens = null,
     HttpStatusCode Status = HttpStatusCode.OK,
-    string? ErrorMessage = null);
+    string? ErrorMessage = null,
+    bool HangAfterFirstChunk = false);
 
 internal sealed record ScriptedToolCall(string Id, string Name, string Arguments);
 
@@ -47,6 +48,9 @@ internal sealed class ScriptedOpenAiServer : IAsyncDisposable
 
     /// <summary>Models listed at <c>GET /v1/models</c>; empty means the endpoint answers 404.</summary>
     public List<string> ModelIds { get; } = [];
+
+    /// <summary>Completed when a streaming request that was told to hang sees its client go away.</summary>
+    public TaskCompletionSource ClientDisconnected { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Authorization headers seen, in request order.</summary>
     public ConcurrentQueue<string?> AuthorizationHeaders { get; } = new();
@@ -130,7 +134,7 @@ internal sealed class ScriptedOpenAiServer : IAsyncDisposable
             OpenAiJson.Completion(reply.Text, finish, reply.Reasoning, toolCalls, usage, model), context.RequestAborted);
     }
 
-    private static async Task WriteStreamAsync(HttpContext context, JsonObject request, ScriptedReply reply, string finish, string model, JsonObject usage)
+    private async Task WriteStreamAsync(HttpContext context, JsonObject request, ScriptedReply reply, string finish, string model, JsonObject usage)
     {
         context.Response.ContentType = "text/event-stream";
         async Task SendAsync(string payload)
@@ -140,6 +144,21 @@ internal sealed class ScriptedOpenAiServer : IAsyncDisposable
         }
 
         await SendAsync(OpenAiJson.Chunk(new JsonObject { ["role"] = "assistant", ["content"] = "" }, model: model));
+        if (reply.HangAfterFirstChunk)
+        {
+            await SendAsync(OpenAiJson.Chunk(new JsonObject { ["content"] = reply.Text ?? "..." }, model: model));
+            try
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                ClientDisconnected.TrySetResult();
+            }
+
+            return;
+        }
+
         foreach (var piece in Pieces(reply.Reasoning))
         {
             await SendAsync(OpenAiJson.Chunk(new JsonObject { ["reasoning_content"] = piece }, model: model));
