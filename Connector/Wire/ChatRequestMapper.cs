@@ -125,16 +125,71 @@ internal static class ChatRequestMapper
 
         foreach (var (key, value) in properties)
         {
-            if (value is null || key.Length == 0)
+            if (value is null || key.Length == 0 || TryApplyTypedField(request, key, value))
             {
                 continue;
             }
 
             // Values arrive typed (from code) or as JsonElements (from SK's settings round trip); both serialize as-is.
-            var element = value as JsonElement? ?? JsonSerializer.SerializeToElement(value, value.GetType(), AIJsonUtilities.DefaultOptions);
+            // Values that are not data (a service, a kernel) are not request fields and are left out.
+            JsonElement element;
+            try
+            {
+                element = value as JsonElement? ?? JsonSerializer.SerializeToElement(value, value.GetType(), AIJsonUtilities.DefaultOptions);
+            }
+            catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
+            {
+                continue;
+            }
+
             (request.Extra ??= [])[key] = element;
         }
     }
+
+    /// <summary>
+    /// A key that names a typed request field (e.g. <c>top_k</c> given through AdditionalProperties) fills that field
+    /// when ChatOptions left it unset, and is never written twice. Returns whether the key was such a field.
+    /// </summary>
+    private static bool TryApplyTypedField(ChatCompletionRequest request, string key, object value)
+    {
+        switch (key)
+        {
+            case "temperature":
+                request.Temperature ??= (float?)Number(value);
+                return true;
+            case "top_p":
+                request.TopP ??= (float?)Number(value);
+                return true;
+            case "top_k":
+                request.TopK ??= (int?)Number(value);
+                return true;
+            case "max_tokens" or "max_completion_tokens":
+                request.MaxTokens ??= (int?)Number(value);
+                return true;
+            case "seed":
+                request.Seed ??= (long?)Number(value);
+                return true;
+            case "frequency_penalty":
+                request.FrequencyPenalty ??= (float?)Number(value);
+                return true;
+            case "presence_penalty":
+                request.PresencePenalty ??= (float?)Number(value);
+                return true;
+            case "model" or "messages" or "stream" or "stream_options" or "stop" or "response_format" or "tools" or "tool_choice" or "parallel_tool_calls":
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static double? Number(object value) => value switch
+    {
+        JsonElement { ValueKind: JsonValueKind.Number } element => element.GetDouble(),
+        JsonElement { ValueKind: JsonValueKind.String } element when double.TryParse(element.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) => parsed,
+        IConvertible convertible and not string => convertible.ToDouble(System.Globalization.CultureInfo.InvariantCulture),
+        string text when double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) => parsed,
+        _ => null,
+    };
 
     private static void AddMessage(List<WireMessage> wireMessages, ChatMessage message)
     {

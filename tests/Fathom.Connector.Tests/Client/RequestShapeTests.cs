@@ -54,6 +54,30 @@ public sealed class RequestShapeTests
     }
 
     [Fact]
+    public async Task Typed_fields_given_as_additional_properties_are_written_once()
+    {
+        var handler = new RecordingHandler().RespondJson(OpenAiJson.Completion("ok"));
+        using var client = new FathomChatClient(new HttpClient(handler), "m", Endpoint);
+        var options = new ChatOptions
+        {
+            TopP = 0.5f,
+            AdditionalProperties = new() { ["top_k"] = 12, ["top_p"] = 0.9, ["max_tokens"] = "5", ["model"] = "sneaky", ["not_data"] = typeof(string) },
+        };
+
+        await client.GetResponseAsync("hi", options, TestContext.Current.CancellationToken);
+
+        var request = handler.LastRequest;
+        Assert.Equal(12, (int)request.Body!["top_k"]!);
+        Assert.Equal(0.5, (double)request.Body!["top_p"]!, 6);
+        Assert.Equal(5, (int)request.Body!["max_tokens"]!);
+        Assert.Equal("m", (string?)request.Body!["model"]);
+        Assert.Null(request.Body!["not_data"]);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(request.RawBody!, "\"top_k\""));
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(request.RawBody!, "\"top_p\""));
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(request.RawBody!, "\"model\""));
+    }
+
+    [Fact]
     public async Task Without_options_only_model_and_messages_are_sent()
     {
         var handler = new RecordingHandler().RespondJson(OpenAiJson.Completion("ok"));

@@ -292,6 +292,21 @@ public sealed class KernelIntegrationTests
     }
 
     [Fact]
+    public async Task A_plain_chat_client_registration_works_with_semantic_kernel()
+    {
+        await using var server = await ScriptedOpenAiServer.StartAsync(Ct);
+        server.Enqueue(new ScriptedReply(Text: "via IChatClient"));
+        using var http = new HttpClient();
+        var builder = SkKernel.CreateBuilder();
+        builder.Services.AddChatClient(new FathomChatClient(http, "m", server.BaseAddress));
+        var kernel = builder.Build();
+
+        var result = await kernel.InvokePromptAsync("x", cancellationToken: Ct);
+
+        Assert.Equal("via IChatClient", result.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Semantic_kernels_openai_connector_is_not_needed()
     {
         await using var server = await ScriptedOpenAiServer.StartAsync(Ct);

@@ -36,7 +36,8 @@ internal sealed class RecordingHandler : HttpMessageHandler
             request.Headers.Authorization?.ToString(),
             request.Headers.Accept.ToString(),
             request.Content?.Headers.ContentType?.ToString(),
-            body is null ? null : JsonNode.Parse(body)!.AsObject()));
+            body is null ? null : JsonNode.Parse(body)!.AsObject(),
+            body));
 
         if (!_responses.TryDequeue(out var canned))
         {
@@ -57,4 +58,4 @@ internal sealed class RecordingHandler : HttpMessageHandler
 }
 
 internal sealed record RecordedRequest(
-    HttpMethod Method, Uri Uri, string? Authorization, string Accept, string? ContentType, JsonObject? Body);
+    HttpMethod Method, Uri Uri, string? Authorization, string Accept, string? ContentType, JsonObject? Body, string? RawBody);
