@@ -107,7 +107,7 @@ public sealed record EfficiencyModel(
             $"decode bandwidth fraction {Fraction(int8):0.###} for int8 weights, from {int8.Id}",
             $"decode bandwidth fraction {Fraction(int4):0.###} for 4-bit weights, from {int4.Id}; engines with Marlin-class kernels do better, calibrate with fathom bench",
             $"all-reduce = {AssumedLaunchSeconds * 1e6:0} us launch (assumed) + 2(TP-1) hops of {hop * 1e6:0.00} us (NVLink/xGMI, derived from {tpRun.Id}) or {AssumedPcieHopSeconds * 1e6:0} us (PCIe, assumed) + bytes over the link; 2 all-reduces per layer",
-            $"matrix multiplications reach {AssumedComputeFraction:P0} of peak dense TFLOP/s (assumed; no published anchor in the data)",
+            $"matrix multiplications reach {AssumedComputeFraction * 100:0}% of peak dense TFLOP/s (assumed; no published anchor in the data)",
         ]);
     }
 }

@@ -17,7 +17,7 @@ internal sealed class LayoutEvaluator(ModelShape shape, WeightBudget weights, Kv
 
     public static IEnumerable<string> Assumptions() =>
     [
-        $"engine reserve per GPU = {RuntimeReserveBytes / GiB} GiB runtime (CUDA context, GEMM workspaces) + {CommunicationReserveBytes / (double)GiB} GiB collective buffers when multi-GPU + {FragmentationFraction:P0} of memory for allocator fragmentation",
+        $"engine reserve per GPU = {RuntimeReserveBytes / GiB} GiB runtime (CUDA context, GEMM workspaces) + {CommunicationReserveBytes / (double)GiB} GiB collective buffers when multi-GPU + {FragmentationFraction * 100:0}% of memory for allocator fragmentation",
         $"activations/workspace = one chunked-prefill batch of {PrefillChunkTokens} tokens (residual, normed input, q/k/v and SwiGLU gate/up at 16-bit, split by TP) + fp32 logits for each running sequence",
         $"KV cache is paged in blocks of {PageTokens} tokens; capacity counts sequences of the expected length (prompt + output), not the maximum context",
         "tensor parallelism splits every matrix (embedding and lm_head vocab-parallel); pipeline stages split layers evenly and the embedding/output sit on the end stages",
