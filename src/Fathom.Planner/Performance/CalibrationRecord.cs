@@ -55,7 +55,13 @@ public sealed record CalibrationRecord(
     }
 
     /// <summary>The kernel family of the measured format.</summary>
-    public KernelClass Kernel => WeightFormat.Parse(Weights).Kernel;
+    /// <exception cref="PlannerInputException">The weight format is unknown.</exception>
+    public KernelClass Kernel =>
+        Weights.StartsWith("gguf-", StringComparison.OrdinalIgnoreCase)
+            ? Enum.TryParse<Fathom.Engine.Gguf.GgmlType>(Weights[5..], ignoreCase: true, out var type)
+                ? Models.GgufModelReader.KernelFor(type)
+                : throw new PlannerInputException($"unknown GGUF type in weight format '{Weights}'")
+            : WeightFormat.Parse(Weights).Kernel;
 
     /// <summary>A catalog entry for a device the catalog lacks (bandwidth and memory from the record).</summary>
     /// <exception cref="PlannerInputException">The record lacks the device's memory or bandwidth.</exception>
