@@ -10,7 +10,7 @@ namespace Fathom.Api;
 /// </summary>
 internal static class PlanEndpoints
 {
-    private static readonly Planner.Planner Planner = new();
+    private static readonly HardwarePlanner Planner = new();
 
     public static IEndpointRouteBuilder MapPlanEndpoints(this IEndpointRouteBuilder app)
     {

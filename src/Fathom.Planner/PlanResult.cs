@@ -42,6 +42,9 @@ public sealed record PlanResult
     /// <summary>Fewest GPUs (TP × PP) that hold the model and one sequence at full context; null if none up to the limit.</summary>
     public required int? MinGpus { get; init; }
 
+    /// <summary>The same minimum for every GPU in the catalog (same model, format and workload; uncalibrated for the others).</summary>
+    public required IReadOnlyDictionary<string, int?> MinGpusByGpu { get; init; }
+
     /// <summary>Tensor-parallel sizes that divide the query heads, the KV heads (or are multiples of them) and the FFN.</summary>
     public required IReadOnlyList<int> ValidTp { get; init; }
 

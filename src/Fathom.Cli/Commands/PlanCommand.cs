@@ -44,7 +44,7 @@ internal static class PlanCommand
             var error = parse.InvocationConfiguration.Error;
             try
             {
-                var planner = new Planner.Planner();
+                var planner = new HardwarePlanner();
                 if (parse.GetValue(readme))
                 {
                     output.Write(ReadmeSection.Generate(planner));

@@ -16,7 +16,7 @@ public static class ArticleCheck
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     /// <summary>Runs every check with <paramref name="planner"/>.</summary>
-    public static IReadOnlyList<ArticleClaimCheck> Run(Planner planner)
+    public static IReadOnlyList<ArticleClaimCheck> Run(HardwarePlanner planner)
     {
         ArgumentNullException.ThrowIfNull(planner);
         var shape = ModelPresets.Get(Model);

@@ -27,7 +27,7 @@ public static class ReadmeSection
     ];
 
     /// <summary>The section's markdown.</summary>
-    public static string Generate(Planner planner)
+    public static string Generate(HardwarePlanner planner)
     {
         ArgumentNullException.ThrowIfNull(planner);
         var md = new StringBuilder();
@@ -60,10 +60,10 @@ public static class ReadmeSection
         string[] formats = ["bf16", "fp8", "int8", "q4_k_m", "gptq-4bit"];
         Line("| GPU | " + string.Join(" | ", formats) + " |");
         Line("| --- |" + string.Concat(formats.Select(_ => " --- |")));
+        var byFormat = formats.Select(f => planner.Plan(new PlanRequest { Model = ArticleCheck.Model, Weights = f, Gpu = "h100-sxm" }).MinGpusByGpu).ToList();
         foreach (var gpu in planner.Catalog.Gpus)
         {
-            var cells = formats.Select(f => planner.Plan(new PlanRequest { Model = ArticleCheck.Model, Weights = f, Gpu = gpu.Id }).MinGpus?.ToString(Invariant) ?? "-");
-            Line($"| {gpu.Name} | {string.Join(" | ", cells)} |");
+            Line($"| {gpu.Name} | {string.Join(" | ", byFormat.Select(m => m[gpu.Id]?.ToString(Invariant) ?? "-"))} |");
         }
 
         Line();

@@ -51,6 +51,14 @@ public sealed class WeightFormatTests
     }
 
     [Fact]
+    public void Q4_K_M_recipe_matches_the_published_Llama_3_1_8B_file_less_its_tokenizer_metadata()
+    {
+        // Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf is 4,920,739,232 bytes, of which several MB are the tokenizer's metadata.
+        var bytes = WeightBudget.Estimate(ModelPresets.Get("llama-3.1-8b"), WeightFormat.Parse("q4_k_m")).TotalBytes;
+        Assert.InRange(4_920_739_232 - bytes, 0, 12_000_000);
+    }
+
+    [Fact]
     public void Q4_K_M_mixes_Q4_K_Q5_K_and_Q6_K_as_llama_cpp_does_for_70B()
     {
         var budget = WeightBudget.Estimate(ModelPresets.Get("llama-3.3-70b"), WeightFormat.Parse("q4_k_m"));

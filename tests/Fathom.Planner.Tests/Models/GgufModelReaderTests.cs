@@ -123,7 +123,7 @@ public sealed class GgufModelReaderTests
             Assert.Equal(weights.BytesByStorage, estimate.BytesByStorage);
 
             // The planner takes the file's bytes when no format is given.
-            var plan = new Planner().Plan(new PlanRequest { Model = path, Gpu = "rtx-4090", Context = 2048, PromptTokens = 100, OutputTokens = 100 });
+            var plan = new HardwarePlanner().Plan(new PlanRequest { Model = path, Gpu = "rtx-4090", Context = 2048, PromptTokens = 100, OutputTokens = 100 });
             Assert.Equal(weights.TotalBytes, plan.WeightsBytes);
             Assert.Equal("gguf-q4_k", plan.WeightsFormat);
         }

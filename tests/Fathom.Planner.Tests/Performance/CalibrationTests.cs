@@ -36,7 +36,7 @@ public sealed class CalibrationTests
     [Fact]
     public void A_calibration_for_the_planned_GPU_and_kernel_family_changes_decode_speed_proportionally()
     {
-        var planner = new Planner();
+        var planner = new HardwarePlanner();
         var request = new PlanRequest { Model = "llama-3.1-8b", Weights = "bf16", Gpu = "h100-sxm", PromptTokens = 16, OutputTokens = 16, Context = 64 };
         var baseline = planner.Plan(request);
         var faster = planner.Plan(request, [Record("h100-sxm", "fp16", EfficiencyModel.Default.DenseBandwidthFraction * 1.2)]);
@@ -60,7 +60,7 @@ public sealed class CalibrationTests
             tokSPerUser: 2.5, peakBandwidthGbS: 40, deviceMemoryBytes: 24L << 30, deviceName: "test CPU");
         Assert.Equal(KernelClass.EightBit, record.Kernel);
 
-        var plan = new Planner().Plan(new PlanRequest { Model = "llama-3.1-8b", Weights = "q8_0", Gpu = "cpu-test", PromptTokens = 1, OutputTokens = 1, Context = 16 }, [record]);
+        var plan = new HardwarePlanner().Plan(new PlanRequest { Model = "llama-3.1-8b", Weights = "q8_0", Gpu = "cpu-test", PromptTokens = 1, OutputTokens = 1, Context = 16 }, [record]);
         Assert.Equal("cpu-test", plan.Gpu);
         // Planned speed within 15% of the calibrating measurement: the bound for Fathom's own runs.
         Assert.InRange(plan.DecodeTokSPerUser / 2.5, 0.85, 1.15);

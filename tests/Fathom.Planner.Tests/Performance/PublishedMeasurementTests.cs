@@ -5,7 +5,7 @@ namespace Fathom.Planner.Tests.Performance;
 
 public sealed class PublishedMeasurementTests
 {
-    private static readonly Planner Planner = new();
+    private static readonly HardwarePlanner Planner = new();
 
     public static TheoryData<string> Ids() => [.. PublishedMeasurement.Default.Select(m => m.Id)];
 

@@ -4,7 +4,7 @@ namespace Fathom.Planner.Tests.Planning;
 
 public sealed class PlannerTests
 {
-    private static readonly Planner Planner = new();
+    private static readonly HardwarePlanner Planner = new();
 
     private static PlanResult Plan(string weights, string gpu = "h100-sxm", int concurrency = 1, int context = 8192) =>
         Planner.Plan(new PlanRequest { Model = "deepseek-r1-distill-llama-70b", Weights = weights, Gpu = gpu, Concurrency = concurrency, Context = context });
@@ -83,6 +83,22 @@ public sealed class PlannerTests
         Assert.Equal(8, plan.MinGpus);
         Assert.False(plan.Layouts.Single(l => l.Tp == 4).Fits);
     }
+
+    [Fact]
+    public void The_minimum_per_GPU_type_agrees_with_planning_for_that_GPU()
+    {
+        var byGpu = Plan("bf16").MinGpusByGpu;
+        Assert.Equal(HardwarePlannerCatalogIds(), byGpu.Keys.Order());
+        foreach (var (gpu, min) in byGpu)
+        {
+            Assert.Equal(Plan("bf16", gpu: gpu).MinGpus, min);
+        }
+
+        Assert.Equal(1, byGpu["mi300x"]);
+        Assert.Equal(4, byGpu["a100-40"]);
+    }
+
+    private static IEnumerable<string> HardwarePlannerCatalogIds() => Fathom.Planner.Hardware.HardwareCatalog.Default.Gpus.Select(g => g.Id).Order();
 
     [Fact]
     public void Pipeline_stages_halve_the_weights_per_GPU_but_do_not_speed_up_one_user()

@@ -4,7 +4,7 @@ namespace Fathom.Planner.Tests.Reports;
 
 public sealed class ArticleCheckTests
 {
-    private static readonly IReadOnlyList<ArticleClaimCheck> Checks = ArticleCheck.Run(new Planner());
+    private static readonly IReadOnlyList<ArticleClaimCheck> Checks = ArticleCheck.Run(new HardwarePlanner());
 
     [Fact]
     public void Every_quoted_claim_gets_a_row_with_a_verdict_and_a_reason()

@@ -10,7 +10,7 @@ public sealed class ReadmeSectionTests
     {
         var path = Path.Combine(RepositoryRoot.Find(), ReadmeSection.RelativePath);
         var committed = File.ReadAllText(path);
-        var generated = ReadmeSection.Generate(new Planner());
+        var generated = ReadmeSection.Generate(new HardwarePlanner());
         Assert.True(committed == generated,
             $"{ReadmeSection.RelativePath} drifted from the planner; regenerate it with: dotnet run --project src/Fathom.Cli -- plan --readme-section > {ReadmeSection.RelativePath}");
     }
@@ -18,7 +18,7 @@ public sealed class ReadmeSectionTests
     [Fact]
     public void The_section_answers_with_minimum_recommended_and_high_throughput_rows_from_the_planner()
     {
-        var planner = new Planner();
+        var planner = new HardwarePlanner();
         var text = ReadmeSection.Generate(planner);
         Assert.Contains("141,107,412,992", text);
         Assert.Contains("327,680", text);

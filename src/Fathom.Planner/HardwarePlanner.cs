@@ -10,14 +10,14 @@ namespace Fathom.Planner;
 /// GPUs, a recommended layout, decode speed per user and in aggregate, time to first token, cost per
 /// cloud instance, and fine-tuning memory.
 /// </summary>
-public sealed class Planner
+public sealed class HardwarePlanner
 {
     private const int MaxPipelineStages = 16;
     private readonly HardwareCatalog _catalog;
     private readonly EfficiencyModel _efficiency;
 
     /// <summary>Creates a planner over a catalog and efficiency model (defaults: the shipped ones).</summary>
-    public Planner(HardwareCatalog? catalog = null, EfficiencyModel? efficiency = null)
+    public HardwarePlanner(HardwareCatalog? catalog = null, EfficiencyModel? efficiency = null)
     {
         _catalog = catalog ?? HardwareCatalog.Default;
         _efficiency = efficiency ?? EfficiencyModel.Default;
@@ -93,6 +93,9 @@ public sealed class Planner
             WeightsSource = weights.Source,
             KvBytesPerToken = shape.KvBytesPerToken(kv),
             MinGpus = fitting.Count == 0 ? null : fitting.Min(l => l.Gpus),
+            MinGpusByGpu = _catalog.Gpus.ToDictionary(g => g.Id, g => string.Equals(g.Id, gpu.Id, StringComparison.OrdinalIgnoreCase)
+                ? (fitting.Count == 0 ? null : fitting.Min(l => l.Gpus))
+                : MinGpus(shape, weights, kv, g, _efficiency, request with { Tp = null, Pp = null })),
             ValidTp = validTp,
             TpNotes = TensorParallelism.Notes(shape, validTp),
             Recommended = recommended,
@@ -101,6 +104,13 @@ public sealed class Planner
             FineTuning = FineTuningEstimator.Estimate(shape, gpu, request.FineTuneSequence),
             Assumptions = assumptions,
         };
+    }
+
+    private static int? MinGpus(ModelShape shape, WeightBudget weights, KvCacheType kv, GpuSpec gpu, EfficiencyModel efficiency, PlanRequest request)
+    {
+        var evaluator = new LayoutEvaluator(shape, weights, kv, gpu, efficiency, request);
+        return Candidates(shape, gpu, TensorParallelism.ValidSizes(shape), request)
+            .Select(l => evaluator.Evaluate(l.Tp, l.Pp)).FirstOrDefault(l => l.Fits)?.Gpus;
     }
 
     private (GpuSpec Gpu, EfficiencyModel Efficiency) ResolveDevice(string gpuId, WeightBudget weights, IReadOnlyList<CalibrationRecord> calibration, List<string> assumptions)
