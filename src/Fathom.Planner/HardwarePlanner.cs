@@ -124,7 +124,7 @@ public sealed class HardwarePlanner
         catch (PlannerInputException) when (forDevice.Count > 0)
         {
             gpu = forDevice[0].ToDevice();
-            assumptions.Add($"device '{gpu.Id}' is not in the catalog: memory and peak bandwidth come from its calibration record");
+            assumptions.Add($"device '{gpu.Id}' is not in the catalog: memory, peak bandwidth and peak TFLOP/s (1 when the record has none) come from its calibration record");
         }
 
         var efficiency = _efficiency;

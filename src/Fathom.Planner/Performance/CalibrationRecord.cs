@@ -19,6 +19,7 @@ namespace Fathom.Planner.Performance;
 /// <param name="PeakBandwidthGbS">The device's peak bandwidth used for the fraction (GB/s); needed for a device not in the catalog.</param>
 /// <param name="DeviceMemoryBytes">The device's memory, for a device not in the catalog.</param>
 /// <param name="DeviceName">A readable device name.</param>
+/// <param name="PeakTflops">The device's peak dense matrix throughput (TFLOP/s), for a device not in the catalog; 1 when absent.</param>
 /// <param name="Date">When it was measured (ISO 8601).</param>
 /// <param name="Command">The command that produced it.</param>
 public sealed record CalibrationRecord(
@@ -33,6 +34,7 @@ public sealed record CalibrationRecord(
     double? PeakBandwidthGbS = null,
     long? DeviceMemoryBytes = null,
     string? DeviceName = null,
+    double? PeakTflops = null,
     string? Date = null,
     string? Command = null)
 {
@@ -45,13 +47,13 @@ public sealed record CalibrationRecord(
     /// </summary>
     public static CalibrationRecord FromMeasurement(
         string device, string model, WeightBudget weights, long kvBytesReadPerToken, int tp, int concurrency,
-        double tokSPerUser, double peakBandwidthGbS, long? deviceMemoryBytes = null, string? deviceName = null, string? command = null)
+        double tokSPerUser, double peakBandwidthGbS, long? deviceMemoryBytes = null, string? deviceName = null, double? peakTflops = null, string? command = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         var bytesPerStep = weights.DecodeReadBytes / (double)tp + (double)kvBytesReadPerToken * concurrency / tp;
         var fraction = bytesPerStep * tokSPerUser / (peakBandwidthGbS * 1e9);
         return new CalibrationRecord(SchemaId, device, model, weights.FormatId, tp, concurrency, tokSPerUser, fraction,
-            peakBandwidthGbS, deviceMemoryBytes, deviceName, DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture), command);
+            peakBandwidthGbS, deviceMemoryBytes, deviceName, peakTflops, DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture), command);
     }
 
     /// <summary>The kernel family of the measured format.</summary>
@@ -69,6 +71,6 @@ public sealed record CalibrationRecord(
         Device, DeviceName ?? Device,
         (DeviceMemoryBytes ?? throw new PlannerInputException($"calibration for '{Device}' lacks device_memory_bytes, and the catalog does not know it")) / (1024 * 1024),
         PeakBandwidthGbS ?? throw new PlannerInputException($"calibration for '{Device}' lacks peak_bandwidth_gb_s"),
-        Bf16Tflops: 1, Fp8Tflops: null, Int8Tops: null, Interconnect: "none", InterconnectGbS: 1, MaxPerNode: 1,
+        Bf16Tflops: PeakTflops ?? 1, Fp8Tflops: null, Int8Tops: null, Interconnect: "none", InterconnectGbS: 1, MaxPerNode: 1,
         Source: "calibration record", Date: Date ?? "");
 }

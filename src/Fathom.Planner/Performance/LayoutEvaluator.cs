@@ -23,6 +23,7 @@ internal sealed class LayoutEvaluator(ModelShape shape, WeightBudget weights, Kv
         "tensor parallelism splits every matrix (embedding and lm_head vocab-parallel); pipeline stages split layers evenly and the embedding/output sit on the end stages",
         "decode streams this GPU's weights once per step plus each sequence's KV cache at the average length prompt + output/2; step = max(memory time, compute time) + all-reduces",
         "prefill = max(prompt FLOPs / (TP x peak x compute fraction), weight read) + all-reduces of the prompt's activations; TTFT adds M/D/1 queueing of prefills at the planned load",
+        "no fixed per-step overhead (kernel launches, sampling, host work) is modeled: engines that use CUDA graphs come close; for models under ~1B parameters the speeds are upper bounds",
         "per-user speed includes the stalls other users' prefills cause; aggregate = concurrency / (step + concurrency x prefill / output tokens)",
     ];
 
