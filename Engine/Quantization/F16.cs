@@ -1,0 +1,52 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace Fathom.Engine.Quantization;
+
+/// <summary>GGUF type F16: little-endian IEEE-754 binary16 (round-to-nearest-even on conversion from f32).</summary>
+public static class F16
+{
+    /// <summary>Elements per block.</summary>
+    public const int BlockSize = 1;
+
+    /// <summary>Bytes per block.</summary>
+    public const int BlockBytes = 2;
+
+    /// <summary>Bytes needed for <paramref name="n"/> elements.</summary>
+    public static long RowBytes(long n) => n * BlockBytes;
+
+    /// <summary>Converts <paramref name="n"/> halves (raw bytes) to floats.</summary>
+    public static void Dequantize(ReadOnlySpan<byte> source, Span<float> destination, int n)
+    {
+        QuantGuard.BlockCount(n, BlockSize, nameof(F16));
+        QuantGuard.AtLeast(source.Length, RowBytes(n), "source (bytes)", nameof(F16), nameof(source));
+        QuantGuard.AtLeast(destination.Length, n, "destination", nameof(F16), nameof(destination));
+        TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(source[..(n * BlockBytes)]), destination[..n]);
+    }
+
+    /// <summary>Converts <paramref name="n"/> floats to halves (raw bytes), rounding to nearest even.</summary>
+    public static void Quantize(ReadOnlySpan<float> source, Span<byte> destination, int n)
+    {
+        QuantGuard.BlockCount(n, BlockSize, nameof(F16));
+        QuantGuard.AtLeast(source.Length, n, "source", nameof(F16), nameof(source));
+        QuantGuard.AtLeast(destination.Length, RowBytes(n), "destination (bytes)", nameof(F16), nameof(destination));
+        TensorPrimitives.ConvertToHalf(source[..n], MemoryMarshal.Cast<byte, Half>(destination[..(n * BlockBytes)]));
+    }
+
+    /// <summary>Reads one little-endian half at <paramref name="offset"/> as a float.</summary>
+    internal static float Read(ReadOnlySpan<byte> bytes, int offset) =>
+        (float)BitConverter.UInt16BitsToHalf((ushort)(bytes[offset] | (bytes[offset + 1] << 8)));
+
+    /// <summary>Writes <paramref name="value"/> as a little-endian half at <paramref name="offset"/>.</summary>
+    internal static void Write(Span<byte> bytes, int offset, float value)
+    {
+        var bits = BitConverter.HalfToUInt16Bits((Half)value);
+        bytes[offset] = (byte)bits;
+        bytes[offset + 1] = (byte)(bits >> 8);
+    }
+
+    /// <summary>Rounds a float through half precision, as a value stored in a block header would be.</summary>
+    internal static float Round(float value) => (float)(Half)value;
+
+    internal static unsafe float Read(byte* p) => (float)BitConverter.UInt16BitsToHalf(*(ushort*)p);
+}
