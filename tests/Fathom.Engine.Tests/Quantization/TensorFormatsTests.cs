@@ -18,7 +18,7 @@ public sealed class TensorFormatsTests
     {
         foreach (var type in TensorFormats.Supported)
         {
-            Assert.Equal(GgmlTypeTraits.Get(type).BlockBytes * (4096L / GgmlTypeTraits.Get(type).BlockSize), TensorFormats.RowBytes(type, 4096));
+            Assert.Equal(GgmlTypeTraits.BlockBytes(type) * (4096L / GgmlTypeTraits.BlockSize(type)), TensorFormats.RowBytes(type, 4096));
         }
     }
 
