@@ -27,6 +27,19 @@ internal static unsafe class DotKernels
         return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s), Vector256.Create((short)1));
     }
 
+    /// <summary>
+    /// acc += Σ pairs(u·s) · scale, with the u·s pairs summed to int16 (|u| ≤ 63, |s| ≤ 127 for the k-quants, so no
+    /// saturation) and weighted by per-lane int16 scales (vpdpwssd under AVX-VNNI).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> ScaledDot(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s, Vector256<short> scale)
+    {
+        var pairs = Avx2.MultiplyAddAdjacent(u, s);
+        return AvxVnni.IsSupported
+            ? AvxVnni.MultiplyWideningAndAdd(acc, pairs, scale)
+            : acc + Avx2.MultiplyAddAdjacent(pairs, scale);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> SignedBlock(Vector256<byte> wAbs, Vector256<sbyte> w, byte* a, float scale, Vector256<float> acc)
     {
@@ -118,12 +131,13 @@ internal static unsafe class DotKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DecodeQ4KScales(byte* w, ref Q4KBlock blk)
     {
-        var s = new ReadOnlySpan<byte>(w + Q4K.ScalesOffset, 12);
-        for (var j = 0; j < 8; j++)
+        var s = w + Q4K.ScalesOffset;
+        for (var j = 0; j < 4; j++)
         {
-            var (sc, m) = Q4K.GetScaleMin(j, s);
-            blk.Scales[j] = sc;
-            blk.Mins[j] = m;
+            blk.Scales[j] = s[j] & 63;
+            blk.Mins[j] = s[j + 4] & 63;
+            blk.Scales[j + 4] = (s[j + 8] & 0xF) | ((s[j] >> 6) << 4);
+            blk.Mins[j + 4] = (s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4);
         }
     }
 
@@ -137,10 +151,8 @@ internal static unsafe class DotKernels
             var q = Vector256.Load(w + Q4K.QsOffset + (32 * c));
             var lo = q & mask;
             var hi = (q.AsUInt16() >> 4).AsByte() & mask;
-            var p0 = DotU8S8(lo, Vector256.Load((sbyte*)(a + Q8K.QsOffset + (64 * c))));
-            var p1 = DotU8S8(hi, Vector256.Load((sbyte*)(a + Q8K.QsOffset + (64 * c) + 32)));
-            acc += Avx2.MultiplyLow(p0, Vector256.Create(blk.Scales[2 * c]));
-            acc += Avx2.MultiplyLow(p1, Vector256.Create(blk.Scales[(2 * c) + 1]));
+            acc = ScaledDot(acc, lo, Vector256.Load((sbyte*)(a + Q8K.QsOffset + (64 * c))), Vector256.Create((short)blk.Scales[2 * c]));
+            acc = ScaledDot(acc, hi, Vector256.Load((sbyte*)(a + Q8K.QsOffset + (64 * c) + 32)), Vector256.Create((short)blk.Scales[(2 * c) + 1]));
         }
 
         var sumi = Vector256.Sum(acc);
@@ -193,8 +205,7 @@ internal static unsafe class DotKernels
         var acc = Vector256<int>.Zero;
         var m4 = Vector256.Create((byte)0x0F);
         var m30 = Vector256.Create((byte)0x30);
-        var scalesLo = Avx2.ConvertToVector256Int32((sbyte*)(w + Q6K.ScalesOffset));
-        var scalesHi = Avx2.ConvertToVector256Int32((sbyte*)(w + Q6K.ScalesOffset + 8));
+        var sc = (sbyte*)(w + Q6K.ScalesOffset);
         var aq = (sbyte*)(a + Q8K.QsOffset);
         for (var h = 0; h < 2; h++)
         {
@@ -205,11 +216,11 @@ internal static unsafe class DotKernels
             var q2 = (ql1 & m4) | ((qh << 2).AsByte() & m30);
             var q3 = ((ql0.AsUInt16() >> 4).AsByte() & m4) | (qh.AsByte() & m30);
             var q4 = ((ql1.AsUInt16() >> 4).AsByte() & m4) | ((qh >> 2).AsByte() & m30);
-            var sv = h == 0 ? scalesLo : scalesHi;
-            acc += Avx2.MultiplyLow(DotU8S8(q1, Vector256.Load(aq + (128 * h))), Avx2.PermuteVar8x32(sv, Vector256.Create(0, 0, 0, 0, 1, 1, 1, 1)));
-            acc += Avx2.MultiplyLow(DotU8S8(q2, Vector256.Load(aq + (128 * h) + 32)), Avx2.PermuteVar8x32(sv, Vector256.Create(2, 2, 2, 2, 3, 3, 3, 3)));
-            acc += Avx2.MultiplyLow(DotU8S8(q3, Vector256.Load(aq + (128 * h) + 64)), Avx2.PermuteVar8x32(sv, Vector256.Create(4, 4, 4, 4, 5, 5, 5, 5)));
-            acc += Avx2.MultiplyLow(DotU8S8(q4, Vector256.Load(aq + (128 * h) + 96)), Avx2.PermuteVar8x32(sv, Vector256.Create(6, 6, 6, 6, 7, 7, 7, 7)));
+            var g = sc + (8 * h);
+            acc = ScaledDot(acc, q1, Vector256.Load(aq + (128 * h)), Halves(g[0], g[1]));
+            acc = ScaledDot(acc, q2, Vector256.Load(aq + (128 * h) + 32), Halves(g[2], g[3]));
+            acc = ScaledDot(acc, q3, Vector256.Load(aq + (128 * h) + 64), Halves(g[4], g[5]));
+            acc = ScaledDot(acc, q4, Vector256.Load(aq + (128 * h) + 96), Halves(g[6], g[7]));
         }
 
         // The levels were used unsigned (0..63); remove the 32 offset through the group sums.
@@ -223,6 +234,10 @@ internal static unsafe class DotKernels
         var sumi = Vector256.Sum(acc) - (32 * offset);
         return HalfTable.Get(w + Q6K.DOffset) * *(float*)a * sumi;
     }
+
+    /// <summary>Scale <paramref name="lo"/> for the first 16 bytes' pairs, <paramref name="hi"/> for the last 16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Halves(sbyte lo, sbyte hi) => Vector256.Create(Vector128.Create((short)lo), Vector128.Create((short)hi));
 
     public static float Q6KOne(byte* w, byte* a, int nb)
     {

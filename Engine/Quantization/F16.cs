@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 
 namespace Fathom.Engine.Quantization;
@@ -21,7 +23,7 @@ public static class F16
         QuantGuard.BlockCount(n, BlockSize, nameof(F16));
         QuantGuard.AtLeast(source.Length, RowBytes(n), "source (bytes)", nameof(F16), nameof(source));
         QuantGuard.AtLeast(destination.Length, n, "destination", nameof(F16), nameof(destination));
-        TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(source[..(n * BlockBytes)]), destination[..n]);
+        ToSingle(MemoryMarshal.Cast<byte, ushort>(source[..(n * BlockBytes)]), destination[..n]);
     }
 
     /// <summary>Converts <paramref name="n"/> floats to halves (raw bytes), rounding to nearest even.</summary>
@@ -31,6 +33,42 @@ public static class F16
         QuantGuard.AtLeast(source.Length, n, "source", nameof(F16), nameof(source));
         QuantGuard.AtLeast(destination.Length, RowBytes(n), "destination (bytes)", nameof(F16), nameof(destination));
         TensorPrimitives.ConvertToHalf(source[..n], MemoryMarshal.Cast<byte, Half>(destination[..(n * BlockBytes)]));
+    }
+
+    /// <summary>
+    /// Vectorised, exact half → float: the magnitude bits shifted into float position read as h·2^−112, so one multiply
+    /// by 2^112 (bits 0x77800000) rescales normals and subnormals alike; infinities and NaNs (exponent all ones) are patched separately.
+    /// </summary>
+    internal static void ToSingle(ReadOnlySpan<ushort> source, Span<float> destination)
+    {
+        ref var src = ref MemoryMarshal.GetReference(source);
+        ref var dst = ref MemoryMarshal.GetReference(destination);
+        var n = source.Length;
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 32 <= n; i += 32)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref src, (nuint)i));
+                Convert512(lo).StoreUnsafe(ref dst, (nuint)i);
+                Convert512(hi).StoreUnsafe(ref dst, (nuint)(i + 16));
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref dst, i) = (float)BitConverter.UInt16BitsToHalf(Unsafe.Add(ref src, i));
+        }
+    }
+
+    private static Vector512<float> Convert512(Vector512<uint> h)
+    {
+        var magnitude = Vector512.ShiftLeft(h & Vector512.Create(0x7fffu), 13);
+        var scaled = magnitude.AsSingle() * Vector512.Create(0x77800000u).AsSingle();
+        var special = Vector512.Equals(h & Vector512.Create(0x7c00u), Vector512.Create(0x7c00u));
+        var infNan = (magnitude | Vector512.Create(0x7f800000u)).AsSingle();
+        var sign = Vector512.ShiftLeft(h & Vector512.Create(0x8000u), 16);
+        return (Vector512.ConditionalSelect(special.AsSingle(), infNan, scaled).AsUInt32() | sign).AsSingle();
     }
 
     /// <summary>Reads one little-endian half at <paramref name="offset"/> as a float.</summary>

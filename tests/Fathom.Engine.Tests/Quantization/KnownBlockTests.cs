@@ -148,3 +148,27 @@ public sealed class KnownBlockTests
         Assert.Equal([1f, -2.5f, 65504f, 1f], y);
     }
 }
+
+public sealed class F16ConversionTests
+{
+    [Fact]
+    public void Every_half_bit_pattern_converts_exactly()
+    {
+        var bits = new byte[65536 * 2];
+        for (var i = 0; i < 65536; i++)
+        {
+            bits[2 * i] = (byte)i;
+            bits[(2 * i) + 1] = (byte)(i >> 8);
+        }
+
+        var y = new float[65536];
+        F16.Dequantize(bits, y, 65536);
+        for (var i = 0; i < 65536; i++)
+        {
+            var expected = (float)BitConverter.UInt16BitsToHalf((ushort)i);
+            Assert.True(
+                BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(y[i]) || (float.IsNaN(expected) && float.IsNaN(y[i])),
+                $"0x{i:X4}: {expected} vs {y[i]}");
+        }
+    }
+}
