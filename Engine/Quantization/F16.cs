@@ -55,6 +55,16 @@ public static class F16
             }
         }
 
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref src, (nuint)i));
+                Convert256(lo).StoreUnsafe(ref dst, (nuint)i);
+                Convert256(hi).StoreUnsafe(ref dst, (nuint)(i + 8));
+            }
+        }
+
         for (; i < n; i++)
         {
             Unsafe.Add(ref dst, i) = (float)BitConverter.UInt16BitsToHalf(Unsafe.Add(ref src, i));
@@ -69,6 +79,16 @@ public static class F16
         var infNan = (magnitude | Vector512.Create(0x7f800000u)).AsSingle();
         var sign = Vector512.ShiftLeft(h & Vector512.Create(0x8000u), 16);
         return (Vector512.ConditionalSelect(special.AsSingle(), infNan, scaled).AsUInt32() | sign).AsSingle();
+    }
+
+    private static Vector256<float> Convert256(Vector256<uint> h)
+    {
+        var magnitude = Vector256.ShiftLeft(h & Vector256.Create(0x7fffu), 13);
+        var scaled = magnitude.AsSingle() * Vector256.Create(0x77800000u).AsSingle();
+        var special = Vector256.Equals(h & Vector256.Create(0x7c00u), Vector256.Create(0x7c00u));
+        var infNan = (magnitude | Vector256.Create(0x7f800000u)).AsSingle();
+        var sign = Vector256.ShiftLeft(h & Vector256.Create(0x8000u), 16);
+        return (Vector256.ConditionalSelect(special.AsSingle(), infNan, scaled).AsUInt32() | sign).AsSingle();
     }
 
     /// <summary>Reads one little-endian half at <paramref name="offset"/> as a float.</summary>
