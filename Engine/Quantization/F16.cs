@@ -1,0 +1,110 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.InteropServices;
+
+namespace Fathom.Engine.Quantization;
+
+/// <summary>GGUF type F16: little-endian IEEE-754 binary16 (round-to-nearest-even on conversion from f32).</summary>
+public static class F16
+{
+    /// <summary>Elements per block.</summary>
+    public const int BlockSize = 1;
+
+    /// <summary>Bytes per block.</summary>
+    public const int BlockBytes = 2;
+
+    /// <summary>Bytes needed for <paramref name="n"/> elements.</summary>
+    public static long RowBytes(long n) => n * BlockBytes;
+
+    /// <summary>Converts <paramref name="n"/> halves (raw bytes) to floats.</summary>
+    public static void Dequantize(ReadOnlySpan<byte> source, Span<float> destination, int n)
+    {
+        QuantGuard.BlockCount(n, BlockSize, nameof(F16));
+        QuantGuard.AtLeast(source.Length, RowBytes(n), "source (bytes)", nameof(F16), nameof(source));
+        QuantGuard.AtLeast(destination.Length, n, "destination", nameof(F16), nameof(destination));
+        ToSingle(MemoryMarshal.Cast<byte, ushort>(source[..(n * BlockBytes)]), destination[..n]);
+    }
+
+    /// <summary>Converts <paramref name="n"/> floats to halves (raw bytes), rounding to nearest even.</summary>
+    public static void Quantize(ReadOnlySpan<float> source, Span<byte> destination, int n)
+    {
+        QuantGuard.BlockCount(n, BlockSize, nameof(F16));
+        QuantGuard.AtLeast(source.Length, n, "source", nameof(F16), nameof(source));
+        QuantGuard.AtLeast(destination.Length, RowBytes(n), "destination (bytes)", nameof(F16), nameof(destination));
+        TensorPrimitives.ConvertToHalf(source[..n], MemoryMarshal.Cast<byte, Half>(destination[..(n * BlockBytes)]));
+    }
+
+    /// <summary>
+    /// Vectorised, exact half → float: the magnitude bits shifted into float position read as h·2^−112, so one multiply
+    /// by 2^112 (bits 0x77800000) rescales normals and subnormals alike; infinities and NaNs (exponent all ones) are patched separately.
+    /// </summary>
+    internal static void ToSingle(ReadOnlySpan<ushort> source, Span<float> destination)
+    {
+        ref var src = ref MemoryMarshal.GetReference(source);
+        ref var dst = ref MemoryMarshal.GetReference(destination);
+        var n = source.Length;
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 32 <= n; i += 32)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref src, (nuint)i));
+                Convert512(lo).StoreUnsafe(ref dst, (nuint)i);
+                Convert512(hi).StoreUnsafe(ref dst, (nuint)(i + 16));
+            }
+        }
+
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref src, (nuint)i));
+                Convert256(lo).StoreUnsafe(ref dst, (nuint)i);
+                Convert256(hi).StoreUnsafe(ref dst, (nuint)(i + 8));
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref dst, i) = (float)BitConverter.UInt16BitsToHalf(Unsafe.Add(ref src, i));
+        }
+    }
+
+    private static Vector512<float> Convert512(Vector512<uint> h)
+    {
+        var magnitude = Vector512.ShiftLeft(h & Vector512.Create(0x7fffu), 13);
+        var scaled = magnitude.AsSingle() * Vector512.Create(0x77800000u).AsSingle();
+        var special = Vector512.Equals(h & Vector512.Create(0x7c00u), Vector512.Create(0x7c00u));
+        var infNan = (magnitude | Vector512.Create(0x7f800000u)).AsSingle();
+        var sign = Vector512.ShiftLeft(h & Vector512.Create(0x8000u), 16);
+        return (Vector512.ConditionalSelect(special.AsSingle(), infNan, scaled).AsUInt32() | sign).AsSingle();
+    }
+
+    private static Vector256<float> Convert256(Vector256<uint> h)
+    {
+        var magnitude = Vector256.ShiftLeft(h & Vector256.Create(0x7fffu), 13);
+        var scaled = magnitude.AsSingle() * Vector256.Create(0x77800000u).AsSingle();
+        var special = Vector256.Equals(h & Vector256.Create(0x7c00u), Vector256.Create(0x7c00u));
+        var infNan = (magnitude | Vector256.Create(0x7f800000u)).AsSingle();
+        var sign = Vector256.ShiftLeft(h & Vector256.Create(0x8000u), 16);
+        return (Vector256.ConditionalSelect(special.AsSingle(), infNan, scaled).AsUInt32() | sign).AsSingle();
+    }
+
+    /// <summary>Reads one little-endian half at <paramref name="offset"/> as a float.</summary>
+    internal static float Read(ReadOnlySpan<byte> bytes, int offset) =>
+        (float)BitConverter.UInt16BitsToHalf((ushort)(bytes[offset] | (bytes[offset + 1] << 8)));
+
+    /// <summary>Writes <paramref name="value"/> as a little-endian half at <paramref name="offset"/>.</summary>
+    internal static void Write(Span<byte> bytes, int offset, float value)
+    {
+        var bits = BitConverter.HalfToUInt16Bits((Half)value);
+        bytes[offset] = (byte)bits;
+        bytes[offset + 1] = (byte)(bits >> 8);
+    }
+
+    /// <summary>Rounds a float through half precision, as a value stored in a block header would be.</summary>
+    internal static float Round(float value) => (float)(Half)value;
+
+    internal static unsafe float Read(byte* p) => (float)BitConverter.UInt16BitsToHalf(*(ushort*)p);
+}

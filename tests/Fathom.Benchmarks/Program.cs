@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Fathom.Benchmarks.MatVecBenchmarks).Assembly).Run(args);
