@@ -8,6 +8,7 @@ internal static class FathomCommand
     public static RootCommand Create()
     {
         var root = new RootCommand("Fathom: self-hosted LLM serving for .NET — inspect, tokenize, generate, benchmark and plan.");
+        root.Subcommands.Add(Commands.TokenizeCommand.Create());
         return root;
     }
 }
