@@ -51,6 +51,60 @@ public static class GgufTokenizerVocabulary
         return Tokenizer.Create(Read(file.Metadata));
     }
 
+    /// <summary>
+    /// Adds <paramref name="vocabulary"/> to <paramref name="writer"/> as <c>tokenizer.ggml.*</c> keys (what
+    /// <see cref="Read"/> reads back). A <c>gpt2</c> vocabulary needs merges for llama.cpp to load it; see
+    /// <see cref="Llama3Vocabulary.DeriveMerges"/> for a tiktoken vocabulary.
+    /// </summary>
+    public static void Write(GgufWriter writer, TokenizerVocabulary vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        writer.AddMetadata("tokenizer.ggml.model", vocabulary.Model);
+        if (vocabulary.Pre is { } pre)
+        {
+            writer.AddMetadata("tokenizer.ggml.pre", pre);
+        }
+        writer.AddMetadata("tokenizer.ggml.tokens", vocabulary.Tokens.ToArray());
+        if (vocabulary.Scores is { } scores)
+        {
+            writer.AddMetadata("tokenizer.ggml.scores", scores.ToArray());
+        }
+        if (vocabulary.TokenTypes is { } types)
+        {
+            writer.AddMetadata("tokenizer.ggml.token_type", types.ToArray());
+        }
+        if (vocabulary.Merges is { } merges)
+        {
+            writer.AddMetadata("tokenizer.ggml.merges", merges.ToArray());
+        }
+        AddId(writer, "tokenizer.ggml.bos_token_id", vocabulary.BosId);
+        AddId(writer, "tokenizer.ggml.eos_token_id", vocabulary.EosId);
+        AddId(writer, "tokenizer.ggml.eot_token_id", vocabulary.EotId);
+        AddId(writer, "tokenizer.ggml.eom_token_id", vocabulary.EomId);
+        AddId(writer, "tokenizer.ggml.unknown_token_id", vocabulary.UnknownId);
+        AddId(writer, "tokenizer.ggml.padding_token_id", vocabulary.PaddingId);
+        AddFlag(writer, "tokenizer.ggml.add_bos_token", vocabulary.AddBos);
+        AddFlag(writer, "tokenizer.ggml.add_eos_token", vocabulary.AddEos);
+        AddFlag(writer, "tokenizer.ggml.add_space_prefix", vocabulary.AddSpacePrefix);
+    }
+
+    private static void AddId(GgufWriter writer, string key, int? id)
+    {
+        if (id is { } value)
+        {
+            writer.AddMetadata(key, (uint)value);
+        }
+    }
+
+    private static void AddFlag(GgufWriter writer, string key, bool? flag)
+    {
+        if (flag is { } value)
+        {
+            writer.AddMetadata(key, value);
+        }
+    }
+
     private static float[]? Scores(GgufMetadata metadata)
     {
         if (!metadata.TryGetValue("tokenizer.ggml.scores", out var value))

@@ -86,6 +86,46 @@ public static class Llama3Vocabulary
         };
     }
 
+    /// <summary>
+    /// A merge list equivalent to merging by rank, as Hugging Face's tiktoken converter derives it (and as Meta's
+    /// published tokenizer.json carries it): for each multi-byte token in rank order, every split into two tokens,
+    /// ordered by the ranks of the left then the right part. With these merges the vocabulary can be written to
+    /// GGUF for llama.cpp, which requires <c>tokenizer.ggml.merges</c>.
+    /// </summary>
+    public static string[] DeriveMerges(TokenizerVocabulary vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        var tokens = vocabulary.Tokens;
+        var count = Math.Min(tokens.Count, BaseTokenCount);
+        var ranks = new Dictionary<string, int>(count, StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            ranks.TryAdd(tokens[i], i);
+        }
+        var lookup = ranks.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        var merges = new List<string>(count * 3);
+        var splits = new List<(int Left, int Right, int Index)>(16);
+        for (var rank = 0; rank < count; rank++)
+        {
+            var token = tokens[rank];
+            splits.Clear();
+            for (var i = 1; i < token.Length; i++)
+            {
+                if (lookup.TryGetValue(token.AsSpan(0, i), out var left) && lookup.TryGetValue(token.AsSpan(i), out var right))
+                {
+                    splits.Add((left, right, i));
+                }
+            }
+            splits.Sort((a, b) => a.Left != b.Left ? a.Left.CompareTo(b.Left) : a.Right.CompareTo(b.Right));
+            foreach (var (_, _, index) in splits)
+            {
+                merges.Add(string.Concat(token.AsSpan(0, index), " ", token.AsSpan(index)));
+            }
+        }
+        return [.. merges];
+    }
+
     private static string[] BuildSpecialTokens()
     {
         var names = new string[SpecialTokenCount];
