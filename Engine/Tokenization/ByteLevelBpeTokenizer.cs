@@ -13,6 +13,7 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
 {
     private const int MaxCachedWordLength = 64;
     private const int MaxCacheEntries = 1 << 18;
+    private const int MaxScanLength = 48;
 
     private readonly PreTokenizer _preTokenizer;
     private readonly bool _ignoreMerges;
@@ -33,23 +34,29 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
 
         for (var b = 0; b < 256; b++)
         {
-            _bytePieces[b] = PieceId(ByteLevelEncoding.ToChar((byte)b).ToString(), extra);
+            _bytePieces[b] = PieceId([ByteLevelEncoding.ToChar((byte)b)], extra);
         }
 
         if (vocabulary.Merges is { } merges)
         {
             _merges = new Dictionary<long, Merge>(merges.Count);
+            Span<char> joined = stackalloc char[512];
             for (var rank = 0; rank < merges.Count; rank++)
             {
-                var line = merges[rank];
-                var space = line.Length > 1 ? line.IndexOf(' ', 1) : -1;
-                var first = space < 0 ? "" : line[..space];
-                var second = space < 0 ? "" : line[(space + 1)..];
+                var line = merges[rank].AsSpan();
+                // llama.cpp splits at the first space after the first character; a line without one pairs "" with "".
+                var space = line.Length > 1 ? line[1..].IndexOf(' ') + 1 : 0;
+                var first = space > 0 ? line[..space] : [];
+                var second = space > 0 ? line[(space + 1)..] : [];
                 var key = Key(PieceId(first, extra), PieceId(second, extra));
-                if (!_merges.ContainsKey(key))
+                if (_merges.ContainsKey(key))
                 {
-                    _merges[key] = new Merge(rank, PieceId(first + second, extra));
+                    continue;
                 }
+                var both = first.Length + second.Length <= joined.Length ? joined[..(first.Length + second.Length)] : new char[first.Length + second.Length];
+                first.CopyTo(both);
+                second.CopyTo(both[first.Length..]);
+                _merges[key] = new Merge(rank, PieceId(both, extra));
             }
         }
     }
@@ -113,6 +120,12 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
             return;
         }
 
+        if (byteCount <= MaxScanLength)
+        {
+            EncodeShortWord(bytes, output);
+            return;
+        }
+
         var n = byteCount;
         var piece = new int[n];
         var prev = new int[n];
@@ -153,20 +166,7 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
 
         for (var i = 0; i != -1; i = next[i])
         {
-            var id = piece[i];
-            if (id < Texts.Length)
-            {
-                output.Add(id);
-                continue;
-            }
-            // A merged piece that is not a token: llama.cpp spells it with single-character tokens where they exist.
-            foreach (var c in _pieceTexts[id])
-            {
-                if (c < 0x80 && IdsBySpan.TryGetValue([c], out var single))
-                {
-                    output.Add(single);
-                }
-            }
+            Emit(piece[i], output);
         }
 
         void AddBigram(int left, int right)
@@ -179,6 +179,93 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
             {
                 var bigram = new Bigram(left, right, piece[left], piece[right], merge.Rank, merge.Merged);
                 queue.Enqueue(bigram, bigram);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The same merges as the queue in <see cref="EncodeWord"/>, found by scanning: for a short word a linear scan
+    /// for the lowest (rank, position) pair is cheaper than a heap and allocates nothing.
+    /// </summary>
+    private void EncodeShortWord(ReadOnlySpan<byte> bytes, List<int> output)
+    {
+        var n = bytes.Length;
+        Span<int> piece = stackalloc int[n];
+        Span<int> rank = stackalloc int[n];
+        Span<int> merged = stackalloc int[n];
+        for (var i = 0; i < n; i++)
+        {
+            piece[i] = _bytePieces[bytes[i]];
+        }
+        for (var i = 0; i + 1 < n; i++)
+        {
+            Pair(piece, rank, merged, i);
+        }
+        rank[n - 1] = int.MaxValue;
+
+        while (n > 1)
+        {
+            var best = 0;
+            for (var i = 1; i < n - 1; i++)
+            {
+                if (rank[i] < rank[best])
+                {
+                    best = i;
+                }
+            }
+            if (rank[best] == int.MaxValue)
+            {
+                break;
+            }
+            piece[best] = merged[best];
+            var tail = n - best - 2;
+            piece.Slice(best + 2, tail).CopyTo(piece[(best + 1)..]);
+            rank.Slice(best + 2, tail).CopyTo(rank[(best + 1)..]);
+            merged.Slice(best + 2, tail).CopyTo(merged[(best + 1)..]);
+            n--;
+            rank[n - 1] = int.MaxValue;
+            if (best > 0)
+            {
+                Pair(piece, rank, merged, best - 1);
+            }
+            if (best < n - 1)
+            {
+                Pair(piece, rank, merged, best);
+            }
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            Emit(piece[i], output);
+        }
+    }
+
+    private void Pair(Span<int> piece, Span<int> rank, Span<int> merged, int i)
+    {
+        if (TryMerge(piece[i], piece[i + 1], out var merge))
+        {
+            rank[i] = merge.Rank;
+            merged[i] = merge.Merged;
+        }
+        else
+        {
+            rank[i] = int.MaxValue;
+        }
+    }
+
+    private void Emit(int id, List<int> output)
+    {
+        if (id < Texts.Length)
+        {
+            output.Add(id);
+            return;
+        }
+        // A merged piece that is not a token: llama.cpp spells it with single-character tokens where they exist.
+        foreach (var c in _pieceTexts[id])
+        {
+            if (c < 0x80 && IdsBySpan.TryGetValue([c], out var single))
+            {
+                output.Add(single);
             }
         }
     }
@@ -206,17 +293,19 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
         return false;
     }
 
-    private int PieceId(string text, Dictionary<string, int> extra)
+    private int PieceId(ReadOnlySpan<char> text, Dictionary<string, int> extra)
     {
-        if (Ids.TryGetValue(text, out var id))
+        if (IdsBySpan.TryGetValue(text, out var id))
         {
             return id;
         }
-        if (!extra.TryGetValue(text, out id))
+        var extraBySpan = extra.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (!extraBySpan.TryGetValue(text, out id))
         {
             id = _pieceTexts.Count;
-            _pieceTexts.Add(text);
-            extra[text] = id;
+            var s = text.ToString();
+            _pieceTexts.Add(s);
+            extra[s] = id;
         }
         return id;
     }

@@ -69,12 +69,18 @@ internal sealed class PreTokenizer
     /// <summary>How llama.cpp treats this pre-tokenizer beyond its expressions.</summary>
     public PreTokenizerFlavor Flavor { get; private init; }
 
+    /// <summary>Whether splitting uses <see cref="Llama3Splitter"/> instead of the (equivalent, slower) expression.</summary>
+    public bool UseHandWritten { get; init; }
+
+    /// <summary>The same pre-tokenizer matching with its regular expressions only (tests compare the two).</summary>
+    public PreTokenizer WithExpressionsOnly() => new(_expressions, _deepSeekAstral) { Flavor = Flavor };
+
     /// <summary>The pre-tokenizer named by <c>tokenizer.ggml.pre</c>, or a <see cref="TokenizerException"/>.</summary>
     public static PreTokenizer ForName(string? name) => name switch
     {
         null or "" or "default" => new PreTokenizer(DefaultSet.Value, false) { Flavor = PreTokenizerFlavor.Default },
         "llama3" or "llama-v3" or "llama-bpe" or "falcon3" or "pixtral" =>
-            new PreTokenizer(Llama3Set.Value, false) { Flavor = PreTokenizerFlavor.Llama3 },
+            new PreTokenizer(Llama3Set.Value, false) { Flavor = PreTokenizerFlavor.Llama3, UseHandWritten = true },
         "deepseek-llm" => new PreTokenizer(DeepSeekLlmSet.Value, true) { Flavor = PreTokenizerFlavor.NoCleanSpaces },
         "deepseek-coder" => new PreTokenizer(DeepSeekCoderSet.Value, false) { Flavor = PreTokenizerFlavor.NoCleanSpaces },
         "gpt-2" or "phi-2" or "mpt" or "olmo" or "jina-es" or "jina-de" or "jina-v2-es" or "jina-v2-de" =>
@@ -129,6 +135,12 @@ internal sealed class PreTokenizer
 
     private void SplitMapped(ReadOnlySpan<char> text, List<(int Start, int Length)> words)
     {
+        if (UseHandWritten)
+        {
+            Llama3Splitter.Split(text, words);
+            return;
+        }
+
         var first = words.Count;
         words.Add((0, text.Length));
         List<(int Start, int Length)>? scratch = null;
