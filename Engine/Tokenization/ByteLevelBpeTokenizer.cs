@@ -39,7 +39,7 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
 
         if (vocabulary.Merges is { } merges)
         {
-            _merges = new Dictionary<long, Merge>(merges.Count);
+            _merges = new Dictionary<long, Merge>(merges.Count, PairComparer.Instance);
             Span<char> joined = stackalloc char[512];
             for (var rank = 0; rank < merges.Count; rank++)
             {
@@ -322,6 +322,19 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
     }
 
     private readonly record struct Merge(int Rank, int Merged);
+
+    /// <summary>
+    /// Hashes a (left, right) pair key by multiplying, because <see cref="long.GetHashCode"/> (the halves XORed)
+    /// collides for most pairs of small ids.
+    /// </summary>
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long obj) => (int)(((ulong)obj * 0x9E3779B97F4A7C15UL) >> 32);
+    }
 
     private readonly record struct Bigram(int Left, int Right, int LeftPiece, int RightPiece, int Rank, int Merged);
 
