@@ -1,0 +1,352 @@
+using System.Collections.Concurrent;
+using System.Text;
+
+namespace Fathom.Engine.Tokenization;
+
+/// <summary>
+/// The <c>gpt2</c> tokenizer (Llama 3, DeepSeek, GPT-2): a regex pre-tokenizer splits the text into words, each
+/// word's UTF-8 bytes are written as byte characters, and adjacent pieces are merged lowest rank first (ties:
+/// leftmost). Ranks come from <c>tokenizer.ggml.merges</c>, or — for a tiktoken vocabulary without merges — from
+/// the token id of the merged piece. Results are cached per word.
+/// </summary>
+internal sealed class ByteLevelBpeTokenizer : Tokenizer
+{
+    private const int MaxCachedWordLength = 64;
+    private const int MaxCacheEntries = 1 << 18;
+    private const int MaxScanLength = 48;
+
+    private readonly PreTokenizer _preTokenizer;
+    private readonly bool _ignoreMerges;
+    private readonly Dictionary<long, Merge>? _merges;   // (left piece, right piece) → merge; null: merge by token id
+    private readonly List<string> _pieceTexts;           // token texts, then pieces that occur in merges but not as tokens
+    private readonly int[] _bytePieces = new int[256];
+    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
+
+    public ByteLevelBpeTokenizer(TokenizerVocabulary vocabulary)
+        : base(vocabulary, Defaults(vocabulary))
+    {
+        _preTokenizer = PreTokenizer.ForName(vocabulary.Pre);
+        _ignoreMerges = _preTokenizer.Flavor == PreTokenizerFlavor.Llama3;
+        _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+        _pieceTexts = new List<string>(Texts);
+        var extra = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        for (var b = 0; b < 256; b++)
+        {
+            _bytePieces[b] = PieceId([ByteLevelEncoding.ToChar((byte)b)], extra);
+        }
+
+        if (vocabulary.Merges is { } merges)
+        {
+            _merges = new Dictionary<long, Merge>(merges.Count, PairComparer.Instance);
+            Span<char> joined = stackalloc char[512];
+            for (var rank = 0; rank < merges.Count; rank++)
+            {
+                var line = merges[rank].AsSpan();
+                // llama.cpp splits at the first space after the first character; a line without one pairs "" with "".
+                var space = line.Length > 1 ? line[1..].IndexOf(' ') + 1 : 0;
+                var first = space > 0 ? line[..space] : [];
+                var second = space > 0 ? line[(space + 1)..] : [];
+                var key = Key(PieceId(first, extra), PieceId(second, extra));
+                if (_merges.ContainsKey(key))
+                {
+                    continue;
+                }
+                var both = first.Length + second.Length <= joined.Length ? joined[..(first.Length + second.Length)] : new char[first.Length + second.Length];
+                first.CopyTo(both);
+                second.CopyTo(both[first.Length..]);
+                _merges[key] = new Merge(rank, PieceId(both, extra));
+            }
+        }
+    }
+
+    private protected override void EncodeText(ReadOnlySpan<char> text, bool afterSpecial, List<int> output)
+    {
+        var words = new List<(int Start, int Length)>();
+        _preTokenizer.Split(text, words);
+        foreach (var (start, length) in words)
+        {
+            var word = text.Slice(start, length);
+            if (_cacheBySpan.TryGetValue(word, out var cached))
+            {
+                output.AddRange(cached);
+                continue;
+            }
+
+            var first = output.Count;
+            EncodeWord(word, output);
+            if (length <= MaxCachedWordLength)
+            {
+                if (_cache.Count >= MaxCacheEntries)
+                {
+                    _cache.Clear();
+                }
+                _cache.TryAdd(word.ToString(), output.GetRange(first, output.Count - first).ToArray());
+            }
+        }
+    }
+
+    private protected override byte[] NormalPiece(int id)
+    {
+        var text = Texts[id];
+        var bytes = new List<byte>(text.Length);
+        foreach (var c in text)
+        {
+            if (ByteLevelEncoding.TryToByte(c, out var b))
+            {
+                bytes.Add(b);
+            }
+            else
+            {
+                // llama.cpp writes characters outside the byte map like this.
+                bytes.AddRange(Encoding.UTF8.GetBytes($"[UNK_BYTE_0x{Convert.ToHexStringLower(Encoding.UTF8.GetBytes(c.ToString()))}{text}]"));
+            }
+        }
+        return [.. bytes];
+    }
+
+    private void EncodeWord(ReadOnlySpan<char> word, List<int> output)
+    {
+        var byteCount = Encoding.UTF8.GetByteCount(word);
+        var bytes = byteCount <= 256 ? stackalloc byte[byteCount] : new byte[byteCount];
+        Encoding.UTF8.GetBytes(word, bytes);
+        var encoded = byteCount <= 256 ? stackalloc char[byteCount] : new char[byteCount];
+        ByteLevelEncoding.Encode(bytes, encoded);
+
+        if (_ignoreMerges && IdsBySpan.TryGetValue(encoded, out var whole))
+        {
+            output.Add(whole);
+            return;
+        }
+
+        if (byteCount <= MaxScanLength)
+        {
+            EncodeShortWord(bytes, output);
+            return;
+        }
+
+        var n = byteCount;
+        var piece = new int[n];
+        var prev = new int[n];
+        var next = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            piece[i] = _bytePieces[bytes[i]];
+            prev[i] = i - 1;
+            next[i] = i + 1 < n ? i + 1 : -1;
+        }
+
+        var queue = new PriorityQueue<Bigram, Bigram>(BigramOrder.Instance);
+        for (var i = 1; i < n; i++)
+        {
+            AddBigram(i - 1, i);
+        }
+
+        while (queue.Count > 0)
+        {
+            var bigram = queue.Dequeue();
+            var left = bigram.Left;
+            var right = bigram.Right;
+            // Skip a pair one of whose symbols has changed since it was queued (piece -1: merged away).
+            if (piece[left] != bigram.LeftPiece || piece[right] != bigram.RightPiece)
+            {
+                continue;
+            }
+            piece[left] = bigram.Merged;
+            piece[right] = -1;
+            next[left] = next[right];
+            if (next[right] >= 0)
+            {
+                prev[next[right]] = left;
+            }
+            AddBigram(prev[left], left);
+            AddBigram(left, next[left]);
+        }
+
+        for (var i = 0; i != -1; i = next[i])
+        {
+            Emit(piece[i], output);
+        }
+
+        void AddBigram(int left, int right)
+        {
+            if (left < 0 || right < 0)
+            {
+                return;
+            }
+            if (TryMerge(piece[left], piece[right], out var merge))
+            {
+                var bigram = new Bigram(left, right, piece[left], piece[right], merge.Rank, merge.Merged);
+                queue.Enqueue(bigram, bigram);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The same merges as the queue in <see cref="EncodeWord"/>, found by scanning: for a short word a linear scan
+    /// for the lowest (rank, position) pair is cheaper than a heap and allocates nothing.
+    /// </summary>
+    private void EncodeShortWord(ReadOnlySpan<byte> bytes, List<int> output)
+    {
+        var n = bytes.Length;
+        Span<int> piece = stackalloc int[n];
+        Span<int> rank = stackalloc int[n];
+        Span<int> merged = stackalloc int[n];
+        for (var i = 0; i < n; i++)
+        {
+            piece[i] = _bytePieces[bytes[i]];
+        }
+        for (var i = 0; i + 1 < n; i++)
+        {
+            Pair(piece, rank, merged, i);
+        }
+        rank[n - 1] = int.MaxValue;
+
+        while (n > 1)
+        {
+            var best = 0;
+            for (var i = 1; i < n - 1; i++)
+            {
+                if (rank[i] < rank[best])
+                {
+                    best = i;
+                }
+            }
+            if (rank[best] == int.MaxValue)
+            {
+                break;
+            }
+            piece[best] = merged[best];
+            var tail = n - best - 2;
+            piece.Slice(best + 2, tail).CopyTo(piece[(best + 1)..]);
+            rank.Slice(best + 2, tail).CopyTo(rank[(best + 1)..]);
+            merged.Slice(best + 2, tail).CopyTo(merged[(best + 1)..]);
+            n--;
+            rank[n - 1] = int.MaxValue;
+            if (best > 0)
+            {
+                Pair(piece, rank, merged, best - 1);
+            }
+            if (best < n - 1)
+            {
+                Pair(piece, rank, merged, best);
+            }
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            Emit(piece[i], output);
+        }
+    }
+
+    private void Pair(Span<int> piece, Span<int> rank, Span<int> merged, int i)
+    {
+        if (TryMerge(piece[i], piece[i + 1], out var merge))
+        {
+            rank[i] = merge.Rank;
+            merged[i] = merge.Merged;
+        }
+        else
+        {
+            rank[i] = int.MaxValue;
+        }
+    }
+
+    private void Emit(int id, List<int> output)
+    {
+        if (id < Texts.Length)
+        {
+            output.Add(id);
+            return;
+        }
+        // A merged piece that is not a token: llama.cpp spells it with single-character tokens where they exist.
+        foreach (var c in _pieceTexts[id])
+        {
+            if (c < 0x80 && IdsBySpan.TryGetValue([c], out var single))
+            {
+                output.Add(single);
+            }
+        }
+    }
+
+    private bool TryMerge(int left, int right, out Merge merge)
+    {
+        if (_merges is not null)
+        {
+            return _merges.TryGetValue(Key(left, right), out merge);
+        }
+
+        // tiktoken: a pair merges when the concatenation is a normal token; its rank is the token id.
+        var a = _pieceTexts[left];
+        var b = _pieceTexts[right];
+        var length = a.Length + b.Length;
+        var joined = length <= 256 ? stackalloc char[length] : new char[length];
+        a.CopyTo(joined);
+        b.CopyTo(joined[a.Length..]);
+        if (IdsBySpan.TryGetValue(joined, out var id) && (Attributes[id] & TokenAttributes.Normal) != 0)
+        {
+            merge = new Merge(id, id);
+            return true;
+        }
+        merge = default;
+        return false;
+    }
+
+    private int PieceId(ReadOnlySpan<char> text, Dictionary<string, int> extra)
+    {
+        if (IdsBySpan.TryGetValue(text, out var id))
+        {
+            return id;
+        }
+        var extraBySpan = extra.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (!extraBySpan.TryGetValue(text, out id))
+        {
+            id = _pieceTexts.Count;
+            var s = text.ToString();
+            _pieceTexts.Add(s);
+            extra[s] = id;
+        }
+        return id;
+    }
+
+    private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+
+    private static TokenizerDefaults Defaults(TokenizerVocabulary vocabulary)
+    {
+        var flavor = PreTokenizer.ForName(vocabulary.Pre).Flavor;
+        return new TokenizerDefaults(
+            Bos: 11, Eos: 11, Unknown: null,
+            AddBos: flavor == PreTokenizerFlavor.Llama3, AddEos: false, AddSpacePrefix: false,
+            CleanSpaces: flavor != PreTokenizerFlavor.NoCleanSpaces);
+    }
+
+    private readonly record struct Merge(int Rank, int Merged);
+
+    /// <summary>
+    /// Hashes a (left, right) pair key by multiplying, because <see cref="long.GetHashCode"/> (the halves XORed)
+    /// collides for most pairs of small ids.
+    /// </summary>
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long obj) => (int)(((ulong)obj * 0x9E3779B97F4A7C15UL) >> 32);
+    }
+
+    private readonly record struct Bigram(int Left, int Right, int LeftPiece, int RightPiece, int Rank, int Merged);
+
+    /// <summary>Lowest rank first; among equal ranks the leftmost pair.</summary>
+    private sealed class BigramOrder : IComparer<Bigram>
+    {
+        public static readonly BigramOrder Instance = new();
+
+        public int Compare(Bigram x, Bigram y)
+        {
+            var byRank = x.Rank.CompareTo(y.Rank);
+            return byRank != 0 ? byRank : x.Left.CompareTo(y.Left);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Buffers;
+
+namespace Fathom.Engine.Tokenization;
+
+/// <summary>One piece of input after special tokens are cut out: either a token id or a range of raw text.</summary>
+internal readonly record struct TextFragment(int Token, int Start, int Length)
+{
+    public bool IsToken => Token >= 0;
+
+    public static TextFragment ForToken(int token) => new(token, 0, 0);
+
+    public static TextFragment ForText(int start, int length) => new(-1, start, length);
+}
+
+/// <summary>
+/// Cuts the texts of special tokens out of raw input before the model's tokenizer sees it, as llama.cpp's
+/// <c>tokenizer_st_partition</c> does: tokens are tried longest text first, each splitting every remaining text
+/// fragment at all of its occurrences. Control and unknown tokens are cut only when special-token parsing is on;
+/// user-defined tokens always are.
+/// </summary>
+internal sealed class SpecialTokenSplitter
+{
+    private readonly int[] _order;           // candidate ids, longest text first
+    private readonly string[] _texts;
+    private readonly bool[] _onlyWhenParsing; // control/unknown: only with parseSpecial
+    private readonly SearchValues<char> _firstChars;
+    private readonly Dictionary<char, int[]> _byFirstChar;
+    private readonly bool _anyAlwaysOn;
+
+    public SpecialTokenSplitter(string[] texts, TokenAttributes[] attributes)
+    {
+        _texts = texts;
+        _onlyWhenParsing = new bool[texts.Length];
+        var ids = new List<int>();
+        for (var id = 0; id < texts.Length; id++)
+        {
+            var a = attributes[id];
+            if ((a & (TokenAttributes.Control | TokenAttributes.UserDefined | TokenAttributes.Unknown)) == 0 || texts[id].Length == 0)
+            {
+                continue;
+            }
+            ids.Add(id);
+            _onlyWhenParsing[id] = (a & (TokenAttributes.Control | TokenAttributes.Unknown)) != 0;
+            _anyAlwaysOn |= !_onlyWhenParsing[id];
+        }
+
+        // llama.cpp sorts by UTF-8 length, descending; ties keep id order here.
+        _order = [.. ids.OrderByDescending(id => System.Text.Encoding.UTF8.GetByteCount(texts[id])).ThenBy(id => id)];
+        _byFirstChar = _order.GroupBy(id => texts[id][0]).ToDictionary(g => g.Key, g => g.ToArray());
+        _firstChars = SearchValues.Create([.. _byFirstChar.Keys]);
+    }
+
+    /// <summary>Splits <paramref name="text"/> into fragments.</summary>
+    public List<TextFragment> Split(string text, bool parseSpecial)
+    {
+        var fragments = new List<TextFragment>();
+        if (text.Length == 0)
+        {
+            return fragments;
+        }
+        fragments.Add(TextFragment.ForText(0, text.Length));
+        if (_order.Length == 0 || (!parseSpecial && !_anyAlwaysOn))
+        {
+            return fragments;
+        }
+
+        var present = FindPresent(text, parseSpecial);
+        if (present.Count == 0)
+        {
+            return fragments;
+        }
+
+        foreach (var id in _order)
+        {
+            if (!present.Contains(id))
+            {
+                continue;
+            }
+            var special = _texts[id];
+            var next = new List<TextFragment>(fragments.Count + 2);
+            foreach (var fragment in fragments)
+            {
+                if (fragment.IsToken)
+                {
+                    next.Add(fragment);
+                    continue;
+                }
+                var start = fragment.Start;
+                var end = fragment.Start + fragment.Length;
+                while (start < end)
+                {
+                    var found = text.AsSpan(start, end - start).IndexOf(special, StringComparison.Ordinal);
+                    if (found < 0)
+                    {
+                        break;
+                    }
+                    if (found > 0)
+                    {
+                        next.Add(TextFragment.ForText(start, found));
+                    }
+                    next.Add(TextFragment.ForToken(id));
+                    start += found + special.Length;
+                }
+                if (start < end)
+                {
+                    next.Add(TextFragment.ForText(start, end - start));
+                }
+            }
+            fragments = next;
+        }
+        return fragments;
+    }
+
+    private HashSet<int> FindPresent(string text, bool parseSpecial)
+    {
+        var present = new HashSet<int>();
+        var span = text.AsSpan();
+        var offset = 0;
+        while (true)
+        {
+            var i = span[offset..].IndexOfAny(_firstChars);
+            if (i < 0)
+            {
+                break;
+            }
+            var at = offset + i;
+            foreach (var id in _byFirstChar[span[at]])
+            {
+                if ((parseSpecial || !_onlyWhenParsing[id]) && span[at..].StartsWith(_texts[id], StringComparison.Ordinal))
+                {
+                    present.Add(id);
+                }
+            }
+            offset = at + 1;
+        }
+        return present;
+    }
+}
