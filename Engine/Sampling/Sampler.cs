@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace Fathom.Engine.Sampling;
@@ -10,9 +11,10 @@ namespace Fathom.Engine.Sampling;
 /// <remarks>Holds vocabulary-sized scratch buffers: one sampler per engine loop; not thread-safe.</remarks>
 public sealed class Sampler
 {
-    private const int FirstTopPCandidates = 64;
+    private const float FarTail = -80f;
 
     private readonly TopKSelector _selector = new();
+    private readonly NucleusSelector _nucleus = new();
     private float[] _logits = []; // (n_vocab) processed logits
     private float[] _weights = []; // (n_vocab) exp(logit - max)
     private int[] _candidates = []; // (n_vocab) token ids, best first
@@ -131,12 +133,11 @@ public sealed class Sampler
         var w = _weights.AsSpan(0, vocab);
         bool topK = p.TopK > 0 && p.TopK < vocab;
         bool topP = p.TopP < 1f;
-        float minWeight = p.MinP; // weight of the most likely token is exp(0) = 1
+        float minWeight = p.MinP; // the most likely token has weight exp(0) = 1
 
         if (!topK && !topP)
         {
-            TensorPrimitives.Subtract(x, max, w);
-            TensorPrimitives.Exp(w, w);
+            ShiftedExp(x, max, w);
             if (minWeight > 0)
             {
                 for (int i = 0; i < vocab; i++)
@@ -148,69 +149,50 @@ public sealed class Sampler
             return DrawFrom(w, u * TensorPrimitives.Sum<float>(w));
         }
 
-        // Candidates, best first: the top k, or for top-p alone a growing top-m until it holds the needed mass.
+        // The candidate set: the top k (best first, then cut to top-p), or for top-p alone the nucleus.
         var candidates = _candidates.AsSpan(0, vocab);
         int count;
-        double mass;
         if (topK)
         {
             count = _selector.Select(x, p.TopK, candidates);
-            mass = 0;
+            double mass = 0;
             for (int i = 0; i < count; i++)
             {
                 mass += w[candidates[i]] = MathF.Exp(x[candidates[i]] - max);
             }
+
+            count = topP ? CutToMass(candidates[..count], w, p.TopP * mass) : count;
         }
         else
         {
-            TensorPrimitives.Subtract(x, max, w);
-            TensorPrimitives.Exp(w, w);
-            mass = TensorPrimitives.Sum<float>(w);
-            int m = FirstTopPCandidates;
-            while (true)
-            {
-                count = _selector.Select(x, m, candidates);
-                double held = 0;
-                for (int i = 0; i < count; i++)
-                {
-                    held += w[candidates[i]];
-                }
-
-                if (held >= p.TopP * mass || count == vocab)
-                {
-                    break;
-                }
-
-                m = (int)Math.Min((long)m * 8, vocab);
-            }
+            ShiftedExp(x, max, w);
+            count = _nucleus.Select(x, max, w, p.TopP * TensorPrimitives.Sum<float>(w), candidates);
         }
 
-        // Top-p: shortest best-first run reaching the mass; min-p: drop candidates under the cutoff.
-        double threshold = p.TopP * mass;
-        double cumulative = 0;
-        int kept = 0;
-        double keptMass = 0;
-        for (; kept < count; kept++)
+        // Min-p: keep candidates with weight >= min_p (relative to the most likely, which always stays).
+        if (minWeight > 0)
         {
-            float weight = w[candidates[kept]];
-            if (topP && cumulative >= threshold)
+            int kept = 0;
+            for (int i = 0; i < count; i++)
             {
-                break;
+                if (w[candidates[i]] >= minWeight)
+                {
+                    candidates[kept++] = candidates[i];
+                }
             }
 
-            cumulative += weight;
-            if (weight < minWeight)
-            {
-                break; // candidates are sorted, so the rest are below too
-            }
-
-            keptMass += weight;
+            count = kept;
         }
 
-        kept = Math.Max(kept, 1);
-        double target = u * Math.Max(keptMass, w[candidates[0]]);
+        double total = 0;
+        for (int i = 0; i < count; i++)
+        {
+            total += w[candidates[i]];
+        }
+
+        double target = u * total;
         double running = 0;
-        for (int i = 0; i < kept; i++)
+        for (int i = 0; i < count; i++)
         {
             running += w[candidates[i]];
             if (running > target)
@@ -219,27 +201,88 @@ public sealed class Sampler
             }
         }
 
-        return candidates[kept - 1];
+        return candidates[count - 1];
     }
 
+    // w = exp(x - max), with differences below -80 flushed to exp(-inf) = 0: their weight (< 2e-35 each) is
+    // negligible, and letting them through makes float subnormals, which cost microcode assists on every use.
+    private static void ShiftedExp(ReadOnlySpan<float> x, float max, Span<float> w)
+    {
+        TensorPrimitives.Subtract(x, max, w);
+        var floor = new Vector<float>(FarTail);
+        var gone = new Vector<float>(float.NegativeInfinity);
+        int i = 0;
+        for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var v = new Vector<float>(w[i..]);
+            Vector.ConditionalSelect(Vector.LessThan(v, floor), gone, v).CopyTo(w[i..]);
+        }
+
+        for (; i < w.Length; i++)
+        {
+            w[i] = w[i] < FarTail ? float.NegativeInfinity : w[i];
+        }
+
+        TensorPrimitives.Exp(w, w);
+    }
+
+    // Candidates sorted best first: the shortest leading run whose weight reaches mass.
+    private static int CutToMass(ReadOnlySpan<int> sorted, ReadOnlySpan<float> w, double mass)
+    {
+        double cumulative = 0;
+        int kept = 0;
+        while (kept < sorted.Length && (kept == 0 || cumulative < mass))
+        {
+            cumulative += w[sorted[kept++]];
+        }
+
+        return kept;
+    }
+
+    // Inverse-CDF draw over the whole vocabulary, skipping whole chunks by their (vectorised) sums.
     private static int DrawFrom(ReadOnlySpan<float> weights, double target)
     {
+        const int Chunk = 1024;
         double running = 0;
-        int last = 0;
-        for (int i = 0; i < weights.Length; i++)
+        for (int start = 0; start < weights.Length; start += Chunk)
         {
-            if (weights[i] > 0)
+            var chunk = weights.Slice(start, Math.Min(Chunk, weights.Length - start));
+            double sum = TensorPrimitives.Sum<float>(chunk);
+            if (running + sum <= target)
             {
-                running += weights[i];
-                last = i;
-                if (running > target)
+                running += sum;
+                continue;
+            }
+
+            int last = -1;
+            for (int j = 0; j < chunk.Length; j++)
+            {
+                if (chunk[j] > 0)
                 {
-                    return i;
+                    running += chunk[j];
+                    last = j;
+                    if (running > target)
+                    {
+                        return start + j;
+                    }
                 }
+            }
+
+            if (last >= 0)
+            {
+                return start + last; // rounding: the chunk's sum crossed the target, its scan did not
             }
         }
 
-        return last;
+        for (int i = weights.Length - 1; i > 0; i--)
+        {
+            if (weights[i] > 0)
+            {
+                return i;
+            }
+        }
+
+        return 0;
     }
 
     private SampledToken WithLogprobs(ReadOnlySpan<float> x, int chosen, int topCount)
@@ -247,8 +290,7 @@ public sealed class Sampler
         int vocab = x.Length;
         float max = TensorPrimitives.Max(x);
         var w = _weights.AsSpan(0, vocab);
-        TensorPrimitives.Subtract(x, max, w);
-        TensorPrimitives.Exp(w, w);
+        ShiftedExp(x, max, w);
         float logZ = max + MathF.Log(TensorPrimitives.Sum<float>(w));
         var top = Array.Empty<TokenLogprob>();
         if (topCount > 0)

@@ -70,6 +70,40 @@ public sealed class SamplerTests
         Assert.Equal([0, 1], drawn.Order()); // 0.5 < 0.75 <= 0.5 + 0.3
     }
 
+    [Theory]
+    [InlineData(0.2f, 0.9f)]
+    [InlineData(1.0f, 0.5f)]
+    [InlineData(3.0f, 0.95f)]
+    public void Top_p_over_a_large_vocabulary_draws_only_from_the_exact_nucleus(float temperature, float topP)
+    {
+        var logits = RandomLogits(20_000, 17);
+        logits[123] = float.NegativeInfinity; // a banned token must never be drawn
+
+        // Reference nucleus by a full sort: best first (ties: lowest id), shortest run reaching top_p of the mass.
+        var scaled = logits.Select(v => (double)v / temperature).ToArray();
+        double max = scaled.Max();
+        var order = Enumerable.Range(0, scaled.Length).OrderByDescending(i => scaled[i]).ThenBy(i => i).ToList();
+        double total = scaled.Sum(v => Math.Exp(v - max));
+        var nucleus = new HashSet<int>();
+        double cumulative = 0;
+        foreach (int i in order)
+        {
+            if (nucleus.Count > 0 && cumulative >= topP * total)
+            {
+                break;
+            }
+
+            nucleus.Add(i);
+            cumulative += Math.Exp(scaled[i] - max);
+        }
+
+        var sampler = new Sampler();
+        var p = new SamplingParams { Temperature = temperature, TopP = topP };
+        var drawn = Enumerable.Range(0, 300).Select(step => sampler.Sample(logits, p, [], [], new SampleKey(8, 0, step)).TokenId).ToList();
+        Assert.All(drawn, token => Assert.Contains(token, nucleus));
+        Assert.True(drawn.Distinct().Count() > 1);
+    }
+
     [Fact]
     public void Draws_follow_the_distribution()
     {

@@ -141,7 +141,7 @@ public sealed class EngineCoreTests
         int[] prompt = EngineHarness.Prompt(4, 6);
         harness.Core.AddRequest(new EngineRequest("n3", prompt, new SamplingParams { Temperature = 0, MaxTokens = 5, N = 3 }));
         harness.RunToCompletion();
-        Assert.Equal(1, harness.Runner.Steps[0].Sequences.Single().NumTokens == 6 ? 1 : 0);
+        Assert.Equal(6, harness.Runner.Steps[0].Sequences.Single().NumTokens);
         Assert.Equal(3, harness.Runner.Steps[0].Sequences.Single().SampleCount);
         for (int i = 0; i < 3; i++)
         {
