@@ -63,7 +63,7 @@ public sealed partial class Scheduler
 
     /// <summary>Checks that <paramref name="request"/> can ever be served; throws what the API maps to 400.</summary>
     /// <exception cref="Sampling.InvalidSamplingParameterException">A sampling parameter is out of range.</exception>
-    /// <exception cref="RequestRejectedException">Empty prompt, or prompt plus max_tokens beyond the context.</exception>
+    /// <exception cref="RequestRejectedException">Empty prompt, prompt plus max_tokens beyond the context, or n above the sequence limit.</exception>
     public void ValidateRequest(EngineRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -72,6 +72,11 @@ public sealed partial class Scheduler
         if (request.PromptTokenIds is null || request.PromptTokenIds.Count == 0)
         {
             throw Rejected("The prompt must contain at least one token.", "prompt");
+        }
+
+        if (request.Sampling.N > Config.MaxNumSequences)
+        {
+            throw Rejected($"n = {request.Sampling.N} exceeds the {Config.MaxNumSequences} sequences this engine runs at once.", "n");
         }
 
         int prompt = request.PromptTokenIds.Count;

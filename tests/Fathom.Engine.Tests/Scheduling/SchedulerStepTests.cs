@@ -160,6 +160,9 @@ public sealed class SchedulerStepTests
         Assert.Equal("prompt", Assert.Throws<RequestRejectedException>(() => scheduler.AddRequest(Request("C", 32, maxTokens: 1))).ParamName);
         Assert.Equal("top_p", Assert.Throws<InvalidSamplingParameterException>(
             () => scheduler.AddRequest(new EngineRequest("D", [1], new SamplingParams { TopP = 2 }))).ParamName);
+        var fewSequences = NewScheduler(new SchedulerConfig { MaxNumSequences = 2 });
+        Assert.Equal("n", Assert.Throws<RequestRejectedException>(
+            () => fewSequences.AddRequest(new EngineRequest("F", [1], new SamplingParams { N = 3 }))).ParamName);
         scheduler.AddRequest(Request("E", 4, maxTokens: 5));
         Assert.Equal("request_id", Assert.Throws<RequestRejectedException>(() => scheduler.AddRequest(Request("E", 4, maxTokens: 5))).ParamName);
     }
