@@ -1,0 +1,19 @@
+namespace Fathom.Engine.KvCache;
+
+/// <summary>
+/// A second prefix-cache tier behind the local block pool (e.g. a shared Redis store). The pool consults it on
+/// admission for the blocks that follow the local hit, and tells it when a full block is first computed or is
+/// about to be evicted, so a write-behind store can copy the block out.
+/// </summary>
+/// <remarks>All calls come from the engine loop thread and must not block: answer from local state, queue work.</remarks>
+public interface IKvBlockTier
+{
+    /// <summary>How many of <paramref name="hashes"/>, from the first on, the tier can supply (a contiguous run).</summary>
+    int CountAvailable(ReadOnlySpan<BlockHash> hashes);
+
+    /// <summary>A full block was computed for the first time; its K/V are in physical block <paramref name="block"/>.</summary>
+    void OnBlockComputed(BlockHash hash, int block);
+
+    /// <summary>Physical block <paramref name="block"/> holding <paramref name="hash"/> is about to be reused; read it now or never.</summary>
+    void OnBlockEvicted(BlockHash hash, int block);
+}

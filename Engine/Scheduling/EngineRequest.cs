@@ -1,0 +1,13 @@
+using Fathom.Engine.Sampling;
+
+namespace Fathom.Engine.Scheduling;
+
+/// <summary>A generation request as the engine sees it: prompt token ids and how to sample.</summary>
+/// <param name="RequestId">Unique among unfinished requests; used to abort.</param>
+/// <param name="PromptTokenIds">The tokenized prompt (at least one token).</param>
+/// <param name="Sampling">Sampling parameters (validated on admission).</param>
+public sealed record EngineRequest(string RequestId, IReadOnlyList<int> PromptTokenIds, SamplingParams Sampling)
+{
+    /// <summary>Under <see cref="SchedulingPolicy.Priority"/>, lower values are served first.</summary>
+    public int Priority { get; init; }
+}
