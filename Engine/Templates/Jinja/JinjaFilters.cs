@@ -8,7 +8,7 @@ internal static class JinjaFilters
 {
     private static readonly Dictionary<string, Func<object?, JinjaArguments, object?>> Filters = new(StringComparer.Ordinal)
     {
-        ["abs"] = (v, _) => v is double d ? Math.Abs(d) : Math.Abs(JinjaOps.ToLong(v)),
+        ["abs"] = (v, _) => v is double d ? (object)Math.Abs(d) : Math.Abs(JinjaOps.ToLong(v)),
         ["capitalize"] = (v, _) => JinjaMethods.Capitalize(JinjaOps.ToStr(v)),
         ["count"] = (v, _) => JinjaOps.Length(v),
         ["length"] = (v, _) => JinjaOps.Length(v),

@@ -311,7 +311,7 @@ internal sealed partial class JinjaLexer
 
         string text = _source[start.._pos].Replace("_", "", StringComparison.Ordinal);
         object literal = isFloat
-            ? double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)
+            ? (object)double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)
             : long.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
         _tokens.Add(new JinjaToken(isFloat ? JinjaTokenKind.Float : JinjaTokenKind.Integer, text, _line, literal));
     }

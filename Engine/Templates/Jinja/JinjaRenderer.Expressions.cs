@@ -97,7 +97,7 @@ internal sealed partial class JinjaRenderer
             "not" => !JinjaOps.IsTruthy(operand),
             "-" => operand switch
             {
-                double d => -d,
+                double d => (object)(-d),
                 long or bool => -JinjaOps.ToLong(operand),
                 JinjaUndefined u => throw u.Error(),
                 _ => throw new ChatTemplateException($"bad operand type for unary -: '{JinjaOps.TypeName(operand)}'"),

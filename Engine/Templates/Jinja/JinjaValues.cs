@@ -20,7 +20,7 @@ internal sealed class JinjaUndefined
     public static JinjaUndefined ForName(string name) => new($"'{name}' is undefined");
 
     public static JinjaUndefined ForAttribute(object? target, string name) =>
-        new($"'{JinjaOps.TypeName(target)}' has no attribute '{name}'");
+        new(target is null ? $"'None' has no attribute '{name}'" : $"'{JinjaOps.TypeName(target)} object' has no attribute '{name}'");
 }
 
 /// <summary>The object made by <c>namespace(...)</c>: attributes can be assigned from inner scopes.</summary>
