@@ -131,7 +131,8 @@ internal static class JinjaFilters
 
     private static List<object?> Map(object? value, JinjaArguments args)
     {
-        List<object?> items = JinjaOps.Iterate(value);
+        // jinja2 maps nothing over a falsy value, whatever its type.
+        List<object?> items = JinjaOps.IsTruthy(value) ? JinjaOps.Iterate(value) : [];
         if (args.Keywords.TryGetValue("attribute", out object? attribute))
         {
             object? fallback = args.Keywords.GetValueOrDefault("default", null);
@@ -152,7 +153,7 @@ internal static class JinjaFilters
 
     private static List<object?> Select(object? value, JinjaArguments args, bool byAttribute, bool keep)
     {
-        List<object?> items = JinjaOps.Iterate(value);
+        List<object?> items = JinjaOps.IsTruthy(value) ? JinjaOps.Iterate(value) : [];
         int offset = byAttribute ? 1 : 0;
         object? attribute = byAttribute ? args.Get(0, "attribute") : null;
         string? test = args.Positional.Count > offset ? JinjaOps.ToStr(args.Positional[offset]) : null;
@@ -209,6 +210,18 @@ internal static class JinjaFilters
     private static List<object?> SortBy(List<object?> items, Func<object?, object?> key, bool reverse)
     {
         // Stable, like Python's sort.
+        try
+        {
+            return SortStable(items, key, reverse);
+        }
+        catch (InvalidOperationException e) when (e.InnerException is ChatTemplateException inner)
+        {
+            throw inner;
+        }
+    }
+
+    private static List<object?> SortStable(List<object?> items, Func<object?, object?> key, bool reverse)
+    {
         List<object?> sorted = items.Select((x, i) => (x, i)).OrderBy(p => p, Comparer<(object? X, int I)>.Create((a, b) =>
         {
             int c = JinjaOps.Compare(key(a.X), key(b.X), "<");
@@ -267,6 +280,7 @@ internal static class JinjaFilters
 
     private static object? ToInt(object? value, object? fallback) => value switch
     {
+        JinjaUndefined undefined => throw undefined.Error(),
         long or bool => JinjaOps.ToLong(value),
         double d => (long)Math.Truncate(d),
         string s when long.TryParse(s.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l) => l,
@@ -276,6 +290,7 @@ internal static class JinjaFilters
 
     private static object? ToFloat(object? value, object? fallback) => value switch
     {
+        JinjaUndefined undefined => throw undefined.Error(),
         long or bool or double => JinjaOps.ToDouble(value),
         string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
         _ => fallback,

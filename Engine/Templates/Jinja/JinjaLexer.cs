@@ -23,10 +23,11 @@ internal sealed partial class JinjaLexer
 
     private JinjaLexer(string source)
     {
-        // keep_trailing_newline=False: jinja2 drops one trailing newline of the template.
-        if (source.EndsWith("\r\n", StringComparison.Ordinal))
-            source = source[..^2];
-        else if (source.EndsWith('\n') || source.EndsWith('\r'))
+        // jinja2 first turns every newline sequence of the source into "\n" (strings included), then,
+        // keep_trailing_newline=False, drops one trailing newline.
+        if (source.Contains('\r', StringComparison.Ordinal))
+            source = source.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
+        if (source.EndsWith('\n'))
             source = source[..^1];
         _source = source;
     }
@@ -125,9 +126,6 @@ internal sealed partial class JinjaLexer
     {
         if (text.Length == 0)
             return;
-        // jinja2 normalizes newlines in template data to "\n".
-        if (text.Contains('\r', StringComparison.Ordinal))
-            text = text.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
         _tokens.Add(new JinjaToken(JinjaTokenKind.Text, text, _line));
         _line += CountNewlines(text, 0, text.Length);
     }
@@ -331,14 +329,6 @@ internal sealed partial class JinjaLexer
                 break;
             if (c == '\n')
                 _line++;
-            if (c == '\r')
-            {
-                // Source newlines are normalized to "\n"; escaped ones ("\\r") are kept.
-                if (_pos < _source.Length && _source[_pos] == '\n')
-                    continue;
-                c = '\n';
-            }
-
             if (c != '\\')
             {
                 sb.Append(c);

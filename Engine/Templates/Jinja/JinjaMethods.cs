@@ -66,8 +66,14 @@ internal static class JinjaMethods
         {
             List<object?> list => list,
             string s => JinjaOps.Characters(s),
-            _ => throw new ChatTemplateException($"'{JinjaOps.TypeName(target)}' object is not subscriptable"),
+            _ => null!,
         };
+        if (items is null)
+        {
+            // jinja2 falls back to an attribute lookup, which finds nothing.
+            return new JinjaUndefined($"'{JinjaOps.TypeName(target)} object' has no attribute 'slice'");
+        }
+
         long n = items.Count;
         long stepValue = step is null ? 1 : JinjaOps.ToLong(step);
         if (stepValue == 0)

@@ -355,6 +355,10 @@ internal static class JinjaOps
                 return string.Concat(sa, sb);
             case "+" when a is List<object?> la && b is List<object?> lb:
                 return (List<object?>)[.. la, .. lb];
+            case "*" when a is List<object?> list && b is long or bool:
+                return RepeatList(list, ToLong(b));
+            case "*" when b is List<object?> list && a is long or bool:
+                return RepeatList(list, ToLong(a));
             case "*" when a is string s && b is long or bool:
                 return Repeat(s, ToLong(b));
             case "*" when b is string s && a is long or bool:
@@ -370,6 +374,49 @@ internal static class JinjaOps
 
     private static string Repeat(string s, long count) =>
         count <= 0 ? "" : new StringBuilder(s.Length * (int)count).Insert(0, s, (int)count).ToString();
+
+    private static List<object?> RepeatList(List<object?> list, long count)
+    {
+        var result = new List<object?>();
+        for (long i = 0; i < count; i++)
+            result.AddRange(list);
+        return result;
+    }
+
+    /// <summary>Python's float <c>%</c> and <c>//</c> (fmod-based, sign of the divisor).</summary>
+    private static (double Div, double Mod) FloatDivMod(double x, double y)
+    {
+        if (y == 0)
+            throw new ChatTemplateException("float modulo");
+        double mod = x % y;
+        double div = (x - mod) / y;
+        if (mod != 0)
+        {
+            if ((y < 0) != (mod < 0))
+            {
+                mod += y;
+                div -= 1.0;
+            }
+        }
+        else
+        {
+            mod = y < 0 ? -0.0 : 0.0;
+        }
+
+        double floorDiv;
+        if (div != 0)
+        {
+            floorDiv = Math.Floor(div);
+            if (div - floorDiv > 0.5)
+                floorDiv += 1.0;
+        }
+        else
+        {
+            floorDiv = x / y < 0 ? -0.0 : 0.0;
+        }
+
+        return (floorDiv, mod);
+    }
 
     private static object Arithmetic(string op, object a, object b)
     {
@@ -396,8 +443,8 @@ internal static class JinjaOps
                 "+" => x + y,
                 "-" => x - y,
                 "*" => x * y,
-                "//" => y == 0 ? throw new ChatTemplateException("float floor division by zero") : Math.Floor(x / y),
-                "%" => y == 0 ? throw new ChatTemplateException("float modulo") : x - (y * Math.Floor(x / y)),
+                "//" => FloatDivMod(x, y).Div,
+                "%" => FloatDivMod(x, y).Mod,
                 _ => throw new ChatTemplateException($"unsupported operator {op}"),
             };
         }
