@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace Fathom.Engine.Templates.Jinja;
@@ -357,6 +356,4 @@ internal static class JinjaMethods
             lines.Add(s[start..]);
         return lines;
     }
-
-    internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -134,8 +134,7 @@ internal sealed partial class JinjaParser
 
     private ForNode ParseFor(int line)
     {
-        List<string> targets = ParseTargetNames(out bool parenthesized);
-        _ = parenthesized;
+        List<string> targets = ParseTargetNames();
         ExpectName("in");
         Expr iterable = ParseTuple(allowCondition: false);
         Expr? filter = null;
@@ -160,9 +159,9 @@ internal sealed partial class JinjaParser
         return new ForNode(targets, iterable, filter, body, elseBody, line);
     }
 
-    private List<string> ParseTargetNames(out bool parenthesized)
+    private List<string> ParseTargetNames()
     {
-        parenthesized = Current.IsOperator("(");
+        bool parenthesized = Current.IsOperator("(");
         if (parenthesized)
             _index++;
         var names = new List<string> { ExpectNameToken() };
