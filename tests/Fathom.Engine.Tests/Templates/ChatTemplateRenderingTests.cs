@@ -272,4 +272,35 @@ public sealed class ChatTemplateRenderingTests
         string expected = "<|im_start|>system\nBe nice.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello.<|im_end|>\n<|im_start|>user\nBye<|im_end|>\n";
         Assert.Equal(expected, Load("qwen2-instruct-chatml.jinja").Render(messages, options));
     }
+
+    [Fact]
+    public void MistralNemo_tools_before_last_user_message_and_tool_round_trip()
+    {
+        ChatMessage[] messages =
+        [
+            new ChatMessage("system", "Be exact."),
+            new ChatMessage("user", "Weather?"),
+            new ChatMessage("assistant", null) { ToolCalls = [new ChatToolCall("abcdefghi", "get_weather", "{\"city\": \"Paris\", \"n\": 2.5}")] },
+            new ChatMessage("tool", "{\"t\": 20}") { ToolCallId = "abcdefghi" },
+            new ChatMessage("assistant", "Warm."),
+            new ChatMessage("user", "Thx"),
+        ];
+        var options = new ChatTemplateRenderOptions { AddGenerationPrompt = true, BosToken = "<s>", EosToken = "</s>", Tools = [Json("{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the current weather in a city.\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name, e.g. Zürich\"}, \"unit\": {\"type\": \"string\", \"enum\": [\"celsius\", \"fahrenheit\"]}}, \"required\": [\"city\"]}}}"), Json("{\"type\": \"function\", \"function\": {\"name\": \"get_time\", \"description\": \"Current time <UTC>.\", \"parameters\": {\"type\": \"object\", \"properties\": {}}}}")] };
+        string expected = "<s>[INST]Weather?[/INST][TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"n\": 2.5}, \"id\": \"abcdefghi\"}]</s>[TOOL_RESULTS]{\"content\": {\"t\": 20}, \"call_id\": \"abcdefghi\"}[/TOOL_RESULTS]Warm.</s>[AVAILABLE_TOOLS][{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get the current weather in a city.\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\", \"description\": \"City name, e.g. Zürich\"}, \"unit\": {\"type\": \"string\", \"enum\": [\"celsius\", \"fahrenheit\"]}}, \"required\": [\"city\"]}}}, {\"type\": \"function\", \"function\": {\"name\": \"get_time\", \"description\": \"Current time <UTC>.\", \"parameters\": {\"type\": \"object\", \"properties\": {}}}}][/AVAILABLE_TOOLS][INST]Be exact.\n\nThx[/INST]";
+        Assert.Equal(expected, Load("mistral-nemo-instruct-2407.jinja").Render(messages, options));
+    }
+
+    [Fact]
+    public void MistralNemo_tool_call_ids_must_have_nine_characters()
+    {
+        ChatMessage[] messages =
+        [
+            new ChatMessage("user", "x"),
+            new ChatMessage("assistant", null) { ToolCalls = [new ChatToolCall("short", "get_time", "{}")] },
+        ];
+        var options = new ChatTemplateRenderOptions { AddGenerationPrompt = true, BosToken = "<s>", EosToken = "</s>" };
+        var error = Assert.Throws<ChatTemplateException>(() => Load("mistral-nemo-instruct-2407.jinja").Render(messages, options));
+        Assert.True(error.RaisedByTemplate);
+        Assert.Equal("Tool call IDs should be alphanumeric strings with length 9!", error.Message);
+    }
 }

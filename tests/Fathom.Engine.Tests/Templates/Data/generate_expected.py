@@ -174,6 +174,17 @@ def main():
         {'role': 'user', 'content': 'Hi'},
         {'role': 'assistant', 'content': 'Hello.'},
         {'role': 'user', 'content': 'Bye'}], True, gen=False))
+    nemo = 'mistral-nemo-instruct-2407.jinja'
+    out.append(fact('MistralNemo_tools_before_last_user_message_and_tool_round_trip', nemo, [
+        {'role': 'system', 'content': 'Be exact.'},
+        {'role': 'user', 'content': 'Weather?'},
+        {'role': 'assistant', 'content': None, 'tool_calls': [['abcdefghi', 'get_weather', '{"city": "Paris", "n": 2.5}']]},
+        {'role': 'tool', 'content': '{"t": 20}', 'tool_call_id': 'abcdefghi'},
+        {'role': 'assistant', 'content': 'Warm.'},
+        {'role': 'user', 'content': 'Thx'}], True, tools=[WEATHER, TIME], **L2))
+    out.append(fact('MistralNemo_tool_call_ids_must_have_nine_characters', nemo, [
+        {'role': 'user', 'content': 'x'},
+        {'role': 'assistant', 'content': None, 'tool_calls': [['short', 'get_time', '{}']]}], True, **L2))
     print('\n\n'.join(out))
 
 if __name__ == '__main__':
