@@ -15,8 +15,8 @@ internal static class JinjaFilters
         ["default"] = Default,
         ["d"] = Default,
         ["dictsort"] = DictSort,
-        ["escape"] = (v, _) => Escape(JinjaOps.ToStr(v)),
-        ["e"] = (v, _) => Escape(JinjaOps.ToStr(v)),
+        ["escape"] = (v, _) => Escape(v),
+        ["e"] = (v, _) => Escape(v),
         ["first"] = (v, _) => JinjaOps.Iterate(v) is { Count: > 0 } items ? items[0] : new JinjaUndefined("No first item, sequence was empty."),
         ["last"] = (v, _) => JinjaOps.Iterate(v) is { Count: > 0 } items ? items[^1] : new JinjaUndefined("No last item, sequence was empty."),
         ["float"] = (v, a) => ToFloat(v, a.Get(0, "default", 0.0)),
@@ -44,7 +44,7 @@ internal static class JinjaFilters
             a.Get(2, "count") is { } count ? JinjaOps.ToLong(count) : -1),
         ["reverse"] = (v, _) => v is string s ? string.Concat(JinjaOps.Characters(s).AsEnumerable().Reverse()) : Enumerable.Reverse(JinjaOps.Iterate(v)).ToList(),
         ["round"] = Round,
-        ["safe"] = (v, _) => v,
+        ["safe"] = (v, _) => v as JinjaMarkup ?? new JinjaMarkup(JinjaOps.ToStr(v)),
         ["sort"] = Sort,
         ["string"] = (v, _) => JinjaOps.ToStr(v),
         ["sum"] = (v, a) => JinjaOps.Iterate(v).Aggregate(a.Get(1, "start", 0L), (acc, x) =>
@@ -60,6 +60,8 @@ internal static class JinjaFilters
 
     public static object? Apply(string name, object? value, JinjaArguments args)
     {
+        if (name is not ("safe" or "escape" or "e"))
+            value = JinjaMarkup.Unwrap(value);
         if (!Filters.TryGetValue(name, out Func<object?, JinjaArguments, object?>? filter))
             throw new ChatTemplateException($"No filter named '{name}'");
         return filter(value, args);
@@ -296,7 +298,6 @@ internal static class JinjaFilters
         _ => fallback,
     };
 
-    private static string Escape(string s) => s.Replace("&", "&amp;", StringComparison.Ordinal)
-        .Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
-        .Replace("\"", "&#34;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
+    private static JinjaMarkup Escape(object? value) =>
+        value as JinjaMarkup ?? new JinjaMarkup(JinjaMarkup.Escape(JinjaOps.ToStr(value)));
 }

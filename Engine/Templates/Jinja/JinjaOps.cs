@@ -29,6 +29,7 @@ internal static class JinjaOps
         long l => l != 0,
         double d => d != 0,
         string s => s.Length > 0,
+        JinjaMarkup markup => markup.Text.Length > 0,
         List<object?> list => list.Count > 0,
         Dictionary<string, object?> dict => dict.Count > 0,
         _ => true,
@@ -41,6 +42,7 @@ internal static class JinjaOps
     {
         string s => s,
         JinjaUndefined => "",
+        JinjaMarkup markup => markup.Text,
         _ => Repr(value),
     };
 
@@ -70,6 +72,11 @@ internal static class JinjaOps
                 break;
             case string s:
                 AppendStringRepr(sb, s);
+                break;
+            case JinjaMarkup markup:
+                sb.Append("Markup(");
+                AppendStringRepr(sb, markup.Text);
+                sb.Append(')');
                 break;
             case List<object?> list:
                 sb.Append('[');
@@ -343,6 +350,14 @@ internal static class JinjaOps
 
     public static object? Binary(string op, object? a, object? b)
     {
+        if (a is JinjaMarkup || b is JinjaMarkup)
+        {
+            if (op == "+" && a is JinjaMarkup or string && b is JinjaMarkup or string)
+                return new JinjaMarkup(EscapedText(a) + EscapedText(b));
+            a = JinjaMarkup.Unwrap(a);
+            b = JinjaMarkup.Unwrap(b);
+        }
+
         if (a is JinjaUndefined ua)
             throw ua.Error();
         if (b is JinjaUndefined ub)
@@ -371,6 +386,8 @@ internal static class JinjaOps
             throw new ChatTemplateException($"can only concatenate str (not \"{TypeName(b)}\") to str");
         throw new ChatTemplateException($"unsupported operand type(s) for {op}: '{TypeName(a)}' and '{TypeName(b)}'");
     }
+
+    private static string EscapedText(object? value) => value is JinjaMarkup markup ? markup.Text : JinjaMarkup.Escape((string)value!);
 
     private static string Repeat(string s, long count) =>
         count <= 0 ? "" : new StringBuilder(s.Length * (int)count).Insert(0, s, (int)count).ToString();

@@ -12,11 +12,11 @@ internal sealed partial class JinjaRenderer
             case NameExpr name:
                 return scope.TryGet(name.Name, out object? value) ? value : JinjaUndefined.ForName(name.Name);
             case GetAttrExpr attr:
-                return JinjaMethods.GetAttribute(Evaluate(attr.Target, scope), attr.Name);
+                return JinjaMethods.GetAttribute(EvaluatePlain(attr.Target, scope), attr.Name);
             case GetItemExpr item:
-                return JinjaMethods.GetItem(Evaluate(item.Target, scope), Evaluate(item.Index, scope));
+                return JinjaMethods.GetItem(EvaluatePlain(item.Target, scope), EvaluatePlain(item.Index, scope));
             case SliceExpr slice:
-                return JinjaMethods.Slice(Evaluate(slice.Target, scope), EvaluateOptional(slice.Start, scope),
+                return JinjaMethods.Slice(EvaluatePlain(slice.Target, scope), EvaluateOptional(slice.Start, scope),
                     EvaluateOptional(slice.Stop, scope), EvaluateOptional(slice.Step, scope));
             case BinaryExpr binary:
                 return EvaluateBinary(binary, scope);
@@ -34,10 +34,10 @@ internal sealed partial class JinjaRenderer
                 object? input = filter.Input is null ? null : Evaluate(filter.Input, scope);
                 return JinjaFilters.Apply(filter.Name, input, EvaluateArguments(filter.Args, filter.Kwargs, scope));
             case TestExpr test:
-                object? subject = Evaluate(test.Input, scope);
+                object? subject = EvaluatePlain(test.Input, scope);
                 var testArgs = new List<object?>(test.Args.Count);
                 foreach (Expr arg in test.Args)
-                    testArgs.Add(Evaluate(arg, scope));
+                    testArgs.Add(EvaluatePlain(arg, scope));
                 return JinjaTests.Apply(test.Name, subject, testArgs) != test.Negated;
             case CallExpr call:
                 return EvaluateCall(call, scope);
@@ -45,7 +45,7 @@ internal sealed partial class JinjaRenderer
             {
                 var items = new List<object?>(list.Items.Count);
                 foreach (Expr e in list.Items)
-                    items.Add(Evaluate(e, scope));
+                    items.Add(EvaluatePlain(e, scope));
                 return items;
             }
 
@@ -53,7 +53,7 @@ internal sealed partial class JinjaRenderer
             {
                 var items = new List<object?>(tuple.Items.Count);
                 foreach (Expr e in tuple.Items)
-                    items.Add(Evaluate(e, scope));
+                    items.Add(EvaluatePlain(e, scope));
                 return items;
             }
 
@@ -61,8 +61,8 @@ internal sealed partial class JinjaRenderer
                 var result = new Dictionary<string, object?>(StringComparer.Ordinal);
                 foreach ((Expr k, Expr v) in dict.Items)
                 {
-                    object? key = Evaluate(k, scope);
-                    result[key as string ?? throw new ChatTemplateException("Only string keys are supported in dict literals")] = Evaluate(v, scope);
+                    object? key = EvaluatePlain(k, scope);
+                    result[key as string ?? throw new ChatTemplateException("Only string keys are supported in dict literals")] = EvaluatePlain(v, scope);
                 }
 
                 return result;
@@ -71,7 +71,10 @@ internal sealed partial class JinjaRenderer
         }
     }
 
-    private object? EvaluateOptional(Expr? expr, JinjaScope scope) => expr is null ? null : Evaluate(expr, scope);
+    private object? EvaluateOptional(Expr? expr, JinjaScope scope) => expr is null ? null : EvaluatePlain(expr, scope);
+
+    /// <summary>A value where Markup acts as its plain text (everything except <c>+</c> and output).</summary>
+    private object? EvaluatePlain(Expr expr, JinjaScope scope) => JinjaMarkup.Unwrap(Evaluate(expr, scope));
 
     private object? EvaluateBinary(BinaryExpr binary, JinjaScope scope)
     {
@@ -91,7 +94,7 @@ internal sealed partial class JinjaRenderer
 
     private object? EvaluateUnary(UnaryExpr unary, JinjaScope scope)
     {
-        object? operand = Evaluate(unary.Operand, scope);
+        object? operand = EvaluatePlain(unary.Operand, scope);
         return unary.Op switch
         {
             "not" => !JinjaOps.IsTruthy(operand),
@@ -109,10 +112,10 @@ internal sealed partial class JinjaRenderer
 
     private bool EvaluateCompare(CompareExpr compare, JinjaScope scope)
     {
-        object? left = Evaluate(compare.First, scope);
+        object? left = EvaluatePlain(compare.First, scope);
         foreach ((string op, Expr operand) in compare.Rest)
         {
-            object? right = Evaluate(operand, scope);
+            object? right = EvaluatePlain(operand, scope);
             bool ok = op switch
             {
                 "==" => JinjaOps.PyEquals(left, right),
@@ -150,10 +153,10 @@ internal sealed partial class JinjaRenderer
             return new JinjaArguments([], []);
         var positional = new List<object?>(args.Count);
         foreach (Expr arg in args)
-            positional.Add(Evaluate(arg, scope));
+            positional.Add(EvaluatePlain(arg, scope));
         var keywords = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach ((string name, Expr value) in kwargs)
-            keywords[name] = Evaluate(value, scope);
+            keywords[name] = EvaluatePlain(value, scope);
         return new JinjaArguments(positional, keywords);
     }
 }

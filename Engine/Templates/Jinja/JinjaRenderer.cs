@@ -84,7 +84,7 @@ internal sealed partial class JinjaRenderer
 
     private void ExecuteFor(ForNode node, JinjaScope scope, StringBuilder output)
     {
-        object? iterable = Evaluate(node.Iterable, scope);
+        object? iterable = JinjaMarkup.Unwrap(Evaluate(node.Iterable, scope));
         List<object?> items = JinjaOps.Iterate(iterable);
         if (node.Filter is not null)
         {

@@ -76,3 +76,18 @@ internal sealed class JinjaLoop
         _ => JinjaUndefined.ForAttribute(this, name),
     };
 }
+
+/// <summary>
+/// jinja2's <c>Markup</c> (made by <c>|safe</c> and <c>|escape</c>): a string that HTML-escapes whatever plain text is
+/// added to it with <c>+</c>. Everywhere else it behaves as its text.
+/// </summary>
+internal sealed class JinjaMarkup(string text)
+{
+    public string Text { get; } = text;
+
+    public static object? Unwrap(object? value) => value is JinjaMarkup markup ? markup.Text : value;
+
+    public static string Escape(string s) => s.Replace("&", "&amp;", StringComparison.Ordinal)
+        .Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
+        .Replace("\"", "&#34;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
+}

@@ -43,6 +43,9 @@ internal static class PythonJson
                 case string s:
                     WriteString(s);
                     break;
+                case JinjaMarkup markup:
+                    WriteString(markup.Text);
+                    break;
                 case List<object?> list:
                     if (list.Count == 0)
                     {

@@ -51,6 +51,7 @@ public sealed class JinjaInterpreterTests
     [InlineData("{% raw %}{{ not rendered }}{% endraw %}|{{ '{{' }}|{{ \"\\u00e9\\x41\\t\" }}", "{}", "{{ not rendered }}|{{|éA\t")]
     [InlineData("{{ range(3) | list }} {{ range(1, 10, 3) | list }} {{ dict(a=1)['a'] }} {{ [1, 2] | map('string') | join }} {{ '42' | int + 1 }} {{ 'x' | int }} {{ 2.7 | int }} {{ 3 | float }} {{ -3 | abs }} {{ 2.567 | round(2) }}", "{}", "[0, 1, 2] [1, 4, 7] 1 12 43 0 2 3.0 3 2.57")]
     [InlineData("{{ messages[0]['content'] | trim + '!' }} {{ -x | abs }} {{ x|string + 'a' }}", "{\"messages\": [{\"content\": \" hi \"}], \"x\": 5}", "hi! 5 5a")]
+    [InlineData("{{ \"Use '\"|safe + name + \"'\\n\"|safe + d|tojson }}|{{ (name|e) + name }}|{{ name|safe|length }}|{{ 'x'|safe is string }}", "{\"name\": \"a<b\", \"d\": {\"k\": \"v\\\"q\"}}", "Use 'a&lt;b'\n{&#34;k&#34;: &#34;v\\&#34;q&#34;}|a&lt;ba&lt;b|3|True")]
     public void Renders_like_jinja2(string template, string variablesJson, string expected) =>
         Assert.Equal(expected, Render(template, variablesJson));
 
