@@ -1,0 +1,487 @@
+using System.Globalization;
+using System.Text;
+
+namespace Fathom.Engine.Templates.Jinja;
+
+/// <summary>Python semantics for runtime values: truth, str/repr, equality, ordering, arithmetic.</summary>
+internal static class JinjaOps
+{
+    public static string TypeName(object? value) => value switch
+    {
+        null => "NoneType",
+        bool => "bool",
+        long => "int",
+        double => "float",
+        string => "str",
+        List<object?> => "list",
+        Dictionary<string, object?> => "dict",
+        JinjaUndefined => "Undefined",
+        JinjaNamespace => "Namespace",
+        JinjaCallable => "function",
+        JinjaLoop => "LoopContext",
+        _ => value.GetType().Name,
+    };
+
+    public static bool IsTruthy(object? value) => value switch
+    {
+        null or JinjaUndefined => false,
+        bool b => b,
+        long l => l != 0,
+        double d => d != 0,
+        string s => s.Length > 0,
+        JinjaMarkup markup => markup.Text.Length > 0,
+        List<object?> list => list.Count > 0,
+        Dictionary<string, object?> dict => dict.Count > 0,
+        _ => true,
+    };
+
+    public static bool IsNumber(object? value) => value is long or double or bool;
+
+    /// <summary>Python's <c>str(value)</c>, except Undefined renders empty as jinja2 does.</summary>
+    public static string ToStr(object? value) => value switch
+    {
+        string s => s,
+        JinjaUndefined => "",
+        JinjaMarkup markup => markup.Text,
+        _ => Repr(value),
+    };
+
+    /// <summary>Python's <c>repr(value)</c>.</summary>
+    public static string Repr(object? value)
+    {
+        var sb = new StringBuilder();
+        AppendRepr(sb, value);
+        return sb.ToString();
+    }
+
+    private static void AppendRepr(StringBuilder sb, object? value)
+    {
+        switch (value)
+        {
+            case null:
+                sb.Append("None");
+                break;
+            case bool b:
+                sb.Append(b ? "True" : "False");
+                break;
+            case long l:
+                sb.Append(l.ToString(CultureInfo.InvariantCulture));
+                break;
+            case double d:
+                sb.Append(FormatFloat(d));
+                break;
+            case string s:
+                AppendStringRepr(sb, s);
+                break;
+            case JinjaMarkup markup:
+                sb.Append("Markup(");
+                AppendStringRepr(sb, markup.Text);
+                sb.Append(')');
+                break;
+            case List<object?> list:
+                sb.Append('[');
+                for (int i = 0; i < list.Count; i++)
+                {
+                    if (i > 0)
+                        sb.Append(", ");
+                    AppendRepr(sb, list[i]);
+                }
+
+                sb.Append(']');
+                break;
+            case Dictionary<string, object?> dict:
+                sb.Append('{');
+                bool first = true;
+                foreach (KeyValuePair<string, object?> pair in dict)
+                {
+                    if (!first)
+                        sb.Append(", ");
+                    first = false;
+                    AppendStringRepr(sb, pair.Key);
+                    sb.Append(": ");
+                    AppendRepr(sb, pair.Value);
+                }
+
+                sb.Append('}');
+                break;
+            case JinjaUndefined:
+                break;
+            case JinjaNamespace ns:
+                sb.Append("<Namespace ");
+                AppendRepr(sb, ns.Attributes);
+                sb.Append('>');
+                break;
+            case JinjaCallable callable:
+                sb.Append("<function ").Append(callable.Name).Append('>');
+                break;
+            default:
+                sb.Append(value);
+                break;
+        }
+    }
+
+    private static void AppendStringRepr(StringBuilder sb, string s)
+    {
+        char quote = s.Contains('\'', StringComparison.Ordinal) && !s.Contains('"', StringComparison.Ordinal) ? '"' : '\'';
+        sb.Append(quote);
+        foreach (char c in s)
+        {
+            switch (c)
+            {
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                default:
+                    if (c == quote)
+                        sb.Append('\\').Append(c);
+                    else if (c < 0x20 || c == 0x7f)
+                        sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
+                    else
+                        sb.Append(c);
+                    break;
+            }
+        }
+
+        sb.Append(quote);
+    }
+
+    /// <summary>Python's <c>repr(float)</c>: shortest round-trip digits, exponent form below 1e-4 or from 1e16.</summary>
+    public static string FormatFloat(double d)
+    {
+        if (double.IsNaN(d))
+            return "nan";
+        if (double.IsInfinity(d))
+            return d > 0 ? "inf" : "-inf";
+        if (d == 0)
+            return double.IsNegative(d) ? "-0.0" : "0.0";
+        string shortest = d.ToString("R", CultureInfo.InvariantCulture);
+        // Digits and decimal exponent of the shortest representation.
+        bool negative = shortest.StartsWith('-');
+        string body = negative ? shortest[1..] : shortest;
+        int exponent = 0;
+        int e = body.IndexOfAny(['E', 'e']);
+        if (e >= 0)
+        {
+            exponent = int.Parse(body[(e + 1)..], CultureInfo.InvariantCulture);
+            body = body[..e];
+        }
+
+        int dot = body.IndexOf('.', StringComparison.Ordinal);
+        string digits = dot >= 0 ? body.Remove(dot, 1) : body;
+        int pointPos = (dot >= 0 ? dot : body.Length) + exponent;
+        int lead = 0;
+        while (lead < digits.Length - 1 && digits[lead] == '0')
+        {
+            lead++;
+            pointPos--;
+        }
+
+        digits = digits[lead..].TrimEnd('0');
+        if (digits.Length == 0)
+            digits = "0";
+        int sciExponent = pointPos - 1;
+        var sb = new StringBuilder();
+        if (negative)
+            sb.Append('-');
+        if (sciExponent < -4 || sciExponent >= 16)
+        {
+            sb.Append(digits[0]);
+            if (digits.Length > 1)
+                sb.Append('.').Append(digits, 1, digits.Length - 1);
+            sb.Append('e').Append(sciExponent < 0 ? '-' : '+').Append(Math.Abs(sciExponent).ToString("00", CultureInfo.InvariantCulture));
+        }
+        else if (pointPos <= 0)
+        {
+            sb.Append("0.").Append('0', -pointPos).Append(digits);
+        }
+        else if (pointPos >= digits.Length)
+        {
+            sb.Append(digits).Append('0', pointPos - digits.Length).Append(".0");
+        }
+        else
+        {
+            sb.Append(digits, 0, pointPos).Append('.').Append(digits, pointPos, digits.Length - pointPos);
+        }
+
+        return sb.ToString();
+    }
+
+    public static bool PyEquals(object? a, object? b)
+    {
+        if (a is JinjaUndefined || b is JinjaUndefined)
+            return a is JinjaUndefined && b is JinjaUndefined;
+        if (a is null || b is null)
+            return a is null && b is null;
+        if (IsNumber(a) && IsNumber(b))
+            return (a is double || b is double) ? ToDouble(a) == ToDouble(b) : ToLong(a) == ToLong(b);
+        if (a is string sa && b is string sb)
+            return string.Equals(sa, sb, StringComparison.Ordinal);
+        if (a is List<object?> la && b is List<object?> lb)
+        {
+            if (la.Count != lb.Count)
+                return false;
+            for (int i = 0; i < la.Count; i++)
+            {
+                if (!PyEquals(la[i], lb[i]))
+                    return false;
+            }
+
+            return true;
+        }
+
+        if (a is Dictionary<string, object?> da && b is Dictionary<string, object?> db)
+        {
+            if (da.Count != db.Count)
+                return false;
+            foreach (KeyValuePair<string, object?> pair in da)
+            {
+                if (!db.TryGetValue(pair.Key, out object? other) || !PyEquals(pair.Value, other))
+                    return false;
+            }
+
+            return true;
+        }
+
+        return ReferenceEquals(a, b);
+    }
+
+    /// <summary>Python ordering (<c>&lt;</c> etc.) for numbers, strings and lists; anything else is a TypeError.</summary>
+    public static int Compare(object? a, object? b, string op)
+    {
+        if (IsNumber(a) && IsNumber(b))
+            return (a is double || b is double) ? ToDouble(a).CompareTo(ToDouble(b)) : ToLong(a).CompareTo(ToLong(b));
+        if (a is string sa && b is string sb)
+            return Math.Sign(string.CompareOrdinal(sa, sb));
+        if (a is List<object?> la && b is List<object?> lb)
+        {
+            for (int i = 0; i < Math.Min(la.Count, lb.Count); i++)
+            {
+                if (!PyEquals(la[i], lb[i]))
+                    return Compare(la[i], lb[i], op);
+            }
+
+            return la.Count.CompareTo(lb.Count);
+        }
+
+        if (a is JinjaUndefined ua)
+            throw ua.Error();
+        if (b is JinjaUndefined ub)
+            throw ub.Error();
+        throw new ChatTemplateException($"'{op}' not supported between instances of '{TypeName(a)}' and '{TypeName(b)}'");
+    }
+
+    public static long ToLong(object? value) => value switch
+    {
+        long l => l,
+        bool b => b ? 1 : 0,
+        double d => (long)d,
+        _ => throw new ChatTemplateException($"expected a number, got '{TypeName(value)}'"),
+    };
+
+    public static double ToDouble(object? value) => value switch
+    {
+        long l => l,
+        bool b => b ? 1 : 0,
+        double d => d,
+        _ => throw new ChatTemplateException($"expected a number, got '{TypeName(value)}'"),
+    };
+
+    /// <summary>The items a for loop (or a filter) walks: list items, dict keys, string characters.</summary>
+    public static List<object?> Iterate(object? value) => value switch
+    {
+        List<object?> list => list,
+        Dictionary<string, object?> dict => [.. dict.Keys],
+        string s => Characters(s),
+        JinjaUndefined => [],
+        _ => throw new ChatTemplateException($"'{TypeName(value)}' object is not iterable"),
+    };
+
+    /// <summary>A string's characters as Python sees them (code points, so a surrogate pair is one).</summary>
+    public static List<object?> Characters(string s)
+    {
+        var chars = new List<object?>(s.Length);
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                chars.Add(s.Substring(i, 2));
+                i++;
+            }
+            else
+            {
+                chars.Add(s[i].ToString());
+            }
+        }
+
+        return chars;
+    }
+
+    public static long Length(object? value) => value switch
+    {
+        string s => CodePointCount(s),
+        List<object?> list => list.Count,
+        Dictionary<string, object?> dict => dict.Count,
+        JinjaUndefined => 0,
+        _ => throw new ChatTemplateException($"object of type '{TypeName(value)}' has no len()"),
+    };
+
+    public static int CodePointCount(string s)
+    {
+        int n = s.Length;
+        foreach (char c in s)
+        {
+            if (char.IsLowSurrogate(c))
+                n--;
+        }
+
+        return n;
+    }
+
+    public static bool Contains(object? container, object? item) => container switch
+    {
+        string s when item is string sub => s.Contains(sub, StringComparison.Ordinal),
+        string => throw new ChatTemplateException($"'in <string>' requires string as left operand, not {TypeName(item)}"),
+        List<object?> list => list.Exists(x => PyEquals(x, item)),
+        Dictionary<string, object?> dict => item is string key && dict.ContainsKey(key),
+        JinjaUndefined => false,
+        _ => throw new ChatTemplateException($"argument of type '{TypeName(container)}' is not iterable"),
+    };
+
+    public static object? Binary(string op, object? a, object? b)
+    {
+        if (a is JinjaMarkup || b is JinjaMarkup)
+        {
+            if (op == "+" && a is JinjaMarkup or string && b is JinjaMarkup or string)
+                return new JinjaMarkup(EscapedText(a) + EscapedText(b));
+            a = JinjaMarkup.Unwrap(a);
+            b = JinjaMarkup.Unwrap(b);
+        }
+
+        if (a is JinjaUndefined ua)
+            throw ua.Error();
+        if (b is JinjaUndefined ub)
+            throw ub.Error();
+        if (a is not null && b is not null && IsNumber(a) && IsNumber(b))
+            return Arithmetic(op, a, b);
+        switch (op)
+        {
+            case "+" when a is string sa && b is string sb:
+                return string.Concat(sa, sb);
+            case "+" when a is List<object?> la && b is List<object?> lb:
+                return (List<object?>)[.. la, .. lb];
+            case "*" when a is List<object?> list && b is long or bool:
+                return RepeatList(list, ToLong(b));
+            case "*" when b is List<object?> list && a is long or bool:
+                return RepeatList(list, ToLong(a));
+            case "*" when a is string s && b is long or bool:
+                return Repeat(s, ToLong(b));
+            case "*" when b is string s && a is long or bool:
+                return Repeat(s, ToLong(a));
+            case "%" when a is string format:
+                return JinjaFormat.Percent(format, b);
+        }
+
+        if (op == "+" && a is string)
+            throw new ChatTemplateException($"can only concatenate str (not \"{TypeName(b)}\") to str");
+        throw new ChatTemplateException($"unsupported operand type(s) for {op}: '{TypeName(a)}' and '{TypeName(b)}'");
+    }
+
+    private static string EscapedText(object? value) => value is JinjaMarkup markup ? markup.Text : JinjaMarkup.Escape((string)value!);
+
+    private static string Repeat(string s, long count) =>
+        count <= 0 ? "" : new StringBuilder(s.Length * (int)count).Insert(0, s, (int)count).ToString();
+
+    private static List<object?> RepeatList(List<object?> list, long count)
+    {
+        var result = new List<object?>();
+        for (long i = 0; i < count; i++)
+            result.AddRange(list);
+        return result;
+    }
+
+    /// <summary>Python's float <c>%</c> and <c>//</c> (fmod-based, sign of the divisor).</summary>
+    private static (double Div, double Mod) FloatDivMod(double x, double y)
+    {
+        if (y == 0)
+            throw new ChatTemplateException("float modulo");
+        double mod = x % y;
+        double div = (x - mod) / y;
+        if (mod != 0)
+        {
+            if ((y < 0) != (mod < 0))
+            {
+                mod += y;
+                div -= 1.0;
+            }
+        }
+        else
+        {
+            mod = y < 0 ? -0.0 : 0.0;
+        }
+
+        double floorDiv;
+        if (div != 0)
+        {
+            floorDiv = Math.Floor(div);
+            if (div - floorDiv > 0.5)
+                floorDiv += 1.0;
+        }
+        else
+        {
+            floorDiv = x / y < 0 ? -0.0 : 0.0;
+        }
+
+        return (floorDiv, mod);
+    }
+
+    private static object Arithmetic(string op, object a, object b)
+    {
+        bool floating = a is double || b is double;
+        switch (op)
+        {
+            case "/":
+                double divisor = ToDouble(b);
+                if (divisor == 0)
+                    throw new ChatTemplateException("division by zero");
+                return ToDouble(a) / divisor;
+            case "**":
+                if (!floating && ToLong(b) >= 0)
+                    return (long)Math.Pow(ToLong(a), ToLong(b));
+                return Math.Pow(ToDouble(a), ToDouble(b));
+        }
+
+        if (floating)
+        {
+            double x = ToDouble(a);
+            double y = ToDouble(b);
+            return op switch
+            {
+                "+" => x + y,
+                "-" => x - y,
+                "*" => x * y,
+                "//" => FloatDivMod(x, y).Div,
+                "%" => FloatDivMod(x, y).Mod,
+                _ => throw new ChatTemplateException($"unsupported operator {op}"),
+            };
+        }
+
+        long p = ToLong(a);
+        long q = ToLong(b);
+        return op switch
+        {
+            "+" => p + q,
+            "-" => p - q,
+            "*" => p * q,
+            "//" => q == 0 ? throw new ChatTemplateException("integer division or modulo by zero") : FloorDiv(p, q),
+            "%" => q == 0 ? throw new ChatTemplateException("integer division or modulo by zero") : p - (q * FloorDiv(p, q)),
+            _ => throw new ChatTemplateException($"unsupported operator {op}"),
+        };
+    }
+
+    private static long FloorDiv(long p, long q)
+    {
+        long d = p / q;
+        return (p % q != 0 && (p < 0) != (q < 0)) ? d - 1 : d;
+    }
+}

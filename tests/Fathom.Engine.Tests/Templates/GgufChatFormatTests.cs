@@ -1,0 +1,41 @@
+using Fathom.Engine.Gguf;
+using Fathom.Engine.Templates;
+using Fathom.Testing;
+
+namespace Fathom.Engine.Tests.Templates;
+
+public sealed class GgufChatFormatTests
+{
+    [Fact]
+    public void Stories260K_has_no_template_so_the_chatml_fallback_is_used_with_its_bos_and_eos()
+    {
+        using GgufFile file = GgufFile.Open(SharedFixtures.Default.GetPath("models/stories260K.gguf"));
+        GgufChatFormat format = GgufChatFormat.FromMetadata(file.Metadata);
+        Assert.Null(file.Metadata.GetString(GgufChatFormat.ChatTemplateKey));
+        Assert.True(format.Template.IsFallback);
+        Assert.Equal("<s>", format.BosToken);
+        Assert.Equal("</s>", format.EosToken);
+        Assert.Equal("<|im_start|>user\nOnce upon a time<|im_end|>\n<|im_start|>assistant\n",
+            format.Template.Render([new ChatMessage("user", "Once upon a time")], format.RenderOptions()));
+    }
+
+    [Fact]
+    public void A_template_in_the_file_is_read_detected_and_rendered_with_the_files_tokens()
+    {
+        string template = File.ReadAllText(SharedFixtures.Default.GetPath("deepseek-r1-distill-llama-70b/chat_template.jinja"));
+        var writer = new GgufWriter()
+            .AddMetadata("general.architecture", "llama")
+            .AddMetadata(GgufChatFormat.ChatTemplateKey, template)
+            .AddMetadata("tokenizer.ggml.tokens", new[] { "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "a" })
+            .AddMetadata("tokenizer.ggml.bos_token_id", 0u)
+            .AddMetadata("tokenizer.ggml.eos_token_id", 1u);
+        using var stream = new MemoryStream();
+        writer.WriteTo(stream);
+        using GgufFile file = GgufFile.OpenBytes(stream.ToArray());
+        GgufChatFormat format = GgufChatFormat.FromMetadata(file.Metadata);
+        Assert.False(format.Template.IsFallback);
+        Assert.Equal(ChatTemplateFamily.DeepSeekR1, format.Template.Family);
+        Assert.Equal("<｜begin▁of▁sentence｜><｜User｜>Hi<｜Assistant｜><think>\n",
+            format.Template.Render([new ChatMessage("user", "Hi")], format.RenderOptions()));
+    }
+}
