@@ -1,0 +1,176 @@
+using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
+
+namespace Fathom.Engine.Gguf;
+
+/// <summary>
+/// An open GGUF file (v2 or v3): header, metadata and tensor infos parsed and validated up front; tensor data
+/// memory-mapped read-only and never copied, so opening a file of any size costs only its metadata in RAM.
+/// </summary>
+public sealed unsafe class GgufFile : IDisposable
+{
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    private GCHandle _pin;
+    private byte* _base;
+    private readonly Dictionary<string, GgufTensorInfo> _tensorsByName;
+
+    private GgufFile(string filePath, byte* data, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view,
+        GCHandle pin, GgufLayout? layout)
+    {
+        FilePath = filePath;
+        _base = data;
+        FileLength = length;
+        _map = map;
+        _view = view;
+        _pin = pin;
+        var parsed = GgufParser.Parse(data, length, filePath, layout);
+        Version = parsed.Version;
+        Alignment = parsed.Alignment;
+        DataOffset = parsed.DataOffset;
+        Metadata = parsed.Metadata;
+        Tensors = parsed.Tensors;
+        _tensorsByName = parsed.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>The path the file was opened from.</summary>
+    public string FilePath { get; }
+
+    /// <summary>Size of the file in bytes.</summary>
+    public long FileLength { get; }
+
+    /// <summary>GGUF version (2 or 3).</summary>
+    public uint Version { get; }
+
+    /// <summary>Absolute offset of the data section (tensor offsets are relative to it).</summary>
+    public long DataOffset { get; }
+
+    /// <summary>Alignment of the data section and of each tensor (<c>general.alignment</c>, default 32).</summary>
+    public uint Alignment { get; }
+
+    /// <summary>All metadata, in file order.</summary>
+    public GgufMetadata Metadata { get; }
+
+    /// <summary>All tensor infos, in file order.</summary>
+    public IReadOnlyList<GgufTensorInfo> Tensors { get; }
+
+    /// <summary>Opens and validates <paramref name="path"/>, mapping it read-only.</summary>
+    /// <exception cref="GgufFormatException">The file is malformed or uses an unsupported feature.</exception>
+    /// <exception cref="IOException">The file cannot be read (e.g. <see cref="FileNotFoundException"/>).</exception>
+    public static GgufFile Open(string path) => Open(path, layout: null);
+
+    internal static GgufFile Open(string path, GgufLayout? layout)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+        MemoryMappedFile? map = null;
+        MemoryMappedViewAccessor? view = null;
+        var acquired = false;
+        try
+        {
+            if (stream.Length == 0)
+            {
+                throw new GgufFormatException(path, 0, "the file is empty");
+            }
+
+            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* pointer = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            acquired = true;
+            return new GgufFile(path, pointer + view.PointerOffset, stream.Length, map, view, default, layout);
+        }
+        catch
+        {
+            if (acquired)
+            {
+                view!.SafeMemoryMappedViewHandle.ReleasePointer();
+            }
+
+            view?.Dispose();
+            map?.Dispose();
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Parses GGUF bytes held in memory (tests and fuzzing; production opens files through <see cref="Open(string)"/>).</summary>
+    internal static GgufFile OpenBytes(byte[] data, string name = "<memory>", GgufLayout? layout = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+
+        // A zero-length array still pins to a valid address; reads are bounded by the length.
+        var pin = GCHandle.Alloc(data, GCHandleType.Pinned);
+        try
+        {
+            return new GgufFile(name, (byte*)pin.AddrOfPinnedObject(), data.Length, null, null, pin, layout);
+        }
+        catch
+        {
+            pin.Free();
+            throw;
+        }
+    }
+
+    /// <summary>The tensor named <paramref name="name"/>, or null.</summary>
+    public GgufTensorInfo? FindTensor(string name) => _tensorsByName.GetValueOrDefault(name);
+
+    /// <summary>The tensor named <paramref name="name"/>.</summary>
+    /// <exception cref="GgufFormatException">The file has no such tensor.</exception>
+    public GgufTensorInfo GetTensor(string name) =>
+        FindTensor(name) ?? throw new GgufFormatException(FilePath, -1, $"tensor '{name}' is missing");
+
+    /// <summary>The tensor's bytes, straight from the mapping; valid while the file is open.</summary>
+    /// <exception cref="NotSupportedException">The tensor is larger than a span can address (use <see cref="GetTensorPointer"/>).</exception>
+    public ReadOnlySpan<byte> GetTensorBytes(GgufTensorInfo tensor)
+    {
+        var size = CheckOwned(tensor).ByteSize;
+        if (size > int.MaxValue)
+        {
+            throw new NotSupportedException($"Tensor '{tensor.Name}' is {size} bytes, too large for a span; use GetTensorPointer.");
+        }
+
+        return new ReadOnlySpan<byte>(GetTensorPointer(tensor), (int)size);
+    }
+
+    /// <summary>Pointer to the tensor's first byte in the mapping; valid while the file is open.</summary>
+    public byte* GetTensorPointer(GgufTensorInfo tensor)
+    {
+        CheckOwned(tensor);
+        return _base + DataOffset + (long)tensor.Offset;
+    }
+
+    /// <summary>Unmaps the file; pointers and spans obtained from it become invalid.</summary>
+    public void Dispose()
+    {
+        if (_base is null)
+        {
+            return;
+        }
+
+        _base = null;
+        if (_view is not null)
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+        }
+
+        _map?.Dispose();
+        if (_pin.IsAllocated)
+        {
+            _pin.Free();
+        }
+    }
+
+    private GgufTensorInfo CheckOwned(GgufTensorInfo tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ObjectDisposedException.ThrowIf(_base is null, this);
+        if (!_tensorsByName.TryGetValue(tensor.Name, out var own) || !ReferenceEquals(own, tensor))
+        {
+            throw new ArgumentException($"Tensor '{tensor.Name}' does not belong to {FilePath}.", nameof(tensor));
+        }
+
+        return tensor;
+    }
+}
