@@ -1,4 +1,3 @@
-using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 
 namespace Fathom.Engine.Gguf;
@@ -9,20 +8,17 @@ namespace Fathom.Engine.Gguf;
 /// </summary>
 public sealed unsafe class GgufFile : IDisposable
 {
-    private readonly MemoryMappedFile? _map;
-    private readonly MemoryMappedViewAccessor? _view;
+    private readonly MappedRegion? _region;
     private GCHandle _pin;
     private byte* _base;
     private readonly Dictionary<string, GgufTensorInfo> _tensorsByName;
 
-    private GgufFile(string filePath, byte* data, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view,
-        GCHandle pin, GgufLayout? layout)
+    private GgufFile(string filePath, byte* data, long length, MappedRegion? region, GCHandle pin, GgufLayout? layout)
     {
         FilePath = filePath;
         _base = data;
         FileLength = length;
-        _map = map;
-        _view = view;
+        _region = region;
         _pin = pin;
         var parsed = GgufParser.Parse(data, length, filePath, layout);
         Version = parsed.Version;
@@ -59,37 +55,37 @@ public sealed unsafe class GgufFile : IDisposable
     /// <exception cref="IOException">The file cannot be read (e.g. <see cref="FileNotFoundException"/>).</exception>
     public static GgufFile Open(string path) => Open(path, layout: null);
 
-    internal static GgufFile Open(string path, GgufLayout? layout)
+    /// <summary>
+    /// Reads only the header and metadata of <paramref name="path"/>, without reading or validating tensor infos;
+    /// for tools that need the vocabulary or hyperparameters of a file whose tensors Fathom rejects.
+    /// </summary>
+    /// <exception cref="GgufFormatException">The header or metadata is malformed.</exception>
+    public static GgufMetadata ReadMetadata(string path) => ReadHeader(path).Metadata;
+
+    /// <summary>Version, alignment and metadata of <paramref name="path"/>; tensor infos are not read.</summary>
+    internal static GgufParser.Result ReadHeader(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
-        MemoryMappedFile? map = null;
-        MemoryMappedViewAccessor? view = null;
-        var acquired = false;
+        var region = MappedRegion.Map(path);
         try
         {
-            if (stream.Length == 0)
-            {
-                throw new GgufFormatException(path, 0, "the file is empty");
-            }
+            return GgufParser.Parse(region.Pointer, region.Length, path, metadataOnly: true);
+        }
+        finally
+        {
+            region.Dispose();
+        }
+    }
 
-            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* pointer = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-            acquired = true;
-            return new GgufFile(path, pointer + view.PointerOffset, stream.Length, map, view, default, layout);
+    internal static GgufFile Open(string path, GgufLayout? layout)
+    {
+        var region = MappedRegion.Map(path);
+        try
+        {
+            return new GgufFile(path, region.Pointer, region.Length, region, default, layout);
         }
         catch
         {
-            if (acquired)
-            {
-                view!.SafeMemoryMappedViewHandle.ReleasePointer();
-            }
-
-            view?.Dispose();
-            map?.Dispose();
-            stream.Dispose();
+            region.Dispose();
             throw;
         }
     }
@@ -103,7 +99,7 @@ public sealed unsafe class GgufFile : IDisposable
         var pin = GCHandle.Alloc(data, GCHandleType.Pinned);
         try
         {
-            return new GgufFile(name, (byte*)pin.AddrOfPinnedObject(), data.Length, null, null, pin, layout);
+            return new GgufFile(name, (byte*)pin.AddrOfPinnedObject(), data.Length, null, pin, layout);
         }
         catch
         {
@@ -149,13 +145,7 @@ public sealed unsafe class GgufFile : IDisposable
         }
 
         _base = null;
-        if (_view is not null)
-        {
-            _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            _view.Dispose();
-        }
-
-        _map?.Dispose();
+        _region?.Dispose();
         if (_pin.IsAllocated)
         {
             _pin.Free();

@@ -26,26 +26,29 @@ internal sealed unsafe class GgufParser
     private readonly long _length;
     private readonly string? _path;
     private readonly GgufLayout? _layout;
+    private readonly bool _metadataOnly;
     private long _pos;
 
-    private GgufParser(byte* data, long length, string? path, GgufLayout? layout)
+    private GgufParser(byte* data, long length, string? path, GgufLayout? layout, bool metadataOnly)
     {
         _base = data;
         _length = length;
         _path = path;
         _layout = layout;
+        _metadataOnly = metadataOnly;
     }
 
     internal sealed record Result(uint Version, uint Alignment, long DataOffset, GgufMetadata Metadata, IReadOnlyList<GgufTensorInfo> Tensors);
 
-    public static Result Parse(byte* data, long length, string? path, GgufLayout? layout = null)
+    // metadataOnly: stop after the metadata; tensor infos are neither read nor validated.
+    public static Result Parse(byte* data, long length, string? path, GgufLayout? layout = null, bool metadataOnly = false)
     {
         if (!BitConverter.IsLittleEndian)
         {
             throw new PlatformNotSupportedException("GGUF parsing needs a little-endian machine.");
         }
 
-        return new GgufParser(data, length, path, layout).ParseAll();
+        return new GgufParser(data, length, path, layout, metadataOnly).ParseAll();
     }
 
     private Result ParseAll()
@@ -84,6 +87,10 @@ internal sealed unsafe class GgufParser
 
         var metadata = new GgufMetadata(entries, _path);
         var alignment = ReadAlignment(metadata);
+        if (_metadataOnly)
+        {
+            return new Result(version, alignment, -1, metadata, []);
+        }
 
         var infos = new List<(GgufTensorInfo Info, long ByteSize, long FieldOffset)>((int)Math.Min(tensorCount, 4096));
         var names = new HashSet<string>(StringComparer.Ordinal);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Fathom.Cli.Commands;
 
 namespace Fathom.Cli;
 
@@ -8,6 +9,7 @@ internal static class FathomCommand
     public static RootCommand Create()
     {
         var root = new RootCommand("Fathom: self-hosted LLM serving for .NET — inspect, tokenize, generate, benchmark and plan.");
+        root.Subcommands.Add(InspectCommand.Create());
         return root;
     }
 }

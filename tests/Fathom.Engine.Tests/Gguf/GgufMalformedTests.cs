@@ -40,7 +40,23 @@ public sealed class GgufMalformedTests
     public void Other_versions_are_rejected(uint version, string reason) => Rejects(new RawGguf().Header(version, 0, 0).ToArray(), reason);
 
     [Fact]
-    public void Version_2_is_accepted() => Assert.Equal(2u, GgufFile.OpenBytes(new RawGguf().Header(2, 0, 0).ToArray()).Version);
+    public void Version_2_reads_like_version_3()
+    {
+        var writer = new GgufWriter();
+        writer.AddMetadata("general.architecture", "llama").AddMetadata("list", ["x", "y"]);
+        writer.AddTensor("w", GgmlType.Q8_0, [64, 2], Enumerable.Range(0, 136).Select(i => (byte)i).ToArray());
+        using var stream = new MemoryStream();
+        writer.WriteTo(stream);
+        var v3 = stream.ToArray();
+        var v2 = (byte[])v3.Clone();
+        v2[4] = 2;
+
+        using var a = GgufFile.OpenBytes(v3);
+        using var b = GgufFile.OpenBytes(v2);
+        Assert.Equal(2u, b.Version);
+        Assert.Equal(a.Metadata.ToList(), b.Metadata.ToList());
+        Assert.Equal(a.GetTensorBytes(a.GetTensor("w")).ToArray(), b.GetTensorBytes(b.GetTensor("w")).ToArray());
+    }
 
     [Fact]
     public void An_empty_input_is_truncated() => Rejects([], "truncated");

@@ -68,6 +68,16 @@ public sealed class GgufSharedFileTests
         Assert.True(e.Offset > 24);
     }
 
+    [Fact]
+    public void The_v2_Q8_0_file_still_yields_its_metadata()
+    {
+        var metadata = GgufFile.ReadMetadata(SharedFixtures.Default.GetPath("models/stories260K-q8_0-gguf-v2.gguf"));
+        Assert.Equal("llama", metadata.Architecture);
+        Assert.Equal("Meta AI original pth", metadata.GetString("llama.tensor_data_layout"));
+        Assert.Equal(512, metadata.GetStringArray("tokenizer.ggml.tokens")!.Length);
+        Assert.Equal(5u, metadata.GetUInt32("llama.block_count"));
+    }
+
     [Theory]
     [InlineData("vocab/ggml-vocab-llama-spm.gguf", "llama")]
     [InlineData("vocab/ggml-vocab-deepseek-llm.gguf", "gpt2")]

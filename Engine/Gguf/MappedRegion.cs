@@ -1,0 +1,66 @@
+using System.IO.MemoryMappedFiles;
+
+namespace Fathom.Engine.Gguf;
+
+/// <summary>A whole file mapped read-only, with its pointer acquired once for the mapping's lifetime.</summary>
+internal sealed unsafe class MappedRegion : IDisposable
+{
+    private readonly MemoryMappedFile _map;
+    private readonly MemoryMappedViewAccessor _view;
+    private bool _disposed;
+
+    private MappedRegion(MemoryMappedFile map, MemoryMappedViewAccessor view, byte* pointer, long length)
+    {
+        _map = map;
+        _view = view;
+        Pointer = pointer;
+        Length = length;
+    }
+
+    public byte* Pointer { get; }
+
+    public long Length { get; }
+
+    /// <exception cref="GgufFormatException">The file is empty (an empty file cannot be mapped).</exception>
+    public static MappedRegion Map(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+        MemoryMappedFile? map = null;
+        MemoryMappedViewAccessor? view = null;
+        try
+        {
+            var length = stream.Length;
+            if (length == 0)
+            {
+                throw new GgufFormatException(path, 0, "the file is empty");
+            }
+
+            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* pointer = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            return new MappedRegion(map, view, pointer + view.PointerOffset, length);
+        }
+        catch
+        {
+            view?.Dispose();
+            map?.Dispose();
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.Dispose();
+        _map.Dispose();
+    }
+}
