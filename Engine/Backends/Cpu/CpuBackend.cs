@@ -13,6 +13,9 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
 {
     private const int InputRowsPerTile = 32;
 
+    /// <summary>Multiply-adds below which an op runs on the calling thread alone.</summary>
+    private const long SerialWorkLimit = 64 * 1024;
+
     [ThreadStatic]
     private static float[]? t_rowBuffer;
 
@@ -83,7 +86,14 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
             starts[i + 1] = starts[i] + ((list[i].Weight.Rows + chunkRows - 1) / chunkRows);
         }
 
-        _pool.Run(starts[^1], item =>
+        // Tiny matmuls (small models, or the last rows of a step) cost less than waking the workers.
+        long work = 0;
+        foreach (var t in list)
+        {
+            work += (long)rows * k * t.Weight.Rows;
+        }
+
+        RunParallel(starts[^1], work >= SerialWorkLimit, item =>
         {
             var target = 0;
             while (item >= starts[target + 1])
@@ -168,7 +178,7 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
             storage.Offset(tables[t], positions[t]); // validates the table covers the position
         }
 
-        _pool.Run(batch.Count * heads, item =>
+        RunParallel(batch.Count * heads, (long)batch.Count * heads * (positions.Max() + 1) * hd * 2 >= SerialWorkLimit, item =>
         {
             var t = item / heads;
             var h = item % heads;
@@ -244,6 +254,20 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
     }
 
     public void Dispose() => _pool.Dispose();
+
+    private void RunParallel(int items, bool parallel, Action<int> body)
+    {
+        if (parallel)
+        {
+            _pool.Run(items, body);
+            return;
+        }
+
+        for (var i = 0; i < items; i++)
+        {
+            body(i);
+        }
+    }
 
     private static int ChooseChunkRows(MatMulTarget[] targets, int threads)
     {
