@@ -12,6 +12,7 @@ internal static class FathomCommand
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(PlanCommand.Create());
         return root;
     }
 }
