@@ -13,13 +13,16 @@ internal static unsafe class RowDecoder
                 new ReadOnlySpan<float>(row, output.Length).CopyTo(output);
                 break;
             case GgmlType.F16:
-                System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(row, output.Length), output);
+                fixed (float* y = output)
+                {
+                    HalfConversion.HalfToSingle((ushort*)row, y, output.Length);
+                }
+
                 break;
             case GgmlType.BF16:
-                var bf = (ushort*)row;
-                for (var i = 0; i < output.Length; i++)
+                fixed (float* y = output)
                 {
-                    output[i] = BitConverter.Int32BitsToSingle(bf[i] << 16);
+                    HalfConversion.BFloat16ToSingle((ushort*)row, y, output.Length);
                 }
 
                 break;
