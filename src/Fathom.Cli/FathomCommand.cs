@@ -10,6 +10,8 @@ internal static class FathomCommand
     {
         var root = new RootCommand("Fathom: self-hosted LLM serving for .NET — inspect, tokenize, generate, benchmark and plan.");
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(PlanCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         return root;

@@ -1,0 +1,35 @@
+using Fathom.Engine.Gguf;
+
+namespace Fathom.Engine.Backends;
+
+/// <summary>Converts one stored row of a weight tensor to f32 (exact for every supported type).</summary>
+internal static unsafe class RowDecoder
+{
+    public static void Decode(GgmlType type, byte* row, Span<float> output)
+    {
+        switch (type)
+        {
+            case GgmlType.F32:
+                new ReadOnlySpan<float>(row, output.Length).CopyTo(output);
+                break;
+            case GgmlType.F16:
+                fixed (float* y = output)
+                {
+                    HalfConversion.HalfToSingle((ushort*)row, y, output.Length);
+                }
+
+                break;
+            case GgmlType.BF16:
+                fixed (float* y = output)
+                {
+                    HalfConversion.BFloat16ToSingle((ushort*)row, y, output.Length);
+                }
+
+                break;
+            default:
+                throw new NotSupportedException($"weights of type {type} are not supported yet");
+        }
+    }
+
+    public static bool IsSupported(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
+}

@@ -1,0 +1,39 @@
+using Fathom.Engine.Gguf;
+
+namespace Fathom.Engine.Backends;
+
+/// <summary>
+/// A weight tensor as stored in the model file (memory-mapped, any supported type): <see cref="Rows"/> rows of
+/// <see cref="Columns"/> elements. A matmul computes <c>y = x · Wᵀ</c>, one output per row.
+/// </summary>
+internal sealed unsafe class WeightMatrix
+{
+    public WeightMatrix(string name, GgmlType type, byte* data, int columns, int rows)
+    {
+        Name = name;
+        Type = type;
+        Data = data;
+        Columns = columns;
+        Rows = rows;
+        RowBytes = GgmlTypeTraits.RowBytes(type, columns);
+    }
+
+    public string Name { get; }
+
+    public GgmlType Type { get; }
+
+    /// <summary>First byte of row 0 in the mapping. // (Rows, Columns) in <see cref="Type"/>'s layout</summary>
+    public byte* Data { get; }
+
+    /// <summary>Elements per row (<c>ne0</c>, the input width).</summary>
+    public int Columns { get; }
+
+    /// <summary>Rows (<c>ne1</c>, the output width).</summary>
+    public int Rows { get; }
+
+    public long RowBytes { get; }
+
+    public byte* Row(int row) => Data + (row * RowBytes);
+
+    public override string ToString() => $"{Name} {Type} [{Columns}, {Rows}]";
+}

@@ -1,0 +1,218 @@
+using Fathom.Engine.Backends;
+using Fathom.Engine.Backends.Cpu;
+using Fathom.Engine.Backends.Reference;
+using Fathom.Engine.Gguf;
+using Fathom.Engine.KvCache;
+
+namespace Fathom.Engine.Model;
+
+/// <summary>
+/// A loaded Llama-family model (<c>llama</c>, <c>qwen2</c>): memory-mapped weights, a paged KV cache and a backend.
+/// <see cref="Forward"/> runs one batched step; it is not thread-safe (one step at a time).
+/// </summary>
+public sealed class LlamaModel : IDisposable
+{
+    private readonly GgufFile _file;
+    private readonly LlamaWeights _weights;
+    private readonly IComputeBackend _backend;
+    private readonly PagedKvStorage _kv;
+    private readonly RopeParameters _rope;
+    private ForwardScratch? _scratch;
+    private float[] _logitInput = [];  // (n_logits, n_embd)
+    private float[] _logitNormed = []; // (n_logits, n_embd)
+    private float[] _logits = [];      // (n_logits, vocab)
+
+    private LlamaModel(GgufFile file, LlamaHyperParameters hp, LlamaWeights weights, IComputeBackend backend, PagedKvStorage kv)
+    {
+        _file = file;
+        HyperParameters = hp;
+        _weights = weights;
+        _backend = backend;
+        _kv = kv;
+        var divisors = weights.RopeDivisors ?? hp.Llama3Scaling?.FrequencyDivisors(hp.RopeFrequencyBase, hp.RopeDimensionCount);
+        _rope = new RopeParameters(hp.RopeMode, hp.RopeDimensionCount, hp.RopeFrequencyBase, hp.RopeFrequencyScale, divisors);
+    }
+
+    /// <summary>The model's shape.</summary>
+    public LlamaHyperParameters HyperParameters { get; }
+
+    /// <summary>The open GGUF file (metadata for tokenizers; weights are mapped from it).</summary>
+    public GgufFile File => _file;
+
+    /// <summary>Name of the backend running the model.</summary>
+    public string BackendName => _backend.Name;
+
+    /// <summary>Number of physical KV blocks.</summary>
+    public int KvBlockCount => _kv.BlockCount;
+
+    /// <summary>Tokens per KV block.</summary>
+    public int KvBlockSize => _kv.BlockSize;
+
+    /// <summary>Bytes of KV cache.</summary>
+    public long KvCacheBytes => _kv.ByteSize;
+
+    internal IComputeBackend Backend => _backend;
+
+    internal RopeParameters Rope => _rope;
+
+    /// <summary>Opens <paramref name="path"/> and prepares it to run.</summary>
+    /// <exception cref="GgufFormatException">The file is not valid GGUF.</exception>
+    /// <exception cref="ModelLoadException">The file is not a model Fathom can run.</exception>
+    public static LlamaModel Load(string path, ModelLoadOptions? options = null)
+    {
+        options ??= new ModelLoadOptions();
+        var file = GgufFile.Open(path);
+        IComputeBackend? backend = null;
+        try
+        {
+            var hp = LlamaHyperParameters.FromGguf(file);
+            backend = options.Backend switch
+            {
+                ComputeBackendKind.Reference => new ReferenceBackend(),
+                _ => new CpuBackend(options.Threads ?? CpuTopology.PhysicalCoreCount()),
+            };
+            var weights = LlamaWeights.Load(file, hp, backend is CpuBackend ? CpuBackend.Supports : RowDecoder.IsSupported);
+            var blockSize = options.KvBlockSize;
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
+            var blocks = options.KvBlockCount ?? ((Math.Min(hp.ContextLength, 4096) + blockSize - 1) / blockSize);
+            var kv = new PagedKvStorage(hp.LayerCount, blocks, blockSize, hp.KvHeadCount, hp.HeadDimension);
+            if (options.LoadProgress is { } progress)
+            {
+                Prefault(file, progress);
+            }
+
+            return new LlamaModel(file, hp, weights, backend, kv);
+        }
+        catch
+        {
+            backend?.Dispose();
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs one step: appends every token's K and V to its sequence's blocks and writes the logits of
+    /// <see cref="ForwardBatch.LogitTokenIndices"/>, in that order, to <paramref name="logits"/>.
+    /// </summary>
+    /// <param name="batch">The tokens.</param>
+    /// <param name="logits">Output. // (batch.LogitTokenIndices.Length, vocab)</param>
+    public void Forward(ForwardBatch batch, Span<float> logits)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var hp = HyperParameters;
+        var n = batch.Count;
+        var m = batch.LogitTokenIndices.Length;
+        var embd = hp.EmbeddingLength;
+        var vocab = hp.VocabularySize;
+        if (logits.Length < m * vocab)
+        {
+            throw new ArgumentException($"logits holds {logits.Length} floats; {m} rows of {vocab} are needed", nameof(logits));
+        }
+
+        foreach (var token in batch.Tokens)
+        {
+            if ((uint)token >= (uint)vocab)
+            {
+                throw new ArgumentException($"token id {token} is outside the vocabulary of {vocab}", nameof(batch));
+            }
+        }
+
+        if (_scratch is null || _scratch.Capacity < n)
+        {
+            _scratch = new ForwardScratch(hp, n);
+        }
+
+        var s = _scratch;
+        var b = _backend;
+        var eps = hp.RmsNormEpsilon;
+        b.Embed(_weights.TokenEmbedding, batch.Tokens, s.Residual); // (n, n_embd)
+        for (var l = 0; l < hp.LayerCount; l++)
+        {
+            var w = _weights.Layers[l];
+            b.RmsNorm(s.Residual, n, embd, w.AttentionNorm, eps, s.Normed); // (n, n_embd)
+            b.MatMul(s.Normed, n, new(w.Query, s.Query), new(w.Key, s.Key), new(w.Value, s.Value));
+            if (hp.HasQkvBias)
+            {
+                b.AddBias(s.Query, n, w.QueryBias!);
+                b.AddBias(s.Key, n, w.KeyBias!);
+                b.AddBias(s.Value, n, w.ValueBias!);
+            }
+
+            b.Rope(s.Query, n, hp.HeadCount, hp.HeadDimension, batch.Positions, _rope); // (n, n_head, head_dim)
+            b.Rope(s.Key, n, hp.KvHeadCount, hp.HeadDimension, batch.Positions, _rope); // (n, n_head_kv, head_dim)
+            b.StoreKv(s.Key, s.Value, batch, _kv, l);
+            b.Attention(s.Query, batch, _kv, l, hp.HeadCount, s.Attention); // (n, n_head, head_dim)
+            b.MatMul(s.Attention, n, new MatMulTarget(w.Output, s.Projected)); // (n, n_embd)
+            b.Add(s.Residual, s.Projected, n * embd);
+            b.RmsNorm(s.Residual, n, embd, w.FeedForwardNorm, eps, s.Normed); // (n, n_embd)
+            b.MatMul(s.Normed, n, new(w.Gate, s.Gate), new(w.Up, s.Up)); // (n, n_ff) each
+            b.SwiGlu(s.Gate, s.Up, n * hp.FeedForwardLength, s.Hidden); // (n, n_ff)
+            b.MatMul(s.Hidden, n, new MatMulTarget(w.Down, s.Projected)); // (n, n_embd)
+            b.Add(s.Residual, s.Projected, n * embd);
+        }
+
+        if (m == 0)
+        {
+            return;
+        }
+
+        if (_logitInput.Length < m * embd)
+        {
+            _logitInput = new float[m * embd];
+            _logitNormed = new float[m * embd];
+            _logits = new float[m * vocab];
+        }
+
+        for (var i = 0; i < m; i++)
+        {
+            s.Residual.AsSpan(batch.LogitTokenIndices[i] * embd, embd).CopyTo(_logitInput.AsSpan(i * embd)); // (m, n_embd)
+        }
+
+        b.RmsNorm(_logitInput, m, embd, _weights.OutputNorm, eps, _logitNormed); // (m, n_embd)
+        b.MatMul(_logitNormed, m, new MatMulTarget(_weights.Output, _logits)); // (m, vocab)
+        _logits.AsSpan(0, m * vocab).CopyTo(logits);
+    }
+
+    /// <summary>Index of the largest logit in <paramref name="logits"/>.</summary>
+    public int ArgMax(ReadOnlySpan<float> logits) => _backend.ArgMax(logits);
+
+    /// <summary>Closes the backend and unmaps the file.</summary>
+    public void Dispose()
+    {
+        _backend.Dispose();
+        _file.Dispose();
+    }
+
+    private static unsafe void Prefault(GgufFile file, IProgress<double> progress)
+    {
+        long total = 0;
+        foreach (var t in file.Tensors)
+        {
+            total += t.ByteSize;
+        }
+
+        long done = 0;
+        var lastReported = -1.0;
+        var sink = 0;
+        foreach (var t in file.Tensors)
+        {
+            var p = file.GetTensorPointer(t);
+            for (long i = 0; i < t.ByteSize; i += 4096)
+            {
+                sink += p[i];
+            }
+
+            done += t.ByteSize;
+            var fraction = total == 0 ? 1 : (double)done / total;
+            if (fraction - lastReported >= 0.01)
+            {
+                progress.Report(fraction);
+                lastReported = fraction;
+            }
+        }
+
+        GC.KeepAlive(sink);
+        progress.Report(1);
+    }
+}

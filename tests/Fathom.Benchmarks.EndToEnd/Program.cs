@@ -1,0 +1,149 @@
+// Fathom vs llama.cpp, end to end: writes a synthetic model per type (once, cached in --dir), then for each
+// thread count measures prefill and decode tokens/s for both engines alternately (best of --rounds) and prints
+// the ratios. Usage:
+//   dotnet run -c Release --project tests/Fathom.Benchmarks.EndToEnd -- [--shape 1b|small] [--types Q8_0,Q4_0]
+//       [--threads 1,2] [--prompt 128] [--gen 64] [--rounds 3] [--dir /tmp/fathom-bench]
+using System.Diagnostics;
+using System.Globalization;
+using Fathom.Engine.Gguf;
+using Fathom.Engine.Model;
+using Fathom.Engine.Tests.Model;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+
+var options = ParseArgs(args);
+var shape = options.GetValueOrDefault("shape", "1b") == "small" ? SyntheticLlamaShape.Small : SyntheticLlamaShape.Llama1B;
+var types = options.GetValueOrDefault("types", "Q8_0,Q4_0").Split(',').Select(Enum.Parse<GgmlType>).ToArray();
+var threadCounts = options.GetValueOrDefault("threads", "1,2").Split(',').Select(int.Parse).ToArray();
+var promptTokens = int.Parse(options.GetValueOrDefault("prompt", "128"), CultureInfo.InvariantCulture);
+var genTokens = int.Parse(options.GetValueOrDefault("gen", "64"), CultureInfo.InvariantCulture);
+var rounds = int.Parse(options.GetValueOrDefault("rounds", "3"), CultureInfo.InvariantCulture);
+var directory = options.GetValueOrDefault("dir", Path.Combine(Path.GetTempPath(), "fathom-bench"));
+Directory.CreateDirectory(directory);
+NativeLogConfig.llama_log_set((level, message) => { });
+
+var prompt = Enumerable.Range(0, promptTokens).Select(i => 259 + (i * 7919 % (shape.Vocabulary - 259))).ToArray();
+var rows = new List<string>();
+Console.WriteLine($"shape: embd {shape.EmbeddingLength}, layers {shape.Layers}, heads {shape.Heads}/{shape.KvHeads}, ffn {shape.FeedForwardLength}, vocab {shape.Vocabulary}; prompt {promptTokens}, gen {genTokens}, best of {rounds}");
+foreach (var type in types)
+{
+    var path = Path.Combine(directory, $"synthetic-{(shape == SyntheticLlamaShape.Small ? "small" : "1b")}-{type}.gguf");
+    if (!File.Exists(path))
+    {
+        var clock = Stopwatch.StartNew();
+        SyntheticLlama.Write(path + ".tmp", shape, type);
+        File.Move(path + ".tmp", path, overwrite: true);
+        Console.WriteLine($"wrote {path} ({new FileInfo(path).Length / 1e6:F0} MB) in {clock.Elapsed.TotalSeconds:F0} s");
+    }
+
+    foreach (var threads in threadCounts)
+    {
+        using var fathom = LlamaModel.Load(path, new ModelLoadOptions { Threads = threads, KvBlockCount = ((promptTokens + genTokens) / 16) + 2 });
+        using var llama = new LlamaCppRunner(path, threads, promptTokens + genTokens + 16);
+        double fp = 0, fd = 0, lp = 0, ld = 0;
+        for (var round = 0; round < rounds; round++)
+        {
+            var (p1, d1) = MeasureFathom(fathom, prompt, genTokens);
+            var (p2, d2) = llama.Measure(prompt, genTokens);
+            (fp, fd, lp, ld) = (Math.Max(fp, p1), Math.Max(fd, d1), Math.Max(lp, p2), Math.Max(ld, d2));
+        }
+
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"| {type} | {threads} | {fp:F1} | {lp:F1} | {fp / lp:F2}× | {fd:F2} | {ld:F2} | {fd / ld:F2}× |");
+        Console.WriteLine(line);
+        rows.Add(line);
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine("| type | threads | Fathom prefill tok/s | llama.cpp prefill tok/s | ratio | Fathom decode tok/s | llama.cpp decode tok/s | ratio |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|");
+rows.ForEach(Console.WriteLine);
+
+static (double Prefill, double Decode) MeasureFathom(LlamaModel model, int[] prompt, int gen)
+{
+    var table = Enumerable.Range(0, model.KvBlockCount).ToArray();
+    var logits = new float[model.HyperParameters.VocabularySize];
+    var clock = Stopwatch.StartNew();
+    model.Forward(ForwardBatch.ForSequence(prompt, 0, table), logits);
+    var prefill = prompt.Length / clock.Elapsed.TotalSeconds;
+    clock.Restart();
+    for (var i = 0; i < gen; i++)
+    {
+        model.Forward(ForwardBatch.ForSequence([model.ArgMax(logits)], prompt.Length + i, table), logits);
+    }
+
+    return (prefill, gen / clock.Elapsed.TotalSeconds);
+}
+
+static Dictionary<string, string> ParseArgs(string[] args)
+{
+    var result = new Dictionary<string, string>(StringComparer.Ordinal);
+    for (var i = 0; i + 1 < args.Length; i += 2)
+    {
+        result[args[i].TrimStart('-')] = args[i + 1];
+    }
+
+    return result;
+}
+
+/// <summary>llama.cpp through LLamaSharp with its defaults for CPU inference (F16 KV cache), at a given thread count.</summary>
+internal sealed class LlamaCppRunner : IDisposable
+{
+    private readonly LLamaWeights _weights;
+    private readonly ModelParams _params;
+
+    public LlamaCppRunner(string path, int threads, int context)
+    {
+        _params = new ModelParams(path)
+        {
+            ContextSize = (uint)context,
+            BatchSize = (uint)context,
+            UBatchSize = (uint)context,
+            Threads = threads,
+            BatchThreads = threads,
+            GpuLayerCount = 0,
+        };
+        _weights = LLamaWeights.LoadFromFile(_params);
+    }
+
+    public (double Prefill, double Decode) Measure(int[] prompt, int gen)
+    {
+        using var context = _weights.CreateContext(_params);
+        var batch = new LLamaBatch();
+        var clock = Stopwatch.StartNew();
+        var index = batch.AddRange(prompt.Select(t => (LLamaToken)t).ToArray(), 0, LLamaSeqId.Zero, true);
+        Check(context.Decode(batch));
+        var prefill = prompt.Length / clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        for (var i = 0; i < gen; i++)
+        {
+            var logits = context.NativeHandle.GetLogitsIth(index);
+            var next = 0;
+            for (var j = 1; j < logits.Length; j++)
+            {
+                if (logits[j] > logits[next])
+                {
+                    next = j;
+                }
+            }
+
+            batch.Clear();
+            index = batch.Add(next, prompt.Length + i, LLamaSeqId.Zero, true);
+            Check(context.Decode(batch));
+        }
+
+        return (prefill, gen / clock.Elapsed.TotalSeconds);
+    }
+
+    public void Dispose() => _weights.Dispose();
+
+    private static void Check(DecodeResult result)
+    {
+        if (result != DecodeResult.Ok)
+        {
+            throw new InvalidOperationException($"llama.cpp decode failed: {result}");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Fathom.Testing;
+
+namespace Fathom.Cli.Tests.Commands;
+
+public sealed class GenerateCommandTests
+{
+    private static string Stories => SharedFixtures.Default.GetPath("models/stories260K.gguf");
+
+    [Fact]
+    public async Task Greedy_story_from_token_ids_is_the_one_llama_cpp_writes()
+    {
+        var (exit, output, error) = await CliRunner.RunAsync("generate", "--model", Stories, "--prompt-ids", "1,403,407,261,378", "--max-tokens", "40", "--threads", "1");
+        Assert.True(exit == 0, error);
+        Assert.StartsWith(", there was a little girl named Lily. She loved to play outside in the park.", output);
+    }
+
+    [Fact]
+    public async Task Json_output_lists_prompt_tokens_tokens_and_text()
+    {
+        var (exit, output, error) = await CliRunner.RunAsync("generate", "--model", Stories, "--prompt-ids", "1,403,407,261,378", "--max-tokens", "5", "--json");
+        Assert.True(exit == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal([1, 403, 407, 261, 378], doc.RootElement.GetProperty("prompt_tokens").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(5, doc.RootElement.GetProperty("tokens").GetArrayLength());
+        Assert.Equal(432, doc.RootElement.GetProperty("tokens")[0].GetInt32());
+        Assert.StartsWith(", there", doc.RootElement.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task Seeded_sampling_is_reproducible()
+    {
+        string[] args = ["generate", "--model", Stories, "--prompt-ids", "1,403", "--max-tokens", "20", "--temperature", "1.0", "--seed", "7", "--json"];
+        var first = await CliRunner.RunAsync(args);
+        var second = await CliRunner.RunAsync(args);
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(first.Output, second.Output);
+    }
+
+    [Fact]
+    public async Task Missing_file_is_one_line_and_exit_2()
+    {
+        var (exit, _, error) = await CliRunner.RunAsync("generate", "--model", "/no/such/model.gguf", "--prompt-ids", "1");
+        Assert.Equal(2, exit);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith("fathom generate:", error);
+    }
+
+    [Fact]
+    public async Task Out_of_vocabulary_prompt_id_is_a_clear_error()
+    {
+        var (exit, _, error) = await CliRunner.RunAsync("generate", "--model", Stories, "--prompt-ids", "1,999999");
+        Assert.Equal(2, exit);
+        Assert.Contains("999999", error);
+    }
+
+    [Fact]
+    public async Task Bench_prints_prefill_and_decode_rates_as_json()
+    {
+        var (exit, output, error) = await CliRunner.RunAsync("bench", "--model", Stories, "--prompt-tokens", "16", "--gen-tokens", "4", "--runs", "1", "--json");
+        Assert.True(exit == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        Assert.True(doc.RootElement.GetProperty("prefill_tok_s").GetDouble() > 0);
+        Assert.True(doc.RootElement.GetProperty("decode_tok_s").GetDouble() > 0);
+    }
+}

@@ -1,0 +1,246 @@
+using Fathom.Engine.Backends;
+using Fathom.Engine.Backends.Reference;
+using Fathom.Engine.Gguf;
+using Fathom.Engine.KvCache;
+using Fathom.Engine.Model;
+
+namespace Fathom.Engine.Tests.Backends;
+
+/// <summary>
+/// Every op of a backend against <see cref="ReferenceBackend"/> at awkward sizes. Tolerances are worst-case
+/// rounding bounds of f32 arithmetic (unit roundoff u = 2^-24): a length-n f32 reduction in any order is within
+/// n·u·Σ|terms| of the exact sum, which the reference (double accumulation) computes to within rounding.
+/// </summary>
+public abstract class BackendConformanceTests : IDisposable
+{
+    private const double U = 1.0 / (1 << 24);
+    private readonly IComputeBackend _backend;
+    private readonly ReferenceBackend _reference = new();
+
+    private protected BackendConformanceTests(IComputeBackend backend)
+    {
+        _backend = backend;
+    }
+
+    public static TheoryData<GgmlType, int, int, int> MatMulCases()
+    {
+        var data = new TheoryData<GgmlType, int, int, int>();
+        foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16 })
+        {
+            data.Add(type, 1, 1, 1);
+            data.Add(type, 17, 17, 3);
+            data.Add(type, 255, 33, 1);
+            data.Add(type, 4096, 19, 2);
+            data.Add(type, (6 * 512) + 7, 255, 33);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(MatMulCases))]
+    public void MatMul_matches_reference(GgmlType type, int k, int n, int rows)
+    {
+        var random = new Random(k * 31 + n);
+        using var w1 = new NativeWeight(type, k, n, random);
+        using var w2 = new NativeWeight(type, k, n + 5, random);
+        var x = RandomArray(random, rows * k);
+        var expected1 = new float[rows * n];
+        var expected2 = new float[rows * (n + 5)];
+        var actual1 = new float[rows * n];
+        var actual2 = new float[rows * (n + 5)];
+        _reference.MatMul(x, rows, new(w1.Matrix, expected1), new(w2.Matrix, expected2));
+        _backend.MatMul(x, rows, new(w1.Matrix, actual1), new(w2.Matrix, actual2));
+        AssertDotBound(x, w1.Values, k, expected1, actual1);
+        AssertDotBound(x, w2.Values, k, expected2, actual2);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(17, 3)]
+    [InlineData(255, 2)]
+    [InlineData(4096, 5)]
+    [InlineData((6 * 512) + 7, 1)]
+    public void RmsNorm_matches_reference(int dim, int rows)
+    {
+        var random = new Random(dim);
+        var x = RandomArray(random, rows * dim);
+        var weight = RandomArray(random, dim);
+        var expected = new float[rows * dim];
+        var actual = new float[rows * dim];
+        _reference.RmsNorm(x, rows, dim, weight, 1e-5f, expected);
+        _backend.RmsNorm(x, rows, dim, weight, 1e-5f, actual);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            // Sum of squares: dim·u relative; 1/sqrt and two products: a few u more.
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= ((dim + 8) * U * Math.Abs(expected[i])) + 1e-30, $"element {i}: {actual[i]} vs {expected[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(RopeMode.Normal, 64, 64, 3)]
+    [InlineData(RopeMode.NeoX, 128, 128, 2)]
+    [InlineData(RopeMode.Normal, 8, 4, 17)]
+    [InlineData(RopeMode.NeoX, 32, 16, 5)]
+    public void Rope_matches_reference(RopeMode mode, int headDim, int ropeDims, int rows)
+    {
+        var random = new Random(headDim + rows);
+        const int Heads = 3;
+        var x = RandomArray(random, rows * Heads * headDim);
+        var positions = Enumerable.Range(0, rows).Select(i => i * 997 % 4000).ToArray();
+        float[] divisors = [.. Enumerable.Range(0, ropeDims / 2).Select(i => 1f + (i % 3))];
+        var rope = new RopeParameters(mode, ropeDims, 500000f, 1f, divisors);
+        var expected = (float[])x.Clone();
+        var actual = (float[])x.Clone();
+        _reference.Rope(expected, rows, Heads, headDim, positions, rope);
+        _backend.Rope(actual, rows, Heads, headDim, positions, rope);
+        for (var i = 0; i < x.Length; i++)
+        {
+            // cos and sin rounded to f32 (u each), two products and a sum: ≤ 4u·(|x0| + |x1|) ≤ 8u·max|x|.
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 8 * U * 1.0 + 1e-12, $"element {i}: {actual[i]} vs {expected[i]}");
+        }
+
+        // Dimensions past the rotated ones pass through unchanged.
+        for (var r = 0; r < rows * Heads; r++)
+        {
+            for (var d = ropeDims; d < headDim; d++)
+            {
+                Assert.Equal(x[(r * headDim) + d], actual[(r * headDim) + d]);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(4, 2, 8, 1)]
+    [InlineData(8, 2, 64, 17)]
+    [InlineData(32, 8, 128, 40)]
+    public void Attention_over_paged_kv_matches_reference(int heads, int kvHeads, int headDim, int promptLength)
+    {
+        var random = new Random(heads * headDim + promptLength);
+        var storage = new PagedKvStorage(2, 12, 16, kvHeads, headDim);
+        // Two sequences with scattered blocks; sequence 1 prefills promptLength tokens, sequence 0 three.
+        int[][] tables = [[7, 2, 9], [3, 11, 0, 5]];
+        var n = promptLength + 3;
+        var tokens = new int[n];
+        var positions = new int[n];
+        var sequences = new int[n];
+        for (var t = 0; t < n; t++)
+        {
+            sequences[t] = t < 3 ? 0 : 1;
+            positions[t] = t < 3 ? t : t - 3;
+        }
+
+        var batch = new ForwardBatch(tokens, positions, sequences, tables, [n - 1]);
+        var keys = RandomArray(random, n * kvHeads * headDim);
+        var values = RandomArray(random, n * kvHeads * headDim);
+        var q = RandomArray(random, n * heads * headDim);
+        var expected = new float[q.Length];
+        var actual = new float[q.Length];
+        _reference.StoreKv(keys, values, batch, storage, 1);
+        _reference.Attention(q, batch, storage, 1, heads, expected);
+        var storage2 = new PagedKvStorage(2, 12, 16, kvHeads, headDim);
+        _backend.StoreKv(keys, values, batch, storage2, 1);
+        Assert.Equal(storage.Keys(1), storage2.Keys(1));
+        Assert.Equal(storage.Values(1), storage2.Values(1));
+        _backend.Attention(q, batch, storage2, 1, heads, actual);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            // Scores carry headDim·u·Σ|q·k| ≤ headDim·u·headDim absolute error, which exp turns into the same relative
+            // error of each weight; the weighted sum of |v| ≤ 1 adds length·u. Doubled for the normalisation.
+            var bound = 2 * ((headDim * headDim) + promptLength + 8) * U;
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= bound, $"element {i}: {actual[i]} vs {expected[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(17)]
+    [InlineData(255)]
+    [InlineData(4096)]
+    [InlineData((6 * 512) + 7)]
+    public void SwiGlu_Add_AddBias_and_ArgMax_match_reference(int count)
+    {
+        var random = new Random(count);
+        var gate = RandomArray(random, count, 8);
+        var up = RandomArray(random, count, 2);
+        var expected = new float[count];
+        var actual = new float[count];
+        _reference.SwiGlu(gate, up, count, expected);
+        _backend.SwiGlu(gate, up, count, actual);
+        for (var i = 0; i < count; i++)
+        {
+            // Vectorised exp and division: a few ulp of each factor.
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= (16 * U * Math.Abs(expected[i])) + 1e-30, $"element {i}: {actual[i]} vs {expected[i]}");
+        }
+
+        var a = (float[])gate.Clone();
+        var b = (float[])gate.Clone();
+        _reference.Add(a, up, count);
+        _backend.Add(b, up, count);
+        Assert.Equal(a, b);
+
+        var bias = RandomArray(random, count);
+        _reference.AddBias(a, 1, bias);
+        _backend.AddBias(b, 1, bias);
+        Assert.Equal(a, b);
+
+        gate[count / 2] = 100f;
+        gate[count - 1] = 100f;
+        Assert.Equal(_reference.ArgMax(gate), _backend.ArgMax(gate));
+        Assert.Equal(count / 2, _backend.ArgMax(gate));
+    }
+
+    [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.BF16)]
+    public void Embed_matches_reference_exactly(GgmlType type)
+    {
+        using var table = new NativeWeight(type, 255, 17, new Random(5));
+        int[] tokens = [0, 16, 3, 3];
+        var expected = new float[tokens.Length * 255];
+        var actual = new float[tokens.Length * 255];
+        _reference.Embed(table.Matrix, tokens, expected);
+        _backend.Embed(table.Matrix, tokens, actual);
+        Assert.Equal(expected, actual);
+        Assert.Equal(table.Values.AsSpan(16 * 255, 255).ToArray(), actual.AsSpan(255, 255).ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => _backend.Embed(table.Matrix, [17], actual));
+    }
+
+    public void Dispose()
+    {
+        _backend.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private static float[] RandomArray(Random random, int length, float scale = 1f)
+    {
+        var values = new float[length];
+        for (var i = 0; i < length; i++)
+        {
+            values[i] = (float)(random.NextDouble() * 2 - 1) * scale;
+        }
+
+        return values;
+    }
+
+    private static void AssertDotBound(float[] x, float[] w, int k, float[] expected, float[] actual)
+    {
+        var n = expected.Length / (x.Length / k);
+        for (var r = 0; r < x.Length / k; r++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                double magnitude = 0;
+                for (var i = 0; i < k; i++)
+                {
+                    magnitude += Math.Abs((double)x[(r * k) + i] * w[(j * k) + i]);
+                }
+
+                var e = expected[(r * n) + j];
+                var bound = ((k + 2) * U * magnitude) + 1e-30;
+                Assert.True(Math.Abs(actual[(r * n) + j] - e) <= bound, $"row {r}, output {j}: {actual[(r * n) + j]} vs {e} (bound {bound:E2})");
+            }
+        }
+    }
+}

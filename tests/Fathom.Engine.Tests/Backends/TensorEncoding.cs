@@ -1,0 +1,36 @@
+using System.Runtime.InteropServices;
+using Fathom.Engine.Gguf;
+
+namespace Fathom.Engine.Tests.Backends;
+
+/// <summary>f32 values to the bytes of a GGUF tensor type (round to nearest).</summary>
+internal static class TensorEncoding
+{
+    public static byte[] Encode(GgmlType type, ReadOnlySpan<float> values)
+    {
+        switch (type)
+        {
+            case GgmlType.F32:
+                return MemoryMarshal.AsBytes(values).ToArray();
+            case GgmlType.F16:
+                var halves = new Half[values.Length];
+                for (var i = 0; i < values.Length; i++)
+                {
+                    halves[i] = (Half)values[i];
+                }
+
+                return MemoryMarshal.AsBytes(halves.AsSpan()).ToArray();
+            case GgmlType.BF16:
+                var bf = new ushort[values.Length];
+                for (var i = 0; i < values.Length; i++)
+                {
+                    var bits = BitConverter.SingleToUInt32Bits(values[i]);
+                    bf[i] = (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16); // round to nearest even
+                }
+
+                return MemoryMarshal.AsBytes(bf.AsSpan()).ToArray();
+            default:
+                throw new NotSupportedException($"no test encoder for {type}");
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using Fathom.Engine.Gguf;
+using Fathom.Engine.Tests.Backends;
+
+namespace Fathom.Engine.Tests.Model;
+
+/// <summary>The shape of a synthetic Llama model.</summary>
+internal sealed record SyntheticLlamaShape(int EmbeddingLength, int Layers, int Heads, int KvHeads, int FeedForwardLength, int Vocabulary, string Architecture = "llama")
+{
+    /// <summary>Small but with every feature: dims ≥ 256 (a whole K-quant super-block), GQA 8/2, tied nothing.</summary>
+    public static SyntheticLlamaShape Small { get; } = new(256, 2, 8, 2, 512, 384);
+
+    /// <summary>Llama-3.2-1B's transformer with a 32000-token vocabulary.</summary>
+    public static SyntheticLlamaShape Llama1B { get; } = new(2048, 16, 32, 8, 8192, 32000);
+}
+
+/// <summary>
+/// Writes Llama-architecture GGUF files with seeded random weights that llama.cpp loads: a SentencePiece-style
+/// vocabulary (3 specials, 256 byte tokens, then made-up pieces). Weights are uniform with a scale that keeps
+/// activations O(1) through the layers; the output matrix is scaled up so logits are peaked, which keeps
+/// greedy decoding away from near-ties.
+/// </summary>
+internal static class SyntheticLlama
+{
+    public static void Write(string path, SyntheticLlamaShape shape, GgmlType type, int seed = 1234)
+    {
+        var w = new GgufWriter();
+        var arch = shape.Architecture;
+        var headDim = shape.EmbeddingLength / shape.Heads;
+        w.AddMetadata("general.architecture", arch);
+        w.AddMetadata("general.name", $"fathom-synthetic-{type}");
+        w.AddMetadata($"{arch}.context_length", (uint)2048);
+        w.AddMetadata($"{arch}.embedding_length", (uint)shape.EmbeddingLength);
+        w.AddMetadata($"{arch}.block_count", (uint)shape.Layers);
+        w.AddMetadata($"{arch}.feed_forward_length", (uint)shape.FeedForwardLength);
+        w.AddMetadata($"{arch}.attention.head_count", (uint)shape.Heads);
+        w.AddMetadata($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
+        w.AddMetadata($"{arch}.rope.dimension_count", (uint)headDim);
+        w.AddMetadata($"{arch}.rope.freq_base", 10000f);
+        w.AddMetadata($"{arch}.attention.layer_norm_rms_epsilon", 1e-5f);
+        AddVocabulary(w, shape.Vocabulary);
+
+        var rng = new UniformSource((ulong)seed);
+        var embd = shape.EmbeddingLength;
+        var q = shape.Heads * headDim;
+        var kv = shape.KvHeads * headDim;
+        var ff = shape.FeedForwardLength;
+        Matrix(w, "token_embd.weight", type, embd, shape.Vocabulary, 1f, rng.Fork());
+        for (var l = 0; l < shape.Layers; l++)
+        {
+            var p = $"blk.{l}.";
+            Norm(w, p + "attn_norm.weight", embd, rng.Fork());
+            Matrix(w, p + "attn_q.weight", type, embd, q, MathF.Sqrt(3f / embd), rng.Fork());
+            Matrix(w, p + "attn_k.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork());
+            Matrix(w, p + "attn_v.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork());
+            Matrix(w, p + "attn_output.weight", type, q, embd, MathF.Sqrt(3f / q), rng.Fork());
+            Norm(w, p + "ffn_norm.weight", embd, rng.Fork());
+            Matrix(w, p + "ffn_gate.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork());
+            Matrix(w, p + "ffn_up.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork());
+            Matrix(w, p + "ffn_down.weight", type, ff, embd, MathF.Sqrt(3f / ff), rng.Fork());
+        }
+
+        Norm(w, "output_norm.weight", embd, rng.Fork());
+        Matrix(w, "output.weight", type, embd, shape.Vocabulary, 4 * MathF.Sqrt(3f / embd), rng.Fork());
+        w.WriteTo(path);
+    }
+
+    private static void AddVocabulary(GgufWriter w, int size)
+    {
+        var tokens = new string[size];
+        var scores = new float[size];
+        var types = new int[size];
+        tokens[0] = "<unk>";
+        tokens[1] = "<s>";
+        tokens[2] = "</s>";
+        types[0] = 2;
+        types[1] = 3;
+        types[2] = 3;
+        for (var b = 0; b < 256 && b + 3 < size; b++)
+        {
+            tokens[b + 3] = $"<0x{b:X2}>";
+            types[b + 3] = 6;
+        }
+
+        for (var i = 259; i < size; i++)
+        {
+            tokens[i] = "\u2581w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            scores[i] = -i;
+            types[i] = 1;
+        }
+
+        w.AddMetadata("tokenizer.ggml.model", "llama");
+        w.AddMetadata("tokenizer.ggml.tokens", tokens);
+        w.AddMetadata("tokenizer.ggml.scores", scores);
+        w.AddMetadata("tokenizer.ggml.token_type", types);
+        w.AddMetadata("tokenizer.ggml.bos_token_id", (uint)1);
+        w.AddMetadata("tokenizer.ggml.eos_token_id", (uint)2);
+        w.AddMetadata("tokenizer.ggml.unknown_token_id", (uint)0);
+    }
+
+    private static void Norm(GgufWriter w, string name, int length, UniformSource rng)
+    {
+        var values = new float[length];
+        for (var i = 0; i < length; i++)
+        {
+            values[i] = 1f + (0.2f * rng.Next());
+        }
+
+        w.AddTensor(name, GgmlType.F32, [length], TensorEncoding.Encode(GgmlType.F32, values));
+    }
+
+    private static void Matrix(GgufWriter w, string name, GgmlType type, int columns, int rows, float scale, UniformSource rng)
+    {
+        w.AddTensor(name, type, [columns, rows], stream =>
+        {
+            var row = new float[columns];
+            for (var r = 0; r < rows; r++)
+            {
+                for (var i = 0; i < columns; i++)
+                {
+                    row[i] = scale * rng.Next();
+                }
+
+                stream.Write(TensorEncoding.Encode(type, row));
+            }
+        });
+    }
+
+    /// <summary>xorshift64* uniforms in [-1, 1): fast enough for gigabyte models, and seeded.</summary>
+    private sealed class UniformSource(ulong seed)
+    {
+        private ulong _state = seed * 0x9E3779B97F4A7C15UL | 1;
+
+        public float Next()
+        {
+            _state ^= _state >> 12;
+            _state ^= _state << 25;
+            _state ^= _state >> 27;
+            var bits = (_state * 0x2545F4914F6CDD1DUL) >> 40; // 24 bits
+            return (bits / (float)(1 << 23)) - 1f;
+        }
+
+        public UniformSource Fork() => new(((ulong)(Next() * int.MaxValue) << 20) ^ _state);
+    }
+}
