@@ -6,7 +6,7 @@ var builder = DistributedApplication.CreateBuilder(args);
 // Resources
 var kvcache = builder.AddKvCache("kvcache");
 var model = builder.AddModelParameter("model");
-var backend = builder.AddParameter("backend", "auto", publishValueAsDefault: true);
+var backend = builder.AddParameterWithDefault("backend", "auto");   // auto | cpu | cuda
 
 // Services
 var engines = builder.AddEngines("engine", model, backend, kvcache);

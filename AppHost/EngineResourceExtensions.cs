@@ -28,6 +28,11 @@ internal static class EngineResourceExtensions
     /// Run mode: <c>Fathom:Engine:Replicas</c> processes <c>{name}-0 … {name}-(n-1)</c>, each with its own port, so the
     /// API routes by prefix to a chosen replica. Publish mode: one <c>{name}</c> service that the platform scales.
     /// </summary>
+    /// <summary>A parameter whose default the configuration (<c>Parameters:{name}</c>) may override, also in the manifest.</summary>
+    public static IResourceBuilder<ParameterResource> AddParameterWithDefault(
+        this IDistributedApplicationBuilder builder, string name, string defaultValue) =>
+        builder.AddParameter(name, builder.Configuration[$"Parameters:{name}"] ?? defaultValue, publishValueAsDefault: true);
+
     public static IReadOnlyList<IResourceBuilder<ProjectResource>> AddEngines(
         this IDistributedApplicationBuilder builder,
         string name,
