@@ -10,6 +10,7 @@ internal static class FathomCommand
     {
         var root = new RootCommand("Fathom: self-hosted LLM serving for .NET — inspect, tokenize, generate, benchmark and plan.");
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(PlanCommand.Create());
         return root;
     }
 }
