@@ -66,7 +66,9 @@ public static class Extensions
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                         && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
                         && !context.Request.Path.StartsWithSegments(MetricsEndpointPath))
-                .AddHttpClientInstrumentation());
+                .AddHttpClientInstrumentation()
+                // Redis calls of the KV tier: traced for any IConnectionMultiplexer registered in DI.
+                .AddRedisInstrumentation());
 
         builder.AddOpenTelemetryExporters();
         return builder;
