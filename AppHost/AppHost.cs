@@ -1,12 +1,25 @@
+// Fathom as one app model: the cache, the engine replicas behind the API, and a sample client.
+//   dotnet run --project AppHost                                          (run: processes on this machine)
+//   dotnet run --project AppHost -- --publisher manifest --output-path out   (publish: what azd deploys)
 var builder = DistributedApplication.CreateBuilder(args);
 
-var engine = builder.AddProject<Projects.Fathom_EngineService>("engine")
+// Resources
+var kvcache = builder.AddKvCache("kvcache");
+var model = builder.AddModelParameter("model");
+var backend = builder.AddParameterWithDefault("backend", "auto");   // auto | cpu | cuda
+
+// Services
+var engines = builder.AddEngines("engine", model, backend, kvcache);
+
+var api = builder.AddProject<Projects.Fathom_Api>("api")
+    .WithExternalHttpEndpoints()
+    .WithEngines(engines)
+    .WithKvCache(kvcache)
     .WithHttpHealthCheck("/health");
 
-builder.AddProject<Projects.Fathom_Api>("api")
-    .WithExternalHttpEndpoints()
-    .WithReference(engine)
-    .WaitFor(engine)
-    .WithHttpHealthCheck("/health");
+builder.AddProject<Projects.Fathom_Samples_Chat>("chat")
+    .WithReference(api)
+    .WaitFor(api)
+    .WithArgs("--prompt", "Tell me a short story about a fox.", "--max-tokens", "64");
 
 builder.Build().Run();

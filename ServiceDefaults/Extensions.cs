@@ -18,6 +18,13 @@ public static class Extensions
     private const string HealthEndpointPath = "/health";
     private const string AlivenessEndpointPath = "/alive";
     private const string MetricsEndpointPath = "/metrics";
+    private const string ReadinessEndpointPath = "/health/ready";
+
+    /// <summary>Tag for checks that gate <c>/health/ready</c> only (e.g. the engine's model-loaded check).</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>Tag for checks that <c>/alive</c> runs: the process can make progress at all.</summary>
+    public const string LiveTag = "live";
 
     /// <summary>Names of the meters and activity sources the Fathom services emit.</summary>
     public static readonly IReadOnlyList<string> FathomTelemetrySources =
@@ -59,7 +66,9 @@ public static class Extensions
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                         && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
                         && !context.Request.Path.StartsWithSegments(MetricsEndpointPath))
-                .AddHttpClientInstrumentation());
+                .AddHttpClientInstrumentation()
+                // Redis calls of the KV tier: traced for any IConnectionMultiplexer registered in DI.
+                .AddRedisInstrumentation());
 
         builder.AddOpenTelemetryExporters();
         return builder;
@@ -77,15 +86,23 @@ public static class Extensions
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddHealthChecks()
-            .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+            .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         return builder;
     }
 
-    /// <summary>Maps <c>/health</c> (all checks), <c>/alive</c> (liveness only) and <c>/metrics</c> (Prometheus).</summary>
+    /// <summary>
+    /// Maps <c>/health</c> (all checks), <c>/health/ready</c> (checks tagged <see cref="LiveTag"/> or
+    /// <see cref="ReadyTag"/>: traffic may come), <c>/alive</c> (<see cref="LiveTag"/> only: do not restart me) and
+    /// <c>/metrics</c> (Prometheus).
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks(HealthEndpointPath);
-        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        app.MapHealthChecks(ReadinessEndpointPath, new HealthCheckOptions
+        {
+            Predicate = r => r.Tags.Contains(LiveTag) || r.Tags.Contains(ReadyTag),
+        });
+        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
         return app;
     }
