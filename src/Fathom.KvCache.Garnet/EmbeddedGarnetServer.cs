@@ -68,9 +68,9 @@ public sealed class EmbeddedGarnetServer : IDisposable
 
     /// <summary>
     /// Options used when none are given: a small hash index (the default 128 MiB is sized for servers) and a log
-    /// memory that holds a few hundred megabytes of KV blocks before Garnet evicts the oldest.
+    /// memory that holds a few hundred megabytes of KV blocks before Garnet evicts the oldest; no banner.
     /// </summary>
-    public static IReadOnlyList<string> DefaultArguments { get; } = ["--index", "16m", "--memory", "512m"];
+    public static IReadOnlyList<string> DefaultArguments { get; } = ["--index", "16m", "--memory", "512m", "-q"];
 
     /// <summary>Stops listening and frees the store.</summary>
     public void Dispose() => _server.Dispose();

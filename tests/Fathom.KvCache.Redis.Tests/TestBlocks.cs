@@ -2,7 +2,7 @@ namespace Fathom.KvCache.Redis.Tests;
 
 internal static class TestBlocks
 {
-    // A 1B-shape block: 16 layers × (K, V) × 16 tokens × 8 kv-heads × 64 dims × 2 bytes (f16) = 256 KiB.
+    // A 1B-shape block: 16 layers × (K, V) × 16 tokens × 8 kv-heads × 64 dims × 2 bytes (f16) = 512 KiB.
     public const int Layers = 16;
     public const int Tokens = 16;
     public const int BlockBytes = Layers * 2 * Tokens * 8 * 64 * 2;

@@ -14,8 +14,8 @@ public class KvBlockCodecTests
 
     [Theory]
     [InlineData(1 << 20, 0)]
-    [InlineData(64 * 1024, 4)]
-    [InlineData(100_000, 3)]
+    [InlineData(64 * 1024, 8)]
+    [InlineData(100_000, 6)]
     public void Inline_and_chunked_values_decode_to_the_same_block(int chunkBytes, int expectedChunks)
     {
         var block = TestBlocks.Block(7);
