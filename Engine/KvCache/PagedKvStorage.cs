@@ -4,7 +4,7 @@ namespace Fathom.Engine.KvCache;
 /// The key and value tensors of the KV cache, in fixed-size blocks addressed by physical block id. Which block
 /// belongs to which sequence is the block manager's business; this class only stores the numbers.
 /// </summary>
-internal sealed class PagedKvStorage
+internal sealed class PagedKvStorage : IKvBlockStorage
 {
     /// <summary>Default tokens per block.</summary>
     public const int DefaultBlockSize = 16;
@@ -56,6 +56,47 @@ internal sealed class PagedKvStorage
     /// <summary>Values of <paramref name="layer"/>. // (blocks, block_size, n_head_kv, head_dim)</summary>
     public float[] Values(int layer) => _values[layer];
 
+    /// <summary>Floats in one block's payload: for each layer, its keys then its values. // (layers, 2, block_size, n_head_kv, head_dim)</summary>
+    public int BlockFloats => 2 * LayerCount * BlockSize * TokenStride;
+
+    /// <summary>Copies block <paramref name="block"/>'s keys and values of every layer to <paramref name="destination"/>.</summary>
+    /// <param name="block">Physical block id.</param>
+    /// <param name="destination">// (layers, 2, block_size, n_head_kv, head_dim)</param>
+    public void ReadBlock(int block, Span<float> destination)
+    {
+        var span = BlockSpan(block, destination.Length);
+        for (var l = 0; l < LayerCount; l++)
+        {
+            _keys[l].AsSpan(block * span, span).CopyTo(destination[((2 * l) * span)..]);
+            _values[l].AsSpan(block * span, span).CopyTo(destination[(((2 * l) + 1) * span)..]);
+        }
+    }
+
+    /// <summary>Overwrites block <paramref name="block"/> with a payload written by <see cref="ReadBlock"/>.</summary>
+    /// <param name="block">Physical block id.</param>
+    /// <param name="source">// (layers, 2, block_size, n_head_kv, head_dim)</param>
+    public void WriteBlock(int block, ReadOnlySpan<float> source)
+    {
+        var span = BlockSpan(block, source.Length);
+        for (var l = 0; l < LayerCount; l++)
+        {
+            source.Slice(2 * l * span, span).CopyTo(_keys[l].AsSpan(block * span, span));
+            source.Slice(((2 * l) + 1) * span, span).CopyTo(_values[l].AsSpan(block * span, span));
+        }
+    }
+
+    /// <summary>Copies block <paramref name="source"/> onto block <paramref name="destination"/> (copy-on-write forks).</summary>
+    public void CopyBlock(int source, int destination)
+    {
+        var span = BlockSpan(source, BlockFloats);
+        _ = BlockSpan(destination, BlockFloats);
+        for (var l = 0; l < LayerCount; l++)
+        {
+            Array.Copy(_keys[l], source * span, _keys[l], destination * span, span);
+            Array.Copy(_values[l], source * span, _values[l], destination * span, span);
+        }
+    }
+
     /// <summary>Offset of position <paramref name="position"/>'s first float, given the sequence's block table.</summary>
     /// <exception cref="ArgumentException">The block table does not cover the position, or names a block that does not exist.</exception>
     public int Offset(int[] blockTable, int position)
@@ -73,5 +114,20 @@ internal sealed class PagedKvStorage
         }
 
         return ((block * BlockSize) + (position % BlockSize)) * TokenStride;
+    }
+
+    private int BlockSpan(int block, int payloadLength)
+    {
+        if ((uint)block >= (uint)BlockCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(block), block, $"the KV storage has {BlockCount} blocks");
+        }
+
+        if (payloadLength != BlockFloats)
+        {
+            throw new ArgumentException($"a block payload is {BlockFloats} floats, not {payloadLength}", nameof(payloadLength));
+        }
+
+        return BlockSize * TokenStride;
     }
 }

@@ -51,6 +51,14 @@ public sealed class LlamaModel : IDisposable
     /// <summary>Bytes of KV cache.</summary>
     public long KvCacheBytes => _kv.ByteSize;
 
+    /// <summary>Block-level access to the KV cache (for second-tier loads and stores).</summary>
+    public IKvBlockStorage KvBlocks => _kv;
+
+    /// <summary>Identity of everything that decides this model's K/V for given tokens (see <see cref="ModelIdentity"/>).</summary>
+    public ModelFingerprint Fingerprint { get; private init; }
+
+    internal PagedKvStorage KvStorage => _kv;
+
     internal IComputeBackend Backend => _backend;
 
     internal RopeParameters Rope => _rope;
@@ -81,7 +89,7 @@ public sealed class LlamaModel : IDisposable
                 Prefault(file, progress);
             }
 
-            return new LlamaModel(file, hp, weights, backend, kv);
+            return new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize) };
         }
         catch
         {

@@ -25,4 +25,12 @@ internal sealed class RecordingTier : IKvBlockTier
     public void OnBlockComputed(BlockHash hash, int block) => Computed.Add((hash, block));
 
     public void OnBlockEvicted(BlockHash hash, int block) => Evicted.Add((hash, block));
+
+    public List<(BlockHash Hash, int Block)> Loaded { get; } = [];
+
+    public bool TryLoad(BlockHash hash, int block, IKvBlockStorage storage)
+    {
+        Loaded.Add((hash, block));
+        return Held.Contains(hash);
+    }
 }

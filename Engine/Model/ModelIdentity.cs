@@ -1,0 +1,46 @@
+using System.Globalization;
+using System.IO.Hashing;
+using System.Text;
+using Fathom.Engine.Gguf;
+using Fathom.Engine.KvCache;
+
+namespace Fathom.Engine.Model;
+
+/// <summary>
+/// Computes a model's <see cref="ModelFingerprint"/>: the shape that decides K/V (architecture, dimensions, RoPE,
+/// KV dtype, block size), the tensor layout, and samples of every tensor's bytes (its first and last 4 KiB), so
+/// that two fine-tunes of one architecture differ without reading gigabytes at load.
+/// </summary>
+public static class ModelIdentity
+{
+    private const int SampleBytes = 4096;
+
+    /// <summary>Version of the engine's KV payload layout; bump when <see cref="IKvBlockStorage"/>'s layout changes.</summary>
+    public const int KvLayoutVersion = 1;
+
+    /// <summary>The fingerprint of <paramref name="file"/> with shape <paramref name="hp"/> and KV blocks of <paramref name="blockSize"/> tokens.</summary>
+    public static ModelFingerprint Fingerprint(GgufFile file, LlamaHyperParameters hp, int blockSize)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(hp);
+        var hash = new XxHash128();
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"kv-layout={KvLayoutVersion};kv-dtype=f32;block={blockSize};");
+        text.Append(CultureInfo.InvariantCulture, $"arch={hp.Architecture};embd={hp.EmbeddingLength};layers={hp.LayerCount};heads={hp.HeadCount};kv-heads={hp.KvHeadCount};head-dim={hp.HeadDimension};");
+        text.Append(CultureInfo.InvariantCulture, $"rope={hp.RopeMode},{hp.RopeDimensionCount},{hp.RopeFrequencyBase:R},{hp.RopeFrequencyScale:R},{hp.Llama3Scaling};eps={hp.RmsNormEpsilon:R};qkv-bias={hp.HasQkvBias};");
+        foreach (var t in file.Tensors)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{t.Name}:{t.Type}:{t.ShapeText}:{t.Offset};");
+        }
+
+        hash.Append(Encoding.UTF8.GetBytes(text.ToString()));
+        foreach (var t in file.Tensors)
+        {
+            var bytes = file.GetTensorBytes(t);
+            hash.Append(bytes[..Math.Min(bytes.Length, SampleBytes)]);
+            hash.Append(bytes[Math.Max(0, bytes.Length - SampleBytes)..]);
+        }
+
+        return new ModelFingerprint(hash.GetCurrentHashAsUInt128());
+    }
+}
