@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Fathom.Engine.Gguf;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 using ILGPU;
@@ -36,11 +37,13 @@ internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
     private readonly DeviceIntBuffer _logitRows;
     private readonly RopeParameters _rope;
     private readonly int _positionCapacity;
+    private readonly bool _ownsDevice;
     private DeviceScratch? _scratch;
 
-    public IlgpuForward(IlgpuDevice device, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress)
+    public IlgpuForward(IlgpuDevice device, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, bool ownsDevice = false)
     {
         _device = device;
+        _ownsDevice = ownsDevice;
         _hp = hp;
         _weights = weights;
         _rope = rope;
@@ -87,6 +90,9 @@ internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
     }
 
     public string Name => _device.Name;
+
+    /// <summary>Weight types the kernels read in their GGUF layout.</summary>
+    public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K;
 
     public int BlockCount { get; }
 
@@ -199,6 +205,10 @@ internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
         }
 
         _owned.Clear();
+        if (_ownsDevice)
+        {
+            _device.Dispose();
+        }
     }
 
     private void Step(ForwardBatch batch)
