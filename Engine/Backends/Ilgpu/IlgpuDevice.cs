@@ -1,3 +1,4 @@
+using System.Reflection;
 using Fathom.Engine.Model;
 using ILGPU;
 using ILGPU.Runtime;
@@ -30,6 +31,14 @@ internal sealed class IlgpuDevice : IDisposable
     public MatMulKernels MatMul { get; }
 
     public AttentionKernels Attention { get; }
+
+    /// <summary>Every kernel entry point (explicitly grouped static methods named <c>*Kernel</c>), for ahead-of-time checks.</summary>
+    public static IReadOnlyList<MethodInfo> KernelMethods { get; } =
+    [
+        .. new[] { typeof(ElementwiseKernels), typeof(MatMulKernels), typeof(AttentionKernels) }
+            .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
+            .Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal)),
+    ];
 
     /// <summary>Whether ILGPU finds a CUDA device (false too when the CUDA driver is missing).</summary>
     public static bool CudaAvailable()

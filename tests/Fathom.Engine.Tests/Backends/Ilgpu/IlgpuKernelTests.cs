@@ -3,6 +3,7 @@ using Fathom.Engine.Backends.Reference;
 using Fathom.Engine.Gguf;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
+using ILGPU.Runtime;
 using DeviceHalf = ILGPU.Half;
 
 namespace Fathom.Engine.Tests.Backends.Ilgpu;
