@@ -78,12 +78,20 @@ public sealed partial class PtxCompilationTests
         return compiled.PTXAssembly;
     }
 
-    /// <summary><c>ptxas</c> from <c>FATHOM_PTXAS</c>, the CI cache, or PATH.</summary>
+    /// <summary><c>ptxas</c> from <c>FATHOM_PTXAS</c>, the cache <c>scripts/fetch-ptxas.sh</c> fills, or PATH.</summary>
     internal static string? FindPtxas()
     {
         if (Environment.GetEnvironmentVariable("FATHOM_PTXAS") is { Length: > 0 } configured && File.Exists(configured))
         {
             return configured;
+        }
+
+        var cacheRoot = Environment.GetEnvironmentVariable("FATHOM_CACHE") is { Length: > 0 } c ? c
+            : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } x ? x : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "fathom");
+        var cached = Path.Combine(cacheRoot, "ptxas", "bin", "ptxas");
+        if (File.Exists(cached))
+        {
+            return cached;
         }
 
         foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
