@@ -83,13 +83,17 @@ internal sealed class IlgpuDevice : IDisposable
         }
     }
 
-    /// <summary>Opens ILGPU's CPU accelerator simulating an NVIDIA-like device (warps of 32): slow, for checking kernels.</summary>
+    /// <summary>
+    /// Opens ILGPU's CPU accelerator: slow, for checking kernels. Every simulated GPU thread is an OS thread, so the
+    /// simulated device is small (one multiprocessor of 4 warps of 4 lanes); the kernels take the warp size from
+    /// the device, and head dimensions up to <see cref="AttentionKernels.DimsPerLane"/> × 4 fit.
+    /// </summary>
     public static IlgpuDevice OpenCpu()
     {
-        var context = Context.Create(b => b.CPU(CPUDeviceKind.Nvidia).Math(MathMode.Default).EnableAlgorithms());
+        var context = Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: 1)).Math(MathMode.Default).EnableAlgorithms());
         try
         {
-            var accelerator = context.GetCPUDevice(0).CreateAccelerator(context);
+            var accelerator = context.CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel);
             return new IlgpuDevice(context, accelerator, "ilgpu-cpu");
         }
         catch

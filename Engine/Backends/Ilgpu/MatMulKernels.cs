@@ -63,10 +63,22 @@ internal sealed class MatMulKernels
                 }
             }
 
+            // take is uniform across the warp, so every lane joins the same reductions.
             a0 = WarpExtensions.Reduce<float, AddFloat>(a0);
-            a1 = WarpExtensions.Reduce<float, AddFloat>(a1);
-            a2 = WarpExtensions.Reduce<float, AddFloat>(a2);
-            a3 = WarpExtensions.Reduce<float, AddFloat>(a3);
+            if (take > 1)
+            {
+                a1 = WarpExtensions.Reduce<float, AddFloat>(a1);
+            }
+
+            if (take > 2)
+            {
+                a2 = WarpExtensions.Reduce<float, AddFloat>(a2);
+            }
+
+            if (take > 3)
+            {
+                a3 = WarpExtensions.Reduce<float, AddFloat>(a3);
+            }
             if (Warp.IsFirstLane)
             {
                 var o = ((long)r0 * shape.N) + column;
