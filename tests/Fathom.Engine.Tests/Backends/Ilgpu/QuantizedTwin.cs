@@ -4,12 +4,12 @@ using Fathom.Engine.Tests.Model;
 namespace Fathom.Engine.Tests.Backends.Ilgpu;
 
 /// <summary>
-/// A synthetic model with its matrices in a quantized type, and its F32 twin holding exactly the values the
+/// A synthetic model with its matrices in quantized types (taken in turn from a list), and its F32 twin holding exactly the values the
 /// quantized file decodes to — so the reference backend on the twin is an exact oracle for the quantized model.
 /// </summary>
 internal static class QuantizedTwin
 {
-    public static void Write(string quantizedPath, string twinPath, SyntheticLlamaShape shape, GgmlType type)
+    public static void Write(string quantizedPath, string twinPath, SyntheticLlamaShape shape, params GgmlType[] types)
     {
         var source = quantizedPath + ".f32.gguf";
         SyntheticLlama.Write(source, shape, GgmlType.F32);
@@ -26,6 +26,7 @@ internal static class QuantizedTwin
                 }
             }
 
+            var matrixIndex = 0;
             foreach (var tensor in file.Tensors)
             {
                 var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.GetTensorBytes(tensor)).ToArray();
@@ -36,6 +37,7 @@ internal static class QuantizedTwin
                     continue;
                 }
 
+                var type = types[matrixIndex++ % types.Length];
                 var columns = (int)tensor.Dimensions[0];
                 var rows = (int)tensor.Dimensions[1];
                 var rowBytes = (int)GgmlTypeTraits.RowBytes(type, columns);
