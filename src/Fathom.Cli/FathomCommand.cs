@@ -14,6 +14,8 @@ internal static class FathomCommand
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(PlanCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(SyntheticCommand.Create());
+        root.Subcommands.Add(DeviceBenchCommand.Create());
         return root;
     }
 }

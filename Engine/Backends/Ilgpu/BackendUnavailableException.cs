@@ -1,7 +1,7 @@
 namespace Fathom.Engine.Backends.Ilgpu;
 
-/// <summary>The requested compute backend cannot run on this machine (for example <c>cuda</c> with no CUDA device).</summary>
-public sealed class BackendUnavailableException : Exception
+/// <summary>The requested compute backend cannot run on this machine (for example <c>cuda</c> with no CUDA device). A <see cref="NotSupportedException"/>, so callers that report those as one line report this too.</summary>
+public sealed class BackendUnavailableException : NotSupportedException
 {
     /// <summary>Creates the exception with a one-line message.</summary>
     public BackendUnavailableException(string message)

@@ -71,7 +71,7 @@ internal sealed class IlgpuDevice : IDisposable
             var accelerator = context.CreateCudaAccelerator(0);
             return new IlgpuDevice(context, accelerator, "cuda");
         }
-        catch (Exception e) when (e is NotSupportedException or DllNotFoundException or TypeInitializationException or CudaException)
+        catch (Exception e) when (e is (NotSupportedException and not BackendUnavailableException) or DllNotFoundException or TypeInitializationException or CudaException)
         {
             context?.Dispose();
             throw new BackendUnavailableException($"backend 'cuda' is not available here: {FirstLine(e.Message)}", e);
