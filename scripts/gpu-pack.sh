@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.gpu
 rm -rf "$out" && mkdir -p "$out/publish"
-grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> "$(git rev-parse --git-common-dir)/info/exclude"
+exclude="$(git rev-parse --git-common-dir)/info/exclude"; grep -qx '/.gpu/' "$exclude" 2>/dev/null || echo '/.gpu/' >> "$exclude"
 dotnet publish src/Fathom.Cli -c Release -r linux-x64 --self-contained -p:InvariantGlobalization=true -o "$out/publish" >&2
 tar -C "$out/publish" -cJf "$out/fathom-linux-x64.tar.xz" .
 rm -rf "$out/publish"
