@@ -10,7 +10,9 @@ namespace Fathom.EngineService;
 /// Loads the configured model in the background at startup (so /health answers while it loads) and owns the
 /// engine that serves it. <see cref="Engine"/> is null until the model is loaded.
 /// </summary>
-internal sealed partial class ModelHost(IOptions<EngineServiceOptions> options, IMeterFactory meters, ILogger<ModelHost> logger) : BackgroundService
+/// <remarks>A second KV tier plugs in by registering a <see cref="KvBlockTierFactory"/> in the services.</remarks>
+internal sealed partial class ModelHost(
+    IOptions<EngineServiceOptions> options, IMeterFactory meters, ILogger<ModelHost> logger, KvBlockTierFactory? tierFactory = null) : BackgroundService
 {
     private volatile Loaded? _loaded;
 
@@ -55,7 +57,8 @@ internal sealed partial class ModelHost(IOptions<EngineServiceOptions> options, 
             var engine = EngineHost.Create(model,
                 new SchedulerConfig { MaxNumSequences = o.MaxNumSequences, MaxNumBatchedTokens = o.MaxNumBatchedTokens },
                 hostOptions,
-                new EngineMetrics(model.Name, meters));
+                new EngineMetrics(model.Name, meters),
+                tierFactory?.Invoke(model));
             _loaded = new Loaded(model, engine);
             LogLoaded(logger, model.Name, path, model.Model.BackendName, model.Model.KvBlockCount, model.MaxModelLength);
         }

@@ -28,7 +28,7 @@ internal static class ChatCompletionsEndpoint
 
         var choices = await GenerationCall.CollectAsync(outputs, sampling.N, context.RequestAborted);
         context.Response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(context.Response.Body);
+        await using var json = new Utf8JsonWriter(context.Response.Body, OpenAiJson.WriterOptions);
         json.WriteStartObject();
         json.WriteString("id", id);
         json.WriteString("object", "chat.completion");

@@ -24,7 +24,7 @@ internal static class CompletionsEndpoint
 
         var choices = await GenerationCall.CollectAsync(outputs, request.Sampling.N, context.RequestAborted);
         context.Response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(context.Response.Body);
+        await using var json = new Utf8JsonWriter(context.Response.Body, OpenAiJson.WriterOptions);
         Header(json, id, created, model.Name);
         json.WriteStartArray("choices");
         for (int i = 0; i < choices.Length; i++)

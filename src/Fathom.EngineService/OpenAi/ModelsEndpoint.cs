@@ -8,7 +8,7 @@ internal static class ModelsEndpoint
     public static async Task HandleAsync(HttpContext context, ModelHost host)
     {
         context.Response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(context.Response.Body);
+        await using var json = new Utf8JsonWriter(context.Response.Body, OpenAiJson.WriterOptions);
         json.WriteStartObject();
         json.WriteString("object", "list");
         json.WriteStartArray("data");

@@ -36,7 +36,7 @@ internal static class OpenAiErrors
         }
 
         response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(response.Body);
+        await using var json = new Utf8JsonWriter(response.Body, OpenAiJson.WriterOptions);
         json.WriteStartObject();
         json.WriteStartObject("error");
         json.WriteString("message", error.Message);

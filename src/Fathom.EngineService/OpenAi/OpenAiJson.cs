@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
@@ -9,6 +10,9 @@ namespace Fathom.EngineService.OpenAi;
 /// <summary>Writes the parts that responses and chunks share: usage, finish reasons, log probabilities.</summary>
 internal static class OpenAiJson
 {
+    /// <summary>Text stays readable (<c>&lt;think&gt;</c>, not <c>\u003Cthink\u003E</c>); the body is JSON, never HTML.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static string? FinishReasonName(FinishReason? reason) => reason switch
     {
         FinishReason.Stop => "stop",

@@ -25,7 +25,7 @@ internal sealed class ServerSentEvents
     {
         _buffer.ResetWrittenCount();
         _buffer.Write(DataPrefix);
-        using (var json = new Utf8JsonWriter(_buffer))
+        using (var json = new Utf8JsonWriter(_buffer, OpenAiJson.WriterOptions))
         {
             build(json);
         }
