@@ -14,6 +14,7 @@ internal static class FathomCommand
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(PlanCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
+        BenchServeCommand.AddTo(root);
         return root;
     }
 }
