@@ -76,7 +76,7 @@ public sealed class GenerateTextCommandTests
             }
 
             tokens.Add(next);
-            if (weights.Vocab.IsEndOfGeneration((LLamaToken)next))
+            if (((LLamaToken)next).IsEndOfGeneration(weights.Vocab))
             {
                 break;
             }
