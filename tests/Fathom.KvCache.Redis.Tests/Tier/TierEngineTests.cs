@@ -262,6 +262,36 @@ public abstract class TierEngineTests : IAsyncLifetime
         Assert.Equal(expected.Tokens, poisoned.Tokens);
     }
 
+    [Fact]
+    public async Task A_fetch_estimated_slower_than_prefill_is_skipped_and_the_prefix_recomputed()
+    {
+        var prompt = Prompt(87, seed: 11);
+        var storeA = await StoreAsync();
+        var storeB = await StoreAsync(FunctionalOptions(o => o.PrefillTokensPerSecond = 1e12)); // prefill "instant"
+        var first = await Engine(Stories, storeA).CompleteAsync(prompt, MaxTokens, Ct);
+        await storeA.FlushAsync(Ct);
+
+        var second = await Engine(Stories, storeB).CompleteAsync(prompt, MaxTokens, Ct);
+
+        Assert.Equal(KvFetchOutcome.SkippedSlowerThanRecompute, second.Prefetch!.Outcome);
+        Assert.Equal(0, second.CachedPromptTokens);
+        Assert.Equal(first.Tokens, second.Tokens);
+        Assert.Equal(1, storeB.Statistics.SkippedFetches);
+    }
+
+    [Fact]
+    public async Task The_runner_reports_prefill_speed_to_the_skip_rule()
+    {
+        var store = await StoreAsync();
+        Assert.Equal(0, store.Rates.PrefillTokensPerSecond);
+        var engine = TieredEngine.Start(Stories, store, reportPrefill: true);
+        _engines.Add(engine);
+
+        await engine.CompleteAsync(Prompt(87, seed: 12), MaxTokens, Ct);
+
+        Assert.True(store.Rates.PrefillTokensPerSecond > 0, "no prefill rate learned from an 87-token prefill step");
+    }
+
     /// <summary>BOS then pseudo-random ids of stories260K's 512-token vocabulary.</summary>
     private static int[] Prompt(int length, int seed) =>
         [1, .. Enumerable.Range(0, length - 1).Select(i => 3 + (((i + 1) * 7919 + (seed * 104_729)) % 509))];

@@ -12,13 +12,14 @@ internal sealed class TieredEngine : IDisposable
     private readonly CountingRunner _runner;
     private int _requests;
 
-    private TieredEngine(LlamaModel model, RedisKvBlockStore? store)
+    private TieredEngine(LlamaModel model, RedisKvBlockStore? store, bool reportPrefill)
     {
         Model = model;
         Tier = store is null ? null : RedisKvBlockTier.For(store, model);
         var pool = new KvBlockPool(model.KvBlockCount, model.KvBlockSize, Tier);
         KvCache = new KvCacheManager(pool, model.Fingerprint, Tier);
-        _runner = new CountingRunner(new LlamaModelRunner(model, Tier));
+        IModelRunner runner = new LlamaModelRunner(model, Tier);
+        _runner = new CountingRunner(reportPrefill && store is not null ? new KvPrefillRateReporter(runner, store) : runner);
         Core = new EngineCore(new Scheduler(new SchedulerConfig { MaxNumBatchedTokens = 256 }, KvCache), _runner);
     }
 
@@ -30,8 +31,8 @@ internal sealed class TieredEngine : IDisposable
 
     public EngineCore Core { get; }
 
-    public static TieredEngine Start(string modelPath, RedisKvBlockStore? store, int kvBlocks = 64) =>
-        new(LlamaModel.Load(modelPath, new ModelLoadOptions { KvBlockCount = kvBlocks, Threads = 1 }), store);
+    public static TieredEngine Start(string modelPath, RedisKvBlockStore? store, bool reportPrefill = false) =>
+        new(LlamaModel.Load(modelPath, new ModelLoadOptions { KvBlockCount = 64, Threads = 1 }), store, reportPrefill);
 
     /// <summary>Prefetches (when tiered), queues the prompt and runs the engine until it is done; greedy.</summary>
     public async Task<Completion> CompleteAsync(int[] prompt, int maxTokens, CancellationToken cancellationToken)
