@@ -52,7 +52,7 @@ public sealed class RedisTierTtftBenchmark
         await using IKvTestServer server = RedisServerProcess.Executable is null
             ? await GarnetTestServer.StartAsync()
             : await RedisServerProcess.StartAsync();
-        var options = new KvCacheOptions { FetchTimeout = TimeSpan.FromSeconds(30), MaxBlocksPerFetch = 1024 };
+        var options = new KvCacheOptions { FetchTimeout = TimeSpan.FromSeconds(30), WriteTimeout = TimeSpan.FromSeconds(30), MaxBlocksPerFetch = 1024 };
         int[] prompt = [1, .. Enumerable.Range(1, prefix + Suffix - 1).Select(i => 259 + (i * 7919 % (32000 - 259)))];
         int blocks = prefix / 16;
         Say($"model {Path.GetFileName(path)} ({type}), prompt {prompt.Length} tokens ({blocks} full blocks shared), threads {threads}, server {server.GetType().Name}");
@@ -119,7 +119,8 @@ public sealed class RedisTierTtftBenchmark
 
             await using IKvTestServer server = garnet ? await GarnetTestServer.StartAsync() : await RedisServerProcess.StartAsync();
             await using var store = await RedisKvBlockStore.ConnectAsync(
-                server.ConnectionString, new KvCacheOptions { FetchTimeout = TimeSpan.FromSeconds(30), MaxBlocksPerFetch = 1024 });
+                server.ConnectionString,
+                new KvCacheOptions { FetchTimeout = TimeSpan.FromSeconds(30), WriteTimeout = TimeSpan.FromSeconds(30), MaxBlocksPerFetch = 1024 });
             var fingerprint = new KvModelFingerprint(42);
             var hashes = Enumerable.Range(1, Blocks).Select(i => (UInt128)i).ToArray();
             foreach (var hash in hashes)
@@ -128,6 +129,7 @@ public sealed class RedisTierTtftBenchmark
             }
 
             await store.FlushAsync(ct);
+            Assert.Equal(Blocks, store.Statistics.BlocksWritten);
             double best = 0;
             double bestOne = double.MaxValue;
             for (int round = 0; round < 5; round++)
