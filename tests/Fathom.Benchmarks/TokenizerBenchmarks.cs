@@ -19,6 +19,8 @@ namespace Fathom.Benchmarks;
 public class TokenizerBenchmarks
 {
     private string _text = "";
+    private string[] _novel = [];
+    private int _next;
     private TokenizerVocabulary _vocabulary = null!;
     private Tokenizer _tokenizer = null!;
     private LLamaWeights _llama = null!;
@@ -39,6 +41,7 @@ public class TokenizerBenchmarks
         }
 
         _text = builder.ToString();
+        _novel = [.. Enumerable.Range(0, 16).Select(i => WithNovelWords(_text, seed: 20261128 + i))];
         TextBytes = Encoding.UTF8.GetByteCount(_text);
         _vocabulary = Llama3Vocabulary.Load(Path.Combine(shared, "llama3", "tokenizer.model"));
         _vocabulary = _vocabulary with { Merges = Llama3Vocabulary.DeriveMerges(_vocabulary) };
@@ -70,6 +73,9 @@ public class TokenizerBenchmarks
         var ours = _tokenizer.Encode(_text);
         var theirs = _llama.Tokenize(_text, false, false, Encoding.UTF8);
         Console.WriteLine($"// text: {TextBytes:N0} bytes; Fathom {ours.Length:N0} tokens, llama.cpp {theirs.Length:N0} tokens, identical: {ours.SequenceEqual(theirs.Select(t => (int)t))}");
+        var novelOurs = Tokenizer.Create(_vocabulary).Encode(_novel[0]);
+        var novelTheirs = _llama.Tokenize(_novel[0], false, false, Encoding.UTF8);
+        Console.WriteLine($"// novel text: {Encoding.UTF8.GetByteCount(_novel[0]):N0} bytes; identical: {novelOurs.SequenceEqual(novelTheirs.Select(t => (int)t))}");
     }
 
     [GlobalCleanup]
@@ -87,6 +93,35 @@ public class TokenizerBenchmarks
 
     [Benchmark(Baseline = true, Description = "llama.cpp: encode 1 MiB English")]
     public int LlamaCppEncode() => _llama.Tokenize(_text, false, false, Encoding.UTF8).Length;
+
+    // The licence repeats, which flatters a per-word cache; here a third of the words are random letter strings,
+    // different in each of 16 texts used in turn, so those words are new to the cache and go through the merges.
+    [Benchmark(Description = "Fathom: encode 1 MiB English, 1/3 novel words")]
+    public int FathomEncodeNovel() => _tokenizer.Encode(_novel[_next++ % _novel.Length]).Length;
+
+    [Benchmark(Description = "llama.cpp: encode 1 MiB English, 1/3 novel words")]
+    public int LlamaCppEncodeNovel() => _llama.Tokenize(_novel[_next++ % _novel.Length], false, false, Encoding.UTF8).Length;
+
+    private static string WithNovelWords(string text, int seed)
+    {
+        var random = new Random(seed);
+        var words = text.Split(' ');
+        for (var i = 0; i < words.Length; i++)
+        {
+            if (random.Next(3) == 0)
+            {
+                var letters = new char[random.Next(3, 11)];
+                for (var j = 0; j < letters.Length; j++)
+                {
+                    letters[j] = (char)('a' + random.Next(26));
+                }
+
+                words[i] = new string(letters);
+            }
+        }
+
+        return string.Join(' ', words);
+    }
 
     private static string SharedDirectory()
     {
