@@ -52,6 +52,9 @@ public abstract class EngineServiceTierTests : IAsyncLifetime
         Assert.Equal(87, second.PromptTokens);
         Assert.Equal(5 * 16, second.Cached);
         Assert.Equal(first.Text, second.Text);
+        Assert.Equal(5 * 16, await MetricAsync(b, "fathom_kvcache_remote_hit_tokens_total"));
+        Assert.Equal(5, await MetricAsync(b, "fathom_kvcache_remote_hits_total"));
+        Assert.Equal(0, await MetricAsync(b, "fathom_kvcache_remote_circuit_open"));
     }
 
     [Fact]
@@ -102,6 +105,19 @@ public abstract class EngineServiceTierTests : IAsyncLifetime
             ? details.GetProperty("cached_tokens").GetInt32()
             : 0;
         return (body.GetProperty("choices")[0].GetProperty("text").GetString()!, usage.GetProperty("prompt_tokens").GetInt32(), cached);
+    }
+
+    /// <summary>A Prometheus series of the service's /metrics, summed over its labels.</summary>
+    private static async Task<double> MetricAsync(ServiceProcess service, string series)
+    {
+        using var http = new HttpClient { BaseAddress = service.BaseAddress };
+        string text = await http.GetStringAsync("/metrics", Ct);
+        var values = text.Split('\n')
+            .Where(line => line.StartsWith(series, StringComparison.Ordinal) && (line.Length == series.Length || line[series.Length] is ' ' or '{'))
+            .Select(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+        Assert.True(values.Count > 0, $"{series} is not on /metrics");
+        return values.Sum();
     }
 
     /// <summary>Waits for the write-behind queue of a service to reach the server.</summary>
