@@ -116,13 +116,19 @@ public abstract class TierEngineTests : IAsyncLifetime
         var a = Engine(Stories, storeA);
         var b = Engine(Stories, storeB);
         var reference = Engine(Stories, null);
-        await a.CompleteAsync(Prompt(87, seed: 5), MaxTokens, Ct);
+        var computed5 = await a.CompleteAsync(Prompt(87, seed: 5), MaxTokens, Ct);
         await storeA.FlushAsync(Ct);
 
+        // Killed while a replica loads: whichever comes first, the request succeeds with the same output.
+        var during = b.CompleteAsync(Prompt(87, seed: 5), MaxTokens, Ct);
         await Server.KillAsync();
+        var duringKill = await during;
+        Assert.Equal(computed5.Tokens, duringKill.Tokens);
+        Assert.Contains(duringKill.CachedPromptTokens, new[] { 0, 5 * BlockSize });
+
         for (int i = 0; i < options.CircuitFailureThreshold + 2; i++)
         {
-            var prompt = Prompt(87, seed: 5 + i); // seed 5: its blocks were in the killed server
+            var prompt = Prompt(87, seed: 20 + i);
             var served = await b.CompleteAsync(prompt, MaxTokens, Ct);
             var expected = await reference.CompleteAsync(prompt, MaxTokens, Ct);
             Assert.Equal(expected.Tokens, served.Tokens);
