@@ -1,10 +1,15 @@
 using System.Text.Json;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Templates;
 using Fathom.Engine.Templates.Reasoning;
+using Fathom.Engine.Templates.Tools;
 
 namespace Fathom.EngineService.OpenAi;
 
-/// <summary><c>POST /v1/chat/completions</c>: OpenAI's chat completions, streaming or not, with DeepSeek-R1 reasoning split out.</summary>
+/// <summary>
+/// <c>POST /v1/chat/completions</c>: OpenAI's chat completions, streaming or not, with DeepSeek-R1 reasoning split out
+/// and tool calls (rendered and parsed by the template's family) returned as <c>tool_calls</c>.
+/// </summary>
 internal static class ChatCompletionsEndpoint
 {
     public static Task HandleAsync(HttpContext context, ModelHost host) => GenerationCall.HandleAsync(context, host, RespondAsync);
@@ -14,7 +19,15 @@ internal static class ChatCompletionsEndpoint
         var request = SamplingRequest.Parse(body, chat: true);
         GenerationCall.CheckModel(request.Model, model);
         var messages = ChatMessages.Parse(body);
-        int[] prompt = model.EncodeChat(messages);
+        var tools = ChatTools.Parse(body, model.ChatFormat.Template);
+        var render = model.ChatFormat.RenderOptions();
+        int[] prompt = model.EncodeChat(messages, tools is null ? render : new ChatTemplateRenderOptions
+        {
+            AddGenerationPrompt = render.AddGenerationPrompt,
+            BosToken = render.BosToken,
+            EosToken = render.EosToken,
+            Tools = tools.Tools,
+        });
         var sampling = model.ChatFormat.Template.StopStrings is { Count: > 0 } templateStops
             ? request.Sampling with { Stop = [.. request.Sampling.Stop ?? [], .. templateStops] }
             : request.Sampling;
@@ -22,7 +35,7 @@ internal static class ChatCompletionsEndpoint
         string id = $"chatcmpl-{Guid.NewGuid():N}";
         if (request.Stream)
         {
-            await StreamAsync(context, model, outputs, request, id);
+            await StreamAsync(context, model, outputs, request, id, tools?.Parser);
             return;
         }
 
@@ -43,10 +56,31 @@ internal static class ChatCompletionsEndpoint
             json.WriteNumber("index", i);
             json.WriteStartObject("message");
             json.WriteString("role", "assistant");
-            json.WriteString("content", split.Content ?? "");
+            var calls = tools?.Parser?.Parse(split.Content ?? "");
+            if (calls is { HasToolCalls: true })
+            {
+                if (calls.Content is { Length: > 0 } text)
+                {
+                    json.WriteString("content", text);
+                }
+                else
+                {
+                    json.WriteNull("content");
+                }
+            }
+            else
+            {
+                json.WriteString("content", split.Content ?? "");
+            }
+
             if (split.ReasoningContent is { } reasoning)
             {
                 json.WriteString("reasoning_content", reasoning);
+            }
+
+            if (calls is { HasToolCalls: true })
+            {
+                ChatTools.WriteToolCalls(json, calls.ToolCalls);
             }
 
             json.WriteEndObject();
@@ -59,7 +93,15 @@ internal static class ChatCompletionsEndpoint
                 json.WriteNull("logprobs");
             }
 
-            OpenAiJson.WriteFinishReason(json, choice.FinishReason);
+            if (calls is { HasToolCalls: true })
+            {
+                json.WriteString("finish_reason", "tool_calls");
+            }
+            else
+            {
+                OpenAiJson.WriteFinishReason(json, choice.FinishReason);
+            }
+
             json.WriteEndObject();
         }
 
@@ -68,13 +110,15 @@ internal static class ChatCompletionsEndpoint
         json.WriteEndObject();
     }
 
-    private static async Task StreamAsync(HttpContext context, ServedModel model, GenerationOutputs outputs, SamplingRequest request, string id)
+    private static async Task StreamAsync(HttpContext context, ServedModel model, GenerationOutputs outputs, SamplingRequest request, string id, IToolCallParser? toolParser)
     {
         var ct = context.RequestAborted;
         var events = new ServerSentEvents(context.Response);
         long created = GenerationCall.Created();
         int n = request.Sampling.N;
         var parsers = Enumerable.Range(0, n).Select(_ => model.ReasoningParser?.CreateStreamingParser()).ToArray();
+        var toolParsers = Enumerable.Range(0, n).Select(_ => toolParser?.CreateStreamingParser()).ToArray();
+        var callsSoFar = new int[n];
         var opened = new bool[n];
         await foreach (var output in outputs.Outputs.ReadAllAsync(ct))
         {
@@ -82,7 +126,7 @@ internal static class ChatCompletionsEndpoint
             if (!opened[index])
             {
                 opened[index] = true;
-                await events.WriteAsync(json => Chunk(json, id, created, model, request, index, new ReasoningResult(null, ""), role: true, null, null), ct);
+                await events.WriteAsync(json => Chunk(json, id, created, model, request, index, new ReasoningResult(null, ""), role: true, null, null, []), ct);
             }
 
             var parser = parsers[index];
@@ -92,12 +136,29 @@ internal static class ChatCompletionsEndpoint
                 delta = new ReasoningResult(delta.ReasoningContent + rest.ReasoningContent, delta.Content + rest.Content);
             }
 
-            if (delta.IsEmpty && !request.Sampling.Logprobs && output.FinishReason is null)
+            IReadOnlyList<ChatToolCall> calls = [];
+            if (toolParsers[index] is { } tools)
+            {
+                var parsed = tools.Push(delta.Content ?? "");
+                if (output.FinishReason is not null)
+                {
+                    var last = tools.Finish();
+                    parsed = new ToolCallParseResult(parsed.Content + last.Content, [.. parsed.ToolCalls, .. last.ToolCalls]);
+                }
+
+                delta = delta with { Content = parsed.Content ?? "" };
+                calls = parsed.ToolCalls;
+            }
+
+            if (delta.IsEmpty && calls.Count == 0 && !request.Sampling.Logprobs && output.FinishReason is null)
             {
                 continue;
             }
 
-            await events.WriteAsync(json => Chunk(json, id, created, model, request, index, delta, role: false, output, output.FinishReason), ct);
+            int firstCall = callsSoFar[index];
+            callsSoFar[index] += calls.Count;
+            bool calledTools = callsSoFar[index] > 0;
+            await events.WriteAsync(json => Chunk(json, id, created, model, request, index, delta, role: false, output, output.FinishReason, calls, firstCall, calledTools), ct);
         }
 
         if (request.IncludeUsage)
@@ -116,7 +177,7 @@ internal static class ChatCompletionsEndpoint
     }
 
     private static void Chunk(Utf8JsonWriter json, string id, long created, ServedModel model, SamplingRequest request, int index,
-        ReasoningResult delta, bool role, GenerationOutput? output, FinishReason? finish)
+        ReasoningResult delta, bool role, GenerationOutput? output, FinishReason? finish, IReadOnlyList<ChatToolCall> calls, int firstCall = 0, bool calledTools = false)
     {
         Header(json, id, created, model.Name);
         json.WriteStartArray("choices");
@@ -138,6 +199,11 @@ internal static class ChatCompletionsEndpoint
             json.WriteString("content", delta.Content);
         }
 
+        if (calls.Count > 0)
+        {
+            ChatTools.WriteToolCalls(json, calls, firstCall);
+        }
+
         json.WriteEndObject();
         if (request.Sampling.Logprobs && output is not null)
         {
@@ -148,7 +214,15 @@ internal static class ChatCompletionsEndpoint
             json.WriteNull("logprobs");
         }
 
-        OpenAiJson.WriteFinishReason(json, finish);
+        if (finish is not null && calledTools)
+        {
+            json.WriteString("finish_reason", "tool_calls");
+        }
+        else
+        {
+            OpenAiJson.WriteFinishReason(json, finish);
+        }
+
         json.WriteEndObject();
         json.WriteEndArray();
         if (request.IncludeUsage)

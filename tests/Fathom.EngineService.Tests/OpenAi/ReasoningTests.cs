@@ -62,7 +62,7 @@ public sealed class ReasoningTests
     }
 
     // A copy of the GGUF at source with tokenizer.chat_template set.
-    private static void WithTemplate(string source, string template, string destination)
+    internal static void WithTemplate(string source, string template, string destination)
     {
         using var file = GgufFile.Open(source);
         var writer = new GgufWriter();
