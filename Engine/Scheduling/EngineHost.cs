@@ -187,8 +187,9 @@ public sealed partial class EngineHost : IDisposable
             {
                 updates = _core.Step();
             }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // A failed step (e.g. a second tier that broke its promise) fails the requests in flight, not the process.
                 FailAll(e);
                 continue;
             }
