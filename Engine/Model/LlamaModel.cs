@@ -1,5 +1,6 @@
 using Fathom.Engine.Backends;
 using Fathom.Engine.Backends.Cpu;
+using Fathom.Engine.Backends.Ilgpu;
 using Fathom.Engine.Backends.Reference;
 using Fathom.Engine.Gguf;
 using Fathom.Engine.KvCache;
@@ -17,6 +18,7 @@ public sealed class LlamaModel : IDisposable
     private readonly IComputeBackend _backend;
     private readonly PagedKvStorage _kv;
     private readonly RopeParameters _rope;
+    private IlgpuForward? _device; // set when an ILGPU backend runs the whole step on its accelerator
     private ForwardScratch? _scratch;
     private float[] _logitInput = [];  // (n_logits, n_embd)
     private float[] _logitNormed = []; // (n_logits, n_embd)
@@ -40,19 +42,19 @@ public sealed class LlamaModel : IDisposable
     public GgufFile File => _file;
 
     /// <summary>Name of the backend running the model.</summary>
-    public string BackendName => _backend.Name;
+    public string BackendName => _device?.Name ?? _backend.Name;
 
     /// <summary>Number of physical KV blocks.</summary>
-    public int KvBlockCount => _kv.BlockCount;
+    public int KvBlockCount => _device?.BlockCount ?? _kv.BlockCount;
 
     /// <summary>Tokens per KV block.</summary>
     public int KvBlockSize => _kv.BlockSize;
 
     /// <summary>Bytes of KV cache.</summary>
-    public long KvCacheBytes => _kv.ByteSize;
+    public long KvCacheBytes => _device?.KvCacheBytes ?? _kv.ByteSize;
 
     /// <summary>Block-level access to the KV cache (for second-tier loads and stores).</summary>
-    public IKvBlockStorage KvBlocks => _kv;
+    public IKvBlockStorage KvBlocks => (IKvBlockStorage?)_device ?? _kv;
 
     /// <summary>Identity of everything that decides this model's K/V for given tokens (see <see cref="ModelIdentity"/>).</summary>
     public ModelFingerprint Fingerprint { get; private init; }
@@ -71,28 +73,41 @@ public sealed class LlamaModel : IDisposable
         options ??= new ModelLoadOptions();
         var file = GgufFile.Open(path);
         IComputeBackend? backend = null;
+        IlgpuDevice? device = null;
         try
         {
             var hp = LlamaHyperParameters.FromGguf(file);
-            backend = options.Backend switch
+            var kind = IlgpuBackendSelection.Resolve(options.Backend);
+            device = IlgpuBackendSelection.IsIlgpu(kind) ? IlgpuDevice.Open(kind) : null;
+            backend = kind switch
             {
                 ComputeBackendKind.Reference => new ReferenceBackend(),
+                _ when device is not null => new ReferenceBackend(), // host-side ArgMax only; the step runs on the device
                 _ => new CpuBackend(options.Threads ?? CpuTopology.PhysicalCoreCount()),
             };
-            var weights = LlamaWeights.Load(file, hp, backend is CpuBackend ? CpuBackend.Supports : RowDecoder.IsSupported);
+            Func<GgmlType, bool> supported = device is not null ? IlgpuForward.Supports : backend is CpuBackend ? CpuBackend.Supports : RowDecoder.IsSupported;
+            var weights = LlamaWeights.Load(file, hp, supported);
             var blockSize = options.KvBlockSize;
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
             var blocks = options.KvBlockCount ?? ((Math.Min(hp.ContextLength, 4096) + blockSize - 1) / blockSize);
-            var kv = new PagedKvStorage(hp.LayerCount, blocks, blockSize, hp.KvHeadCount, hp.HeadDimension);
-            if (options.LoadProgress is { } progress)
+            var kv = new PagedKvStorage(hp.LayerCount, device is null ? blocks : 1, blockSize, hp.KvHeadCount, hp.HeadDimension);
+            if (device is null && options.LoadProgress is { } progress)
             {
                 Prefault(file, progress);
             }
 
-            return new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize) };
+            var model = new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize) };
+            if (device is not null)
+            {
+                model._device = new IlgpuForward(device, hp, weights, model._rope, blocks, blockSize, options.LoadProgress, ownsDevice: true);
+                device = null;
+            }
+
+            return model;
         }
         catch
         {
+            device?.Dispose();
             backend?.Dispose();
             file.Dispose();
             throw;
@@ -124,6 +139,12 @@ public sealed class LlamaModel : IDisposable
             {
                 throw new ArgumentException($"token id {token} is outside the vocabulary of {vocab}", nameof(batch));
             }
+        }
+
+        if (_device is not null)
+        {
+            _device.Forward(batch, logits);
+            return;
         }
 
         if (_scratch is null || _scratch.Capacity < n)
@@ -182,12 +203,46 @@ public sealed class LlamaModel : IDisposable
         _logits.AsSpan(0, m * vocab).CopyTo(logits);
     }
 
+    /// <summary>
+    /// Runs one step like <see cref="Forward"/> and returns the greedy (argmax) token of each logit row. On a GPU
+    /// backend the argmax runs on the device and only these ids are copied back.
+    /// </summary>
+    public int[] ForwardGreedy(ForwardBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var vocab = HyperParameters.VocabularySize;
+        if (_device is not null)
+        {
+            foreach (var token in batch.Tokens)
+            {
+                if ((uint)token >= (uint)vocab)
+                {
+                    throw new ArgumentException($"token id {token} is outside the vocabulary of {vocab}", nameof(batch));
+                }
+            }
+
+            return _device.ForwardGreedy(batch);
+        }
+
+        var m = batch.LogitTokenIndices.Length;
+        var logits = new float[m * vocab];
+        Forward(batch, logits);
+        var ids = new int[m];
+        for (var i = 0; i < m; i++)
+        {
+            ids[i] = _backend.ArgMax(logits.AsSpan(i * vocab, vocab));
+        }
+
+        return ids;
+    }
+
     /// <summary>Index of the largest logit in <paramref name="logits"/>.</summary>
     public int ArgMax(ReadOnlySpan<float> logits) => _backend.ArgMax(logits);
 
     /// <summary>Closes the backend and unmaps the file.</summary>
     public void Dispose()
     {
+        _device?.Dispose();
         _backend.Dispose();
         _file.Dispose();
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Fathom.Engine.Diagnostics;
+using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 using Fathom.Engine.Scheduling;
 using Microsoft.Extensions.Options;
@@ -23,8 +24,11 @@ internal sealed partial class ModelHost(
 
     public EngineHost? Engine => _loaded?.Engine;
 
-    /// <summary>Optional hook, set before startup, to build the host's options (e.g. the Redis tier's prefetch).</summary>
-    public Func<EngineHostOptions, EngineHostOptions>? ConfigureHost { get; set; }
+    /// <summary>
+    /// Optional hook, set before startup, run once the model is loaded: a second KV tier for it (e.g. Redis, see
+    /// KvTierExtensions) and the host's options (e.g. the tier's prefetch).
+    /// </summary>
+    public Func<ServedModel, EngineHostOptions, (IKvBlockTier? Tier, EngineHostOptions Options)>? ConfigureHost { get; set; }
 
     public override void Dispose()
     {
@@ -53,12 +57,17 @@ internal sealed partial class ModelHost(
                 ServedName = string.IsNullOrWhiteSpace(o.ServedModelName) ? null : o.ServedModelName,
             });
             var hostOptions = new EngineHostOptions { MaxQueuedRequests = o.MaxQueuedRequests };
-            hostOptions = ConfigureHost?.Invoke(hostOptions) ?? hostOptions;
+            IKvBlockTier? tier = null;
+            if (ConfigureHost is { } configure)
+            {
+                (tier, hostOptions) = configure(model, hostOptions);
+            }
+
             var engine = EngineHost.Create(model,
                 new SchedulerConfig { MaxNumSequences = o.MaxNumSequences, MaxNumBatchedTokens = o.MaxNumBatchedTokens },
                 hostOptions,
                 new EngineMetrics(model.Name, meters),
-                tierFactory?.Invoke(model));
+                tier ?? tierFactory?.Invoke(model));
             _loaded = new Loaded(model, engine);
             LogLoaded(logger, model.Name, path, model.Model.BackendName, model.Model.KvBlockCount, model.MaxModelLength);
         }

@@ -7,6 +7,7 @@ using Fathom.EngineService;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddFathomEngine(args);
+builder.AddFathomKvTier(); // the Redis tier, when ConnectionStrings:kvcache is set
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -1,0 +1,121 @@
+using System.Reflection;
+using Fathom.Engine.Model;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+
+namespace Fathom.Engine.Backends.Ilgpu;
+
+/// <summary>An ILGPU context and one accelerator (a CUDA GPU, or ILGPU's CPU simulator) with every kernel loaded.</summary>
+internal sealed class IlgpuDevice : IDisposable
+{
+    private readonly Context _context;
+
+    private IlgpuDevice(Context context, Accelerator accelerator, string name)
+    {
+        _context = context;
+        Accelerator = accelerator;
+        Name = name;
+        Elementwise = new ElementwiseKernels(accelerator);
+        MatMul = new MatMulKernels(accelerator);
+        Attention = new AttentionKernels(accelerator);
+    }
+
+    public string Name { get; }
+
+    public Accelerator Accelerator { get; }
+
+    public ElementwiseKernels Elementwise { get; }
+
+    public MatMulKernels MatMul { get; }
+
+    public AttentionKernels Attention { get; }
+
+    /// <summary>Every kernel entry point (explicitly grouped static methods named <c>*Kernel</c>), for ahead-of-time checks.</summary>
+    public static IReadOnlyList<MethodInfo> KernelMethods { get; } =
+    [
+        .. new[] { typeof(ElementwiseKernels), typeof(MatMulKernels), typeof(AttentionKernels) }
+            .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
+            .Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal)),
+    ];
+
+    /// <summary>Whether ILGPU finds a CUDA device (false too when the CUDA driver is missing).</summary>
+    public static bool CudaAvailable()
+    {
+        try
+        {
+            using var context = Context.Create(b => b.Cuda());
+            return context.GetCudaDevices().Count > 0;
+        }
+        catch (Exception e) when (e is NotSupportedException or DllNotFoundException or TypeInitializationException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Opens the first CUDA device.</summary>
+    /// <exception cref="BackendUnavailableException">No CUDA device (or driver) is present.</exception>
+    public static IlgpuDevice OpenCuda()
+    {
+        Context? context = null;
+        try
+        {
+            context = Context.Create(b => b.Cuda().Math(MathMode.Default).EnableAlgorithms());
+            var devices = context.GetCudaDevices();
+            if (devices.Count == 0)
+            {
+                throw new BackendUnavailableException("backend 'cuda' needs an NVIDIA GPU, and ILGPU found no CUDA device on this machine");
+            }
+
+            var accelerator = context.CreateCudaAccelerator(0);
+            return new IlgpuDevice(context, accelerator, "cuda");
+        }
+        catch (Exception e) when (e is NotSupportedException or DllNotFoundException or TypeInitializationException or CudaException)
+        {
+            context?.Dispose();
+            throw new BackendUnavailableException($"backend 'cuda' is not available here: {FirstLine(e.Message)}", e);
+        }
+        catch
+        {
+            context?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens ILGPU's CPU accelerator simulating an NVIDIA-like device (warps of 32): slow, for checking kernels.</summary>
+    public static IlgpuDevice OpenCpu()
+    {
+        var context = Context.Create(b => b.CPU(CPUDeviceKind.Nvidia).Math(MathMode.Default).EnableAlgorithms());
+        try
+        {
+            var accelerator = context.GetCPUDevice(0).CreateAccelerator(context);
+            return new IlgpuDevice(context, accelerator, "ilgpu-cpu");
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the device for <paramref name="kind"/> (<see cref="ComputeBackendKind.Cuda"/> or <see cref="ComputeBackendKind.IlgpuCpu"/>).</summary>
+    public static IlgpuDevice Open(ComputeBackendKind kind) => kind switch
+    {
+        ComputeBackendKind.Cuda => OpenCuda(),
+        ComputeBackendKind.IlgpuCpu => OpenCpu(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an ILGPU backend"),
+    };
+
+    public void Dispose()
+    {
+        Accelerator.Dispose();
+        _context.Dispose();
+    }
+
+    private static string FirstLine(string message)
+    {
+        var end = message.IndexOfAny(['\r', '\n']);
+        return end < 0 ? message : message[..end];
+    }
+}

@@ -1,0 +1,250 @@
+using Fathom.Engine.Backends.Ilgpu;
+using Fathom.Engine.Backends.Reference;
+using Fathom.Engine.Gguf;
+using Fathom.Engine.KvCache;
+using Fathom.Engine.Model;
+using ILGPU.Runtime;
+using DeviceHalf = ILGPU.Half;
+
+namespace Fathom.Engine.Tests.Backends.Ilgpu;
+
+/// <summary>
+/// Each ILGPU kernel on ILGPU's CPU accelerator against <see cref="ReferenceBackend"/> (or exact host decoding) at
+/// small shapes. Bounds as in <see cref="BackendConformanceTests"/>: a length-n f32 reduction in any order is within
+/// n·u·Σ|terms| of the exact sum.
+/// </summary>
+public sealed class IlgpuKernelTests(IlgpuCpuDevice fixture) : IClassFixture<IlgpuCpuDevice>, IDisposable
+{
+    private const double U = 1.0 / (1 << 24);
+    private readonly ReferenceBackend _reference = new();
+
+    public static TheoryData<GgmlType> WeightTypes =>
+        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K];
+
+    [Theory]
+    [MemberData(nameof(WeightTypes))]
+    public void MatMul_reads_the_gguf_layout_and_matches_exact_dots(GgmlType type)
+    {
+        const int K = 512, N = 9;
+        var random = new Random((int)type + 7);
+        using var w = new QuantizedWeight(type, K, N, random);
+        foreach (var rows in new[] { 1, 6 })
+        {
+            var x = RandomArray(random, rows * K);
+            using var input = fixture.Upload(x);
+            using var weight = fixture.Upload(w.Bytes);
+            using var output = fixture.Device.Accelerator.Allocate1D<float>(rows * N);
+            fixture.Device.MatMul.MatMul(input.View, rows, weight.View, new MatMulKernels.MatMulShape((int)type, K, N, w.Matrix.RowBytes), output.View);
+            var actual = IlgpuCpuDevice.Download(output);
+            for (var r = 0; r < rows; r++)
+            {
+                for (var j = 0; j < N; j++)
+                {
+                    double exact = 0, magnitude = 0;
+                    for (var i = 0; i < K; i++)
+                    {
+                        var term = (double)x[(r * K) + i] * w.Values[(j * K) + i];
+                        exact += term;
+                        magnitude += Math.Abs(term);
+                    }
+
+                    var bound = ((K + 2) * U * magnitude) + 1e-30;
+                    Assert.True(Math.Abs(actual[(r * N) + j] - exact) <= bound, $"{type} rows {rows}, [{r},{j}]: {actual[(r * N) + j]} vs {exact}");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(WeightTypes))]
+    public void Embed_decodes_rows_exactly_as_the_host(GgmlType type)
+    {
+        const int Dim = 256;
+        using var table = new QuantizedWeight(type, Dim, 5, new Random(3));
+        int[] tokens = [4, 0, 4, 2];
+        using var bytes = fixture.Upload(table.Bytes);
+        using var ids = fixture.Upload(tokens);
+        using var output = fixture.Device.Accelerator.Allocate1D<float>(tokens.Length * Dim);
+        fixture.Device.Elementwise.Embed(bytes.View, (int)type, table.Matrix.RowBytes, ids.View, tokens.Length, Dim, output.View);
+        var actual = IlgpuCpuDevice.Download(output);
+        for (var t = 0; t < tokens.Length; t++)
+        {
+            Assert.Equal(table.Values.AsSpan(tokens[t] * Dim, Dim).ToArray(), actual.AsSpan(t * Dim, Dim).ToArray());
+        }
+    }
+
+    [Fact]
+    public void RmsNorm_matches_reference()
+    {
+        const int Dim = 300, Rows = 3;
+        var random = new Random(11);
+        var x = RandomArray(random, Rows * Dim);
+        var weight = RandomArray(random, Dim);
+        var expected = new float[Rows * Dim];
+        _reference.RmsNorm(x, Rows, Dim, weight, 1e-5f, expected);
+        using var input = fixture.Upload(x);
+        using var w = fixture.Upload(weight);
+        using var output = fixture.Device.Accelerator.Allocate1D<float>(x.Length);
+        fixture.Device.Elementwise.RmsNorm(input.View, Rows, Dim, w.View, 1e-5f, output.View);
+        var actual = IlgpuCpuDevice.Download(output);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= ((Dim + 8) * U * Math.Abs(expected[i])) + 1e-30, $"element {i}: {actual[i]} vs {expected[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(RopeMode.Normal, 16, 16)]
+    [InlineData(RopeMode.NeoX, 16, 8)]
+    public void Rope_with_llama3_divisors_matches_reference(RopeMode mode, int headDim, int ropeDims)
+    {
+        const int Heads = 3, Rows = 4;
+        var random = new Random(headDim + ropeDims);
+        var x = RandomArray(random, Rows * Heads * headDim);
+        int[] positions = [0, 5, 37, 63];
+        var divisors = new Llama3RopeScaling(8f, 1f, 4f, 8192).FrequencyDivisors(500000f, ropeDims);
+        var rope = new RopeParameters(mode, ropeDims, 500000f, 1f, divisors);
+        var expected = (float[])x.Clone();
+        _reference.Rope(expected, Rows, Heads, headDim, positions, rope);
+        var half = ropeDims / 2;
+        var cos = new float[64 * half];
+        var sin = new float[64 * half];
+        for (var p = 0; p < 64; p++)
+        {
+            rope.Angles(p, cos.AsSpan(p * half, half), sin.AsSpan(p * half, half));
+        }
+
+        using var data = fixture.Upload(x);
+        using var pos = fixture.Upload(positions);
+        using var c = fixture.Upload(cos);
+        using var s = fixture.Upload(sin);
+        var shape = new ElementwiseKernels.RopeShape(Rows, Heads, headDim, ropeDims, mode == RopeMode.NeoX ? 1 : 0);
+        fixture.Device.Elementwise.Rope(data.View, shape, pos.View, c.View, s.View);
+        var actual = IlgpuCpuDevice.Download(data);
+        for (var i = 0; i < x.Length; i++)
+        {
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= (8 * U) + 1e-12, $"element {i}: {actual[i]} vs {expected[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(4, 2, 8, 1)]
+    [InlineData(8, 2, 32, 20)]
+    public void Paged_f16_attention_matches_reference_on_the_same_f16_values(int heads, int kvHeads, int headDim, int promptLength)
+    {
+        const int Blocks = 12, BlockSize = 4, Layers = 2, Layer = 1;
+        var random = new Random((heads * headDim) + promptLength);
+        // Sequence 0 decodes at positions 0..2 of scattered blocks; sequence 1 prefills promptLength tokens.
+        int[][] tables = [[7, 2, 9], [3, 11, 0, 5, 1, 4]];
+        var n = promptLength + 3;
+        var positions = new int[n];
+        var sequences = new int[n];
+        for (var t = 0; t < n; t++)
+        {
+            sequences[t] = t < 3 ? 0 : 1;
+            positions[t] = t < 3 ? t : t - 3;
+        }
+
+        var batch = new ForwardBatch(new int[n], positions, sequences, tables, [n - 1]);
+        var keys = RoundToHalf(RandomArray(random, n * kvHeads * headDim));
+        var values = RoundToHalf(RandomArray(random, n * kvHeads * headDim));
+        var q = RandomArray(random, n * heads * headDim);
+        var storage = new PagedKvStorage(Layers, Blocks, BlockSize, kvHeads, headDim);
+        var expected = new float[q.Length];
+        _reference.StoreKv(keys, values, batch, storage, Layer);
+        _reference.Attention(q, batch, storage, Layer, heads, expected);
+
+        var starts = new int[] { 0, tables[0].Length };
+        var accelerator = fixture.Device.Accelerator;
+        using var kBuffer = fixture.Upload(keys);
+        using var vBuffer = fixture.Upload(values);
+        using var qBuffer = fixture.Upload(q);
+        using var posBuffer = fixture.Upload(positions);
+        using var seqBuffer = fixture.Upload(sequences);
+        using var startBuffer = fixture.Upload(starts);
+        using var tableBuffer = fixture.Upload(tables.SelectMany(t => t).ToArray());
+        var layerElements = Blocks * BlockSize * kvHeads * headDim;
+        using var cacheK = accelerator.Allocate1D<DeviceHalf>(Layers * layerElements);
+        using var cacheV = accelerator.Allocate1D<DeviceHalf>(Layers * layerElements);
+        using var output = accelerator.Allocate1D<float>(q.Length);
+        cacheK.MemSetToZero();
+        cacheV.MemSetToZero();
+        var shape = new AttentionKernels.KvShape(n, heads, kvHeads, headDim, BlockSize, Layer * layerElements, 1f / MathF.Sqrt(headDim));
+        var views = new AttentionKernels.BatchViews(posBuffer.View, seqBuffer.View, startBuffer.View, tableBuffer.View);
+        fixture.Device.Attention.StoreKv(kBuffer.View, vBuffer.View, shape, views, cacheK.View, cacheV.View);
+        fixture.Device.Attention.Attention(qBuffer.View, shape, views, cacheK.View, cacheV.View, output.View);
+        var actual = IlgpuCpuDevice.Download(output);
+
+        var storedKeys = IlgpuCpuDevice.Download(cacheK).Skip(Layer * layerElements).Select(h => (float)h).ToArray();
+        Assert.Equal(storage.Keys(Layer), storedKeys);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var bound = 2 * ((headDim * headDim) + promptLength + 8) * U;
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= bound, $"element {i}: {actual[i]} vs {expected[i]}");
+        }
+    }
+
+    [Fact]
+    public void SwiGlu_adds_gather_and_argmax_match_reference()
+    {
+        const int Count = 300;
+        var random = new Random(5);
+        var gate = RandomArray(random, Count, 8);
+        var up = RandomArray(random, Count, 2);
+        var expected = new float[Count];
+        _reference.SwiGlu(gate, up, Count, expected);
+        var e = fixture.Device.Elementwise;
+        using var g = fixture.Upload(gate);
+        using var u = fixture.Upload(up);
+        using var output = fixture.Device.Accelerator.Allocate1D<float>(Count);
+        e.SwiGlu(g.View, u.View, Count, output.View);
+        var actual = IlgpuCpuDevice.Download(output);
+        for (var i = 0; i < Count; i++)
+        {
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= (16 * U * Math.Abs(expected[i])) + 1e-30, $"element {i}: {actual[i]} vs {expected[i]}");
+        }
+
+        var sum = (float[])gate.Clone();
+        _reference.Add(sum, up, Count);
+        e.Add(g.View, u.View, Count);
+        Assert.Equal(sum, IlgpuCpuDevice.Download(g));
+
+        var bias = RandomArray(random, Count / 3);
+        _reference.AddBias(sum, 3, bias);
+        using var b = fixture.Upload(bias);
+        e.AddBias(g.View, b.View, 3);
+        Assert.Equal(sum, IlgpuCpuDevice.Download(g));
+
+        // Rows 2 and 0 of a (3, 100) matrix; then argmax per row with a tie (first index wins).
+        using var rows = fixture.Upload(new[] { 2, 0 });
+        using var gathered = fixture.Device.Accelerator.Allocate1D<float>(200);
+        e.GatherRows(g.View, rows.View, 2, 100, gathered.View);
+        Assert.Equal(sum.AsSpan(200, 100).ToArray().Concat(sum.AsSpan(0, 100).ToArray()), IlgpuCpuDevice.Download(gathered));
+
+        var logits = RandomArray(random, 3 * 100);
+        logits[40] = logits[77] = 50f;
+        logits[100 + 99] = 50f;
+        logits[200] = 50f;
+        using var l = fixture.Upload(logits);
+        using var ids = fixture.Device.Accelerator.Allocate1D<int>(3);
+        e.ArgMax(l.View, 3, 100, ids.View);
+        int[] expectedIds = [_reference.ArgMax(logits.AsSpan(0, 100)), _reference.ArgMax(logits.AsSpan(100, 100)), _reference.ArgMax(logits.AsSpan(200, 100))];
+        Assert.Equal([40, 99, 0], expectedIds);
+        Assert.Equal(expectedIds, IlgpuCpuDevice.Download(ids));
+    }
+
+    public void Dispose() => _reference.Dispose();
+
+    private static float[] RoundToHalf(float[] values) => [.. values.Select(v => (float)(System.Half)v)];
+
+    private static float[] RandomArray(Random random, int length, float scale = 1f)
+    {
+        var values = new float[length];
+        for (var i = 0; i < length; i++)
+        {
+            values[i] = (float)((random.NextDouble() * 2) - 1) * scale;
+        }
+
+        return values;
+    }
+}
