@@ -122,8 +122,18 @@ public sealed partial class EngineHost : IDisposable
         var stream = new GenerationOutputs(id, request.PromptTokenIds.Count, channel.Reader);
         var state = new RequestState(engineRequest, stream, channel.Writer, Stopwatch.GetTimestamp());
         _requests[id] = state;
+        try
+        {
+            _core.AddRequest(engineRequest);
+        }
+        catch
+        {
+            _requests.TryRemove(id, out _);
+            Interlocked.Decrement(ref _unfinishedRequests);
+            throw;
+        }
+
         _metrics?.RequestQueued();
-        _core.AddRequest(engineRequest);
         if (cancellationToken.CanBeCanceled)
         {
             state.Registration = cancellationToken.Register(() => Cancel(id));
