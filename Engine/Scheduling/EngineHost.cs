@@ -122,8 +122,18 @@ public sealed partial class EngineHost : IDisposable
         var stream = new GenerationOutputs(id, request.PromptTokenIds.Count, channel.Reader);
         var state = new RequestState(engineRequest, stream, channel.Writer, Stopwatch.GetTimestamp());
         _requests[id] = state;
+        try
+        {
+            _core.AddRequest(engineRequest);
+        }
+        catch
+        {
+            _requests.TryRemove(id, out _);
+            Interlocked.Decrement(ref _unfinishedRequests);
+            throw;
+        }
+
         _metrics?.RequestQueued();
-        _core.AddRequest(engineRequest);
         if (cancellationToken.CanBeCanceled)
         {
             state.Registration = cancellationToken.Register(() => Cancel(id));
@@ -187,8 +197,9 @@ public sealed partial class EngineHost : IDisposable
             {
                 updates = _core.Step();
             }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // A failed step (e.g. a second tier that broke its promise) fails the requests in flight, not the process.
                 FailAll(e);
                 continue;
             }

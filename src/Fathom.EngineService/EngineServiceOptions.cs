@@ -11,7 +11,7 @@ internal sealed class EngineServiceOptions
     /// <summary>Name clients put in <c>model</c>; default: the file name without extension.</summary>
     public string? ServedModelName { get; set; }
 
-    /// <summary><c>auto</c>, <c>cpu</c> or <c>reference</c> (a GPU backend, when built, is chosen by auto).</summary>
+    /// <summary><c>auto</c>, <c>cpu</c>, <c>cuda</c>, <c>ilgpu-cpu</c> or <c>reference</c> (see <see cref="Engine.Model.ComputeBackendKinds"/>).</summary>
     public string Backend { get; set; } = "auto";
 
     /// <summary>CPU worker threads; 0: one per physical core.</summary>

@@ -45,12 +45,8 @@ internal sealed partial class ModelHost(
             string path = string.IsNullOrWhiteSpace(o.Model) ? BuiltInModel.Resolve(logger) : o.Model;
             var model = ServedModel.Load(path, new ServedModelOptions
             {
-                Backend = o.Backend.ToUpperInvariant() switch
-                {
-                    "REFERENCE" => ComputeBackendKind.Reference,
-                    "AUTO" or "CPU" => ComputeBackendKind.Cpu,
-                    _ => throw new InvalidOperationException($"Fathom:Backend '{o.Backend}' is not auto, cpu or reference."),
-                },
+                Backend = ComputeBackendKinds.TryParse(o.Backend, out var backend) ? backend
+                    : throw new InvalidOperationException($"Fathom:Backend '{o.Backend}' is not one of {string.Join(", ", ComputeBackendKinds.AllNames)}."),
                 Threads = o.Threads > 0 ? o.Threads : null,
                 KvCacheMemoryBytes = string.IsNullOrWhiteSpace(o.KvCacheMemory) ? null : ByteSize.Parse(o.KvCacheMemory),
                 MaxModelLength = o.MaxModelLength > 0 ? o.MaxModelLength : null,

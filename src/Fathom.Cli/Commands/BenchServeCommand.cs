@@ -23,13 +23,17 @@ internal static class BenchServeCommand
         var requests = new Option<int>("--requests") { Description = "Requests in all.", DefaultValueFactory = _ => 32 };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 128 };
         var genTokens = new Option<int>("--gen-tokens") { Description = "Output tokens per request.", DefaultValueFactory = _ => 64 };
+        var seed = new Option<int?>("--seed") { Description = "Salts the prompts; the same seed repeats the same prompts (to measure prefix caching). Default: random." };
         var json = new Option<bool>("--json") { Description = "Print the results as one JSON object." };
         var command = new Command("serve", "Load-test an OpenAI-compatible server: throughput, TTFT and ITL percentiles.")
         {
-            url, model, concurrency, requests, promptTokens, genTokens, json,
+            url, model, concurrency, requests, promptTokens, genTokens, seed, json,
         };
         command.SetAction((r, ct) => RunAsync(
-            new ServeBenchSettings(r.GetRequiredValue(url), r.GetValue(model), r.GetValue(concurrency), r.GetValue(requests), r.GetValue(promptTokens), r.GetValue(genTokens)),
+            new ServeBenchSettings(r.GetRequiredValue(url), r.GetValue(model), r.GetValue(concurrency), r.GetValue(requests), r.GetValue(promptTokens), r.GetValue(genTokens))
+            {
+                Seed = r.GetValue(seed) ?? Random.Shared.Next(),
+            },
             r.GetValue(json), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, ct));
         return command;
     }

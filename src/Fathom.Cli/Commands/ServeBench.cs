@@ -8,6 +8,9 @@ namespace Fathom.Cli.Commands;
 /// <summary>What <c>fathom bench serve</c> sends.</summary>
 internal sealed record ServeBenchSettings(string Url, string? Model, int Concurrency, int Requests, int PromptTokens, int GenTokens)
 {
+    /// <summary>Salts the prompts: runs with the same seed send the same prompts.</summary>
+    public int Seed { get; init; }
+
     public Uri BaseAddress => Uri.TryCreate(Url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
         ? uri : throw new ArgumentException($"--url '{Url}' is not an http(s) URL.");
 
@@ -48,10 +51,19 @@ internal static class ServeBench
             ?? throw new InvalidOperationException("the server lists no model");
     }
 
+    // splitmix64's finalizer: neighbouring inputs give unrelated outputs.
+    private static ulong Mix(ulong x)
+    {
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        return x ^ (x >> 31);
+    }
+
     private static async Task<RequestSample> OneAsync(HttpClient http, string model, ServeBenchSettings settings, int index, CancellationToken cancellationToken)
     {
-        // Distinct prompts (ids 3..258 exist in every Llama vocabulary): no prefix-cache hits between requests.
-        var prompt = Enumerable.Range(0, settings.PromptTokens).Select(i => 3 + (int)((((long)index * 1_000_003) + (i * 7919L)) % 256)).ToArray();
+        // Distinct prompts (ids 3..258 exist in every Llama vocabulary): no prefix-cache hits between requests,
+        // nor between runs unless they share the seed.
+        var prompt = Enumerable.Range(0, settings.PromptTokens).Select(i => 3 + (int)(Mix(((ulong)(uint)settings.Seed << 40) ^ ((ulong)index << 20) ^ (ulong)i) % 256)).ToArray();
         var body = new Dictionary<string, object>
         {
             ["model"] = model,
