@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fathom.Engine.Diagnostics;
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Tokenization;
 
@@ -35,6 +36,11 @@ public sealed partial class EngineHost
         if (reason == FinishReason.Length && text.Matcher.Stopped)
         {
             reason = FinishReason.Stop; // the last token also completed a stop string
+        }
+
+        if (state.CompletionTokens == 0)
+        {
+            EngineTracing.FirstToken(state.Activity, Stopwatch.GetElapsedTime(state.ArrivalTimestamp, now));
         }
 
         state.CompletionTokens++;

@@ -120,16 +120,17 @@ public sealed partial class EngineHost : IDisposable
         var engineRequest = request with { RequestId = id };
         var channel = Channel.CreateUnbounded<GenerationOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var stream = new GenerationOutputs(id, request.PromptTokenIds.Count, channel.Reader);
-        var state = new RequestState(engineRequest, stream, channel.Writer, Stopwatch.GetTimestamp());
+        var state = new RequestState(engineRequest, stream, channel.Writer, Stopwatch.GetTimestamp()) { Activity = EngineTracing.StartRequest(engineRequest) };
         _requests[id] = state;
         try
         {
             _core.AddRequest(engineRequest);
         }
-        catch
+        catch (Exception e)
         {
             _requests.TryRemove(id, out _);
             Interlocked.Decrement(ref _unfinishedRequests);
+            EngineTracing.Finish(state.Activity, 0, 0, e.GetType().Name);
             throw;
         }
 
@@ -236,6 +237,7 @@ public sealed partial class EngineHost : IDisposable
         state.Started = true;
         _runningRequests++;
         _metrics?.RequestStarted(Stopwatch.GetElapsedTime(state.ArrivalTimestamp, now), state.Request.PromptTokenIds.Count);
+        EngineTracing.Scheduled(state.Activity, Stopwatch.GetElapsedTime(state.ArrivalTimestamp, now));
     }
 
     private void FinishRequest(RequestState state, string? errorType)
@@ -259,6 +261,7 @@ public sealed partial class EngineHost : IDisposable
         Interlocked.Decrement(ref _unfinishedRequests);
         _metrics?.RequestFinished(Stopwatch.GetElapsedTime(state.ArrivalTimestamp), state.Request.PromptTokenIds.Count,
             state.CompletionTokens, state.Started, errorType);
+        EngineTracing.Finish(state.Activity, state.CompletionTokens, state.CachedTokens, errorType);
         if (errorType is null)
         {
             state.Stream.Usage = new GenerationUsage(state.Request.PromptTokenIds.Count, state.CompletionTokens, state.CachedTokens);
@@ -307,6 +310,8 @@ public sealed partial class EngineHost : IDisposable
         public ChannelWriter<GenerationOutput> Writer { get; } = writer;
 
         public long ArrivalTimestamp { get; } = arrivalTimestamp;
+
+        public Activity? Activity { get; init; }
 
         public bool Started { get; set; }
 

@@ -149,7 +149,7 @@ public sealed class EngineHostTests
     }
 
     /// <summary>A host over the fake model whose steps wait for <see cref="GatedRunner.Open"/> (open at once unless gated).</summary>
-    private sealed class Setup : IDisposable
+    internal sealed class Setup : IDisposable
     {
         public Setup(EngineHostOptions? options = null, bool gated = false)
         {
@@ -197,7 +197,7 @@ public sealed class EngineHostTests
     }
 
     /// <summary>Lets a test hold the engine between steps.</summary>
-    private sealed class GatedRunner(FakeModelRunner inner) : IModelRunner, IDisposable
+    internal sealed class GatedRunner(FakeModelRunner inner) : IModelRunner, IDisposable
     {
         private readonly SemaphoreSlim _gate = new(0);
 
