@@ -1,4 +1,5 @@
 using Fathom.Engine.Gguf;
+using Fathom.Engine.Quantization;
 
 namespace Fathom.Engine.Backends;
 
@@ -26,10 +27,19 @@ internal static unsafe class RowDecoder
                 }
 
                 break;
+            case GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K:
+                var bytes = (int)TensorFormats.RowBytes(type, output.Length);
+                TensorFormats.DequantizeRow(type, new ReadOnlySpan<byte>(row, bytes), output, output.Length);
+                break;
             default:
                 throw new NotSupportedException($"weights of type {type} are not supported yet");
         }
     }
 
-    public static bool IsSupported(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
+    /// <summary>Weight types any backend can run (quantized ones dequantized exactly, block by block).</summary>
+    public static bool IsSupported(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
+        or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K;
+
+    /// <summary>Float types (no block structure): what norm and bias vectors may be stored as.</summary>
+    public static bool IsFloat(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
 }

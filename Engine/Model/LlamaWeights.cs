@@ -58,7 +58,7 @@ internal sealed unsafe class LlamaWeights
                 throw new ModelLoadException(path, $"tensor '{name}' has shape {t.ShapeText}, expected [{length}]");
             }
 
-            if (!RowDecoder.IsSupported(t.Type))
+            if (!RowDecoder.IsFloat(t.Type))
             {
                 throw new ModelLoadException(path, $"tensor '{name}' has type {t.Type}; vectors must be F32, F16 or BF16");
             }

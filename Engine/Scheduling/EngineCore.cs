@@ -29,6 +29,9 @@ public sealed class EngineCore
     /// <summary>The scheduler (read its state from the loop thread only).</summary>
     public Scheduler Scheduler { get; }
 
+    /// <summary>Logits per row of the runner (token ids must be below it).</summary>
+    public int VocabSize => _runner.VocabSize;
+
     /// <summary>Whether work is queued, waiting or running.</summary>
     public bool HasUnfinishedRequests => !_arrivals.IsEmpty || Scheduler.HasUnfinished;
 

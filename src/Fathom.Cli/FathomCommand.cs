@@ -16,6 +16,7 @@ internal static class FathomCommand
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(SyntheticCommand.Create());
         root.Subcommands.Add(DeviceBenchCommand.Create());
+        BenchServeCommand.AddTo(root);
         return root;
     }
 }

@@ -33,17 +33,20 @@ internal sealed class KvCacheMetrics : IDisposable
         _ownsMeter = meterFactory is null;
         // A private meter's scope is its store, so a listener can tell stores apart.
         _meter = meterFactory?.Create(KvCacheTelemetry.Name) ?? new Meter(new MeterOptions(KvCacheTelemetry.Name) { Scope = owner });
-        _lookups = _meter.CreateCounter<long>("fathom.kvcache.remote.lookups", "{lookup}", "Fetches that asked the remote tier.");
-        _hitBlocks = _meter.CreateCounter<long>("fathom.kvcache.remote.hit_blocks", "{block}", "Blocks fetched from the remote tier.");
+        _lookups = _meter.CreateCounter<long>("fathom.kvcache.remote.lookups", "{block}", "Blocks asked of the remote tier after a local miss.");
+        _hitBlocks = _meter.CreateCounter<long>("fathom.kvcache.remote.hits", "{block}", "Blocks fetched from the remote tier.");
         _hitTokens = _meter.CreateCounter<long>("fathom.kvcache.remote.hit_tokens", "{token}", "Tokens in blocks fetched from the remote tier.");
-        _bytesRead = _meter.CreateCounter<long>("fathom.kvcache.remote.bytes_read", "By", "Bytes read from the remote tier.");
-        _bytesWritten = _meter.CreateCounter<long>("fathom.kvcache.remote.bytes_written", "By", "Bytes written to the remote tier.");
-        _skipped = _meter.CreateCounter<long>("fathom.kvcache.remote.skipped_fetches", "{fetch}", "Fetches not made (circuit open, or slower than recompute).");
+        _bytesRead = _meter.CreateCounter<long>("fathom.kvcache.remote.read", "By", "Bytes read from the remote tier.");
+        _bytesWritten = _meter.CreateCounter<long>("fathom.kvcache.remote.written", "By", "Bytes written to the remote tier.");
+        _skipped = _meter.CreateCounter<long>("fathom.kvcache.remote.fetches_skipped", "{fetch}", "Fetches not made (circuit open, or slower than recompute).");
         _dropped = _meter.CreateCounter<long>("fathom.kvcache.remote.dropped_writes", "{block}", "Blocks not written (queue full, circuit open, error).");
         _rejected = _meter.CreateCounter<long>("fathom.kvcache.remote.rejected_entries", "{entry}", "Stored values refused by validation.");
         _fetchDuration = _meter.CreateHistogram<double>(
             "fathom.kvcache.remote.fetch.duration", "s", "Duration of remote fetches.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
+        _meter.CreateObservableGauge(
+            "fathom.kvcache.remote.circuit_open", () => circuitState() == KvCircuitState.Open ? 1 : 0, null,
+            "1 while the circuit breaker keeps the remote tier out, else 0.");
         _meter.CreateObservableGauge(
             "fathom.kvcache.remote.circuit_state", () => (int)circuitState(), "{state}",
             "Circuit breaker state: 0 closed, 1 half-open, 2 open.");
@@ -63,7 +66,7 @@ internal sealed class KvCacheMetrics : IDisposable
         Rejected = new Dictionary<KvRejectReason, long>(_rejectedTotals),
     };
 
-    public void Lookup(string outcome, TimeSpan elapsed)
+    public void Lookup(string outcome, int blocksAsked, TimeSpan elapsed)
     {
         Interlocked.Increment(ref _lookupCount);
         if (outcome == "timeout")
@@ -72,7 +75,7 @@ internal sealed class KvCacheMetrics : IDisposable
         }
 
         var tag = new KeyValuePair<string, object?>("outcome", outcome);
-        _lookups.Add(1, tag);
+        _lookups.Add(blocksAsked, tag);
         _fetchDuration.Record(elapsed.TotalSeconds, tag);
     }
 

@@ -66,6 +66,15 @@ public sealed class KvCacheOptions
     /// </summary>
     public double PrefillTokensPerSecond { get; set; }
 
+    /// <summary>
+    /// Memory for fetched blocks waiting for their request's admission (<see cref="Tier.RedisKvBlockTier"/>); when
+    /// full, the oldest unpromised blocks make room, then further blocks are left to prefill.
+    /// </summary>
+    public long StagingCapacityBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>How long a fetched block stays staged unused (a request that was never admitted) before it may go.</summary>
+    public TimeSpan StagingLifetime { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Weight of a new measurement in the rate EWMAs (0..1].</summary>
     public double RateSmoothing { get; set; } = 0.2;
 
@@ -79,6 +88,8 @@ public sealed class KvCacheOptions
         Positive(FetchTimeout, nameof(FetchTimeout));
         Positive(WriteTimeout, nameof(WriteTimeout));
         Positive(CircuitCooldown, nameof(CircuitCooldown));
+        Positive(StagingLifetime, nameof(StagingLifetime));
+        ArgumentOutOfRangeException.ThrowIfNegative(StagingCapacityBytes, nameof(StagingCapacityBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(WriteQueueCapacity, 1, nameof(WriteQueueCapacity));
         ArgumentOutOfRangeException.ThrowIfLessThan(WriteBatchSize, 1, nameof(WriteBatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBlocksPerFetch, 1, nameof(MaxBlocksPerFetch));

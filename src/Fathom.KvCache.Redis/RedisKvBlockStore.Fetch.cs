@@ -65,7 +65,7 @@ public sealed partial class RedisKvBlockStore
             KvFetchOutcome.TimedOut => "timeout",
             _ => "error",
         };
-        _metrics.Lookup(outcome, result.Elapsed);
+        _metrics.Lookup(outcome, Math.Min(blockHashes.Count, _options.MaxBlocksPerFetch), result.Elapsed);
         if (result.Blocks.Count > 0)
         {
             _metrics.Hit(result.Blocks.Count, result.TokenCount);

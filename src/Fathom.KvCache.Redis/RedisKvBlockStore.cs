@@ -92,6 +92,9 @@ public sealed partial class RedisKvBlockStore : IAsyncDisposable
         return configuration;
     }
 
+    /// <summary>The validated settings.</summary>
+    public KvCacheOptions Options => _options;
+
     /// <summary>The circuit breaker's state.</summary>
     public KvCircuitState CircuitState => _circuit.State;
 

@@ -23,6 +23,8 @@ var directory = options.GetValueOrDefault("dir", Path.Combine(Path.GetTempPath()
 Directory.CreateDirectory(directory);
 NativeLogConfig.llama_log_set((level, message) => { });
 
+var bandwidth = MeasureReadBandwidth();
+Console.WriteLine($"read bandwidth (1 thread, 512 MiB array, best of 5): {bandwidth / 1e9:F1} GB/s");
 var prompt = Enumerable.Range(0, promptTokens).Select(i => 259 + (i * 7919 % (shape.Vocabulary - 259))).ToArray();
 var rows = new List<string>();
 Console.WriteLine($"shape: embd {shape.EmbeddingLength}, layers {shape.Layers}, heads {shape.Heads}/{shape.KvHeads}, ffn {shape.FeedForwardLength}, vocab {shape.Vocabulary}; prompt {promptTokens}, gen {genTokens}, best of {rounds}");
@@ -37,9 +39,12 @@ foreach (var type in types)
         Console.WriteLine($"wrote {path} ({new FileInfo(path).Length / 1e6:F0} MB) in {clock.Elapsed.TotalSeconds:F0} s");
     }
 
+    var weightBytesPerToken = WeightBytesPerToken(path);
     foreach (var threads in threadCounts)
     {
         using var fathom = LlamaModel.Load(path, new ModelLoadOptions { Threads = threads, KvBlockCount = ((promptTokens + genTokens) / 16) + 2 });
+        MeasureFathom(fathom, prompt, Math.Min(genTokens, 4)); // warm: pages the weights in, before llama.cpp maps its copy
+        Console.WriteLine($"{type}, {threads} thread(s): Fathom RSS after a run {ResidentMiB("VmRSS")} MiB (file {new FileInfo(path).Length >> 20} MiB, KV {fathom.KvCacheBytes >> 20} MiB)");
         using var llama = new LlamaCppRunner(path, threads, promptTokens + genTokens + 16);
         double fp = 0, fd = 0, lp = 0, ld = 0;
         for (var round = 0; round < rounds; round++)
@@ -50,15 +55,15 @@ foreach (var type in types)
         }
 
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"| {type} | {threads} | {fp:F1} | {lp:F1} | {fp / lp:F2}× | {fd:F2} | {ld:F2} | {fd / ld:F2}× |");
+            $"| {type} | {threads} | {fp:F1} | {lp:F1} | {fp / lp:F2}× | {fd:F2} | {ld:F2} | {fd / ld:F2}× | {weightBytesPerToken * fd / bandwidth:P0} |");
         Console.WriteLine(line);
         rows.Add(line);
     }
 }
 
 Console.WriteLine();
-Console.WriteLine("| type | threads | Fathom prefill tok/s | llama.cpp prefill tok/s | ratio | Fathom decode tok/s | llama.cpp decode tok/s | ratio |");
-Console.WriteLine("|---|---|---|---|---|---|---|---|");
+Console.WriteLine("| type | threads | Fathom prefill tok/s | llama.cpp prefill tok/s | ratio | Fathom decode tok/s | llama.cpp decode tok/s | ratio | Fathom decode bandwidth use |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
 rows.ForEach(Console.WriteLine);
 
 static (double Prefill, double Decode) MeasureFathom(LlamaModel model, int[] prompt, int gen)
@@ -75,6 +80,36 @@ static (double Prefill, double Decode) MeasureFathom(LlamaModel model, int[] pro
     }
 
     return (prefill, gen / clock.Elapsed.TotalSeconds);
+}
+
+// Bytes a decode step must read: every tensor but the token embedding (one row of it).
+static long WeightBytesPerToken(string path)
+{
+    using var file = GgufFile.Open(path);
+    return file.Tensors.Where(t => t.Name != "token_embd.weight").Sum(t => t.ByteSize);
+}
+
+// Single-thread streaming read of a 512 MiB array (sum of longs), best of five: the bandwidth one decode thread sees.
+static double MeasureReadBandwidth()
+{
+    var data = GC.AllocateUninitializedArray<long>(64 << 20);
+    Array.Fill(data, 1L);
+    var best = 0.0;
+    for (var round = 0; round < 5; round++)
+    {
+        var clock = Stopwatch.StartNew();
+        var sum = System.Numerics.Tensors.TensorPrimitives.Sum<long>(data);
+        best = Math.Max(best, data.Length * 8.0 / clock.Elapsed.TotalSeconds);
+        GC.KeepAlive(sum);
+    }
+
+    return best;
+}
+
+static long ResidentMiB(string field)
+{
+    var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) >> 10;
 }
 
 static Dictionary<string, string> ParseArgs(string[] args)

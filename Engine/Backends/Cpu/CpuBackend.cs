@@ -35,6 +35,8 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
 
     public static bool Supports(GgmlType type) => RowDecoder.IsSupported(type);
 
+    private static bool IsQuantized(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K;
+
     public void Embed(WeightMatrix table, ReadOnlySpan<int> tokens, float[] output)
     {
         var dim = table.Columns;
@@ -78,6 +80,16 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
             }
         }
 
+        // Tiny matmuls (small models, or the last rows of a step) cost less than waking the workers.
+        long work = 0;
+        foreach (var t in list)
+        {
+            work += (long)rows * k * t.Weight.Rows;
+        }
+
+        var parallel = work >= SerialWorkLimit;
+        var activations = QuantizeActivations(input, rows, k, list, parallel);
+
         // Work items: chunks of weight rows, small enough that every thread gets several per matrix.
         var chunkRows = ChooseChunkRows(list, _pool.ThreadCount);
         var starts = new int[list.Length + 1];
@@ -86,14 +98,7 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
             starts[i + 1] = starts[i] + ((list[i].Weight.Rows + chunkRows - 1) / chunkRows);
         }
 
-        // Tiny matmuls (small models, or the last rows of a step) cost less than waking the workers.
-        long work = 0;
-        foreach (var t in list)
-        {
-            work += (long)rows * k * t.Weight.Rows;
-        }
-
-        RunParallel(starts[^1], work >= SerialWorkLimit, item =>
+        RunParallel(starts[^1], parallel, item =>
         {
             var target = 0;
             while (item >= starts[target + 1])
@@ -104,7 +109,14 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
             var (w, output) = list[target];
             var first = (item - starts[target]) * chunkRows;
             var last = Math.Min(first + chunkRows, w.Rows);
-            MatMulChunk(input, rows, w, output, first, last);
+            if (IsQuantized(w.Type))
+            {
+                QuantizedChunk(activations, rows, w, output, first, last);
+            }
+            else
+            {
+                MatMulChunk(input, rows, w, output, first, last);
+            }
         });
     }
 

@@ -16,16 +16,16 @@ internal static class BenchCommand
         var genTokens = new Option<int>("--gen-tokens") { Description = "Tokens decoded one at a time.", DefaultValueFactory = _ => 64 };
         var runs = new Option<int>("--runs") { Description = "Runs; the best is reported.", DefaultValueFactory = _ => 3 };
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: physical cores)." };
-        var backend = new Option<ComputeBackendKind>("--backend") { Description = "cpu or reference.", DefaultValueFactory = _ => ComputeBackendKind.Cpu };
+        var backend = ModelCommandSupport.BackendOption();
         var json = new Option<bool>("--json") { Description = "Print {\"prefill_tok_s\":..,\"decode_tok_s\":..}." };
         var command = new Command("bench", "Measure prefill and decode speed on a model.") { model, promptTokens, genTokens, runs, threads, backend, json };
         command.SetAction(r => Run(
             r.GetRequiredValue(model), r.GetValue(promptTokens), r.GetValue(genTokens), r.GetValue(runs), r.GetValue(threads),
-            r.GetValue(backend), r.GetValue(json), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+            r.GetValue(backend) ?? "auto", r.GetValue(json), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
     }
 
-    internal static int Run(string path, int promptTokens, int genTokens, int runs, int? threads, ComputeBackendKind backend, bool json,
+    internal static int Run(string path, int promptTokens, int genTokens, int runs, int? threads, string backend, bool json,
         TextWriter output, TextWriter error)
     {
         try
@@ -34,7 +34,7 @@ internal static class BenchCommand
             ArgumentOutOfRangeException.ThrowIfNegative(genTokens);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(runs);
             var blocks = ((promptTokens + genTokens) / 16) + 2;
-            using var llama = ModelCommandSupport.Load(path, threads, backend, blocks, error);
+            using var llama = ModelCommandSupport.Load(path, threads, ModelCommandSupport.ParseBackend(backend), blocks, error);
             var (prefill, decode) = Measure(llama, promptTokens, genTokens, runs);
             if (json)
             {

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using Fathom.Engine.Model;
+using Fathom.Engine.Sampling;
+using Fathom.Engine.Tokenization;
 
 namespace Fathom.Cli.Commands;
 
@@ -11,66 +13,81 @@ internal static class GenerateCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "The GGUF model file.", Required = true };
-        var prompt = new Option<string?>("--prompt") { Description = "The prompt text." };
+        var prompt = new Option<string?>("--prompt") { Description = "The prompt text (tokenized with the model's vocabulary; BOS as the file asks)." };
         var promptIds = new Option<string?>("--prompt-ids") { Description = "The prompt as token ids (comma-separated), used as given." };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 128 };
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 is greedy.", DefaultValueFactory = _ => 0f };
-        var seed = new Option<int?>("--seed") { Description = "Seed of the sampler." };
+        var seed = new Option<long?>("--seed") { Description = "Seed of the sampler (default: random)." };
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: physical cores)." };
-        var backend = new Option<ComputeBackendKind>("--backend") { Description = "cpu or reference.", DefaultValueFactory = _ => ComputeBackendKind.Cpu };
+        var backend = ModelCommandSupport.BackendOption();
         var json = new Option<bool>("--json") { Description = "Print {\"prompt_tokens\":[...],\"tokens\":[...],\"text\":\"...\"} at the end instead of streaming." };
         var command = new Command("generate", "Generate a continuation of a prompt.")
         {
             model, prompt, promptIds, maxTokens, temperature, seed, threads, backend, json,
         };
         command.SetAction(r => Run(
-            r.GetRequiredValue(model), r.GetValue(prompt), r.GetValue(promptIds), r.GetValue(maxTokens), r.GetValue(temperature),
-            r.GetValue(seed), r.GetValue(threads), r.GetValue(backend), r.GetValue(json),
+            new Request(r.GetRequiredValue(model), r.GetValue(prompt), r.GetValue(promptIds), r.GetValue(maxTokens), r.GetValue(temperature),
+                r.GetValue(seed), r.GetValue(threads), r.GetValue(backend) ?? "auto", r.GetValue(json)),
             r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
     }
 
-    internal static int Run(string path, string? prompt, string? promptIds, int maxTokens, float temperature, int? seed, int? threads,
-        ComputeBackendKind backend, bool json, TextWriter output, TextWriter error)
+    private static int Run(Request request, TextWriter output, TextWriter error)
     {
         try
         {
-            if (promptIds is null)
+            if ((request.Prompt is null) == (request.PromptIds is null))
             {
-                // The tokenizer (Engine/Tokenization) plugs in here; until then only ids are accepted.
-                throw new ArgumentException(prompt is null
-                    ? "give --prompt-ids (comma-separated token ids)"
-                    : "text prompts need the engine tokenizer, not in this build yet; give --prompt-ids instead");
+                throw new ArgumentException("give either --prompt TEXT or --prompt-ids IDS");
             }
 
-            ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);
-            var ids = ModelCommandSupport.ParseIds(promptIds);
-            using var llama = ModelCommandSupport.Load(path, threads, backend, kvBlocks: null, error);
-            var eos = llama.File.Metadata.ContainsKey("tokenizer.ggml.eos_token_id")
-                ? (int?)llama.File.Metadata.GetInt32("tokenizer.ggml.eos_token_id") : null;
-            var decoder = new ModelCommandSupport.PieceDecoder(llama.File);
-            var generator = new SingleSequenceGenerator(llama);
-            var tokens = new List<int>();
-            var text = new StringBuilder();
-            foreach (var token in generator.Generate(ids, maxTokens, new TokenSampler(temperature, seed), eos))
+            ArgumentOutOfRangeException.ThrowIfNegative(request.MaxTokens, "--max-tokens");
+            var backend = ModelCommandSupport.ParseBackend(request.Backend);
+            using var llama = ModelCommandSupport.Load(request.Path, request.Threads, backend, kvBlocks: null, error);
+            var tokenizer = Tokenizer.Create(GgufTokenizerVocabulary.Read(llama.File.Metadata));
+            var ids = request.PromptIds is { } text ? ModelCommandSupport.ParseIds(text) : tokenizer.Encode(request.Prompt!, addSpecial: true);
+            if (ids.Length == 0)
             {
-                tokens.Add(token);
-                var piece = decoder.Decode(token);
-                text.Append(piece);
-                if (!json)
+                throw new ArgumentException("the prompt has no tokens");
+            }
+
+            var parameters = new SamplingParams { Temperature = request.Temperature, Seed = request.Seed, MaxTokens = request.MaxTokens };
+            parameters.Validate(llama.HyperParameters.VocabularySize);
+            var seed = request.Seed ?? Random.Shared.NextInt64();
+            var detokenizer = tokenizer.CreateStreamingDetokenizer();
+            var tokens = new List<int>();
+            var all = new StringBuilder();
+            void Emit(string piece)
+            {
+                all.Append(piece);
+                if (!request.Json && piece.Length > 0)
                 {
                     output.Write(piece);
                     output.Flush();
                 }
             }
 
-            if (json)
+            var sampler = new Sampler();
+            foreach (var logits in Steps(llama, ids, tokens, request.MaxTokens))
+            {
+                var token = sampler.Sample(logits, parameters, ids, [.. tokens], new SampleKey(seed, 0, tokens.Count)).TokenId;
+                tokens.Add(token);
+                if (tokenizer.IsEndOfGeneration(token))
+                {
+                    break;
+                }
+
+                Emit(detokenizer.Append(token));
+            }
+
+            Emit(detokenizer.Flush());
+            if (request.Json)
             {
                 output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                 {
                     ["prompt_tokens"] = ids,
                     ["tokens"] = tokens,
-                    ["text"] = text.ToString(),
+                    ["text"] = all.ToString(),
                 }));
             }
             else
@@ -80,9 +97,40 @@ internal static class GenerateCommand
 
             return 0;
         }
-        catch (Exception e) when (ModelCommandSupport.IsUserError(e))
+        catch (Exception e) when (ModelCommandSupport.IsUserError(e) || e is TokenizerException or InvalidSamplingParameterException)
         {
             return ModelCommandSupport.Fail(error, "generate", e);
         }
     }
+
+    /// <summary>
+    /// Prefills the prompt, then yields the logits of each next position: the caller appends its pick to
+    /// <paramref name="generated"/> before asking for the next. Stops at <paramref name="maxTokens"/> or a full cache.
+    /// </summary>
+    private static IEnumerable<float[]> Steps(LlamaModel llama, int[] prompt, List<int> generated, int maxTokens)
+    {
+        var table = Enumerable.Range(0, llama.KvBlockCount).ToArray();
+        var capacity = table.Length * llama.KvBlockSize;
+        if (prompt.Length >= capacity)
+        {
+            throw new ArgumentException($"the prompt has {prompt.Length} tokens; the KV cache holds {capacity}");
+        }
+
+        var logits = new float[llama.HyperParameters.VocabularySize]; // (vocab)
+        if (maxTokens == 0)
+        {
+            yield break;
+        }
+
+        llama.Forward(ForwardBatch.ForSequence(prompt, 0, table), logits);
+        yield return logits;
+        var position = prompt.Length;
+        while (generated.Count < maxTokens && position < capacity)
+        {
+            llama.Forward(ForwardBatch.ForSequence([generated[^1]], position++, table), logits);
+            yield return logits;
+        }
+    }
+
+    private sealed record Request(string Path, string? Prompt, string? PromptIds, int MaxTokens, float Temperature, long? Seed, int? Threads, string Backend, bool Json);
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Fathom.Engine.Gguf;
@@ -46,62 +47,53 @@ internal static class ModelCommandSupport
             .Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var id) ? id
                 : throw new ArgumentException($"'{s}' in --prompt-ids is not a token id"))];
 
-    /// <summary>
-    /// SentencePiece-style pieces to text (▁ is a space, <c>&lt;0xNN&gt;</c> a byte), enough to show what a model
-    /// writes until the engine's tokenizer decodes for the CLI. Undecodable bytes are held until complete.
-    /// </summary>
-    public sealed class PieceDecoder(GgufFile file)
+    /// <summary>The <c>--backend</c> option: any <see cref="ComputeBackendKind"/> by kebab-case name, or <c>auto</c>.</summary>
+    public static Option<string> BackendOption() => new("--backend")
     {
-        private readonly string[] _pieces = file.Metadata.GetStringArray("tokenizer.ggml.tokens") ?? [];
-        private readonly int[] _types = file.Metadata.GetInt32Array("tokenizer.ggml.token_type") ?? [];
-        private readonly List<byte> _pending = [];
+        Description = $"Compute backend: {string.Join(", ", BackendNames())} (default auto).",
+        DefaultValueFactory = _ => "auto",
+    };
 
-        public string Decode(int token)
+    /// <summary>
+    /// A backend kind from its kebab-case name (<c>cpu</c>, <c>ilgpu-cpu</c>…), so new enum values need no CLI change.
+    /// <c>auto</c> is the enum's own <c>Auto</c> when it has one, else the load options' default.
+    /// </summary>
+    public static ComputeBackendKind ParseBackend(string name)
+    {
+        foreach (var kind in Enum.GetValues<ComputeBackendKind>())
         {
-            if ((uint)token >= (uint)_pieces.Length)
+            if (string.Equals(Kebab(kind.ToString()), name.Trim(), StringComparison.OrdinalIgnoreCase))
             {
-                return "";
+                return kind;
             }
-
-            var piece = _pieces[token];
-            var type = token < _types.Length ? _types[token] : 1;
-            if (type == 6 && piece.Length == 6 && piece.StartsWith("<0x", StringComparison.Ordinal))
-            {
-                _pending.Add(byte.Parse(piece.AsSpan(3, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
-            }
-            else if (type is 3 or 2)
-            {
-                return "";
-            }
-            else
-            {
-                _pending.AddRange(Encoding.UTF8.GetBytes(piece.Replace('\u2581', ' ')));
-            }
-
-            var bytes = _pending.ToArray();
-            var complete = CompleteLength(bytes);
-            var text = Encoding.UTF8.GetString(bytes, 0, complete);
-            _pending.RemoveRange(0, complete);
-            return text;
         }
 
-        private static int CompleteLength(byte[] bytes)
+        if (string.Equals(name.Trim(), "auto", StringComparison.OrdinalIgnoreCase))
         {
-            // Hold back a trailing, unfinished multi-byte sequence.
-            for (var back = 1; back <= Math.Min(3, bytes.Length); back++)
-            {
-                var b = bytes[^back];
-                if ((b & 0xC0) == 0x80)
-                {
-                    continue;
-                }
+            return new ModelLoadOptions().Backend;
+        }
 
-                var needed = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
-                return needed > back ? bytes.Length - back : bytes.Length;
+        throw new ArgumentException($"unknown backend '{name}'; choose one of: {string.Join(", ", BackendNames())}");
+    }
+
+    private static IEnumerable<string> BackendNames() =>
+        Enum.GetValues<ComputeBackendKind>().Select(k => Kebab(k.ToString())).Append("auto").Distinct();
+
+    private static string Kebab(string pascal)
+    {
+        var builder = new StringBuilder();
+        for (var i = 0; i < pascal.Length; i++)
+        {
+            var c = pascal[i];
+            if (char.IsUpper(c) && i > 0 && (char.IsLower(pascal[i - 1]) || (i + 1 < pascal.Length && char.IsLower(pascal[i + 1]))))
+            {
+                builder.Append('-');
             }
 
-            return bytes.Length;
+            builder.Append(char.ToLowerInvariant(c));
         }
+
+        return builder.ToString();
     }
 
     private sealed class Progress(TextWriter error) : IProgress<double>

@@ -55,6 +55,101 @@ public abstract class BackendConformanceTests : IDisposable
         AssertDotBound(x, w2.Values, k, expected2, actual2);
     }
 
+    public static TheoryData<GgmlType, int, int, int> QuantMatMulCases()
+    {
+        var data = new TheoryData<GgmlType, int, int, int>();
+        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0 })
+        {
+            data.Add(type, 32, 1, 1);
+            data.Add(type, 96, 17, 5);
+            data.Add(type, 4096, 19, 2);
+            data.Add(type, 32 * 97, 255, 33);
+        }
+
+        foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q6_K })
+        {
+            data.Add(type, 256, 1, 1);
+            data.Add(type, 256, 17, 5);
+            data.Add(type, 4096, 19, 2);
+            data.Add(type, 256 * 7, 255, 33);
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// The reference multiplies exactly dequantized weights by f32 activations; a fast backend may quantize the
+    /// activations first (Q8_0 blocks of 32 or Q8_K blocks of 256, as llama.cpp does). Each activation then moves by
+    /// at most half a step, d/2 with d = block max/127, plus the fp16 rounding of a Q8_0 scale (|q| ≤ 127 times
+    /// d·2^-11, i.e. 0.062·d): so |Δ| ≤ Σ_blocks 0.57·d_b·Σ_b|w|, plus the f32 reduction bound.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(QuantMatMulCases))]
+    public void Quantized_MatMul_matches_reference_within_activation_rounding(GgmlType type, int k, int n, int rows)
+    {
+        var random = new Random((k * 31) + n + (int)type);
+        using var w1 = new NativeWeight(type, k, n, random);
+        using var w2 = new NativeWeight(GgmlType.F16, k, n + 3, random);
+        var x = RandomArray(random, rows * k);
+        var expected1 = new float[rows * n];
+        var expected2 = new float[rows * (n + 3)];
+        var actual1 = new float[rows * n];
+        var actual2 = new float[rows * (n + 3)];
+        _reference.MatMul(x, rows, new(w1.Matrix, expected1), new(w2.Matrix, expected2));
+        _backend.MatMul(x, rows, new(w1.Matrix, actual1), new(w2.Matrix, actual2));
+        var block = type is GgmlType.Q8_0 or GgmlType.Q4_0 ? 32 : 256;
+        for (var r = 0; r < rows; r++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                double magnitude = 0, quantization = 0;
+                for (var b = 0; b < k; b += block)
+                {
+                    double amax = 0, wsum = 0;
+                    for (var i = b; i < b + block; i++)
+                    {
+                        amax = Math.Max(amax, Math.Abs(x[(r * k) + i]));
+                        wsum += Math.Abs(w1.Values[(j * k) + i]);
+                        magnitude += Math.Abs((double)x[(r * k) + i] * w1.Values[(j * k) + i]);
+                    }
+
+                    quantization += 0.57 * amax / 127 * wsum;
+                }
+
+                var e = expected1[(r * n) + j];
+                var bound = quantization + ((k + 2) * U * magnitude) + 1e-30;
+                var a = actual1[(r * n) + j];
+                Assert.True(Math.Abs(a - e) <= bound, $"{type} row {r}, output {j}: {a} vs {e} (bound {bound:E2})");
+            }
+        }
+
+        AssertDotBound(x, w2.Values, k, expected2, actual2);
+    }
+
+    [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void MatMul_rows_do_not_depend_on_the_batch(GgmlType type)
+    {
+        const int K = 512;
+        const int Rows = 37;
+        var random = new Random(77);
+        using var w = new NativeWeight(type, K, 70, random);
+        var x = RandomArray(random, Rows * K);
+        var batched = new float[Rows * 70];
+        _backend.MatMul(x, Rows, new MatMulTarget(w.Matrix, batched));
+        foreach (var r in new[] { 0, 5, 33, 36 })
+        {
+            var alone = new float[70];
+            _backend.MatMul(x.AsSpan(r * K, K).ToArray(), 1, new MatMulTarget(w.Matrix, alone));
+            Assert.Equal(alone, batched.AsSpan(r * 70, 70).ToArray());
+        }
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(17, 3)]
@@ -194,16 +289,21 @@ public abstract class BackendConformanceTests : IDisposable
     [InlineData(GgmlType.F32)]
     [InlineData(GgmlType.F16)]
     [InlineData(GgmlType.BF16)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
     public void Embed_matches_reference_exactly(GgmlType type)
     {
-        using var table = new NativeWeight(type, 255, 17, new Random(5));
+        var dim = type is GgmlType.Q4_K or GgmlType.Q6_K ? 512 : type is GgmlType.Q8_0 or GgmlType.Q4_0 ? 288 : 255;
+        using var table = new NativeWeight(type, dim, 17, new Random(5));
         int[] tokens = [0, 16, 3, 3];
-        var expected = new float[tokens.Length * 255];
-        var actual = new float[tokens.Length * 255];
+        var expected = new float[tokens.Length * dim];
+        var actual = new float[tokens.Length * dim];
         _reference.Embed(table.Matrix, tokens, expected);
         _backend.Embed(table.Matrix, tokens, actual);
         Assert.Equal(expected, actual);
-        Assert.Equal(table.Values.AsSpan(16 * 255, 255).ToArray(), actual.AsSpan(255, 255).ToArray());
+        Assert.Equal(table.Values.AsSpan(16 * dim, dim).ToArray(), actual.AsSpan(dim, dim).ToArray());
         Assert.Throws<ArgumentOutOfRangeException>(() => _backend.Embed(table.Matrix, [17], actual));
     }
 

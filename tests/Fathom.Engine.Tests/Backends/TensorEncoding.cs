@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Fathom.Engine.Gguf;
+using Fathom.Engine.Quantization;
 
 namespace Fathom.Engine.Tests.Backends;
 
@@ -30,7 +31,10 @@ internal static class TensorEncoding
 
                 return MemoryMarshal.AsBytes(bf.AsSpan()).ToArray();
             default:
-                throw new NotSupportedException($"no test encoder for {type}");
+                // Quantized types: llama.cpp's reference quantizers, as in files it writes.
+                var bytes = new byte[TensorFormats.RowBytes(type, values.Length)];
+                TensorFormats.QuantizeRow(type, values, bytes, values.Length);
+                return bytes;
         }
     }
 }

@@ -8,22 +8,32 @@ namespace Fathom.Engine.Tests.Model;
 /// Tolerances (relative to max |logit|): llama.cpp multiplies F32 weights by f32 activations, but rounds the
 /// activations to the weight's format for F16 (11-bit mantissa, u = 2^-11) and BF16 (8-bit, u = 2^-8) before
 /// each matmul, while we keep them in f32 — so its logits carry that rounding, ~u·sqrt(layers·matmuls) relative.
+/// Quantized weights: the CPU backend quantizes activations to Q8_0/Q8_K exactly as llama.cpp's x86 code does (same
+/// bytes), so with the same weight bytes only f32 reassociation is left (measured ~1e-7; bound 1e-5). Q4_K is the
+/// exception: llama.cpp runs it through its repacked 8×8 kernels and lands ~1.4e-2 away — the size of activation
+/// quantization itself (see below) — so it gets that tolerance (3e-2). The reference backend keeps activations in
+/// f32: each Q8 step moves an activation by ≤ max/254 of its block, ~0.2% per dot after averaging, compounded over
+/// 2 layers × 7 matmuls and the 4×-scaled output matrix: measured 1.4–2.5e-2, bound 5e-2.
 /// </summary>
 public sealed class SyntheticParityTests : IDisposable
 {
     private static readonly int[] Prompt = [1, 300, 301, 302, 17, 250, 383, 42];
     private readonly string _directory = Directory.CreateTempSubdirectory("fathom-synthetic-").FullName;
 
-    public static TheoryData<GgmlType, double> Types => new()
+    public static TheoryData<GgmlType, double, double> Types => new()
     {
-        { GgmlType.F32, 1e-4 },
-        { GgmlType.F16, 4e-3 },
-        { GgmlType.BF16, 3e-2 },
+        { GgmlType.F32, 1e-4, 1e-5 },
+        { GgmlType.F16, 4e-3, 1e-5 },
+        { GgmlType.BF16, 3e-2, 1e-5 },
+        { GgmlType.Q8_0, 1e-5, 5e-2 },
+        { GgmlType.Q4_0, 1e-5, 5e-2 },
+        { GgmlType.Q4_K, 3e-2, 5e-2 },
+        { GgmlType.Q6_K, 1e-5, 5e-2 },
     };
 
     [Theory]
     [MemberData(nameof(Types))]
-    public void Logits_and_greedy_tokens_match_llama_cpp(GgmlType type, double tolerance)
+    public void Logits_and_greedy_tokens_match_llama_cpp(GgmlType type, double tolerance, double backendTolerance)
     {
         var path = Path.Combine(_directory, $"synthetic-{type}.gguf");
         SyntheticLlama.Write(path, SyntheticLlamaShape.Small, type);
@@ -36,7 +46,7 @@ public sealed class SyntheticParityTests : IDisposable
         var oracleError = ModelRunner.RelativeError(ours, expected);
         Assert.True(oracleError < tolerance, $"{type}: CPU vs llama.cpp relative error {oracleError:E3} ≥ {tolerance:E1}");
         var backendError = ModelRunner.RelativeError(ours, ModelRunner.LastLogits(reference, Prompt));
-        Assert.True(backendError < 1e-5, $"{type}: CPU vs reference relative error {backendError:E3}");
+        Assert.True(backendError < backendTolerance, $"{type}: CPU vs reference relative error {backendError:E3}");
 
         // Greedy: equal until llama.cpp itself had a near-tie (top-2 gap within the tolerance), if ever.
         var theirs = oracle.Greedy(Prompt, 12);

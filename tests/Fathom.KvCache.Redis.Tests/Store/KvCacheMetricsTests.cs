@@ -48,13 +48,15 @@ public class KvCacheMetricsTests
         await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0, 1), ct);
         listener.RecordObservableInstruments();
 
-        Assert.Equal(1, totals["fathom.kvcache.remote.lookups"]);
-        Assert.Equal(1, totals["fathom.kvcache.remote.hit_blocks"]);
+        // The names of docs/metrics.md, which the Grafana dashboard and the scaling rules query.
+        Assert.Equal(2, totals["fathom.kvcache.remote.lookups"]); // blocks asked
+        Assert.Equal(1, totals["fathom.kvcache.remote.hits"]);
         Assert.Equal(TestBlocks.Tokens, totals["fathom.kvcache.remote.hit_tokens"]);
-        Assert.True(totals["fathom.kvcache.remote.bytes_read"] >= TestBlocks.BlockBytes);
-        Assert.True(totals["fathom.kvcache.remote.bytes_written"] >= TestBlocks.BlockBytes);
+        Assert.True(totals["fathom.kvcache.remote.read"] >= TestBlocks.BlockBytes);
+        Assert.True(totals["fathom.kvcache.remote.written"] >= TestBlocks.BlockBytes);
         Assert.Equal(1, totals["fathom.kvcache.remote.fetch.duration"]);
         Assert.Equal((int)KvCircuitState.Closed, totals["fathom.kvcache.remote.circuit_state"]);
+        Assert.Equal(0, totals["fathom.kvcache.remote.circuit_open"]);
         lock (spans)
         {
             Assert.Contains("kvcache.fetch", spans);

@@ -16,6 +16,21 @@ public sealed class ReadmeSectionTests
     }
 
     [Fact]
+    public void The_readme_carries_the_generated_section_between_its_markers()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot.Find(), "README.md")).ReplaceLineEndings("\n");
+        const string Begin = "<!-- planner:begin -->\n";
+        const string End = "<!-- planner:end -->";
+        var start = readme.IndexOf(Begin, StringComparison.Ordinal);
+        var end = readme.IndexOf(End, StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, "README.md lacks the planner:begin/planner:end markers");
+        var embedded = readme[(start + Begin.Length)..end];
+        var generated = ReadmeSection.Generate(new HardwarePlanner()).ReplaceLineEndings("\n");
+        Assert.True(embedded.TrimEnd('\n') == generated.TrimEnd('\n'),
+            "README.md's planner section drifted; paste the output of `dotnet run --project src/Fathom.Cli -- plan --readme-section` between the markers");
+    }
+
+    [Fact]
     public void The_section_answers_with_minimum_recommended_and_high_throughput_rows_from_the_planner()
     {
         var planner = new HardwarePlanner();

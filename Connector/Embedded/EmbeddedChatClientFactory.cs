@@ -1,0 +1,28 @@
+using Fathom.Engine.Scheduling;
+
+namespace Fathom.Connector.Embedded;
+
+/// <summary>Loads a GGUF file and starts an in-process engine for <see cref="EmbeddedChatClient"/>.</summary>
+internal static class EmbeddedChatClientFactory
+{
+    public static EmbeddedChatClient Create(string modelPath, string? modelId, EmbeddedEngineOptions? options)
+    {
+        options ??= new EmbeddedEngineOptions();
+        var model = ServedModel.Load(modelPath, new ServedModelOptions
+        {
+            Threads = options.Threads,
+            KvCacheMemoryBytes = options.KvCacheMemoryBytes,
+            MaxModelLength = options.MaxModelLength,
+            ServedName = modelId,
+        });
+        try
+        {
+            return new EmbeddedChatClient(model, EngineHost.Create(model), model.Name);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,19 @@
+using Fathom.Engine.KvCache;
+
+namespace Fathom.Engine.Scheduling;
+
+/// <summary>Limits of an <see cref="EngineHost"/> beyond the scheduler's.</summary>
+public sealed record EngineHostOptions
+{
+    /// <summary>Most requests waiting for admission; more are rejected with <see cref="EngineOverloadedException"/>.</summary>
+    public int MaxQueuedRequests { get; init; } = 256;
+
+    /// <summary>The retry hint given with a rejection.</summary>
+    public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Called with a request's prompt before it is queued, e.g. to fetch KV blocks from a second tier into local
+    /// memory so that <see cref="IKvBlockTier.CountAvailable"/> can offer them without waiting. Null: nothing.
+    /// </summary>
+    public Func<IReadOnlyList<int>, CancellationToken, ValueTask>? Prefetch { get; init; }
+}

@@ -1,0 +1,118 @@
+using Fathom.Engine.KvCache;
+using Fathom.Engine.Model;
+using Fathom.Engine.Templates;
+using Fathom.Engine.Templates.Reasoning;
+using Fathom.Engine.Tokenization;
+
+namespace Fathom.Engine.Scheduling;
+
+/// <summary>
+/// Everything needed to serve one GGUF model: the weights with a KV pool sized from a memory budget, the
+/// tokenizer, the chat format, every end-of-generation id and the reasoning parser of the template's family.
+/// </summary>
+public sealed class ServedModel : IDisposable
+{
+    private ServedModel(LlamaModel model, Tokenizer tokenizer, GgufChatFormat chat, string name, int maxModelLength)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        ChatFormat = chat;
+        Name = name;
+        MaxModelLength = maxModelLength;
+        ReasoningParser = chat.Template.CreateReasoningParser();
+    }
+
+    /// <summary>The weights and the paged KV storage.</summary>
+    public LlamaModel Model { get; }
+
+    /// <summary>The GGUF's tokenizer.</summary>
+    public Tokenizer Tokenizer { get; }
+
+    /// <summary>The chat template (or the ChatML fallback) and the BOS/EOS texts.</summary>
+    public GgufChatFormat ChatFormat { get; }
+
+    /// <summary>The name clients use for the model.</summary>
+    public string Name { get; }
+
+    /// <summary>Most tokens, prompt plus output, one sequence may hold.</summary>
+    public int MaxModelLength { get; }
+
+    /// <summary>Every end-of-generation token id of the GGUF (EOS, end of turn…).</summary>
+    public IReadOnlySet<int> EndOfGenerationIds => Tokenizer.EndOfGenerationIds;
+
+    /// <summary>Splits reasoning from the answer for reasoning formats (DeepSeek-R1); null otherwise.</summary>
+    public IReasoningParser? ReasoningParser { get; }
+
+    /// <summary>Loads <paramref name="path"/> for serving.</summary>
+    /// <exception cref="Gguf.GgufFormatException">The file is not valid GGUF.</exception>
+    /// <exception cref="ModelLoadException">The file is not a model Fathom can run, or the KV budget holds no block.</exception>
+    /// <exception cref="TokenizerException">The file's vocabulary cannot be used.</exception>
+    public static ServedModel Load(string path, ServedModelOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= new ServedModelOptions();
+        Tokenizer tokenizer;
+        GgufChatFormat chat;
+        LlamaHyperParameters hp;
+        using (var file = Gguf.GgufFile.Open(path))
+        {
+            tokenizer = Tokenizer.Create(GgufTokenizerVocabulary.Read(file.Metadata));
+            chat = GgufChatFormat.FromMetadata(file.Metadata);
+            hp = LlamaHyperParameters.FromGguf(file);
+        }
+
+        int context = Math.Min(options.MaxModelLength ?? hp.ContextLength, hp.ContextLength);
+        int blocks = KvBlocksFor(hp, options);
+        if (blocks < 1)
+        {
+            throw new ModelLoadException(path, $"a KV cache budget of {options.KvCacheMemoryBytes} bytes holds no {options.KvBlockSize}-token block of this model");
+        }
+
+        var model = LlamaModel.Load(path, new ModelLoadOptions
+        {
+            Backend = options.Backend,
+            Threads = options.Threads,
+            KvBlockCount = blocks,
+            KvBlockSize = options.KvBlockSize,
+        });
+        string name = options.ServedName ?? Path.GetFileNameWithoutExtension(path);
+        return new ServedModel(model, tokenizer, chat, name, context);
+    }
+
+    /// <summary>Bytes one token's K and V take across all layers (the storage keeps them as float32).</summary>
+    public static long KvBytesPerToken(LlamaHyperParameters hyperParameters)
+    {
+        ArgumentNullException.ThrowIfNull(hyperParameters);
+        return 2L * hyperParameters.LayerCount * hyperParameters.KvLength * sizeof(float);
+    }
+
+    /// <summary>Renders <paramref name="messages"/> with the chat template and tokenizes the prompt.</summary>
+    /// <exception cref="ChatTemplateException">The template rejected the messages.</exception>
+    public int[] EncodeChat(IReadOnlyList<ChatMessage> messages, ChatTemplateRenderOptions? options = null)
+    {
+        string text = ChatFormat.Template.Render(messages, options ?? ChatFormat.RenderOptions());
+        // Templates that write the BOS text themselves must not get a second one from the tokenizer.
+        bool hasBos = ChatFormat.BosToken.Length > 0 && text.StartsWith(ChatFormat.BosToken, StringComparison.Ordinal);
+        return Tokenizer.Encode(text, addSpecial: !hasBos, parseSpecial: true);
+    }
+
+    /// <summary>Tokenizes a raw completion prompt (with BOS where the vocabulary asks for it).</summary>
+    public int[] EncodePrompt(string prompt) => Tokenizer.Encode(prompt, addSpecial: true, parseSpecial: false);
+
+    /// <inheritdoc/>
+    public void Dispose() => Model.Dispose();
+
+    // The budget's worth of blocks, but never more than the whole context 256 times over (no point beyond).
+    private static int KvBlocksFor(LlamaHyperParameters hp, ServedModelOptions options)
+    {
+        long budget = options.KvCacheMemoryBytes ?? ServedModelOptions.DefaultKvCacheMemoryBytes;
+        if (budget <= 0)
+        {
+            return 0;
+        }
+
+        int blocks = KvCacheSizing.BlocksFor(budget, KvBytesPerToken(hp), options.KvBlockSize);
+        long cap = 256L * ((hp.ContextLength + options.KvBlockSize - 1) / options.KvBlockSize);
+        return (int)Math.Min(blocks, cap);
+    }
+}

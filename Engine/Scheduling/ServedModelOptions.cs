@@ -1,0 +1,28 @@
+using Fathom.Engine.Model;
+
+namespace Fathom.Engine.Scheduling;
+
+/// <summary>How to load a model for serving: backend, threads, KV cache budget and context limit.</summary>
+public sealed record ServedModelOptions
+{
+    /// <summary>The default KV cache budget when none is given.</summary>
+    public const long DefaultKvCacheMemoryBytes = 512L << 20;
+
+    /// <summary>The compute backend.</summary>
+    public ComputeBackendKind Backend { get; init; } = ComputeBackendKind.Cpu;
+
+    /// <summary>Worker threads of the CPU backend; null: one per physical core.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Bytes for the K and V of all layers (<c>--kv-cache-memory</c>); null: <see cref="DefaultKvCacheMemoryBytes"/>.</summary>
+    public long? KvCacheMemoryBytes { get; init; }
+
+    /// <summary>Tokens per KV block.</summary>
+    public int KvBlockSize { get; init; } = 16;
+
+    /// <summary>Context length limit (prompt plus output); null: the model's trained context length.</summary>
+    public int? MaxModelLength { get; init; }
+
+    /// <summary>The name clients use for the model (<c>model</c> in requests); null: the file name without extension.</summary>
+    public string? ServedName { get; init; }
+}

@@ -1,0 +1,40 @@
+using Fathom.EngineService.OpenAi;
+
+namespace Fathom.EngineService;
+
+/// <summary>Wires the engine into the web application: configuration, the model host, readiness and the OpenAI routes.</summary>
+internal static class EngineServiceExtensions
+{
+    private static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
+    {
+        ["--model"] = "Fathom:Model",
+        ["--served-model-name"] = "Fathom:ServedModelName",
+        ["--backend"] = "Fathom:Backend",
+        ["--threads"] = "Fathom:Threads",
+        ["--kv-cache-memory"] = "Fathom:KvCacheMemory",
+        ["--max-model-len"] = "Fathom:MaxModelLength",
+        ["--max-num-seqs"] = "Fathom:MaxNumSequences",
+        ["--max-num-batched-tokens"] = "Fathom:MaxNumBatchedTokens",
+        ["--max-queued-requests"] = "Fathom:MaxQueuedRequests",
+    };
+
+    /// <summary>Adds the engine: <c>--model</c> style switches, the <c>Fathom</c> options, the background model load, the ready check.</summary>
+    public static WebApplicationBuilder AddFathomEngine(this WebApplicationBuilder builder, string[] args)
+    {
+        builder.Configuration.AddCommandLine(args, SwitchMappings);
+        builder.Services.Configure<EngineServiceOptions>(builder.Configuration.GetSection(EngineServiceOptions.Section));
+        builder.Services.AddSingleton<ModelHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
+        builder.Services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: [Extensions.ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>Maps <c>/v1/chat/completions</c>, <c>/v1/completions</c> and <c>/v1/models</c>.</summary>
+    public static WebApplication MapOpenAiEndpoints(this WebApplication app)
+    {
+        app.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleAsync);
+        app.MapPost("/v1/completions", CompletionsEndpoint.HandleAsync);
+        app.MapGet("/v1/models", ModelsEndpoint.HandleAsync);
+        return app;
+    }
+}

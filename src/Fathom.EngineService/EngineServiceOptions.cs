@@ -1,0 +1,34 @@
+namespace Fathom.EngineService;
+
+/// <summary>The <c>Fathom</c> configuration section (appsettings, <c>Fathom__X</c> environment variables, command line).</summary>
+internal sealed class EngineServiceOptions
+{
+    public const string Section = "Fathom";
+
+    /// <summary>GGUF file to serve; empty: the built-in model (see <see cref="BuiltInModel"/>).</summary>
+    public string? Model { get; set; }
+
+    /// <summary>Name clients put in <c>model</c>; default: the file name without extension.</summary>
+    public string? ServedModelName { get; set; }
+
+    /// <summary><c>auto</c>, <c>cpu</c>, <c>cuda</c>, <c>ilgpu-cpu</c> or <c>reference</c> (see <see cref="Engine.Model.ComputeBackendKinds"/>).</summary>
+    public string Backend { get; set; } = "auto";
+
+    /// <summary>CPU worker threads; 0: one per physical core.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>KV cache budget, e.g. <c>512MiB</c>, <c>4GiB</c> or bytes.</summary>
+    public string? KvCacheMemory { get; set; }
+
+    /// <summary>Context length limit; 0: the model's.</summary>
+    public int MaxModelLength { get; set; }
+
+    /// <summary>Most sequences running at once.</summary>
+    public int MaxNumSequences { get; set; } = 64;
+
+    /// <summary>Most tokens computed in one step.</summary>
+    public int MaxNumBatchedTokens { get; set; } = 512;
+
+    /// <summary>Most requests waiting for admission before 429.</summary>
+    public int MaxQueuedRequests { get; set; } = 256;
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics.Metrics;
+using Fathom.Engine.Diagnostics;
+using Fathom.Engine.KvCache;
+using Fathom.Engine.Model;
+using Fathom.Engine.Scheduling;
+using Microsoft.Extensions.Options;
+
+namespace Fathom.EngineService;
+
+/// <summary>
+/// Loads the configured model in the background at startup (so /health answers while it loads) and owns the
+/// engine that serves it. <see cref="Engine"/> is null until the model is loaded.
+/// </summary>
+/// <remarks>A second KV tier plugs in by registering a <see cref="KvBlockTierFactory"/> in the services.</remarks>
+internal sealed partial class ModelHost(
+    IOptions<EngineServiceOptions> options, IMeterFactory meters, ILogger<ModelHost> logger, KvBlockTierFactory? tierFactory = null) : BackgroundService
+{
+    private volatile Loaded? _loaded;
+
+    /// <summary>Why loading failed, if it did.</summary>
+    public string? LoadError { get; private set; }
+
+    public ServedModel? Model => _loaded?.Model;
+
+    public EngineHost? Engine => _loaded?.Engine;
+
+    /// <summary>
+    /// Optional hook, set before startup, run once the model is loaded: a second KV tier for it (e.g. Redis, see
+    /// KvTierExtensions) and the host's options (e.g. the tier's prefetch).
+    /// </summary>
+    public Func<ServedModel, EngineHostOptions, (IKvBlockTier? Tier, EngineHostOptions Options)>? ConfigureHost { get; set; }
+
+    public override void Dispose()
+    {
+        _loaded?.Engine.Dispose();
+        _loaded?.Model.Dispose();
+        base.Dispose();
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() =>
+    {
+        var o = options.Value;
+        try
+        {
+            string path = string.IsNullOrWhiteSpace(o.Model) ? BuiltInModel.Resolve(logger) : o.Model;
+            var model = ServedModel.Load(path, new ServedModelOptions
+            {
+                Backend = ComputeBackendKinds.TryParse(o.Backend, out var backend) ? backend
+                    : throw new InvalidOperationException($"Fathom:Backend '{o.Backend}' is not one of {string.Join(", ", ComputeBackendKinds.AllNames)}."),
+                Threads = o.Threads > 0 ? o.Threads : null,
+                KvCacheMemoryBytes = string.IsNullOrWhiteSpace(o.KvCacheMemory) ? null : ByteSize.Parse(o.KvCacheMemory),
+                MaxModelLength = o.MaxModelLength > 0 ? o.MaxModelLength : null,
+                ServedName = string.IsNullOrWhiteSpace(o.ServedModelName) ? null : o.ServedModelName,
+            });
+            var hostOptions = new EngineHostOptions { MaxQueuedRequests = o.MaxQueuedRequests };
+            IKvBlockTier? tier = null;
+            if (ConfigureHost is { } configure)
+            {
+                (tier, hostOptions) = configure(model, hostOptions);
+            }
+
+            var engine = EngineHost.Create(model,
+                new SchedulerConfig { MaxNumSequences = o.MaxNumSequences, MaxNumBatchedTokens = o.MaxNumBatchedTokens },
+                hostOptions,
+                new EngineMetrics(model.Name, meters),
+                tier ?? tierFactory?.Invoke(model));
+            _loaded = new Loaded(model, engine);
+            LogLoaded(logger, model.Name, path, model.Model.BackendName, model.Model.KvBlockCount, model.MaxModelLength);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LoadError = e.Message;
+            LogLoadFailed(logger, e);
+        }
+    }, stoppingToken);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Name} from {Path} on {Backend}: {Blocks} KV blocks, context {Context} tokens")]
+    private static partial void LogLoaded(ILogger logger, string name, string path, string backend, int blocks, int context);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The model could not be loaded")]
+    private static partial void LogLoadFailed(ILogger logger, Exception error);
+
+    private sealed record Loaded(ServedModel Model, EngineHost Engine);
+}

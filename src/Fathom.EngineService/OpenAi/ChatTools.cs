@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Fathom.Engine.Templates;
+using Fathom.Engine.Templates.Tools;
+
+namespace Fathom.EngineService.OpenAi;
+
+/// <summary>
+/// OpenAI's <c>tools</c> and <c>tool_choice</c>: the tools are handed to the chat template (which renders them in the
+/// model's own format), and the generated answer is parsed back into <c>tool_calls</c> with the template family's parser.
+/// </summary>
+internal sealed class ChatTools
+{
+    private ChatTools(IReadOnlyList<JsonElement> tools, IToolCallParser? parser)
+    {
+        Tools = tools;
+        Parser = parser;
+    }
+
+    /// <summary>The tool definitions, as sent. // (n_tools)</summary>
+    public IReadOnlyList<JsonElement> Tools { get; }
+
+    /// <summary>Null when no tools were offered, <c>tool_choice</c> is <c>none</c>, or the template has no tool-call format.</summary>
+    public IToolCallParser? Parser { get; }
+
+    /// <summary>Reads and checks <c>tools</c> and <c>tool_choice</c>; null when the request offers no tools.</summary>
+    public static ChatTools? Parse(JsonElement body, ChatTemplate template)
+    {
+        if (body.Get("tools") is not { } tools || tools.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (tools.ValueKind != JsonValueKind.Array)
+        {
+            throw RequestJson.Invalid("tools", "an array");
+        }
+
+        var list = new List<JsonElement>();
+        foreach (var tool in tools.EnumerateArray())
+        {
+            if (tool.ValueKind != JsonValueKind.Object || tool.GetString("type") != "function"
+                || tool.Get("function") is not { ValueKind: JsonValueKind.Object } function || function.GetString("name") is not { Length: > 0 })
+            {
+                throw OpenAiException.BadRequest("Each tool must be {\"type\":\"function\",\"function\":{\"name\":...}}.", "tools");
+            }
+
+            list.Add(tool.Clone());
+        }
+
+        var choice = body.Get("tool_choice");
+        bool none = choice is { ValueKind: JsonValueKind.String } c && c.GetString() == "none";
+        if (choice is { ValueKind: JsonValueKind.String } s && s.GetString() is not ("none" or "auto" or "required"))
+        {
+            throw OpenAiException.BadRequest($"tool_choice must be none, auto, required or a function, got '{s.GetString()}'.", "tool_choice");
+        }
+
+        return list.Count == 0 ? null : new ChatTools(list, none ? null : template.CreateToolCallParser());
+    }
+
+    /// <summary>Writes <c>"tool_calls": [...]</c>; <paramref name="streamIndex"/> adds each call's <c>index</c> (streaming deltas).</summary>
+    public static void WriteToolCalls(Utf8JsonWriter json, IReadOnlyList<ChatToolCall> calls, int? streamIndex = null)
+    {
+        json.WriteStartArray("tool_calls");
+        for (int i = 0; i < calls.Count; i++)
+        {
+            json.WriteStartObject();
+            if (streamIndex is { } first)
+            {
+                json.WriteNumber("index", first + i);
+            }
+
+            json.WriteString("id", calls[i].Id);
+            json.WriteString("type", "function");
+            json.WriteStartObject("function");
+            json.WriteString("name", calls[i].Name);
+            json.WriteString("arguments", calls[i].Arguments);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+}

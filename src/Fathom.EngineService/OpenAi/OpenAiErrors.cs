@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Text.Json;
+using Fathom.Engine.Sampling;
+using Fathom.Engine.Scheduling;
+using Fathom.Engine.Templates;
+using Fathom.Engine.Tokenization;
+
+namespace Fathom.EngineService.OpenAi;
+
+/// <summary>Maps engine exceptions to OpenAI errors and writes them.</summary>
+internal static class OpenAiErrors
+{
+    /// <summary>The OpenAI error for <paramref name="error"/>, or null when it is not the client's fault.</summary>
+    public static OpenAiException? Translate(Exception error) => error switch
+    {
+        OpenAiException e => e,
+        InvalidSamplingParameterException e => OpenAiException.BadRequest(e.Message, e.ParamName),
+        RequestRejectedException e => OpenAiException.BadRequest(e.Message, e.ParamName,
+            e.ParamName is "max_tokens" or "prompt" ? "context_length_exceeded" : null),
+        ChatTemplateException e => OpenAiException.BadRequest($"The chat template rejected the messages: {e.Message}", "messages"),
+        TokenizerException e => OpenAiException.BadRequest(e.Message, "prompt"),
+        EngineOverloadedException e => new OpenAiException(StatusCodes.Status429TooManyRequests, e.Message, "rate_limit_exceeded", null, "queue_full")
+        {
+            RetryAfter = e.RetryAfter,
+        },
+        _ => null,
+    };
+
+    public static async Task WriteAsync(HttpContext context, OpenAiException error)
+    {
+        var response = context.Response;
+        response.StatusCode = error.Status;
+        if (error.RetryAfter is { } retry)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
+        response.ContentType = "application/json";
+        await using var json = new Utf8JsonWriter(response.Body, OpenAiJson.WriterOptions);
+        json.WriteStartObject();
+        json.WriteStartObject("error");
+        json.WriteString("message", error.Message);
+        json.WriteString("type", error.Type);
+        WriteNullable(json, "param", error.Param);
+        WriteNullable(json, "code", error.Code);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void WriteNullable(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNull(name);
+        }
+        else
+        {
+            json.WriteString(name, value);
+        }
+    }
+}
