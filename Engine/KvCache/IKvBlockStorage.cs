@@ -15,4 +15,7 @@ public interface IKvBlockStorage
 
     /// <summary>Overwrites physical block <paramref name="block"/> with <paramref name="source"/> (exactly <see cref="BlockFloats"/> long).</summary>
     void WriteBlock(int block, ReadOnlySpan<float> source);
+
+    /// <summary>Copies physical block <paramref name="source"/> onto block <paramref name="destination"/> (copy-on-write forks).</summary>
+    void CopyBlock(int source, int destination);
 }

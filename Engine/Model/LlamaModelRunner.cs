@@ -30,12 +30,12 @@ public sealed class LlamaModelRunner : IModelRunner
         ArgumentNullException.ThrowIfNull(batch);
         foreach (var copy in batch.BlockCopies)
         {
-            _model.KvStorage.CopyBlock(copy.Source, copy.Destination);
+            _model.KvBlocks.CopyBlock(copy.Source, copy.Destination);
         }
 
         foreach (var load in batch.BlockLoads)
         {
-            if (_tier is null || !_tier.TryLoad(load.Hash, load.Block, _model.KvStorage))
+            if (_tier is null || !_tier.TryLoad(load.Hash, load.Block, _model.KvBlocks))
             {
                 throw new InvalidOperationException($"KV block {load.Hash} was promised by the second tier but could not be loaded into block {load.Block}");
             }
