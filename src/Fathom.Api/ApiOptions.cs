@@ -29,6 +29,12 @@ internal sealed class ApiOptions
     /// <summary>Bounded-load factor: a replica takes a prefix only while its load is at most this times the mean (plus one).</summary>
     public double LoadFactor { get; set; } = 1.25;
 
+    /// <summary>
+    /// Requests a prefix's owner may carry above the mean before the prefix spills: small loads are noise, and
+    /// a spill costs a whole prefill elsewhere.
+    /// </summary>
+    public double LoadSlack { get; set; } = 2;
+
     /// <summary>How often replicas' /metrics are read for queue depth and KV usage.</summary>
     public TimeSpan LoadPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -51,6 +51,7 @@ internal static class GatewayExtensions
         {
             proxy.UseMiddleware<FailoverMiddleware>();
             proxy.UseLoadBalancing();
+            proxy.UseMiddleware<ReplicaChoiceMiddleware>();
             proxy.UsePassiveHealthChecks();
         });
         return app;

@@ -16,12 +16,9 @@ namespace Fathom.Api.Gateway;
 /// Requests without a prefix go to the least-loaded replica (queue, then KV usage). Round-robin mode exists for
 /// comparison.
 /// </summary>
-internal sealed class PrefixAwareLoadBalancingPolicy(ReplicaLoad load, ApiMetrics metrics, IOptions<ApiOptions> options) : ILoadBalancingPolicy
+internal sealed class PrefixAwareLoadBalancingPolicy(ReplicaLoad load, IOptions<ApiOptions> options) : ILoadBalancingPolicy
 {
     public const string PolicyName = "FathomPrefixAware";
-
-    public const string ReplicaHeader = "x-fathom-replica";
-    public const string RouteHeader = "x-fathom-route";
 
     private readonly ConcurrentDictionary<string, ulong> _replicaSeeds = new();
     private int _roundRobin;
@@ -42,10 +39,6 @@ internal sealed class PrefixAwareLoadBalancingPolicy(ReplicaLoad load, ApiMetric
         }
 
         context.Items[RouteKind.Item] = kind;
-        string replica = chosen.Model.Config.Address;
-        context.Response.Headers[ReplicaHeader] = replica;
-        context.Response.Headers[RouteHeader] = kind;
-        metrics.Forwarded(kind, replica);
         return chosen;
     }
 
@@ -64,7 +57,7 @@ internal sealed class PrefixAwareLoadBalancingPolicy(ReplicaLoad load, ApiMetric
                 total += Load(r);
             }
 
-            double bound = Math.Ceiling(options.Value.LoadFactor * (total + 1) / replicas.Count);
+            double bound = Math.Max(options.Value.LoadFactor * (total + 1) / replicas.Count, (total + 1) / replicas.Count + options.Value.LoadSlack);
             var ranked = replicas.OrderByDescending(r => Mix(key ^ Seed(r))).ToList();
             for (int i = 0; i < ranked.Count; i++)
             {
