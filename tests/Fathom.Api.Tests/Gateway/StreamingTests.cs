@@ -64,10 +64,12 @@ public sealed partial class StreamingTests(EngineReplicas replicas)
         const string Cancelled = "error_type=\"cancelled\"";
         double before = await EngineReplicas.MetricAsync(replicas.B, "gen_ai_server_request_duration_seconds_count", Cancelled);
 
-        using (var http = EngineReplicas.Http(api))
-        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = JsonContent.Create(Body(400, ignoreEos: true)) })
-        using (var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct))
+        // No draining on dispose: HttpClient would otherwise read the rest of a short stream to reuse the connection.
+        using (var http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = api.BaseAddress })
         {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = JsonContent.Create(Body(400, ignoreEos: true)) };
+            request.Headers.Authorization = new("Bearer", EngineReplicas.Key);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             await using var stream = await response.Content.ReadAsStreamAsync(ct);
             Assert.True(await stream.ReadAsync(new byte[16], ct) > 0);
