@@ -39,7 +39,11 @@ public sealed class EngineReplicas : IAsyncLifetime
             ["--model", SharedFixtures.Default.GetPath(ModelFile), "--threads", "1"], readyPath: "/health/ready");
 
     /// <summary>The API in front of <paramref name="replicas"/>, keyed with <see cref="Key"/>, plus <paramref name="settings"/> (Fathom:Api keys).</summary>
-    public static Task<ServiceProcess> StartApiAsync(IEnumerable<ServiceProcess> replicas, params (string Name, string Value)[] settings)
+    public static Task<ServiceProcess> StartApiAsync(IEnumerable<ServiceProcess> replicas, params (string Name, string Value)[] settings) =>
+        StartApiAsync(replicas.Select(r => r.BaseAddress), settings);
+
+    /// <summary>The API in front of replicas at <paramref name="replicas"/>.</summary>
+    public static Task<ServiceProcess> StartApiAsync(IEnumerable<Uri> replicas, params (string Name, string Value)[] settings)
     {
         var env = new Dictionary<string, string?>
         {
@@ -50,7 +54,7 @@ public sealed class EngineReplicas : IAsyncLifetime
         int i = 0;
         foreach (var replica in replicas)
         {
-            env[$"services__engine__http__{i++}"] = replica.BaseAddress.ToString().TrimEnd('/');
+            env[$"services__engine__http__{i++}"] = replica.ToString().TrimEnd('/');
         }
 
         foreach (var (name, value) in settings)
