@@ -1,0 +1,46 @@
+namespace Fathom.Api;
+
+/// <summary>The <c>Fathom:Api</c> configuration section (<c>Fathom__Api__X</c> in the environment).</summary>
+internal sealed class ApiOptions
+{
+    public const string Section = "Fathom:Api";
+
+    /// <summary>SHA-256 hex hashes of the accepted API keys; empty: no authentication (local development).</summary>
+    public List<string> KeyHashes { get; set; } = [];
+
+    /// <summary>Requests per minute per key (or per client address when open); 0: unlimited.</summary>
+    public int RequestsPerMinute { get; set; } = 600;
+
+    /// <summary>Tokens (prompt estimate + max_tokens) per minute per key; 0: unlimited.</summary>
+    public int TokensPerMinute { get; set; }
+
+    /// <summary>Streaming responses open at once per key; 0: unlimited.</summary>
+    public int ConcurrentStreams { get; set; } = 32;
+
+    /// <summary>The window the per-minute limits count over (one minute; shorter in tests).</summary>
+    public TimeSpan RateWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Largest request body accepted (413 above).</summary>
+    public long MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Characters of each leading message that go into the prefix hash.</summary>
+    public int PrefixChars { get; set; } = 4096;
+
+    /// <summary>Bounded-load factor: a replica takes a prefix only while its load is at most this times the mean (plus one).</summary>
+    public double LoadFactor { get; set; } = 1.25;
+
+    /// <summary>
+    /// Requests a prefix's owner may carry above the mean before the prefix spills: small loads are noise, and
+    /// a spill costs a whole prefill elsewhere.
+    /// </summary>
+    public double LoadSlack { get; set; } = 2;
+
+    /// <summary>How often replicas' /metrics are read for queue depth and KV usage.</summary>
+    public TimeSpan LoadPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often replicas' /health/ready is probed.</summary>
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary><c>prefix</c> (default) or <c>round-robin</c> (for comparison benchmarks).</summary>
+    public string Routing { get; set; } = "prefix";
+}

@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Fathom.Api.Gateway;
+
+/// <summary>
+/// The routing key of a generation request. For chat: the role and the first <c>chars</c> characters of every
+/// message up to and including the first user message (the system prompt plus the opening question); for
+/// completions: the first <c>chars</c> characters of the prompt. Every later turn of a conversation starts with
+/// exactly these messages, so the whole conversation hashes alike and finds its KV blocks on one replica,
+/// while different conversations that merely share a system prompt can spread over replicas.
+/// </summary>
+internal static class PromptPrefix
+{
+    public static ulong? Hash(JsonElement body, int chars)
+    {
+        var key = new StringBuilder();
+        if (body.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var message in messages.EnumerateArray())
+            {
+                string role = message.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : "";
+                key.Append(role).Append('\u001f');
+                AppendContent(key, message.TryGetProperty("content", out var c) ? c : default, chars);
+                key.Append('\u001e');
+                if (role == "user")
+                {
+                    break;
+                }
+            }
+        }
+        else if (body.TryGetProperty("prompt", out var prompt))
+        {
+            AppendContent(key, prompt.ValueKind == JsonValueKind.Array && prompt.GetArrayLength() > 0 ? prompt[0] : prompt, chars);
+        }
+
+        if (key.Length == 0)
+        {
+            return null;
+        }
+
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString()), digest);
+        return BinaryPrimitives.ReadUInt64LittleEndian(digest);
+    }
+
+    /// <summary>Characters of prompt text in the body (messages' or prompt's), for the token estimate.</summary>
+    public static int PromptChars(JsonElement body)
+    {
+        int n = 0;
+        if (body.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var message in messages.EnumerateArray())
+            {
+                n += message.TryGetProperty("content", out var c) ? c.GetRawText().Length : 0;
+            }
+        }
+        else if (body.TryGetProperty("prompt", out var prompt))
+        {
+            n += prompt.GetRawText().Length;
+        }
+
+        return n;
+    }
+
+    private static void AppendContent(StringBuilder key, JsonElement content, int chars)
+    {
+        switch (content.ValueKind)
+        {
+            case JsonValueKind.String:
+                string s = content.GetString()!;
+                key.Append(s, 0, Math.Min(chars, s.Length));
+                break;
+            case JsonValueKind.Array:
+                // Content parts: the text parts in order.
+                int before = key.Length;
+                foreach (var part in content.EnumerateArray())
+                {
+                    if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+                    {
+                        string text = t.GetString()!;
+                        key.Append(text, 0, Math.Min(Math.Max(0, chars - (key.Length - before)), text.Length));
+                    }
+                }
+
+                break;
+            case JsonValueKind.Undefined:
+            case JsonValueKind.Null:
+                break;
+            default:
+                // Token-id prompts and the like: their JSON text stands for them.
+                string raw = content.GetRawText();
+                key.Append(raw, 0, Math.Min(chars, raw.Length));
+                break;
+        }
+    }
+}

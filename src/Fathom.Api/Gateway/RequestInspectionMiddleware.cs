@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Fathom.Api.OpenAi;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace Fathom.Api.Gateway;
+
+/// <summary>
+/// For POSTs to <c>/v1/*</c>: enforces the size limit (413), buffers the body so a failed replica can be retried
+/// with it, and reads the routing key (<see cref="GatewayRequest"/>). The body is parsed, never logged.
+/// </summary>
+internal sealed class RequestInspectionMiddleware(RequestDelegate next, IOptions<ApiOptions> options)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (!HttpMethods.IsPost(request.Method) || !request.Path.StartsWithSegments("/v1") || request.Path.StartsWithSegments("/v1/plan"))
+        {
+            await next(context);
+            return;
+        }
+
+        long limit = options.Value.MaxRequestBytes;
+        if (request.ContentLength > limit)
+        {
+            await TooLargeAsync(context, limit);
+            return;
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limit;
+        }
+
+        request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: limit);
+        GatewayRequest inspected;
+        try
+        {
+            using var body = await JsonDocument.ParseAsync(request.Body, cancellationToken: context.RequestAborted);
+            var root = body.RootElement;
+            inspected = root.ValueKind != JsonValueKind.Object
+                ? new GatewayRequest(null, false, 0)
+                : new GatewayRequest(
+                    PromptPrefix.Hash(root, options.Value.PrefixChars),
+                    root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True,
+                    PromptPrefix.PromptChars(root) / 4 + MaxTokens(root));
+        }
+        catch (JsonException)
+        {
+            // Not ours to judge: the engine answers malformed JSON in its own words.
+            inspected = new GatewayRequest(null, false, 0);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await TooLargeAsync(context, limit);
+            return;
+        }
+        catch (IOException)
+        {
+            await TooLargeAsync(context, limit);
+            return;
+        }
+
+        request.Body.Position = 0;
+        context.Features.Set(inspected);
+        await next(context);
+    }
+
+    private static int MaxTokens(JsonElement root)
+    {
+        foreach (string name in (ReadOnlySpan<string>)["max_completion_tokens", "max_tokens"])
+        {
+            if (root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n))
+            {
+                return Math.Max(0, n);
+            }
+        }
+
+        return 16;
+    }
+
+    private static Task TooLargeAsync(HttpContext context, long limit) =>
+        OpenAiError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge,
+            $"The request body is larger than the limit of {limit} bytes.", "invalid_request_error", "request_too_large");
+}

@@ -1,0 +1,59 @@
+using Fathom.Api.Gateway;
+using Fathom.Api.OpenAi;
+using Fathom.Api.Security;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Fathom.Api;
+
+/// <summary>The API service's wiring: YARP over the engine replicas plus keys, limits and the OpenAI parts.</summary>
+internal static class GatewayExtensions
+{
+    public static WebApplicationBuilder AddFathomGateway(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(ApiOptions.Section);
+        builder.Services.Configure<ApiOptions>(section);
+        var options = section.Get<ApiOptions>() ?? new ApiOptions();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes);
+
+        builder.Services.AddSingleton<ApiKeys>();
+        builder.Services.AddSingleton<ReplicaLoad>();
+        builder.Services.AddSingleton<ApiMetrics>();
+        builder.Services.AddSingleton<Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy, PrefixAwareLoadBalancingPolicy>();
+        builder.Services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
+        builder.Services.AddHostedService<ReplicaLoadPoller>();
+        builder.Services.AddRateLimiter(limiter => RateLimits.Configure(limiter, options));
+        builder.Services.AddReverseProxy()
+            .LoadFromMemory(EngineCluster.Routes(), EngineCluster.Clusters(builder.Configuration, options))
+            .AddServiceDiscoveryDestinationResolver();
+        return builder;
+    }
+
+    /// <summary>The middleware, in order: request id, key, body inspection (size, prefix), limits.</summary>
+    public static WebApplication UseFathomGateway(this WebApplication app)
+    {
+        if (!app.Services.GetRequiredService<ApiKeys>().Required)
+        {
+            app.Logger.LogWarning("No API keys configured (Fathom__Api__KeyHashes__0): the API is open to anyone who can reach it");
+        }
+
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseMiddleware<RequestInspectionMiddleware>();
+        app.UseRateLimiter();
+        app.UseMiddleware<TokenRateLimitMiddleware>();
+        return app;
+    }
+
+    public static WebApplication MapFathomGateway(this WebApplication app)
+    {
+        app.MapModelsEndpoint();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<FailoverMiddleware>();
+            proxy.UseLoadBalancing();
+            proxy.UseMiddleware<ReplicaChoiceMiddleware>();
+            proxy.UsePassiveHealthChecks();
+        });
+        return app;
+    }
+}
