@@ -17,6 +17,7 @@ public sealed class LlamaModel : IDisposable
     private readonly IComputeBackend _backend;
     private readonly PagedKvStorage _kv;
     private readonly RopeParameters _rope;
+    private HugePageWeights? _weightCopies;
     private ForwardScratch? _scratch;
     private float[] _logitInput = [];  // (n_logits, n_embd)
     private float[] _logitNormed = []; // (n_logits, n_embd)
@@ -71,6 +72,7 @@ public sealed class LlamaModel : IDisposable
         options ??= new ModelLoadOptions();
         var file = GgufFile.Open(path);
         IComputeBackend? backend = null;
+        HugePageWeights? copies = null;
         try
         {
             var hp = LlamaHyperParameters.FromGguf(file);
@@ -79,20 +81,27 @@ public sealed class LlamaModel : IDisposable
                 ComputeBackendKind.Reference => new ReferenceBackend(),
                 _ => new CpuBackend(options.Threads ?? CpuTopology.PhysicalCoreCount()),
             };
-            var weights = LlamaWeights.Load(file, hp, backend is CpuBackend ? CpuBackend.Supports : RowDecoder.IsSupported);
+            if (backend is CpuBackend && OperatingSystem.IsLinux())
+            {
+                copies = new HugePageWeights(file.Tensors.Where(t => t.Dimensions.Length == 2).Sum(t => t.ByteSize + 64), options.LoadProgress);
+            }
+
+            var weights = LlamaWeights.Load(file, hp, backend is CpuBackend ? CpuBackend.Supports : RowDecoder.IsSupported, copies);
             var blockSize = options.KvBlockSize;
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
             var blocks = options.KvBlockCount ?? ((Math.Min(hp.ContextLength, 4096) + blockSize - 1) / blockSize);
             var kv = new PagedKvStorage(hp.LayerCount, blocks, blockSize, hp.KvHeadCount, hp.HeadDimension);
-            if (options.LoadProgress is { } progress)
+            if (options.LoadProgress is { } progress && copies is null)
             {
                 Prefault(file, progress);
             }
 
-            return new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize) };
+            options.LoadProgress?.Report(1);
+            return new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize), _weightCopies = copies };
         }
         catch
         {
+            copies?.Dispose();
             backend?.Dispose();
             file.Dispose();
             throw;
@@ -189,6 +198,7 @@ public sealed class LlamaModel : IDisposable
     public void Dispose()
     {
         _backend.Dispose();
+        _weightCopies?.Dispose();
         _file.Dispose();
     }
 
