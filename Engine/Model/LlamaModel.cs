@@ -19,6 +19,7 @@ public sealed class LlamaModel : IDisposable
     private readonly PagedKvStorage _kv;
     private readonly RopeParameters _rope;
     private IlgpuForward? _device; // set when an ILGPU backend runs the whole step on its accelerator
+    private HugePageWeights? _weightCopies;
     private ForwardScratch? _scratch;
     private float[] _logitInput = [];  // (n_logits, n_embd)
     private float[] _logitNormed = []; // (n_logits, n_embd)
@@ -74,6 +75,7 @@ public sealed class LlamaModel : IDisposable
         var file = GgufFile.Open(path);
         IComputeBackend? backend = null;
         IlgpuDevice? device = null;
+        HugePageWeights? copies = null;
         try
         {
             var hp = LlamaHyperParameters.FromGguf(file);
@@ -85,22 +87,32 @@ public sealed class LlamaModel : IDisposable
                 _ when device is not null => new ReferenceBackend(), // host-side ArgMax only; the step runs on the device
                 _ => new CpuBackend(options.Threads ?? CpuTopology.PhysicalCoreCount()),
             };
+            if (backend is CpuBackend && OperatingSystem.IsLinux())
+            {
+                copies = new HugePageWeights(file.Tensors.Where(t => t.Dimensions.Length == 2).Sum(t => t.ByteSize + 64), options.LoadProgress);
+            }
+
             Func<GgmlType, bool> supported = device is not null ? IlgpuForward.Supports : backend is CpuBackend ? CpuBackend.Supports : RowDecoder.IsSupported;
-            var weights = LlamaWeights.Load(file, hp, supported);
+            var weights = LlamaWeights.Load(file, hp, supported, copies);
             var blockSize = options.KvBlockSize;
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
             var blocks = options.KvBlockCount ?? ((Math.Min(hp.ContextLength, 4096) + blockSize - 1) / blockSize);
             var kv = new PagedKvStorage(hp.LayerCount, device is null ? blocks : 1, blockSize, hp.KvHeadCount, hp.HeadDimension);
-            if (device is null && options.LoadProgress is { } progress)
+            if (device is null && copies is null && options.LoadProgress is { } progress)
             {
                 Prefault(file, progress);
             }
 
-            var model = new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize) };
+            var model = new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize), _weightCopies = copies };
+            copies = null;
             if (device is not null)
             {
                 model._device = new IlgpuForward(device, hp, weights, model._rope, blocks, blockSize, options.LoadProgress, ownsDevice: true);
                 device = null;
+            }
+            else
+            {
+                options.LoadProgress?.Report(1);
             }
 
             return model;
@@ -108,6 +120,7 @@ public sealed class LlamaModel : IDisposable
         catch
         {
             device?.Dispose();
+            copies?.Dispose();
             backend?.Dispose();
             file.Dispose();
             throw;
@@ -244,6 +257,7 @@ public sealed class LlamaModel : IDisposable
     {
         _device?.Dispose();
         _backend.Dispose();
+        _weightCopies?.Dispose();
         _file.Dispose();
     }
 

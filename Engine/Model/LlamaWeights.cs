@@ -1,4 +1,5 @@
 using Fathom.Engine.Backends;
+using Fathom.Engine.Backends.Cpu;
 using Fathom.Engine.Gguf;
 
 namespace Fathom.Engine.Model;
@@ -27,7 +28,7 @@ internal sealed unsafe class LlamaWeights
 
     public IReadOnlyList<LlamaLayerWeights> Layers { get; }
 
-    public static LlamaWeights Load(GgufFile file, LlamaHyperParameters hp, Func<GgmlType, bool> supported)
+    public static LlamaWeights Load(GgufFile file, LlamaHyperParameters hp, Func<GgmlType, bool> supported, HugePageWeights? copies = null)
     {
         var path = file.FilePath;
         var embd = hp.EmbeddingLength;
@@ -47,7 +48,8 @@ internal sealed unsafe class LlamaWeights
                 throw new ModelLoadException(path, $"tensor '{name}' has type {t.Type}, which this backend does not support");
             }
 
-            return new WeightMatrix(name, t.Type, file.GetTensorPointer(t), (int)columns, (int)rows);
+            var data = file.GetTensorPointer(t);
+            return new WeightMatrix(name, t.Type, copies is null ? data : copies.Copy(data, t.ByteSize), (int)columns, (int)rows);
         }
 
         float[] Vector(string name, long length)
@@ -96,3 +98,4 @@ internal sealed unsafe class LlamaWeights
         return new LlamaWeights(tokenEmbedding, Vector("output_norm.weight", embd), output, ropeDivisors, layers);
     }
 }
+

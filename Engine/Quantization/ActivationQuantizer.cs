@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Fathom.Engine.Quantization;
@@ -19,6 +20,7 @@ internal static unsafe class ActivationQuantizer
     };
 
     /// <summary>Quantizes one row of <paramref name="n"/> floats (a multiple of 32) to Q8_0. // x (n) → y (n/32 · 34 bytes)</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q8_0Row(float* x, byte* y, int n)
     {
         for (var b = 0; b < n; b += 32, x += 32, y += 34)

@@ -57,6 +57,7 @@ internal static unsafe class DotKernels
         return (Vector256.Create(lo, hi) - Vector256.Create((byte)8)).AsSByte();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q8_0One(byte* w, byte* a, int nb)
     {
         var acc = Vector256<float>.Zero;
@@ -69,6 +70,7 @@ internal static unsafe class DotKernels
         return Vector256.Sum(acc);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q8_0x4(byte* w, byte* a, nint stride, int nb, float* result)
     {
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
@@ -89,6 +91,7 @@ internal static unsafe class DotKernels
         result[3] = Vector256.Sum(acc3);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q4_0One(byte* w, byte* a, int nb)
     {
         var acc = Vector256<float>.Zero;
@@ -101,6 +104,7 @@ internal static unsafe class DotKernels
         return Vector256.Sum(acc);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q4_0x4(byte* w, byte* a, nint stride, int nb, float* result)
     {
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
@@ -167,6 +171,7 @@ internal static unsafe class DotKernels
         return (HalfTable.Get(w) * da * sumi) - (HalfTable.Get(w + 2) * da * summ);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q4KOne(byte* w, byte* a, int nb)
     {
         var sum = 0f;
@@ -180,6 +185,7 @@ internal static unsafe class DotKernels
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q4Kx4(byte* w, byte* a, nint stride, int nb, float* result)
     {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -239,6 +245,7 @@ internal static unsafe class DotKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<short> Halves(sbyte lo, sbyte hi) => Vector256.Create(Vector128.Create((short)lo), Vector128.Create((short)hi));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q6KOne(byte* w, byte* a, int nb)
     {
         var sum = 0f;
@@ -250,6 +257,7 @@ internal static unsafe class DotKernels
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q6Kx4(byte* w, byte* a, nint stride, int nb, float* result)
     {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -268,6 +276,7 @@ internal static unsafe class DotKernels
     }
 
     /// <summary>Float dot with a fixed reduction order for a given n (no alignment-dependent peeling).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float F32(float* x, float* y, int n)
     {
         var i = 0;

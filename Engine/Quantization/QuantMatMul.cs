@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 
@@ -53,6 +54,7 @@ public static unsafe class QuantMatMul
     public static void BF16(ReadOnlySpan<byte> weights, int rows, int n, ReadOnlySpan<float> activations, int count, Span<float> output, int outputStride) =>
         Widened(weights, rows, n, activations, count, output, outputStride, isBf16: true);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Widened(ReadOnlySpan<byte> weights, int rows, int n, ReadOnlySpan<float> activations, int count, Span<float> output, int outputStride, bool isBf16)
     {
         var format = isBf16 ? "BF16" : "F16";
@@ -80,6 +82,7 @@ public static unsafe class QuantMatMul
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Quantized(
         ReadOnlySpan<byte> weights, int rows, int n, ReadOnlySpan<byte> activations, int count, Span<float> output,
         int outputStride, int blockSize, int weightBlockBytes, int actBlockBytes, string weightFormat, string actFormat,

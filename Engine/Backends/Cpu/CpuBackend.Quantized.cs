@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Fathom.Engine.Gguf;
 using Fathom.Engine.Quantization;
 
@@ -63,6 +64,7 @@ internal sealed unsafe partial class CpuBackend
     /// so a tile stays in cache while the chunk's weight rows stream past it. Each output comes from the same
     /// per-row kernel sequence whatever the tile or batch (see <see cref="QuantMatMul"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizedChunk(QuantizedInput input, int rows, WeightMatrix w, float[] output, int first, int last)
     {
         var n = w.Rows;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using Fathom.Engine.Gguf;
 using Fathom.Engine.KvCache;
@@ -294,6 +295,7 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
         return Math.Clamp(rows & ~3, 4, 256);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MatMulChunk(float[] input, int rows, WeightMatrix w, float[] output, int first, int last)
     {
         var k = w.Columns;

@@ -21,6 +21,7 @@ internal static unsafe class SimdKernels
         return Dot256(a, b, n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot512(float* a, float* b, int n)
     {
         var acc0 = Vector512<float>.Zero;
@@ -50,6 +51,7 @@ internal static unsafe class SimdKernels
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot256(float* a, float* b, int n)
     {
         var acc0 = Vector256<float>.Zero;
