@@ -4,6 +4,8 @@ using Aspire.Hosting.Testing;
 using Fathom.AppHost;
 using Fathom.AppHost.Tests.KvCache;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenAI;
+using OpenAI.Chat;
 
 namespace Fathom.AppHost.Tests;
 
@@ -54,6 +56,33 @@ public sealed class AppHostRunTests
         using var apiHttp = app.CreateHttpClient("api", "http");
         using var apiHealth = await apiHttp.GetAsync("/health", ct);
         Assert.True(apiHealth.IsSuccessStatusCode);
+
+        // Chat through the API with the official OpenAI client, whole and streamed; the same prefix again is
+        // routed to the replica that holds it and reports cached tokens.
+        var chat = new ChatClient("stories260K", new System.ClientModel.ApiKeyCredential("local"),
+            new OpenAIClientOptions { Endpoint = new Uri(app.GetEndpoint("api", "http"), "v1") });
+        ChatMessage[] messages =
+        [
+            new SystemChatMessage("You are a storyteller who tells short, gentle stories about animals in the forest."),
+            new UserChatMessage("Once upon a time there was a little fox who lived near a big river."),
+        ];
+        var options = new ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 12 };
+        ChatCompletion first = await chat.CompleteChatAsync(messages, options, ct);
+        Assert.False(string.IsNullOrWhiteSpace(first.Content[0].Text));
+        var streamed = new System.Text.StringBuilder();
+        await foreach (var update in chat.CompleteChatStreamingAsync(messages, options, ct))
+        {
+            foreach (var part in update.ContentUpdate)
+            {
+                streamed.Append(part.Text);
+            }
+        }
+
+        Assert.Equal(first.Content[0].Text, streamed.ToString());
+        ChatCompletion again = await chat.CompleteChatAsync(messages, options, ct);
+        Assert.Equal(first.Content[0].Text, again.Content[0].Text);
+        Assert.True(again.Usage.InputTokenDetails?.CachedTokenCount >= 16,
+            $"the repeated prefix should be served from the prefix cache; cached {again.Usage.InputTokenDetails?.CachedTokenCount} of {again.Usage.InputTokenCount}");
     }
 
     [Fact]
