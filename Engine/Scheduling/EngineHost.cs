@@ -75,7 +75,13 @@ public sealed partial class EngineHost : IDisposable
 
         var pool = new KvBlockPool(model.Model.KvBlockCount, model.Model.KvBlockSize, tier);
         var kv = new KvCacheManager(pool, model.Model.Fingerprint, tier);
-        return new EngineHost(config, kv, new LlamaModelRunner(model.Model, tier), model.Tokenizer, options, metrics);
+        IModelRunner runner = new LlamaModelRunner(model.Model, tier);
+        if (options.WrapRunner is { } wrap)
+        {
+            runner = wrap(runner);
+        }
+
+        return new EngineHost(config, kv, runner, model.Tokenizer, options, metrics);
     }
 
     /// <summary>The scheduler (its state belongs to the loop thread; read counters only).</summary>

@@ -16,4 +16,10 @@ public sealed record EngineHostOptions
     /// memory so that <see cref="IKvBlockTier.CountAvailable"/> can offer them without waiting. Null: nothing.
     /// </summary>
     public Func<IReadOnlyList<int>, CancellationToken, ValueTask>? Prefetch { get; init; }
+
+    /// <summary>
+    /// Wraps the model runner <see cref="EngineHost.Create"/> builds, e.g. to time prefill steps for a second tier's
+    /// fetch-or-recompute rule. Null: the runner as is.
+    /// </summary>
+    public Func<IModelRunner, IModelRunner>? WrapRunner { get; init; }
 }

@@ -39,7 +39,13 @@ internal sealed partial class KvTier(string connectionString, KvCacheOptions opt
         var tier = RedisKvBlockTier.For(_store, model.Model);
         Tier = tier;
         LogAttached(logger, endpoints, configuration.Ssl, model.Model.Fingerprint.Value.ToString("x32", System.Globalization.CultureInfo.InvariantCulture));
-        return (tier, hostOptions with { Prefetch = async (prompt, ct) => await tier.PrefetchAsync(prompt, ct).ConfigureAwait(false) });
+        var store = _store;
+        // The prefill reporter feeds the store's fetch-or-recompute rule with this engine's measured prefill speed.
+        return (tier, hostOptions with
+        {
+            Prefetch = async (prompt, ct) => await tier.PrefetchAsync(prompt, ct).ConfigureAwait(false),
+            WrapRunner = runner => new KvPrefillRateReporter(runner, store),
+        });
     }
 
     public async ValueTask DisposeAsync()
