@@ -67,7 +67,21 @@ public sealed partial class StreamingTests(EngineReplicas replicas)
         // No draining on dispose: HttpClient would otherwise read the rest of a short stream to reuse the connection.
         using (var http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = api.BaseAddress })
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = JsonContent.Create(Body(400, ignoreEos: true)) };
+            // Eight completions with 20 alternatives per token: megabytes of SSE, far more than socket buffers hold,
+            // so the engine is still generating when the client hangs up, however fast the machine.
+            var body = new
+            {
+                model = EngineReplicas.ModelName,
+                stream = true,
+                temperature = 0,
+                max_tokens = 400,
+                ignore_eos = true,
+                n = 8,
+                logprobs = true,
+                top_logprobs = 20,
+                messages = new[] { new { role = "user", content = "Once upon a time" } },
+            };
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = JsonContent.Create(body) };
             request.Headers.Authorization = new("Bearer", EngineReplicas.Key);
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
