@@ -89,11 +89,8 @@ internal sealed class EmbeddedChatClient : IChatClient
         var sawToolCall = false;
         await foreach (var output in outputs.Outputs.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            var delta = reasoning?.Push(output.Text) ?? new ReasoningResult(null, output.Text);
-            if (output.FinishReason is not null && reasoning?.Finish() is { } rest)
-            {
-                delta = new ReasoningResult(delta.ReasoningContent + rest.ReasoningContent, delta.Content + rest.Content);
-            }
+            bool last = output.FinishReason is not null;
+            var delta = reasoning?.Push(output.Text, last) ?? new ReasoningResult(null, output.Text);
 
             var contents = new List<AIContent>();
             if (!string.IsNullOrEmpty(delta.ReasoningContent))
@@ -104,12 +101,7 @@ internal sealed class EmbeddedChatClient : IChatClient
             var content = delta.Content ?? "";
             if (tools is not null)
             {
-                var parsed = tools.Push(content);
-                if (output.FinishReason is not null)
-                {
-                    var last = tools.Finish();
-                    parsed = new ToolCallParseResult(parsed.Content + last.Content, [.. parsed.ToolCalls, .. last.ToolCalls]);
-                }
+                var parsed = tools.Push(content, last);
 
                 content = parsed.Content ?? "";
                 foreach (var call in parsed.ToolCalls)
@@ -177,13 +169,7 @@ internal sealed class EmbeddedChatClient : IChatClient
             var tools = options.Tools.OfType<AIFunctionDeclaration>().Select(ToolJson).ToArray();
             if (tools.Length > 0)
             {
-                renderOptions = new ChatTemplateRenderOptions
-                {
-                    AddGenerationPrompt = renderOptions.AddGenerationPrompt,
-                    BosToken = renderOptions.BosToken,
-                    EosToken = renderOptions.EosToken,
-                    Tools = tools,
-                };
+                renderOptions = _model.ChatFormat.RenderOptions(tools: tools);
                 toolParser = template.CreateToolCallParser();
             }
         }

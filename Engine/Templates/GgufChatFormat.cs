@@ -25,8 +25,9 @@ public sealed record GgufChatFormat(ChatTemplate Template, string BosToken, stri
 
     /// <summary>Render options carrying this model's BOS/EOS texts.</summary>
     /// <param name="addGenerationPrompt">Whether to open the assistant's turn.</param>
-    public ChatTemplateRenderOptions RenderOptions(bool addGenerationPrompt = true) =>
-        new() { AddGenerationPrompt = addGenerationPrompt, BosToken = BosToken, EosToken = EosToken };
+    /// <param name="tools">OpenAI-shaped tool definitions for the template to render, if any.</param>
+    public ChatTemplateRenderOptions RenderOptions(bool addGenerationPrompt = true, IReadOnlyList<System.Text.Json.JsonElement>? tools = null) =>
+        new() { AddGenerationPrompt = addGenerationPrompt, BosToken = BosToken, EosToken = EosToken, Tools = tools };
 
     private static string TokenText(GgufMetadata metadata, string[]? tokens, string key)
     {

@@ -20,14 +20,7 @@ internal static class ChatCompletionsEndpoint
         GenerationCall.CheckModel(request.Model, model);
         var messages = ChatMessages.Parse(body);
         var tools = ChatTools.Parse(body, model.ChatFormat.Template);
-        var render = model.ChatFormat.RenderOptions();
-        int[] prompt = model.EncodeChat(messages, tools is null ? render : new ChatTemplateRenderOptions
-        {
-            AddGenerationPrompt = render.AddGenerationPrompt,
-            BosToken = render.BosToken,
-            EosToken = render.EosToken,
-            Tools = tools.Tools,
-        });
+        int[] prompt = model.EncodeChat(messages, model.ChatFormat.RenderOptions(tools: tools?.Tools));
         var sampling = model.ChatFormat.Template.StopStrings is { Count: > 0 } templateStops
             ? request.Sampling with { Stop = [.. request.Sampling.Stop ?? [], .. templateStops] }
             : request.Sampling;
@@ -130,21 +123,13 @@ internal static class ChatCompletionsEndpoint
             }
 
             var parser = parsers[index];
-            var delta = parser?.Push(output.Text) ?? new ReasoningResult(null, output.Text);
-            if (output.FinishReason is not null && parser?.Finish() is { } rest)
-            {
-                delta = new ReasoningResult(delta.ReasoningContent + rest.ReasoningContent, delta.Content + rest.Content);
-            }
+            bool last = output.FinishReason is not null;
+            var delta = parser?.Push(output.Text, last) ?? new ReasoningResult(null, output.Text);
 
             IReadOnlyList<ChatToolCall> calls = [];
             if (toolParsers[index] is { } tools)
             {
-                var parsed = tools.Push(delta.Content ?? "");
-                if (output.FinishReason is not null)
-                {
-                    var last = tools.Finish();
-                    parsed = new ToolCallParseResult(parsed.Content + last.Content, [.. parsed.ToolCalls, .. last.ToolCalls]);
-                }
+                var parsed = tools.Push(delta.Content ?? "", last);
 
                 delta = delta with { Content = parsed.Content ?? "" };
                 calls = parsed.ToolCalls;
