@@ -23,7 +23,6 @@ internal sealed class EmbeddedChatClient : IChatClient
     private readonly ServedModel _model;
     private readonly EngineHost _engine;
     private readonly ChatClientMetadata _metadata;
-    private int _nextRequest;
 
     public EmbeddedChatClient(ServedModel model, EngineHost engine, string modelId)
     {
@@ -181,8 +180,8 @@ internal sealed class EmbeddedChatClient : IChatClient
             sampling = sampling with { Stop = [.. sampling.Stop ?? [], .. templateStops] };
         }
 
-        var id = $"chatcmpl-embedded-{Interlocked.Increment(ref _nextRequest)}";
-        return (await _engine.SubmitAsync(new EngineRequest(id, prompt, sampling), cancellationToken).ConfigureAwait(false), toolParser);
+        // The host makes the id unique.
+        return (await _engine.SubmitAsync(new EngineRequest("chatcmpl-embedded", prompt, sampling), cancellationToken).ConfigureAwait(false), toolParser);
     }
 
     private static SamplingParams ToSampling(ChatOptions? options)
@@ -223,14 +222,14 @@ internal sealed class EmbeddedChatClient : IChatClient
         {
             foreach (var result in results)
             {
-                yield return new EngineChatMessage("tool", ResultText(result.Result)) { ToolCallId = result.CallId };
+                yield return new EngineChatMessage("tool", ChatRequestMapper.ResultText(result.Result)) { ToolCallId = result.CallId };
             }
 
             yield break;
         }
 
         var calls = message.Contents.OfType<FunctionCallContent>()
-            .Select(c => new ChatToolCall(c.CallId, c.Name, JsonSerializer.Serialize(c.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>)))))
+            .Select(c => new ChatToolCall(c.CallId, c.Name, ChatRequestMapper.ArgumentsJson(c)))
             .ToList();
         var text = string.Concat(message.Contents.OfType<TextContent>().Select(t => t.Text));
         var reasoning = string.Concat(message.Contents.OfType<TextReasoningContent>().Select(t => t.Text));
@@ -241,14 +240,6 @@ internal sealed class EmbeddedChatClient : IChatClient
             Name = message.AuthorName,
         };
     }
-
-    private static string ResultText(object? result) => result switch
-    {
-        null => "",
-        string s => s,
-        JsonElement e => e.ValueKind == JsonValueKind.String ? e.GetString() ?? "" : e.GetRawText(),
-        _ => JsonSerializer.Serialize(result, result.GetType(), AIJsonUtilities.DefaultOptions),
-    };
 
     private static JsonElement ToolJson(AIFunctionDeclaration function)
     {

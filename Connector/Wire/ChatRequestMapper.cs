@@ -222,7 +222,7 @@ internal static class ChatRequestMapper
                         Function = new WireFunctionCall
                         {
                             Name = call.Name,
-                            Arguments = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>))),
+                            Arguments = ArgumentsJson(call),
                         },
                     });
                     break;
@@ -269,7 +269,12 @@ internal static class ChatRequestMapper
     private static WireContentPart ImagePart(string url) =>
         new() { Type = "image_url", ImageUrl = new WireImageUrl { Url = url } };
 
-    private static string ResultText(object? result) => result switch
+    /// <summary>A call's arguments as the JSON text OpenAI's wire (and chat templates) carry.</summary>
+    internal static string ArgumentsJson(FunctionCallContent call) =>
+        JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>)));
+
+    /// <summary>A function result as the text of a <c>tool</c> message.</summary>
+    internal static string ResultText(object? result) => result switch
     {
         null => string.Empty,
         string s => s,
