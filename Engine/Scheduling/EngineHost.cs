@@ -57,8 +57,8 @@ public sealed partial class EngineHost : IDisposable
     /// <param name="config">Scheduler limits; the model's EOG ids and context length are filled in.</param>
     /// <param name="options">Queue limit, retry hint and prefetch seam.</param>
     /// <param name="metrics">Where to record metrics.</param>
-    /// <param name="tier">Optional second KV tier (e.g. Redis) behind the local prefix cache; when it is an
-    /// <see cref="IKvBlockPrefetcher"/> and <paramref name="options"/> has no prefetch, it prefetches each prompt.</param>
+    /// <param name="tier">Optional second KV tier (e.g. Redis) behind the local prefix cache; its prefetch goes in
+    /// <see cref="EngineHostOptions.Prefetch"/>.</param>
     public static EngineHost Create(ServedModel model, SchedulerConfig? config = null, EngineHostOptions? options = null, EngineMetrics? metrics = null, IKvBlockTier? tier = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -68,10 +68,6 @@ public sealed partial class EngineHost : IDisposable
             MaxModelLength = model.MaxModelLength,
         };
         options ??= new EngineHostOptions();
-        if (options.Prefetch is null && tier is IKvBlockPrefetcher prefetcher)
-        {
-            options = options with { Prefetch = prefetcher.PrefetchAsync };
-        }
 
         var pool = new KvBlockPool(model.Model.KvBlockCount, model.Model.KvBlockSize, tier);
         var kv = new KvCacheManager(pool, model.Model.Fingerprint, tier);

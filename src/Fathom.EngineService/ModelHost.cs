@@ -11,9 +11,8 @@ namespace Fathom.EngineService;
 /// Loads the configured model in the background at startup (so /health answers while it loads) and owns the
 /// engine that serves it. <see cref="Engine"/> is null until the model is loaded.
 /// </summary>
-/// <remarks>A second KV tier plugs in by registering a <see cref="KvBlockTierFactory"/> in the services.</remarks>
 internal sealed partial class ModelHost(
-    IOptions<EngineServiceOptions> options, IMeterFactory meters, ILogger<ModelHost> logger, KvBlockTierFactory? tierFactory = null) : BackgroundService
+    IOptions<EngineServiceOptions> options, IMeterFactory meters, ILogger<ModelHost> logger) : BackgroundService
 {
     private volatile Loaded? _loaded;
 
@@ -63,7 +62,7 @@ internal sealed partial class ModelHost(
                 new SchedulerConfig { MaxNumSequences = o.MaxNumSequences, MaxNumBatchedTokens = o.MaxNumBatchedTokens },
                 hostOptions,
                 new EngineMetrics(model.Name, meters),
-                tier ?? tierFactory?.Invoke(model));
+                tier);
             _loaded = new Loaded(model, engine);
             LogLoaded(logger, model.Name, path, model.Model.BackendName, model.Model.KvBlockCount, model.MaxModelLength);
         }
