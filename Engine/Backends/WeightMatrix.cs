@@ -8,7 +8,7 @@ namespace Fathom.Engine.Backends;
 /// </summary>
 internal sealed unsafe class WeightMatrix
 {
-    public WeightMatrix(string name, GgmlType type, byte* data, int columns, int rows)
+    public WeightMatrix(string name, GgmlType type, byte* data, int columns, int rows, bool interleaved = false)
     {
         Name = name;
         Type = type;
@@ -16,13 +16,17 @@ internal sealed unsafe class WeightMatrix
         Columns = columns;
         Rows = rows;
         RowBytes = GgmlTypeTraits.RowBytes(type, columns);
+        Interleaved = interleaved;
     }
 
     public string Name { get; }
 
     public GgmlType Type { get; }
 
-    /// <summary>First byte of row 0 in the mapping. // (Rows, Columns) in <see cref="Type"/>'s layout</summary>
+    /// <summary>
+    /// First byte of the matrix. // (Rows, Columns) in <see cref="Type"/>'s layout, or
+    /// (groups, blocks, group-block) when <see cref="Interleaved"/>
+    /// </summary>
     public byte* Data { get; }
 
     /// <summary>Elements per row (<c>ne0</c>, the input width).</summary>
@@ -33,7 +37,15 @@ internal sealed unsafe class WeightMatrix
 
     public long RowBytes { get; }
 
-    public byte* Row(int row) => Data + (row * RowBytes);
+    /// <summary>
+    /// Whether the rows are regrouped in <see cref="Quantization.InterleavedLayout"/> (the CPU backend's Q8_0/Q4_0
+    /// kernels), in which case there are no addressable rows.
+    /// </summary>
+    public bool Interleaved { get; }
+
+    public byte* Row(int row) => Interleaved
+        ? throw new InvalidOperationException($"{Name} is interleaved: its rows are not stored one after another")
+        : Data + (row * RowBytes);
 
     public override string ToString() => $"{Name} {Type} [{Columns}, {Rows}]";
 }

@@ -89,7 +89,7 @@ public sealed class LlamaModel : IDisposable
             };
             if (backend is CpuBackend && OperatingSystem.IsLinux())
             {
-                copies = new HugePageWeights(file.Tensors.Where(t => t.Dimensions.Length == 2).Sum(t => t.ByteSize + 64), options.LoadProgress);
+                copies = new HugePageWeights(file.Tensors.Where(t => t.Dimensions.Length == 2).Sum(HugePageWeights.Capacity), options.LoadProgress);
             }
 
             Func<GgmlType, bool> supported = device is not null ? IlgpuForward.Supports : backend is CpuBackend ? CpuBackend.Supports : RowDecoder.IsSupported;

@@ -35,6 +35,7 @@ internal sealed unsafe class LlamaWeights
 
         GgufTensorInfo Find(string name) => file.FindTensor(name) ?? throw new ModelLoadException(path, $"tensor '{name}' is missing");
 
+        // The token embedding is read a row at a time, so it keeps the file's layout; the rest may be interleaved.
         WeightMatrix Matrix(string name, long columns, long rows)
         {
             var t = Find(name);
@@ -49,7 +50,9 @@ internal sealed unsafe class LlamaWeights
             }
 
             var data = file.GetTensorPointer(t);
-            return new WeightMatrix(name, t.Type, copies is null ? data : copies.Copy(data, t.ByteSize), (int)columns, (int)rows);
+            return copies is null
+                ? new WeightMatrix(name, t.Type, data, (int)columns, (int)rows)
+                : copies.Place(name, t.Type, data, (int)columns, (int)rows, interleave: name != "token_embd.weight");
         }
 
         float[] Vector(string name, long length)

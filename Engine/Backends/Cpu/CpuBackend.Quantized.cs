@@ -9,11 +9,12 @@ internal sealed unsafe partial class CpuBackend
 {
     private byte[] _q8_0 = []; // (rows, k/32 · 34 bytes), pinned
     private byte[] _q8k = [];  // (rows, k/256 · 292 bytes), pinned
+    private int[] _q8_0Info = []; // (rows, k/32, 2), pinned: Σ q and scale of each Q8_0 block, for interleaved weights
 
     /// <summary>The input quantized to every format the targets pair with (each at most once).</summary>
     private QuantizedInput QuantizeActivations(float[] input, int rows, int k, MatMulTarget[] targets, bool parallel)
     {
-        bool needQ8_0 = false, needQ8K = false;
+        bool needQ8_0 = false, needQ8K = false, needSums = false;
         foreach (var t in targets)
         {
             if (IsQuantized(t.Weight.Type))
@@ -21,6 +22,7 @@ internal sealed unsafe partial class CpuBackend
                 var format = ActivationQuantizer.PairedFormat(t.Weight.Type);
                 needQ8_0 |= format == GgmlType.Q8_0;
                 needQ8K |= format == GgmlType.Q8_K;
+                needSums |= t.Weight.Interleaved;
             }
         }
 
@@ -33,8 +35,15 @@ internal sealed unsafe partial class CpuBackend
         var q8kRow = needQ8K ? (int)Q8K.RowBytes(k) : 0;
         _q8_0 = Grow(_q8_0, (long)rows * q8_0Row);
         _q8k = Grow(_q8k, (long)rows * q8kRow);
+        var nb = k / Q8_0.BlockSize;
+        if (needSums && _q8_0Info.Length < 2 * rows * nb)
+        {
+            _q8_0Info = GC.AllocateUninitializedArray<int>(Math.Max(2 * rows * nb, _q8_0Info.Length * 2), pinned: true);
+        }
+
         var q8_0 = _q8_0;
         var q8k = _q8k;
+        var info = _q8_0Info;
         RunParallel(rows, parallel && rows > 1, r =>
         {
             fixed (float* x = &input[(long)r * k])
@@ -44,6 +53,13 @@ internal sealed unsafe partial class CpuBackend
                     fixed (byte* y = &q8_0[(long)r * q8_0Row])
                     {
                         ActivationQuantizer.Q8_0Row(x, y, k);
+                        if (needSums)
+                        {
+                            fixed (int* s = &info[2 * r * nb])
+                            {
+                                InterleavedMatMul.BlockInfo(y, 1, nb, s);
+                            }
+                        }
                     }
                 }
 
@@ -56,7 +72,7 @@ internal sealed unsafe partial class CpuBackend
                 }
             }
         });
-        return new QuantizedInput(q8_0, q8_0Row, q8k, q8kRow);
+        return new QuantizedInput(q8_0, q8_0Row, q8k, q8kRow, info);
     }
 
     /// <summary>
@@ -67,6 +83,12 @@ internal sealed unsafe partial class CpuBackend
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizedChunk(QuantizedInput input, int rows, WeightMatrix w, float[] output, int first, int last)
     {
+        if (w.Interleaved)
+        {
+            InterleavedChunk(input, rows, w, output, first, last);
+            return;
+        }
+
         var n = w.Rows;
         var k = w.Columns;
         var count = last - first;
@@ -89,9 +111,86 @@ internal sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <summary>
+    /// Weight rows [first, last) of an interleaved matrix (first a multiple of the group size) against every activation
+    /// row: each group of eight rows meets the activations four at a time, in tiles that stay in cache.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InterleavedChunk(QuantizedInput input, int rows, WeightMatrix w, float[] output, int first, int last)
+    {
+        const int Group = InterleavedLayout.GroupRows;
+        var n = w.Rows;
+        var nb = w.Columns / Q8_0.BlockSize;
+        var groupBytes = (long)nb * InterleavedLayout.GroupBlockBytes(w.Type);
+        var aRow = input.Q8_0RowBytes;
+        var isQ8_0 = w.Type == GgmlType.Q8_0;
+        float* partial = stackalloc float[4 * Group]; // (4, 8): outputs of a group that runs past the matrix's last row
+        fixed (byte* a0 = input.Q8_0)
+        fixed (int* s0 = input.Q8_0Info)
+        fixed (float* y0 = output)
+        {
+            for (var r0 = 0; r0 < rows; r0 += InputRowsPerTile)
+            {
+                var r1 = Math.Min(r0 + InputRowsPerTile, rows);
+                for (var row = first; row < last; row += Group)
+                {
+                    var weights = w.Data + (row / Group * groupBytes);
+                    var whole = row + Group <= n;
+                    var t = r0;
+                    for (; t + 4 <= r1; t += 4)
+                    {
+                        var a = a0 + ((long)t * aRow);
+                        var s = s0 + (2L * t * nb);
+                        var y = whole ? y0 + ((long)t * n) + row : partial;
+                        var stride = whole ? (nint)n : Group;
+                        if (isQ8_0)
+                        {
+                            InterleavedMatMul.Q8_0x4(weights, nb, a, aRow, s, y, stride);
+                        }
+                        else
+                        {
+                            InterleavedMatMul.Q4_0x4(weights, nb, a, aRow, s, y, stride);
+                        }
+
+                        if (!whole)
+                        {
+                            for (var i = 0; i < 4; i++)
+                            {
+                                new Span<float>(partial + (i * Group), n - row).CopyTo(new Span<float>(y0 + ((long)(t + i) * n) + row, n - row));
+                            }
+                        }
+                    }
+
+                    for (; t < r1; t++)
+                    {
+                        var a = a0 + ((long)t * aRow);
+                        var s = s0 + (2L * t * nb);
+                        var y = whole ? y0 + ((long)t * n) + row : partial;
+                        if (isQ8_0)
+                        {
+                            InterleavedMatMul.Q8_0x1(weights, nb, a, s, y);
+                        }
+                        else
+                        {
+                            InterleavedMatMul.Q4_0x1(weights, nb, a, s, y);
+                        }
+
+                        if (!whole)
+                        {
+                            new Span<float>(partial, n - row).CopyTo(new Span<float>(y0 + ((long)t * n) + row, n - row));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private static byte[] Grow(byte[] buffer, long length) =>
         buffer.Length >= length ? buffer : GC.AllocateUninitializedArray<byte>(checked((int)Math.Max(length, buffer.Length * 2L)), pinned: true);
 
-    /// <summary>One matmul input in its quantized forms. // Q8_0 (rows, Q8_0RowBytes); Q8K (rows, Q8KRowBytes)</summary>
-    private readonly record struct QuantizedInput(byte[] Q8_0, int Q8_0RowBytes, byte[] Q8K, int Q8KRowBytes);
+    /// <summary>
+    /// One matmul input in its quantized forms. // Q8_0 (rows, Q8_0RowBytes); Q8K (rows, Q8KRowBytes);
+    /// Q8_0Info (rows, k/32, 2) when a weight is interleaved
+    /// </summary>
+    private readonly record struct QuantizedInput(byte[] Q8_0, int Q8_0RowBytes, byte[] Q8K, int Q8KRowBytes, int[] Q8_0Info);
 }

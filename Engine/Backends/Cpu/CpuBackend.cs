@@ -290,9 +290,9 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
             totalRows += t.Weight.Rows;
         }
 
-        // Aim for ~8 chunks per thread, in multiples of 4 rows, at least 4.
+        // Aim for ~8 chunks per thread, in multiples of 8 rows (an interleaved group), at least 8.
         var rows = totalRows / (threads * 8);
-        return Math.Clamp(rows & ~3, 4, 256);
+        return Math.Clamp(rows & ~7, 8, 256);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

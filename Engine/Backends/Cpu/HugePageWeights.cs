@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using Fathom.Engine.Gguf;
+using Fathom.Engine.Quantization;
 
 namespace Fathom.Engine.Backends.Cpu;
 
@@ -32,15 +34,28 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
     /// <summary>Copies <paramref name="bytes"/> from the mapping and returns the copy (64-byte aligned).</summary>
     public byte* Copy(byte* source, long bytes)
     {
+        var destination = Reserve(bytes);
+        Buffer.MemoryCopy(source, destination, bytes, bytes);
+        Release(source, bytes);
+        return destination;
+    }
+
+    private byte* Reserve(long bytes)
+    {
         var offset = (_used + 63) & ~63L;
         if (offset + bytes > _capacity)
         {
             throw new InvalidOperationException($"weight arena of {_capacity} bytes is too small");
         }
 
-        var destination = _base + offset;
-        Buffer.MemoryCopy(source, destination, bytes, bytes);
         _used = offset + bytes;
+        _progress?.Report((double)_used / _capacity);
+        return _base + offset;
+    }
+
+    /// <summary>Drops a copied source range from this process's mapping.</summary>
+    private static void Release(byte* source, long bytes)
+    {
         if (OperatingSystem.IsLinux())
         {
             // Whole pages inside the source range only: neighbours may still be read through the mapping.
@@ -51,10 +66,31 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
                 _ = Madvise((nint)first, (nuint)(last - first), MadviseDontNeed);
             }
         }
-
-        _progress?.Report((double)_used / _capacity);
-        return destination;
     }
+
+    /// <summary>
+    /// A matrix placed in the arena: regrouped for the interleaved kernels when <paramref name="interleave"/> is asked
+    /// and this CPU has them for its type (the source is then read once, not copied), else copied as is.
+    /// </summary>
+    public WeightMatrix Place(string name, GgmlType type, byte* source, int columns, int rows, bool interleave)
+    {
+        var bytes = GgmlTypeTraits.RowBytes(type, columns) * rows;
+        if (!interleave || !InterleavedLayout.Supports(type))
+        {
+            return new WeightMatrix(name, type, Copy(source, bytes), columns, rows);
+        }
+
+        var destination = Reserve(InterleavedLayout.ByteSize(type, columns, rows));
+        InterleavedLayout.Pack(type, source, columns, rows, destination);
+        Release(source, bytes);
+        return new WeightMatrix(name, type, destination, columns, rows, interleaved: true);
+    }
+
+    /// <summary>Bytes <see cref="Place"/> may take for a tensor, padding included.</summary>
+    public static long Capacity(GgufTensorInfo tensor) =>
+        64 + (InterleavedLayout.Supports(tensor.Type) && tensor.Dimensions[0] % 32 == 0
+            ? InterleavedLayout.ByteSize(tensor.Type, (int)tensor.Dimensions[0], (int)tensor.Dimensions[1])
+            : tensor.ByteSize);
 
     public void Dispose() => NativeMemory.AlignedFree(_base);
 

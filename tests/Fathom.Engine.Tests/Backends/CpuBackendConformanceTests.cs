@@ -1,3 +1,4 @@
+using Fathom.Engine.Backends;
 using Fathom.Engine.Backends.Cpu;
 
 namespace Fathom.Engine.Tests.Backends;
@@ -7,3 +8,12 @@ public sealed class CpuBackendConformanceTests() : BackendConformanceTests(new C
 
 /// <summary>The CPU backend on three threads (more than this machine's cores: the pool must still be right).</summary>
 public sealed class CpuBackendThreadedConformanceTests() : BackendConformanceTests(new CpuBackend(3));
+
+/// <summary>
+/// The CPU backend on two threads with Q8_0/Q4_0 weights interleaved, as the model loader places them on a CPU with
+/// AVX-VNNI: the interleaved kernels against the reference, and batch invariance through them.
+/// </summary>
+public sealed class CpuBackendInterleavedConformanceTests() : BackendConformanceTests(new CpuBackend(2))
+{
+    private protected override WeightMatrix Prepare(NativeWeight weight) => weight.Interleaved;
+}

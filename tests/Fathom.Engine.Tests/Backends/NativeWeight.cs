@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Fathom.Engine.Backends;
 using Fathom.Engine.Gguf;
+using Fathom.Engine.Quantization;
 
 namespace Fathom.Engine.Tests.Backends;
 
@@ -8,6 +9,8 @@ namespace Fathom.Engine.Tests.Backends;
 internal sealed unsafe class NativeWeight : IDisposable
 {
     private readonly byte* _data;
+    private byte* _packed;
+    private WeightMatrix? _interleaved;
 
     public NativeWeight(GgmlType type, int columns, int rows, Random random, float scale = 1f)
     {
@@ -35,8 +38,36 @@ internal sealed unsafe class NativeWeight : IDisposable
 
     public WeightMatrix Matrix { get; }
 
+    /// <summary>
+    /// The same weights regrouped for the CPU backend's interleaved kernels (as the model loader places them), or
+    /// <see cref="Matrix"/> where this CPU or type has none.
+    /// </summary>
+    public WeightMatrix Interleaved
+    {
+        get
+        {
+            if (!InterleavedLayout.Supports(Matrix.Type))
+            {
+                return Matrix;
+            }
+
+            if (_interleaved is null)
+            {
+                _packed = (byte*)NativeMemory.AlignedAlloc((nuint)InterleavedLayout.ByteSize(Matrix.Type, Matrix.Columns, Matrix.Rows), 64);
+                InterleavedLayout.Pack(Matrix.Type, _data, Matrix.Columns, Matrix.Rows, _packed);
+                _interleaved = new WeightMatrix("test", Matrix.Type, _packed, Matrix.Columns, Matrix.Rows, interleaved: true);
+            }
+
+            return _interleaved;
+        }
+    }
+
     /// <summary>The stored values, decoded. // (rows, columns)</summary>
     public float[] Values { get; }
 
-    public void Dispose() => NativeMemory.AlignedFree(_data);
+    public void Dispose()
+    {
+        NativeMemory.AlignedFree(_data);
+        NativeMemory.AlignedFree(_packed);
+    }
 }
