@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Fathom.Engine.Gguf;
 
 namespace Fathom.Engine.Quantization;
 
@@ -25,6 +26,66 @@ internal static unsafe class InterleavedMatMul
     private const int Q8_0GroupBlock = 16 + (8 * 32);
     private const int Q4_0GroupBlock = 16 + (8 * 16);
     private const int ActivationBlock = 34;
+
+    /// <summary>
+    /// Rows [first, last) (first a multiple of the group size) of an interleaved <paramref name="type"/> matrix of
+    /// <paramref name="rows"/> × <paramref name="columns"/> against <paramref name="count"/> activation rows: each group
+    /// meets the activations four at a time. // weights (groups, blocks, group-block); a (count, aRow bytes);
+    /// info (count, columns/32, 2); y (count, yStride), element (t, r) at y[t·yStride + r]
+    /// </summary>
+    public static void Rows(
+        GgmlType type, byte* weights, int rows, int columns, int first, int last,
+        byte* a, int aRow, int* info, int count, float* y, int yStride)
+    {
+        const int Group = InterleavedLayout.GroupRows;
+        var nb = columns / 32;
+        var groupBytes = (long)nb * InterleavedLayout.GroupBlockBytes(type);
+        var isQ8_0 = type == GgmlType.Q8_0;
+        float* partial = stackalloc float[4 * Group]; // (4, 8): a group that runs past the last row writes here first
+        for (var row = first; row < last; row += Group)
+        {
+            var w = weights + (row / Group * groupBytes);
+            var valid = Math.Min(Group, rows - row);
+            var t = 0;
+            for (; t + 4 <= count; t += 4)
+            {
+                var whole = valid == Group;
+                var output = whole ? y + ((long)t * yStride) + row : partial;
+                var stride = whole ? (nint)yStride : Group;
+                if (isQ8_0)
+                {
+                    Q8_0x4(w, nb, a + ((long)t * aRow), aRow, info + (2L * t * nb), output, stride);
+                }
+                else
+                {
+                    Q4_0x4(w, nb, a + ((long)t * aRow), aRow, info + (2L * t * nb), output, stride);
+                }
+
+                for (var i = 0; !whole && i < 4; i++)
+                {
+                    new Span<float>(partial + (i * Group), valid).CopyTo(new Span<float>(y + ((long)(t + i) * yStride) + row, valid));
+                }
+            }
+
+            for (; t < count; t++)
+            {
+                var output = valid == Group ? y + ((long)t * yStride) + row : partial;
+                if (isQ8_0)
+                {
+                    Q8_0x1(w, nb, a + ((long)t * aRow), info + (2L * t * nb), output);
+                }
+                else
+                {
+                    Q4_0x1(w, nb, a + ((long)t * aRow), info + (2L * t * nb), output);
+                }
+
+                if (valid < Group)
+                {
+                    new Span<float>(partial, valid).CopyTo(new Span<float>(y + ((long)t * yStride) + row, valid));
+                }
+            }
+        }
+    }
 
     /// <summary>Eight rows of Q8_0 weights times one activation row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

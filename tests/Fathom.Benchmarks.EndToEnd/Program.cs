@@ -23,8 +23,12 @@ var directory = options.GetValueOrDefault("dir", Path.Combine(Path.GetTempPath()
 Directory.CreateDirectory(directory);
 NativeLogConfig.llama_log_set((level, message) => { });
 
-var bandwidth = MeasureReadBandwidth();
-Console.WriteLine($"read bandwidth (1 thread, 512 MiB array, best of 5): {bandwidth / 1e9:F1} GB/s");
+var bandwidths = threadCounts.ToDictionary(t => t, MeasureReadBandwidth);
+foreach (var (t, b) in bandwidths)
+{
+    Console.WriteLine($"read bandwidth ({t} thread(s), 512 MiB array, best of 5): {b / 1e9:F1} GB/s");
+}
+
 var prompt = Enumerable.Range(0, promptTokens).Select(i => 259 + (i * 7919 % (shape.Vocabulary - 259))).ToArray();
 var rows = new List<string>();
 Console.WriteLine($"shape: embd {shape.EmbeddingLength}, layers {shape.Layers}, heads {shape.Heads}/{shape.KvHeads}, ffn {shape.FeedForwardLength}, vocab {shape.Vocabulary}; prompt {promptTokens}, gen {genTokens}, best of {rounds}");
@@ -55,7 +59,7 @@ foreach (var type in types)
         }
 
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"| {type} | {threads} | {fp:F1} | {lp:F1} | {fp / lp:F2}× | {fd:F2} | {ld:F2} | {fd / ld:F2}× | {weightBytesPerToken * fd / bandwidth:P0} |");
+            $"| {type} | {threads} | {fp:F1} | {lp:F1} | {fp / lp:F2}× | {fd:F2} | {ld:F2} | {fd / ld:F2}× | {weightBytesPerToken * fd / bandwidths[threads]:P0} |");
         Console.WriteLine(line);
         rows.Add(line);
     }
@@ -89,18 +93,20 @@ static long WeightBytesPerToken(string path)
     return file.Tensors.Where(t => t.Name != "token_embd.weight").Sum(t => t.ByteSize);
 }
 
-// Single-thread streaming read of a 512 MiB array (sum of longs), best of five: the bandwidth one decode thread sees.
-static double MeasureReadBandwidth()
+// Streaming read of a 512 MiB array (sum of longs) split over `threads` threads, best of five: the bandwidth a decode
+// step on that many threads can see.
+static double MeasureReadBandwidth(int threads)
 {
     var data = GC.AllocateUninitializedArray<long>(64 << 20);
     Array.Fill(data, 1L);
+    var part = data.Length / threads;
     var best = 0.0;
     for (var round = 0; round < 5; round++)
     {
         var clock = Stopwatch.StartNew();
-        var sum = System.Numerics.Tensors.TensorPrimitives.Sum<long>(data);
-        best = Math.Max(best, data.Length * 8.0 / clock.Elapsed.TotalSeconds);
-        GC.KeepAlive(sum);
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
+            GC.KeepAlive(System.Numerics.Tensors.TensorPrimitives.Sum<long>(data.AsSpan(i * part, part))));
+        best = Math.Max(best, part * threads * 8.0 / clock.Elapsed.TotalSeconds);
     }
 
     return best;

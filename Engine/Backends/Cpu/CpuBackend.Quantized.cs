@@ -111,76 +111,20 @@ internal sealed unsafe partial class CpuBackend
         }
     }
 
-    /// <summary>
-    /// Weight rows [first, last) of an interleaved matrix (first a multiple of the group size) against every activation
-    /// row: each group of eight rows meets the activations four at a time, in tiles that stay in cache.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Weight rows [first, last) of an interleaved matrix against every activation row, a tile at a time.</summary>
     private static void InterleavedChunk(QuantizedInput input, int rows, WeightMatrix w, float[] output, int first, int last)
     {
-        const int Group = InterleavedLayout.GroupRows;
-        var n = w.Rows;
-        var nb = w.Columns / Q8_0.BlockSize;
-        var groupBytes = (long)nb * InterleavedLayout.GroupBlockBytes(w.Type);
-        var aRow = input.Q8_0RowBytes;
-        var isQ8_0 = w.Type == GgmlType.Q8_0;
-        float* partial = stackalloc float[4 * Group]; // (4, 8): outputs of a group that runs past the matrix's last row
-        fixed (byte* a0 = input.Q8_0)
-        fixed (int* s0 = input.Q8_0Info)
-        fixed (float* y0 = output)
+        fixed (byte* a = input.Q8_0)
+        fixed (int* info = input.Q8_0Info)
+        fixed (float* y = output)
         {
             for (var r0 = 0; r0 < rows; r0 += InputRowsPerTile)
             {
-                var r1 = Math.Min(r0 + InputRowsPerTile, rows);
-                for (var row = first; row < last; row += Group)
-                {
-                    var weights = w.Data + (row / Group * groupBytes);
-                    var whole = row + Group <= n;
-                    var t = r0;
-                    for (; t + 4 <= r1; t += 4)
-                    {
-                        var a = a0 + ((long)t * aRow);
-                        var s = s0 + (2L * t * nb);
-                        var y = whole ? y0 + ((long)t * n) + row : partial;
-                        var stride = whole ? (nint)n : Group;
-                        if (isQ8_0)
-                        {
-                            InterleavedMatMul.Q8_0x4(weights, nb, a, aRow, s, y, stride);
-                        }
-                        else
-                        {
-                            InterleavedMatMul.Q4_0x4(weights, nb, a, aRow, s, y, stride);
-                        }
-
-                        if (!whole)
-                        {
-                            for (var i = 0; i < 4; i++)
-                            {
-                                new Span<float>(partial + (i * Group), n - row).CopyTo(new Span<float>(y0 + ((long)(t + i) * n) + row, n - row));
-                            }
-                        }
-                    }
-
-                    for (; t < r1; t++)
-                    {
-                        var a = a0 + ((long)t * aRow);
-                        var s = s0 + (2L * t * nb);
-                        var y = whole ? y0 + ((long)t * n) + row : partial;
-                        if (isQ8_0)
-                        {
-                            InterleavedMatMul.Q8_0x1(weights, nb, a, s, y);
-                        }
-                        else
-                        {
-                            InterleavedMatMul.Q4_0x1(weights, nb, a, s, y);
-                        }
-
-                        if (!whole)
-                        {
-                            new Span<float>(partial, n - row).CopyTo(new Span<float>(y0 + ((long)t * n) + row, n - row));
-                        }
-                    }
-                }
+                var tile = Math.Min(InputRowsPerTile, rows - r0);
+                InterleavedMatMul.Rows(
+                    w.Type, w.Data, w.Rows, w.Columns, first, last,
+                    a + ((long)r0 * input.Q8_0RowBytes), input.Q8_0RowBytes, info + (2L * r0 * (w.Columns / Q8_0.BlockSize)), tile,
+                    y + ((long)r0 * w.Rows), w.Rows);
             }
         }
     }
