@@ -49,6 +49,25 @@ internal sealed class LlamaCppOracle : IDisposable
         return context.NativeHandle.GetLogitsIth(index).ToArray();
     }
 
+    /// <summary>
+    /// Logits of the last prompt position with the prompt fed one token per decode call: llama.cpp's mat-vec path for
+    /// every matmul, where <see cref="LastLogits"/> takes its batched (GEMM) path.
+    /// </summary>
+    public float[] LastLogitsTokenByToken(IReadOnlyList<int> prompt)
+    {
+        using var context = _weights.CreateContext(_params);
+        var batch = new LLamaBatch();
+        var index = 0;
+        for (var i = 0; i < prompt.Count; i++)
+        {
+            batch.Clear();
+            index = batch.Add(prompt[i], i, LLamaSeqId.Zero, true);
+            Check(context.Decode(batch));
+        }
+
+        return context.NativeHandle.GetLogitsIth(index).ToArray();
+    }
+
     /// <summary>Greedy continuation of <paramref name="prompt"/>: <paramref name="count"/> tokens, argmax of llama.cpp's logits.</summary>
     public int[] Greedy(IReadOnlyList<int> prompt, int count)
     {
