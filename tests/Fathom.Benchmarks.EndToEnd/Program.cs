@@ -3,6 +3,7 @@
 // the ratios. Usage:
 //   dotnet run -c Release --project tests/Fathom.Benchmarks.EndToEnd -- [--shape 1b|small] [--types Q8_0,Q4_0]
 //       [--threads 1,2] [--prompt 128] [--gen 64] [--rounds 3] [--dir /tmp/fathom-bench]
+// `llama-batched ...` instead measures llama.cpp's batched generation (see LlamaCppBatched; scripts/bench-serve.sh).
 using System.Diagnostics;
 using System.Globalization;
 using Fathom.Engine.Gguf;
@@ -11,6 +12,12 @@ using Fathom.Engine.Tests.Model;
 using LLama;
 using LLama.Common;
 using LLama.Native;
+
+if (args is ["llama-batched", ..])
+{
+    await LlamaCppBatched.RunAsync(ParseArgs(args[1..]));
+    return;
+}
 
 var options = ParseArgs(args);
 var shape = options.GetValueOrDefault("shape", "1b") == "small" ? SyntheticLlamaShape.Small : SyntheticLlamaShape.Llama1B;
