@@ -66,6 +66,14 @@ public sealed class LlamaModel : IDisposable
 
     internal RopeParameters Rope => _rope;
 
+    private static unsafe void ReleaseMappedTensors(GgufFile file)
+    {
+        foreach (var tensor in file.Tensors)
+        {
+            HugePageWeights.Release(file.GetTensorPointer(tensor), tensor.ByteSize);
+        }
+    }
+
     /// <summary>Opens <paramref name="path"/> and prepares it to run.</summary>
     /// <exception cref="GgufFormatException">The file is not valid GGUF.</exception>
     /// <exception cref="ModelLoadException">The file is not a model Fathom can run.</exception>
@@ -104,6 +112,12 @@ public sealed class LlamaModel : IDisposable
             }
 
             var model = new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize), _weightCopies = copies };
+            if (copies is not null)
+            {
+                // The fingerprint and the vectors read the mapping again after the copies; none of it is needed now.
+                ReleaseMappedTensors(file);
+            }
+
             copies = null;
             if (device is not null)
             {

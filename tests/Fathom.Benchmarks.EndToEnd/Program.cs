@@ -57,7 +57,7 @@ foreach (var type in types)
     {
         using var fathom = LlamaModel.Load(path, new ModelLoadOptions { Threads = threads, KvBlockCount = ((promptTokens + genTokens) / 16) + 2 });
         MeasureFathom(fathom, prompt, Math.Min(genTokens, 4)); // warm: pages the weights in, before llama.cpp maps its copy
-        Console.WriteLine($"{type}, {threads} thread(s): Fathom RSS after a run {ResidentMiB("VmRSS")} MiB (file {new FileInfo(path).Length >> 20} MiB, KV {fathom.KvCacheBytes >> 20} MiB)");
+        Console.WriteLine($"{type}, {threads} thread(s): Fathom RSS after a run {ResidentMiB("VmRSS")} MiB = anonymous {ResidentMiB("RssAnon")} + file {ResidentMiB("RssFile")} MiB (file {new FileInfo(path).Length >> 20} MiB, KV {fathom.KvCacheBytes >> 20} MiB)");
         using var llama = new LlamaCppRunner(path, threads, promptTokens + genTokens + 16);
         double fp = 0, fd = 0, lp = 0, ld = 0;
         for (var round = 0; round < rounds; round++)

@@ -53,8 +53,11 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
         return _base + offset;
     }
 
-    /// <summary>Drops a copied source range from this process's mapping.</summary>
-    private static void Release(byte* source, long bytes)
+    /// <summary>
+    /// Drops the whole pages of a mapped range from this process's page tables (they stay in the page cache and fault
+    /// back in if read again, so this is safe for any range the process no longer needs resident).
+    /// </summary>
+    public static void Release(byte* source, long bytes)
     {
         if (OperatingSystem.IsLinux())
         {
