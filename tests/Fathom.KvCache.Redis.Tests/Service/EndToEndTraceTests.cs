@@ -83,7 +83,7 @@ public sealed class EndToEndTraceTests
         Assert.True(trace is not null, $"no API span tagged {requestId}; received:\n{string.Join('\n', spans)}");
         string Dump() => string.Join('\n', trace);
 
-        var root = Assert.Single(trace, s => s.ParentSpanId.Length == 0 || s.ParentSpanId == new string('0', 16));
+        var root = Assert.Single(trace, IsRoot);
         Assert.Equal(Api, root.ServiceName);
         Assert.Equal(requestId, root.Attributes["fathom.request_id"]);
 
@@ -109,7 +109,13 @@ public sealed class EndToEndTraceTests
         var chain = ChainToRoot(trace, generate);
         Assert.Equal(root, chain[^1]);
         Assert.Contains(chain, s => s.ServiceName == Api && s != root); // the forwarder's client span
+
+        // Writes are behind, batched across requests: each batch is its own root, never part of a request's trace.
+        Assert.DoesNotContain(trace, s => s.Name == "kvcache.write");
+        Assert.Contains(spans, s => s.ServiceName == "warm" && s.Name == "kvcache.write" && IsRoot(s));
     }
+
+    private static bool IsRoot(OtlpSpan span) => span.ParentSpanId.Length == 0 || span.ParentSpanId == new string('0', 16);
 
     /// <summary>The spans sharing the trace id of the API span tagged with <paramref name="requestId"/>.</summary>
     private static List<OtlpSpan>? TraceOf(IReadOnlyList<OtlpSpan> spans, string requestId)
@@ -122,9 +128,9 @@ public sealed class EndToEndTraceTests
     private static List<OtlpSpan> ChainToRoot(List<OtlpSpan> trace, OtlpSpan span)
     {
         var chain = new List<OtlpSpan> { span };
-        while (chain[^1].ParentSpanId is { Length: > 0 } parent && parent != new string('0', 16))
+        while (!IsRoot(chain[^1]))
         {
-            var next = trace.SingleOrDefault(s => s.SpanId == parent);
+            var next = trace.SingleOrDefault(s => s.SpanId == chain[^1].ParentSpanId);
             Assert.True(next is not null, $"{chain[^1]} has a parent missing from the trace:\n{string.Join('\n', trace)}");
             chain.Add(next);
             Assert.True(chain.Count < 20, "parent cycle");
