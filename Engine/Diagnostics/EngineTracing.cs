@@ -13,6 +13,9 @@ public static class EngineTracing
     /// <summary>Name of the activity source (registered by ServiceDefaults).</summary>
     public const string SourceName = "Fathom.Engine";
 
+    /// <summary>The tag holding the client's <c>x-request-id</c>, on the API's, the engine service's and this span.</summary>
+    public const string RequestIdTag = "fathom.request_id";
+
     internal static ActivitySource Source { get; } = new(SourceName);
 
     /// <summary>Starts a request's span without making it current (it ends on the engine thread).</summary>
@@ -43,6 +46,12 @@ public static class EngineTracing
         activity.SetTag("gen_ai.request.choice.count", sampling.N);
         activity.SetTag("gen_ai.usage.input_tokens", request.PromptTokenIds.Count);
         activity.SetTag("fathom.request.id", request.RequestId);
+        // The caller's x-request-id, which the engine service tags on the HTTP server span (the parent).
+        if (previous?.GetTagItem(RequestIdTag) is string callerId)
+        {
+            activity.SetTag(RequestIdTag, callerId);
+        }
+
         return activity;
     }
 

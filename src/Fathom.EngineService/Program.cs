@@ -10,6 +10,7 @@ builder.AddFathomEngine(args);
 builder.AddFathomKvTier(); // the Redis tier, when ConnectionStrings:kvcache is set
 
 var app = builder.Build();
+app.UseRequestIdTagging(); // x-request-id on the traces
 app.MapDefaultEndpoints();
 app.MapOpenAiEndpoints();
 app.MapGet("/", () => "Fathom engine service");
