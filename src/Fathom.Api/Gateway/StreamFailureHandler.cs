@@ -6,13 +6,22 @@ namespace Fathom.Api.Gateway;
 /// <summary>
 /// Sits in the forwarder's HTTP pipeline. A server-sent-event response whose replica dies mid-stream does not
 /// just stop (a client could mistake that for a short answer): the upstream read error becomes a final
-/// OpenAI-style error event, <c>data: {"error":{...}}</c>, and the stream then ends cleanly.
+/// OpenAI-style error event, <c>data: {"error":{...}}</c>, and the stream then ends cleanly. A replica that
+/// answers 500/502/503/504 has sent nothing to the client yet: its response is dropped and surfaces as a request
+/// failure, so <see cref="FailoverMiddleware"/> sends the request to another replica.
 /// </summary>
 internal sealed class StreamFailureHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken);
+        if ((int)response.StatusCode is 500 or 502 or 503 or 504)
+        {
+            var status = response.StatusCode;
+            response.Dispose();
+            throw new HttpRequestException($"The engine replica answered {(int)status} before the first byte.", null, status);
+        }
+
         if (response.Content.Headers.ContentType?.MediaType != "text/event-stream")
         {
             return response;
