@@ -22,7 +22,6 @@ internal sealed class DeviceScratch : IDisposable
 
         Residual = F((long)tokens * embd);
         Normed = F((long)tokens * embd);
-        Projected = F((long)tokens * embd);
         Query = F((long)tokens * hp.QueryLength);
         Key = F((long)tokens * hp.KvLength);
         Value = F((long)tokens * hp.KvLength);
@@ -39,7 +38,6 @@ internal sealed class DeviceScratch : IDisposable
 
     public MemoryBuffer1D<float, Stride1D.Dense> Residual { get; }    // (n_tokens, n_embd)
     public MemoryBuffer1D<float, Stride1D.Dense> Normed { get; }      // (n_tokens, n_embd)
-    public MemoryBuffer1D<float, Stride1D.Dense> Projected { get; }   // (n_tokens, n_embd)
     public MemoryBuffer1D<float, Stride1D.Dense> Query { get; }       // (n_tokens, n_head, head_dim)
     public MemoryBuffer1D<float, Stride1D.Dense> Key { get; }         // (n_tokens, n_head_kv, head_dim)
     public MemoryBuffer1D<float, Stride1D.Dense> Value { get; }       // (n_tokens, n_head_kv, head_dim)

@@ -254,14 +254,20 @@ internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
             var shape = new AttentionKernels.KvShape(n, hp.HeadCount, hp.KvHeadCount, hp.HeadDimension, BlockSize, (long)l * LayerElements, 1f / MathF.Sqrt(hp.HeadDimension));
             att.StoreKv(s.Key.View, s.Value.View, shape, views, _keys.View, _values.View);
             att.Attention(s.Query.View, shape, views, _keys.View, _values.View, s.Attention.View); // (n, n_head, head_dim)
-            MatMul(s.Attention, n, w.Output, s.Projected); // (n, n_embd)
-            e.Add(s.Residual.View, s.Projected.View, n * embd);
+            MatMul(s.Attention, n, w.Output, s.Residual, MatMulKernels.Accumulate); // residual (n, n_embd) += attention · Woᵀ
             e.RmsNorm(s.Residual.View, n, embd, _vectors[w.FeedForwardNorm].View, eps, s.Normed.View);
-            MatMul(s.Normed, n, w.Gate, s.Gate); // (n, n_ff)
-            MatMul(s.Normed, n, w.Up, s.Up);     // (n, n_ff)
-            e.SwiGlu(s.Gate.View, s.Up.View, n * hp.FeedForwardLength, s.Hidden.View);
-            MatMul(s.Hidden, n, w.Down, s.Projected); // (n, n_embd)
-            e.Add(s.Residual.View, s.Projected.View, n * embd);
+            if (w.Gate.Type == w.Up.Type && w.Gate.RowBytes == w.Up.RowBytes)
+            {
+                MatMul(s.Normed, n, w.Gate, s.Hidden, MatMulKernels.SwiGlu, w.Up); // (n, n_ff) = silu(x · Wgᵀ) ⊙ (x · Wuᵀ)
+            }
+            else
+            {
+                MatMul(s.Normed, n, w.Gate, s.Gate); // (n, n_ff)
+                MatMul(s.Normed, n, w.Up, s.Up);     // (n, n_ff)
+                e.SwiGlu(s.Gate.View, s.Up.View, n * hp.FeedForwardLength, s.Hidden.View);
+            }
+
+            MatMul(s.Hidden, n, w.Down, s.Residual, MatMulKernels.Accumulate); // residual (n, n_embd) += hidden · Wdᵀ
         }
 
         if (m == 0)
@@ -276,8 +282,14 @@ internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
         MatMul(s.LogitNormed, m, _weights.Output, s.Logits); // (m, vocab)
     }
 
-    private void MatMul(MemoryBuffer1D<float, Stride1D.Dense> input, int rows, WeightMatrix weight, MemoryBuffer1D<float, Stride1D.Dense> output) =>
-        _device.MatMul.MatMul(input.View, rows, _matrices[weight].View, new MatMulKernels.MatMulShape((int)weight.Type, weight.Columns, weight.Rows, weight.RowBytes), output.View);
+    private void MatMul(MemoryBuffer1D<float, Stride1D.Dense> input, int rows, WeightMatrix weight, MemoryBuffer1D<float, Stride1D.Dense> output, int epilogue = MatMulKernels.Store, WeightMatrix? second = null) =>
+        _device.MatMul.MatMul(
+            input.View,
+            rows,
+            _matrices[weight].View,
+            new MatMulKernels.MatMulShape((int)weight.Type, weight.Columns, weight.Rows, weight.RowBytes, epilogue),
+            output.View,
+            second is null ? default : _matrices[second].View);
 
     private AttentionKernels.BatchViews UploadBatch(ForwardBatch batch)
     {
@@ -343,7 +355,7 @@ internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
         foreach (var w in unique)
         {
             var bytes = w.RowBytes * w.Rows;
-            var buffer = Own(accelerator.Allocate1D<byte>(bytes));
+            var buffer = Own(accelerator.Allocate1D<byte>(MatMulKernels.PaddedBytes(bytes))); // (rows, row_bytes) + pad to whole words
             for (long offset = 0; offset < bytes; offset += UploadChunk)
             {
                 var length = Math.Min(UploadChunk, bytes - offset);

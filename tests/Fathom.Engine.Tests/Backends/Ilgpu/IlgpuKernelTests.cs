@@ -25,33 +25,70 @@ public sealed class IlgpuKernelTests(IlgpuCpuDevice fixture) : IClassFixture<Ilg
     [MemberData(nameof(WeightTypes))]
     public void MatMul_reads_the_gguf_layout_and_matches_exact_dots(GgmlType type)
     {
-        const int K = 512, N = 9;
+        // 9 columns (not a multiple of the warps per group); k = 512 and an awkward k whose blocks start on
+        // 2-byte boundaries (Q8_0/Q4_0 3 blocks of 34/18 bytes, Q6_K 3 superblocks of 210), padded to whole words.
+        const int N = 9;
         var random = new Random((int)type + 7);
-        using var w = new QuantizedWeight(type, K, N, random);
-        foreach (var rows in new[] { 1, 6 })
+        var isKQuant = type is GgmlType.Q4_K or GgmlType.Q6_K;
+        foreach (var k in new[] { 512, isKQuant ? 768 : 96 })
         {
-            var x = RandomArray(random, rows * K);
-            using var input = fixture.Upload(x);
-            using var weight = fixture.Upload(w.Bytes);
-            using var output = fixture.Device.Accelerator.Allocate1D<float>(rows * N);
-            fixture.Device.MatMul.MatMul(input.View, rows, weight.View, new MatMulKernels.MatMulShape((int)type, K, N, w.Matrix.RowBytes), output.View);
-            var actual = IlgpuCpuDevice.Download(output);
-            for (var r = 0; r < rows; r++)
+            using var w = new QuantizedWeight(type, k, N, random);
+            foreach (var rows in new[] { 1, 6 })
             {
-                for (var j = 0; j < N; j++)
+                var x = RandomArray(random, rows * k);
+                var actual = RunMatMul(x, rows, w, MatMulKernels.Store, null, null);
+                for (var r = 0; r < rows; r++)
                 {
-                    double exact = 0, magnitude = 0;
-                    for (var i = 0; i < K; i++)
+                    for (var j = 0; j < N; j++)
                     {
-                        var term = (double)x[(r * K) + i] * w.Values[(j * K) + i];
-                        exact += term;
-                        magnitude += Math.Abs(term);
+                        var (exact, bound) = Dot(x, r, w, j, k);
+                        Assert.True(Math.Abs(actual[(r * N) + j] - exact) <= bound, $"{type} k {k} rows {rows}, [{r},{j}]: {actual[(r * N) + j]} vs {exact}");
                     }
-
-                    var bound = ((K + 2) * U * magnitude) + 1e-30;
-                    Assert.True(Math.Abs(actual[(r * N) + j] - exact) <= bound, $"{type} rows {rows}, [{r},{j}]: {actual[(r * N) + j]} vs {exact}");
                 }
             }
+        }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q6_K)]
+    [InlineData(GgmlType.F16)]
+    public void MatMul_fused_epilogues_match_separate_ops(GgmlType type)
+    {
+        // Accumulate: output += x · Wᵀ (the residual add); SwiGlu: silu(x · Gᵀ) ⊙ (x · Uᵀ) from two weights.
+        const int K = 256, N = 7, Rows = 5;
+        var random = new Random((int)type + 21);
+        using var gate = new QuantizedWeight(type, K, N, random);
+        using var up = new QuantizedWeight(type, K, N, random);
+        var x = RandomArray(random, Rows * K);
+        var residual = RandomArray(random, Rows * N);
+        var accumulated = RunMatMul(x, Rows, gate, MatMulKernels.Accumulate, null, residual);
+        var gated = RunMatMul(x, Rows, gate, MatMulKernels.SwiGlu, up, null);
+        var g = new float[Rows * N];
+        var u = new float[Rows * N];
+        var bounds = new double[Rows * N];
+        for (var r = 0; r < Rows; r++)
+        {
+            for (var j = 0; j < N; j++)
+            {
+                var (dot, bound) = Dot(x, r, gate, j, K);
+                var i = (r * N) + j;
+                Assert.True(Math.Abs(accumulated[i] - (residual[i] + dot)) <= bound + (2 * U * Math.Abs(residual[i] + dot)), $"accumulate [{r},{j}]");
+                var (upDot, upBound) = Dot(x, r, up, j, K);
+                g[i] = (float)dot;
+                u[i] = (float)upDot;
+
+                // silu has slope within [-0.1, 1.1]: errors in g and u propagate by at most these factors.
+                var silu = dot / (1 + Math.Exp(-dot));
+                bounds[i] = (1.1 * Math.Abs(upDot) * bound) + (Math.Abs(silu) * upBound) + (16 * U * Math.Abs(silu * upDot));
+            }
+        }
+
+        var expected = new float[Rows * N];
+        _reference.SwiGlu(g, u, expected.Length, expected);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(gated[i] - expected[i]) <= (2 * bounds[i]) + 1e-30, $"swiglu {i}: {gated[i]} vs {expected[i]}");
         }
     }
 
@@ -234,6 +271,41 @@ public sealed class IlgpuKernelTests(IlgpuCpuDevice fixture) : IClassFixture<Ilg
     }
 
     public void Dispose() => _reference.Dispose();
+
+    /// <summary>The exact dot of x row r with weight row j, and the bound an f32 sum in any order stays within.</summary>
+    private static (double Exact, double Bound) Dot(float[] x, int r, QuantizedWeight w, int j, int k)
+    {
+        double exact = 0, magnitude = 0;
+        for (var i = 0; i < k; i++)
+        {
+            var term = (double)x[(r * k) + i] * w.Values[(j * k) + i];
+            exact += term;
+            magnitude += Math.Abs(term);
+        }
+
+        return (exact, ((k + 2) * U * magnitude) + 1e-30);
+    }
+
+    /// <summary>The matmul kernel on x (rows, k) and w, weights padded to whole words as the forward pass uploads them.</summary>
+    private float[] RunMatMul(float[] x, int rows, QuantizedWeight w, int epilogue, QuantizedWeight? second, float[]? initial)
+    {
+        var k = w.Matrix.Columns;
+        var n = w.Matrix.Rows;
+        using var input = fixture.Upload(x);
+        using var weight = fixture.Upload(Padded(w.Bytes));
+        using var up = fixture.Upload(Padded(second?.Bytes ?? [0, 0, 0, 0]));
+        using var output = initial is null ? fixture.Device.Accelerator.Allocate1D<float>(rows * n) : fixture.Upload(initial);
+        var shape = new MatMulKernels.MatMulShape((int)w.Matrix.Type, k, n, w.Matrix.RowBytes, epilogue);
+        fixture.Device.MatMul.MatMul(input.View, rows, weight.View, shape, output.View, second is null ? default : up.View);
+        return IlgpuCpuDevice.Download(output);
+    }
+
+    private static byte[] Padded(byte[] bytes)
+    {
+        var padded = new byte[MatMulKernels.PaddedBytes(bytes.Length)];
+        bytes.CopyTo(padded, 0);
+        return padded;
+    }
 
     private static float[] RoundToHalf(float[] values) => [.. values.Select(v => (float)(System.Half)v)];
 
