@@ -17,19 +17,30 @@ internal sealed class AttentionKernels
     /// <summary>Head dimensions each lane accumulates; head_dim ≤ this × warp size.</summary>
     public const int DimsPerLane = 4;
 
+    /// <summary>Most splits of one context (sizes the partial buffers).</summary>
+    public const int MaxSplits = 32;
+
+    /// <summary>Steps with more tokens than this (prefill) have enough (token, head) warps and run unsplit.</summary>
+    public const int SplitTokenLimit = 16;
+
     private const int WarpsPerGroup = 4;
 
     private readonly int _warpSize;
     private readonly int _groupSize;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, KvShape, BatchViews, ArrayView<DeviceHalf>, ArrayView<DeviceHalf>> _storeKv;
-    private readonly Action<KernelConfig, ArrayView<float>, KvShape, BatchViews, ArrayView<DeviceHalf>, ArrayView<DeviceHalf>, ArrayView<float>> _attention;
+    private readonly Action<KernelConfig, ArrayView<float>, KvShape, BatchViews, ArrayView<uint>, ArrayView<uint>, ArrayView<float>, SplitViews> _attention;
+    private readonly Action<KernelConfig, KvShape, SplitViews, ArrayView<float>> _combine;
 
     public AttentionKernels(Accelerator accelerator)
     {
         _warpSize = accelerator.WarpSize;
         _groupSize = Math.Min(256, accelerator.MaxNumThreadsPerGroup);
         _storeKv = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, KvShape, BatchViews, ArrayView<DeviceHalf>, ArrayView<DeviceHalf>>(StoreKvKernel);
-        _attention = accelerator.LoadStreamKernel<ArrayView<float>, KvShape, BatchViews, ArrayView<DeviceHalf>, ArrayView<DeviceHalf>, ArrayView<float>>(AttentionKernel);
+        _attention = accelerator.LoadStreamKernel<ArrayView<float>, KvShape, BatchViews, ArrayView<uint>, ArrayView<uint>, ArrayView<float>, SplitViews>(AttentionKernel);
+        _combine = accelerator.LoadStreamKernel<KvShape, SplitViews, ArrayView<float>>(CombineKernel);
+        var cpu = accelerator.AcceleratorType == AcceleratorType.CPU;
+        MinChunk = cpu ? 4 : 64;
+        TargetWarps = 16 * accelerator.NumMultiprocessors;
     }
 
     /// <summary>Cache geometry of one layer: <see cref="LayerOffset"/> is the layer's first element.</summary>
@@ -37,6 +48,12 @@ internal sealed class AttentionKernels
 
     /// <summary>The step's token positions, sequence indices and block tables, on the device.</summary>
     internal readonly record struct BatchViews(ArrayView<int> Positions, ArrayView<int> Sequences, ArrayView<int> TableStarts, ArrayView<int> Tables);
+
+    /// <summary>
+    /// Split-K partials: <see cref="Splits"/> ranges of <see cref="Chunk"/> positions per (token, head).
+    /// Partial (n_tokens, n_head, splits, head_dim) unnormalised outputs; Stats (n_tokens, n_head, splits, 2) max and sum.
+    /// </summary>
+    internal readonly record struct SplitViews(int Splits, int Chunk, ArrayView<float> Partial, ArrayView<float> Stats);
 
     // ---- kernels ----
 
@@ -59,92 +76,135 @@ internal sealed class AttentionKernels
     }
 
     /// <summary>
-    /// One warp per (token, head), for decode and prefill alike: the positions 0..pos of the token's sequence are
-    /// visited in order with an online softmax (running max and sum), each lane owning up to
-    /// <see cref="DimsPerLane"/> dimensions of the output. // q, output (n_tokens, n_head, head_dim)
+    /// One warp per (token, head, split), for decode and prefill alike: the positions of the token's sequence in
+    /// the split's range [split·chunk, min(pos + 1, (split + 1)·chunk)) are visited in order with an online softmax
+    /// (running max and sum). Lane l owns the dimension pairs l, l + warp (f16 pairs read as one 32-bit word, so a
+    /// warp reads a 4·warp-byte run of a cached K or V row per load), and the score of a position is one warp
+    /// all-reduce. With one split the normalised output is written; with several (flash-decoding, for long
+    /// contexts with few tokens) the unnormalised output and (max, sum) go to <paramref name="split"/>'s partials
+    /// and <see cref="CombineKernel"/> merges them. // q, output (n_tokens, n_head, head_dim)
     /// </summary>
-    internal static void AttentionKernel(ArrayView<float> q, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values, ArrayView<float> output)
+    internal static void AttentionKernel(ArrayView<float> q, KvShape shape, BatchViews batch, ArrayView<uint> keys, ArrayView<uint> values, ArrayView<float> output, SplitViews split)
     {
         var item = (Grid.IdxX * (Group.DimX / Warp.WarpSize)) + Warp.WarpIdx;
-        if (item >= shape.Tokens * shape.Heads)
+        if (item >= shape.Tokens * shape.Heads * split.Splits)
         {
             return;
         }
 
-        var t = item / shape.Heads;
-        var head = item % shape.Heads;
+        var part = item % split.Splits;
+        var th = item / split.Splits;
+        var t = th / shape.Heads;
+        var head = th % shape.Heads;
         var hd = shape.HeadDimension;
         var kvHead = head / (shape.Heads / shape.KvHeads);
         var stride = shape.KvHeads * hd;
         var lane = Warp.LaneIdx;
         var w = Warp.WarpSize;
-        var qBase = (long)item * hd;
-        int d0 = lane, d1 = lane + w, d2 = lane + (2 * w), d3 = lane + (3 * w);
+        var qBase = (long)th * hd;
+        int d0 = 2 * lane, d2 = (2 * lane) + (2 * w); // this lane's dims: d0, d0 + 1, d2, d2 + 1
         var q0 = d0 < hd ? q[qBase + d0] : 0f;
-        var q1 = d1 < hd ? q[qBase + d1] : 0f;
+        var q1 = d0 < hd ? q[qBase + d0 + 1] : 0f;
         var q2 = d2 < hd ? q[qBase + d2] : 0f;
-        var q3 = d3 < hd ? q[qBase + d3] : 0f;
+        var q3 = d2 < hd ? q[qBase + d2 + 1] : 0f;
         float o0 = 0, o1 = 0, o2 = 0, o3 = 0;
         var max = float.NegativeInfinity;
         float sum = 0;
         var length = batch.Positions[t] + 1;
-        for (var p = 0; p < length; p++)
+        var end = XMath.Min(length, (part + 1) * split.Chunk);
+        for (var p = part * split.Chunk; p < end; p++)
         {
-            var kBase = shape.LayerOffset + (Slot(batch, shape, t, p) * stride) + ((long)kvHead * hd);
-            var partial = 0f;
-            if (d0 < hd)
-            {
-                partial += q0 * (float)keys[kBase + d0];
-            }
-
-            if (d1 < hd)
-            {
-                partial += q1 * (float)keys[kBase + d1];
-            }
-
-            if (d2 < hd)
-            {
-                partial += q2 * (float)keys[kBase + d2];
-            }
-
-            if (d3 < hd)
-            {
-                partial += q3 * (float)keys[kBase + d3];
-            }
-
+            // Word index of the (position, kv head) row: element offsets are even because head_dim is.
+            var row = (shape.LayerOffset + (Slot(batch, shape, t, p) * stride) + ((long)kvHead * hd)) >> 1;
+            var k01 = d0 < hd ? keys[row + lane] : 0u;
+            var k23 = d2 < hd ? keys[row + lane + w] : 0u;
+            var partial = (q0 * Low(k01)) + (q1 * High(k01)) + (q2 * Low(k23)) + (q3 * High(k23));
             var score = WarpExtensions.AllReduce<float, AddFloat>(partial) * shape.Scale;
             var newMax = XMath.Max(max, score);
             var correction = XMath.Exp(max - newMax);
             var weight = XMath.Exp(score - newMax);
             sum = (sum * correction) + weight;
             max = newMax;
-            o0 = (o0 * correction) + (d0 < hd ? weight * (float)values[kBase + d0] : 0f);
-            o1 = (o1 * correction) + (d1 < hd ? weight * (float)values[kBase + d1] : 0f);
-            o2 = (o2 * correction) + (d2 < hd ? weight * (float)values[kBase + d2] : 0f);
-            o3 = (o3 * correction) + (d3 < hd ? weight * (float)values[kBase + d3] : 0f);
+            var v01 = d0 < hd ? values[row + lane] : 0u;
+            var v23 = d2 < hd ? values[row + lane + w] : 0u;
+            o0 = (o0 * correction) + (weight * Low(v01));
+            o1 = (o1 * correction) + (weight * High(v01));
+            o2 = (o2 * correction) + (weight * Low(v23));
+            o3 = (o3 * correction) + (weight * High(v23));
+        }
+
+        if (split.Splits == 1)
+        {
+            var inverse = 1f / sum;
+            WritePairs(output, qBase, d0, d2, hd, o0 * inverse, o1 * inverse, o2 * inverse, o3 * inverse);
+            return;
+        }
+
+        WritePairs(split.Partial, (long)item * hd, d0, d2, hd, o0, o1, o2, o3);
+        if (Warp.IsFirstLane)
+        {
+            split.Stats[2L * item] = max;
+            split.Stats[(2L * item) + 1] = sum;
+        }
+    }
+
+    /// <summary>
+    /// Log-sum-exp merge of the splits of each (token, head): one warp per item, lanes own the same dimension
+    /// pairs as <see cref="AttentionKernel"/>. Empty splits carry max = -∞, sum = 0 and weigh nothing; split 0
+    /// always holds position 0, so the merged max is finite. // output (n_tokens, n_head, head_dim)
+    /// </summary>
+    internal static void CombineKernel(KvShape shape, SplitViews split, ArrayView<float> output)
+    {
+        var th = (Grid.IdxX * (Group.DimX / Warp.WarpSize)) + Warp.WarpIdx;
+        if (th >= shape.Tokens * shape.Heads)
+        {
+            return;
+        }
+
+        var hd = shape.HeadDimension;
+        var lane = Warp.LaneIdx;
+        int d0 = 2 * lane, d2 = (2 * lane) + (2 * Warp.WarpSize);
+        var first = (long)th * split.Splits;
+        var max = float.NegativeInfinity;
+        for (var s = 0; s < split.Splits; s++)
+        {
+            max = XMath.Max(max, split.Stats[2 * (first + s)]);
+        }
+
+        float sum = 0, o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+        for (var s = 0; s < split.Splits; s++)
+        {
+            var f = XMath.Exp(split.Stats[2 * (first + s)] - max);
+            sum += f * split.Stats[(2 * (first + s)) + 1];
+            var b = (first + s) * hd;
+            o0 += d0 < hd ? f * split.Partial[b + d0] : 0f;
+            o1 += d0 < hd ? f * split.Partial[b + d0 + 1] : 0f;
+            o2 += d2 < hd ? f * split.Partial[b + d2] : 0f;
+            o3 += d2 < hd ? f * split.Partial[b + d2 + 1] : 0f;
         }
 
         var inverse = 1f / sum;
+        WritePairs(output, (long)th * hd, d0, d2, hd, o0 * inverse, o1 * inverse, o2 * inverse, o3 * inverse);
+    }
+
+    private static void WritePairs(ArrayView<float> target, long b, int d0, int d2, int hd, float o0, float o1, float o2, float o3)
+    {
         if (d0 < hd)
         {
-            output[qBase + d0] = o0 * inverse;
-        }
-
-        if (d1 < hd)
-        {
-            output[qBase + d1] = o1 * inverse;
+            target[b + d0] = o0;
+            target[b + d0 + 1] = o1;
         }
 
         if (d2 < hd)
         {
-            output[qBase + d2] = o2 * inverse;
-        }
-
-        if (d3 < hd)
-        {
-            output[qBase + d3] = o3 * inverse;
+            target[b + d2] = o2;
+            target[b + d2 + 1] = o3;
         }
     }
+
+    private static float Low(uint pair) => WeightDecode.HalfToSingle(pair & 0xFFFF);
+
+    private static float High(uint pair) => WeightDecode.HalfToSingle(pair >> 16);
 
     private static long Slot(BatchViews batch, KvShape shape, int token, int position)
     {
@@ -160,12 +220,53 @@ internal sealed class AttentionKernels
         _storeKv(new KernelConfig(Math.Max(1, (count + _groupSize - 1) / _groupSize), _groupSize), k, v, shape, batch, keys, values);
     }
 
-    public void Attention(ArrayView<float> q, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values, ArrayView<float> output)
+    /// <summary>
+    /// Attention of every (token, head) over its sequence's cache. <paramref name="splits"/> &gt; 1 partitions each
+    /// context into chunks of <c>ceil(max_length / splits)</c> positions (see <see cref="ChooseSplits"/>); the
+    /// partials then need <c>n_tokens · n_head · splits · (head_dim + 2)</c> floats.
+    /// </summary>
+    public void Attention(ArrayView<float> q, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values, ArrayView<float> output, int splits = 1, int maxLength = 0, ArrayView<float> partial = default, ArrayView<float> stats = default)
     {
         var items = shape.Tokens * shape.Heads;
-        _attention(new KernelConfig((items + WarpsPerGroup - 1) / WarpsPerGroup, WarpsPerGroup * _warpSize), q, shape, batch, keys, values, output);
+        splits = Math.Max(1, splits);
+        var chunk = splits == 1 ? int.MaxValue : (maxLength + splits - 1) / splits;
+        if (splits > 1 && (partial.Length < (long)items * splits * shape.HeadDimension || stats.Length < 2L * items * splits))
+        {
+            throw new ArgumentException($"{splits} splits of {items} items need larger partial buffers", nameof(partial));
+        }
+
+        var split = new SplitViews(splits, chunk, partial, stats);
+        var groups = (((long)items * splits) + WarpsPerGroup - 1) / WarpsPerGroup;
+        _attention(new KernelConfig((int)groups, WarpsPerGroup * _warpSize), q, shape, batch, keys.Cast<uint>(), values.Cast<uint>(), output, split);
+        if (splits > 1)
+        {
+            _combine(new KernelConfig((items + WarpsPerGroup - 1) / WarpsPerGroup, WarpsPerGroup * _warpSize), shape, split, output);
+        }
     }
 
+    /// <summary>
+    /// Splits for a step of <paramref name="items"/> (token, head) pairs whose longest context is
+    /// <paramref name="maxLength"/>: enough warps to fill the device (<see cref="TargetWarps"/>), each split at
+    /// least <see cref="MinChunk"/> positions, at most <see cref="MaxSplits"/>; one for prefill-sized steps.
+    /// </summary>
+    public int ChooseSplits(int tokens, int items, int maxLength)
+    {
+        if (tokens > SplitTokenLimit || items >= TargetWarps)
+        {
+            return 1;
+        }
+
+        var byOccupancy = (TargetWarps + items - 1) / items;
+        var byLength = maxLength / MinChunk;
+        return Math.Clamp(Math.Min(byOccupancy, byLength), 1, MaxSplits);
+    }
+
+    /// <summary>Warps that keep the device's multiprocessors busy (16 per multiprocessor).</summary>
+    public int TargetWarps { get; }
+
+    /// <summary>Fewest positions per split: 64 on a GPU; 4 on the CPU accelerator so small models exercise the split path.</summary>
+    public int MinChunk { get; }
+
     /// <summary>Whether a head dimension fits the attention kernel's per-lane accumulators.</summary>
-    public bool SupportsHeadDimension(int headDimension) => headDimension <= DimsPerLane * _warpSize;
+    public bool SupportsHeadDimension(int headDimension) => headDimension % 2 == 0 && headDimension <= DimsPerLane * _warpSize;
 }

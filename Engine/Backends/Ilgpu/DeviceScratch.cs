@@ -26,6 +26,9 @@ internal sealed class DeviceScratch : IDisposable
         Key = F((long)tokens * hp.KvLength);
         Value = F((long)tokens * hp.KvLength);
         Attention = F((long)tokens * hp.QueryLength);
+        var splitTokens = Math.Min(tokens, AttentionKernels.SplitTokenLimit);
+        AttentionPartial = F((long)splitTokens * hp.QueryLength * AttentionKernels.MaxSplits);
+        AttentionStats = F(2L * splitTokens * hp.HeadCount * AttentionKernels.MaxSplits);
         Gate = F((long)tokens * hp.FeedForwardLength);
         Up = F((long)tokens * hp.FeedForwardLength);
         Hidden = F((long)tokens * hp.FeedForwardLength);
@@ -42,6 +45,8 @@ internal sealed class DeviceScratch : IDisposable
     public MemoryBuffer1D<float, Stride1D.Dense> Key { get; }         // (n_tokens, n_head_kv, head_dim)
     public MemoryBuffer1D<float, Stride1D.Dense> Value { get; }       // (n_tokens, n_head_kv, head_dim)
     public MemoryBuffer1D<float, Stride1D.Dense> Attention { get; }   // (n_tokens, n_head, head_dim)
+    public MemoryBuffer1D<float, Stride1D.Dense> AttentionPartial { get; } // (n_tokens ≤ split limit, n_head, max_splits, head_dim)
+    public MemoryBuffer1D<float, Stride1D.Dense> AttentionStats { get; }   // (n_tokens ≤ split limit, n_head, max_splits, 2)
     public MemoryBuffer1D<float, Stride1D.Dense> Gate { get; }        // (n_tokens, n_ff)
     public MemoryBuffer1D<float, Stride1D.Dense> Up { get; }          // (n_tokens, n_ff)
     public MemoryBuffer1D<float, Stride1D.Dense> Hidden { get; }      // (n_tokens, n_ff)

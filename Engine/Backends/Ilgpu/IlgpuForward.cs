@@ -52,7 +52,7 @@ internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
         var accelerator = device.Accelerator;
         if (!device.Attention.SupportsHeadDimension(hp.HeadDimension))
         {
-            throw new NotSupportedException($"head dimension {hp.HeadDimension} exceeds the attention kernel's {AttentionKernels.DimsPerLane} × warp size");
+            throw new NotSupportedException($"head dimension {hp.HeadDimension} is odd or exceeds the attention kernel's {AttentionKernels.DimsPerLane} × warp size");
         }
 
         try
@@ -235,6 +235,13 @@ internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
         var neoX = _rope.Mode == RopeMode.NeoX ? 1 : 0;
         var queryRope = new ElementwiseKernels.RopeShape(n, hp.HeadCount, hp.HeadDimension, _rope.Dimensions, neoX);
         var keyRope = queryRope with { Heads = hp.KvHeadCount };
+        var maxLength = 0;
+        foreach (var position in batch.Positions)
+        {
+            maxLength = Math.Max(maxLength, position + 1);
+        }
+
+        var splits = att.ChooseSplits(n, n * hp.HeadCount, maxLength);
         for (var l = 0; l < hp.LayerCount; l++)
         {
             var w = _weights.Layers[l];
@@ -253,7 +260,7 @@ internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
             e.Rope(s.Key.View, keyRope, views.Positions, _cos.View, _sin.View);
             var shape = new AttentionKernels.KvShape(n, hp.HeadCount, hp.KvHeadCount, hp.HeadDimension, BlockSize, (long)l * LayerElements, 1f / MathF.Sqrt(hp.HeadDimension));
             att.StoreKv(s.Key.View, s.Value.View, shape, views, _keys.View, _values.View);
-            att.Attention(s.Query.View, shape, views, _keys.View, _values.View, s.Attention.View); // (n, n_head, head_dim)
+            att.Attention(s.Query.View, shape, views, _keys.View, _values.View, s.Attention.View, splits, maxLength, s.AttentionPartial.View, s.AttentionStats.View); // (n, n_head, head_dim)
             MatMul(s.Attention, n, w.Output, s.Residual, MatMulKernels.Accumulate); // residual (n, n_embd) += attention · Woᵀ
             e.RmsNorm(s.Residual.View, n, embd, _vectors[w.FeedForwardNorm].View, eps, s.Normed.View);
             if (w.Gate.Type == w.Up.Type && w.Gate.RowBytes == w.Up.RowBytes)
