@@ -27,16 +27,16 @@ internal sealed class AttentionKernels
 
     private readonly int _warpSize;
     private readonly int _groupSize;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, KvShape, BatchViews, ArrayView<DeviceHalf>, ArrayView<DeviceHalf>> _storeKv;
-    private readonly Action<KernelConfig, ArrayView<float>, KvShape, BatchViews, ArrayView<uint>, ArrayView<uint>, ArrayView<float>, SplitViews> _attention;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, KvShape, BatchViews, ArrayView<DeviceHalf>, ArrayView<DeviceHalf>, RopeViews> _storeKv;
+    private readonly Action<KernelConfig, ArrayView<float>, KvShape, BatchViews, ArrayView<uint>, ArrayView<uint>, ArrayView<float>, SplitViews, RopeViews> _attention;
     private readonly Action<KernelConfig, KvShape, SplitViews, ArrayView<float>> _combine;
 
     public AttentionKernels(Accelerator accelerator)
     {
         _warpSize = accelerator.WarpSize;
         _groupSize = Math.Min(256, accelerator.MaxNumThreadsPerGroup);
-        _storeKv = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, KvShape, BatchViews, ArrayView<DeviceHalf>, ArrayView<DeviceHalf>>(StoreKvKernel);
-        _attention = accelerator.LoadStreamKernel<ArrayView<float>, KvShape, BatchViews, ArrayView<uint>, ArrayView<uint>, ArrayView<float>, SplitViews>(AttentionKernel);
+        _storeKv = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, KvShape, BatchViews, ArrayView<DeviceHalf>, ArrayView<DeviceHalf>, RopeViews>(StoreKvKernel);
+        _attention = accelerator.LoadStreamKernel<ArrayView<float>, KvShape, BatchViews, ArrayView<uint>, ArrayView<uint>, ArrayView<float>, SplitViews, RopeViews>(AttentionKernel);
         _combine = accelerator.LoadStreamKernel<KvShape, SplitViews, ArrayView<float>>(CombineKernel);
         var cpu = accelerator.AcceleratorType == AcceleratorType.CPU;
         MinChunk = cpu ? 4 : 64;
@@ -55,10 +55,19 @@ internal sealed class AttentionKernels
     /// </summary>
     internal readonly record struct SplitViews(int Splits, int Chunk, ArrayView<float> Partial, ArrayView<float> Stats);
 
+    /// <summary>
+    /// RoPE applied on the fly (fused): <see cref="Dimensions"/> rotated dims per head (0: none), NeoX pairing
+    /// when non-zero, and the exact cos/sin table. // cos, sin (positions, dimensions / 2)
+    /// </summary>
+    internal readonly record struct RopeViews(int Dimensions, int NeoX, ArrayView<float> Cos, ArrayView<float> Sin);
+
     // ---- kernels ----
 
-    /// <summary>One thread per (token, kv element). // k, v (n_tokens, n_head_kv * head_dim)</summary>
-    internal static void StoreKvKernel(ArrayView<float> k, ArrayView<float> v, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values)
+    /// <summary>
+    /// One thread per (token, kv element); K is rotated by <paramref name="rope"/> on the way (RoPE of K fused into
+    /// the store: the rotated K is needed only in the cache). // k, v (n_tokens, n_head_kv * head_dim)
+    /// </summary>
+    internal static void StoreKvKernel(ArrayView<float> k, ArrayView<float> v, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values, RopeViews rope)
     {
         var stride = shape.KvHeads * shape.HeadDimension;
         var index = Grid.GlobalIndex.X;
@@ -71,7 +80,8 @@ internal sealed class AttentionKernels
         var c = index % stride;
         var slot = Slot(batch, shape, t, batch.Positions[t]);
         var destination = shape.LayerOffset + (slot * stride) + c;
-        keys[destination] = (DeviceHalf)k[index];
+        var dim = c % shape.HeadDimension;
+        keys[destination] = (DeviceHalf)Rotated(k, index - dim, dim, batch.Positions[t], rope);
         values[destination] = (DeviceHalf)v[index];
     }
 
@@ -84,7 +94,7 @@ internal sealed class AttentionKernels
     /// contexts with few tokens) the unnormalised output and (max, sum) go to <paramref name="split"/>'s partials
     /// and <see cref="CombineKernel"/> merges them. // q, output (n_tokens, n_head, head_dim)
     /// </summary>
-    internal static void AttentionKernel(ArrayView<float> q, KvShape shape, BatchViews batch, ArrayView<uint> keys, ArrayView<uint> values, ArrayView<float> output, SplitViews split)
+    internal static void AttentionKernel(ArrayView<float> q, KvShape shape, BatchViews batch, ArrayView<uint> keys, ArrayView<uint> values, ArrayView<float> output, SplitViews split, RopeViews rope)
     {
         var item = (Grid.IdxX * (Group.DimX / Warp.WarpSize)) + Warp.WarpIdx;
         if (item >= shape.Tokens * shape.Heads * split.Splits)
@@ -103,14 +113,15 @@ internal sealed class AttentionKernels
         var w = Warp.WarpSize;
         var qBase = (long)th * hd;
         int d0 = 2 * lane, d2 = (2 * lane) + (2 * w); // this lane's dims: d0, d0 + 1, d2, d2 + 1
-        var q0 = d0 < hd ? q[qBase + d0] : 0f;
-        var q1 = d0 < hd ? q[qBase + d0 + 1] : 0f;
-        var q2 = d2 < hd ? q[qBase + d2] : 0f;
-        var q3 = d2 < hd ? q[qBase + d2 + 1] : 0f;
+        var position = batch.Positions[t];
+        var q0 = d0 < hd ? Rotated(q, qBase, d0, position, rope) : 0f; // RoPE of Q fused here
+        var q1 = d0 < hd ? Rotated(q, qBase, d0 + 1, position, rope) : 0f;
+        var q2 = d2 < hd ? Rotated(q, qBase, d2, position, rope) : 0f;
+        var q3 = d2 < hd ? Rotated(q, qBase, d2 + 1, position, rope) : 0f;
         float o0 = 0, o1 = 0, o2 = 0, o3 = 0;
         var max = float.NegativeInfinity;
         float sum = 0;
-        var length = batch.Positions[t] + 1;
+        var length = position + 1;
         var end = XMath.Min(length, (part + 1) * split.Chunk);
         for (var p = part * split.Chunk; p < end; p++)
         {
@@ -202,6 +213,27 @@ internal sealed class AttentionKernels
         }
     }
 
+    /// <summary>
+    /// Element <paramref name="dim"/> of the head at <paramref name="head"/> after RoPE at <paramref name="position"/>,
+    /// with the arithmetic of <see cref="ElementwiseKernels.RopeKernel"/> (normal: pairs (2i, 2i+1); NeoX: (i, i + half)).
+    /// </summary>
+    private static float Rotated(ArrayView<float> x, long head, int dim, int position, RopeViews rope)
+    {
+        if (dim >= rope.Dimensions)
+        {
+            return x[head + dim];
+        }
+
+        var half = rope.Dimensions / 2;
+        var pair = rope.NeoX != 0 ? (dim < half ? dim : dim - half) : dim >> 1;
+        var a = rope.NeoX != 0 ? pair : 2 * pair;
+        var b = rope.NeoX != 0 ? pair + half : a + 1;
+        var angle = ((long)position * half) + pair;
+        float c = rope.Cos[angle], s = rope.Sin[angle];
+        float x0 = x[head + a], x1 = x[head + b];
+        return dim == a ? (x0 * c) - (x1 * s) : (x0 * s) + (x1 * c);
+    }
+
     private static float Low(uint pair) => WeightDecode.HalfToSingle(pair & 0xFFFF);
 
     private static float High(uint pair) => WeightDecode.HalfToSingle(pair >> 16);
@@ -214,18 +246,20 @@ internal sealed class AttentionKernels
 
     // ---- launchers ----
 
-    public void StoreKv(ArrayView<float> k, ArrayView<float> v, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values)
+    /// <summary>Stores the step's K (rotated by <paramref name="rope"/> when given) and V as f16 in their cache slots.</summary>
+    public void StoreKv(ArrayView<float> k, ArrayView<float> v, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values, RopeViews rope = default)
     {
         var count = shape.Tokens * shape.KvHeads * shape.HeadDimension;
-        _storeKv(new KernelConfig(Math.Max(1, (count + _groupSize - 1) / _groupSize), _groupSize), k, v, shape, batch, keys, values);
+        _storeKv(new KernelConfig(Math.Max(1, (count + _groupSize - 1) / _groupSize), _groupSize), k, v, shape, batch, keys, values, rope);
     }
 
     /// <summary>
     /// Attention of every (token, head) over its sequence's cache. <paramref name="splits"/> &gt; 1 partitions each
     /// context into chunks of <c>ceil(max_length / splits)</c> positions (see <see cref="ChooseSplits"/>); the
-    /// partials then need <c>n_tokens · n_head · splits · (head_dim + 2)</c> floats.
+    /// partials then need <c>n_tokens · n_head · splits · (head_dim + 2)</c> floats. Q is rotated by
+    /// <paramref name="rope"/> as it is read (unrotated in <paramref name="q"/>), when given.
     /// </summary>
-    public void Attention(ArrayView<float> q, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values, ArrayView<float> output, int splits = 1, int maxLength = 0, ArrayView<float> partial = default, ArrayView<float> stats = default)
+    public void Attention(ArrayView<float> q, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values, ArrayView<float> output, int splits = 1, int maxLength = 0, ArrayView<float> partial = default, ArrayView<float> stats = default, RopeViews rope = default)
     {
         var items = shape.Tokens * shape.Heads;
         splits = Math.Max(1, splits);
@@ -237,7 +271,7 @@ internal sealed class AttentionKernels
 
         var split = new SplitViews(splits, chunk, partial, stats);
         var groups = (((long)items * splits) + WarpsPerGroup - 1) / WarpsPerGroup;
-        _attention(new KernelConfig((int)groups, WarpsPerGroup * _warpSize), q, shape, batch, keys.Cast<uint>(), values.Cast<uint>(), output, split);
+        _attention(new KernelConfig((int)groups, WarpsPerGroup * _warpSize), q, shape, batch, keys.Cast<uint>(), values.Cast<uint>(), output, split, rope);
         if (splits > 1)
         {
             _combine(new KernelConfig((items + WarpsPerGroup - 1) / WarpsPerGroup, WarpsPerGroup * _warpSize), shape, split, output);

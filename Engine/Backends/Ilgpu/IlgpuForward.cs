@@ -232,9 +232,7 @@ internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
         var tokens = _tokens.Upload(batch.Tokens);
         var embedding = _weights.TokenEmbedding;
         e.Embed(_matrices[embedding].View, (int)embedding.Type, embedding.RowBytes, tokens, n, embd, s.Residual.View); // (n, n_embd)
-        var neoX = _rope.Mode == RopeMode.NeoX ? 1 : 0;
-        var queryRope = new ElementwiseKernels.RopeShape(n, hp.HeadCount, hp.HeadDimension, _rope.Dimensions, neoX);
-        var keyRope = queryRope with { Heads = hp.KvHeadCount };
+        var rope = new AttentionKernels.RopeViews(_rope.Dimensions, _rope.Mode == RopeMode.NeoX ? 1 : 0, _cos.View, _sin.View);
         var maxLength = 0;
         foreach (var position in batch.Positions)
         {
@@ -256,11 +254,9 @@ internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
                 e.AddBias(s.Value.View, _vectors[w.ValueBias!].View, n);
             }
 
-            e.Rope(s.Query.View, queryRope, views.Positions, _cos.View, _sin.View);
-            e.Rope(s.Key.View, keyRope, views.Positions, _cos.View, _sin.View);
             var shape = new AttentionKernels.KvShape(n, hp.HeadCount, hp.KvHeadCount, hp.HeadDimension, BlockSize, (long)l * LayerElements, 1f / MathF.Sqrt(hp.HeadDimension));
-            att.StoreKv(s.Key.View, s.Value.View, shape, views, _keys.View, _values.View);
-            att.Attention(s.Query.View, shape, views, _keys.View, _values.View, s.Attention.View, splits, maxLength, s.AttentionPartial.View, s.AttentionStats.View); // (n, n_head, head_dim)
+            att.StoreKv(s.Key.View, s.Value.View, shape, views, _keys.View, _values.View, rope); // K rotated on the way in
+            att.Attention(s.Query.View, shape, views, _keys.View, _values.View, s.Attention.View, splits, maxLength, s.AttentionPartial.View, s.AttentionStats.View, rope); // (n, n_head, head_dim); Q rotated as read
             MatMul(s.Attention, n, w.Output, s.Residual, MatMulKernels.Accumulate); // residual (n, n_embd) += attention · Woᵀ
             e.RmsNorm(s.Residual.View, n, embd, _vectors[w.FeedForwardNorm].View, eps, s.Normed.View);
             if (w.Gate.Type == w.Up.Type && w.Gate.RowBytes == w.Up.RowBytes)

@@ -164,137 +164,6 @@ public sealed class IlgpuKernelTests(IlgpuCpuDevice fixture) : IClassFixture<Ilg
         }
     }
 
-    [Theory]
-    [InlineData(4, 2, 8, 1)]
-    [InlineData(8, 2, 16, 20)]
-    public void Paged_f16_attention_matches_reference_on_the_same_f16_values(int heads, int kvHeads, int headDim, int promptLength)
-    {
-        const int Blocks = 12, BlockSize = 4, Layers = 2, Layer = 1;
-        var random = new Random((heads * headDim) + promptLength);
-        // Sequence 0 decodes at positions 0..2 of scattered blocks; sequence 1 prefills promptLength tokens.
-        int[][] tables = [[7, 2, 9], [3, 11, 0, 5, 1, 4]];
-        var n = promptLength + 3;
-        var positions = new int[n];
-        var sequences = new int[n];
-        for (var t = 0; t < n; t++)
-        {
-            sequences[t] = t < 3 ? 0 : 1;
-            positions[t] = t < 3 ? t : t - 3;
-        }
-
-        var batch = new ForwardBatch(new int[n], positions, sequences, tables, [n - 1]);
-        var keys = RoundToHalf(RandomArray(random, n * kvHeads * headDim));
-        var values = RoundToHalf(RandomArray(random, n * kvHeads * headDim));
-        var q = RandomArray(random, n * heads * headDim);
-        var storage = new PagedKvStorage(Layers, Blocks, BlockSize, kvHeads, headDim);
-        var expected = new float[q.Length];
-        _reference.StoreKv(keys, values, batch, storage, Layer);
-        _reference.Attention(q, batch, storage, Layer, heads, expected);
-
-        var starts = new int[] { 0, tables[0].Length };
-        var accelerator = fixture.Device.Accelerator;
-        using var kBuffer = fixture.Upload(keys);
-        using var vBuffer = fixture.Upload(values);
-        using var qBuffer = fixture.Upload(q);
-        using var posBuffer = fixture.Upload(positions);
-        using var seqBuffer = fixture.Upload(sequences);
-        using var startBuffer = fixture.Upload(starts);
-        using var tableBuffer = fixture.Upload(tables.SelectMany(t => t).ToArray());
-        var layerElements = Blocks * BlockSize * kvHeads * headDim;
-        using var cacheK = accelerator.Allocate1D<DeviceHalf>(Layers * layerElements);
-        using var cacheV = accelerator.Allocate1D<DeviceHalf>(Layers * layerElements);
-        using var output = accelerator.Allocate1D<float>(q.Length);
-        cacheK.MemSetToZero();
-        cacheV.MemSetToZero();
-        var shape = new AttentionKernels.KvShape(n, heads, kvHeads, headDim, BlockSize, Layer * layerElements, 1f / MathF.Sqrt(headDim));
-        var views = new AttentionKernels.BatchViews(posBuffer.View, seqBuffer.View, startBuffer.View, tableBuffer.View);
-        fixture.Device.Attention.StoreKv(kBuffer.View, vBuffer.View, shape, views, cacheK.View, cacheV.View);
-        fixture.Device.Attention.Attention(qBuffer.View, shape, views, cacheK.View, cacheV.View, output.View);
-        var actual = IlgpuCpuDevice.Download(output);
-
-        var storedKeys = IlgpuCpuDevice.Download(cacheK).Skip(Layer * layerElements).Select(h => (float)h).ToArray();
-        Assert.Equal(storage.Keys(Layer), storedKeys);
-        for (var i = 0; i < expected.Length; i++)
-        {
-            var bound = 2 * ((headDim * headDim) + promptLength + 8) * U;
-            Assert.True(Math.Abs(actual[i] - expected[i]) <= bound, $"element {i}: {actual[i]} vs {expected[i]}");
-        }
-    }
-
-    [Theory]
-    [InlineData(1)]
-    [InlineData(3)]
-    [InlineData(8)]
-    public void Split_k_decode_attention_matches_reference_at_awkward_lengths(int splits)
-    {
-        // Four sequences with contexts 1, 17, 255, 300 in scattered blocks of 16; their caches are stored by one
-        // prefill-like StoreKv, then one decode token each attends with the context cut into `splits` chunks
-        // (the 1-position sequence leaves every split but the first empty).
-        const int Heads = 4, KvHeads = 2, HeadDim = 16, BlockSize = 16, Blocks = 40;
-        int[] lengths = [1, 17, 255, 300];
-        var random = new Random(splits);
-        var order = Enumerable.Range(0, Blocks).OrderBy(_ => random.Next()).ToArray();
-        var tables = new int[lengths.Length][];
-        var next = 0;
-        for (var s = 0; s < lengths.Length; s++)
-        {
-            tables[s] = order.AsSpan(next, (lengths[s] + BlockSize - 1) / BlockSize).ToArray();
-            next += tables[s].Length;
-        }
-
-        var positions = lengths.SelectMany(l => Enumerable.Range(0, l)).ToArray();
-        var sequences = lengths.SelectMany((l, s) => Enumerable.Repeat(s, l)).ToArray();
-        var n = positions.Length;
-        var prefill = new ForwardBatch(new int[n], positions, sequences, tables, [n - 1]);
-        var decode = new ForwardBatch(new int[lengths.Length], [.. lengths.Select(l => l - 1)], [0, 1, 2, 3], tables, [0, 1, 2, 3]);
-        var keys = RoundToHalf(RandomArray(random, n * KvHeads * HeadDim));
-        var values = RoundToHalf(RandomArray(random, n * KvHeads * HeadDim));
-        var q = RandomArray(random, lengths.Length * Heads * HeadDim, 2f);
-        var storage = new PagedKvStorage(1, Blocks, BlockSize, KvHeads, HeadDim);
-        var expected = new float[q.Length];
-        _reference.StoreKv(keys, values, prefill, storage, 0);
-        _reference.Attention(q, decode, storage, 0, Heads, expected);
-
-        var accelerator = fixture.Device.Accelerator;
-        var layerElements = Blocks * BlockSize * KvHeads * HeadDim;
-        int[] starts = [.. tables.Select((_, s) => tables.Take(s).Sum(t => t.Length))];
-        using var kBuffer = fixture.Upload(keys);
-        using var vBuffer = fixture.Upload(values);
-        using var qBuffer = fixture.Upload(q);
-        using var startBuffer = fixture.Upload(starts);
-        using var tableBuffer = fixture.Upload(tables.SelectMany(t => t).ToArray());
-        using var prefillPositions = fixture.Upload(positions);
-        using var prefillSequences = fixture.Upload(sequences);
-        using var decodePositions = fixture.Upload(decode.Positions.ToArray());
-        using var decodeSequences = fixture.Upload(new[] { 0, 1, 2, 3 });
-        using var cacheK = accelerator.Allocate1D<DeviceHalf>(layerElements);
-        using var cacheV = accelerator.Allocate1D<DeviceHalf>(layerElements);
-        using var partial = accelerator.Allocate1D<float>(q.Length * splits);
-        using var stats = accelerator.Allocate1D<float>(2 * lengths.Length * Heads * splits);
-        using var output = accelerator.Allocate1D<float>(q.Length);
-        var store = new AttentionKernels.KvShape(n, Heads, KvHeads, HeadDim, BlockSize, 0, 1f / MathF.Sqrt(HeadDim));
-        fixture.Device.Attention.StoreKv(kBuffer.View, vBuffer.View, store, new(prefillPositions.View, prefillSequences.View, startBuffer.View, tableBuffer.View), cacheK.View, cacheV.View);
-        var views = new AttentionKernels.BatchViews(decodePositions.View, decodeSequences.View, startBuffer.View, tableBuffer.View);
-        fixture.Device.Attention.Attention(qBuffer.View, store with { Tokens = lengths.Length }, views, cacheK.View, cacheV.View, output.View, splits, lengths.Max(), partial.View, stats.View);
-        var actual = IlgpuCpuDevice.Download(output);
-        for (var i = 0; i < expected.Length; i++)
-        {
-            var bound = 2 * ((HeadDim * HeadDim) + lengths.Max() + 8) * U;
-            Assert.True(Math.Abs(actual[i] - expected[i]) <= bound, $"splits {splits}, element {i} (sequence {i / (Heads * HeadDim)}): {actual[i]} vs {expected[i]}");
-        }
-    }
-
-    [Fact]
-    public void Split_choice_fills_the_device_for_long_decode_and_leaves_prefill_unsplit()
-    {
-        var attention = fixture.Device.Attention;
-        Assert.Equal(1, attention.ChooseSplits(tokens: 1, items: 8, maxLength: attention.MinChunk - 1));
-        Assert.Equal(1, attention.ChooseSplits(tokens: AttentionKernels.SplitTokenLimit + 1, items: 8, maxLength: 10_000));
-        var longDecode = attention.ChooseSplits(tokens: 1, items: 1, maxLength: 10_000);
-        Assert.Equal(Math.Min(AttentionKernels.MaxSplits, attention.TargetWarps), longDecode);
-        Assert.InRange(attention.ChooseSplits(tokens: 1, items: 1, maxLength: 3 * attention.MinChunk), 2, 3);
-    }
-
     [Fact]
     public void SwiGlu_adds_gather_and_argmax_match_reference()
     {
@@ -381,9 +250,9 @@ public sealed class IlgpuKernelTests(IlgpuCpuDevice fixture) : IClassFixture<Ilg
         return padded;
     }
 
-    private static float[] RoundToHalf(float[] values) => [.. values.Select(v => (float)(System.Half)v)];
+    internal static float[] RoundToHalf(float[] values) => [.. values.Select(v => (float)(System.Half)v)];
 
-    private static float[] RandomArray(Random random, int length, float scale = 1f)
+    internal static float[] RandomArray(Random random, int length, float scale = 1f)
     {
         var values = new float[length];
         for (var i = 0; i < length; i++)
