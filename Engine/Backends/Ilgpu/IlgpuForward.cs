@@ -14,7 +14,7 @@ namespace Fathom.Engine.Backends.Ilgpu;
 /// KV cache in device memory as f16, activations in device buffers. Per step only the batch description goes up
 /// and either the requested logits or one token id per logit row come back.
 /// </summary>
-internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
+internal sealed unsafe partial class IlgpuForward : IKvBlockStorage, IDisposable
 {
     private const long UploadChunk = 64L << 20;
 
@@ -142,52 +142,6 @@ internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
         result.SubView(0, m).CopyToCPU(ref ids[0], m);
         _device.Accelerator.Synchronize();
         return ids;
-    }
-
-    public void ReadBlock(int block, Span<float> destination)
-    {
-        CheckBlock(block, destination.Length);
-        var span = BlockSize * TokenStride;
-        var staging = new DeviceHalf[span];
-        for (var l = 0; l < _hp.LayerCount; l++)
-        {
-            var offset = ((long)l * LayerElements) + ((long)block * span);
-            _keys.View.SubView(offset, span).CopyToCPU(ref staging[0], span);
-            ToSingle(staging, destination.Slice(2 * l * span, span));
-            _values.View.SubView(offset, span).CopyToCPU(ref staging[0], span);
-            ToSingle(staging, destination.Slice(((2 * l) + 1) * span, span));
-        }
-    }
-
-    public void WriteBlock(int block, ReadOnlySpan<float> source)
-    {
-        CheckBlock(block, source.Length);
-        var span = BlockSize * TokenStride;
-        var staging = new DeviceHalf[span];
-        for (var l = 0; l < _hp.LayerCount; l++)
-        {
-            var offset = ((long)l * LayerElements) + ((long)block * span);
-            ToHalf(source.Slice(2 * l * span, span), staging);
-            _keys.View.SubView(offset, span).CopyFromCPU(ref staging[0], span);
-            ToHalf(source.Slice(((2 * l) + 1) * span, span), staging);
-            _values.View.SubView(offset, span).CopyFromCPU(ref staging[0], span);
-        }
-    }
-
-    /// <summary>Copies block <paramref name="source"/> onto block <paramref name="destination"/> on the device (copy-on-write forks).</summary>
-    public void CopyBlock(int source, int destination)
-    {
-        CheckBlock(source, BlockFloats);
-        CheckBlock(destination, BlockFloats);
-        var span = BlockSize * TokenStride;
-        for (var l = 0; l < _hp.LayerCount; l++)
-        {
-            var layer = (long)l * LayerElements;
-            _keys.View.SubView(layer + ((long)source * span), span).CopyTo(_keys.View.SubView(layer + ((long)destination * span), span));
-            _values.View.SubView(layer + ((long)source * span), span).CopyTo(_values.View.SubView(layer + ((long)destination * span), span));
-        }
-
-        _device.Accelerator.Synchronize();
     }
 
     public void Dispose()
@@ -384,36 +338,5 @@ internal sealed unsafe class IlgpuForward : IKvBlockStorage, IDisposable
     {
         _owned.Add(buffer);
         return buffer;
-    }
-
-    private void CheckBlock(int block, int payloadLength)
-    {
-        if ((uint)block >= (uint)BlockCount)
-        {
-            throw new ArgumentOutOfRangeException(nameof(block), block, $"the KV storage has {BlockCount} blocks");
-        }
-
-        if (payloadLength != BlockFloats)
-        {
-            throw new ArgumentException($"a block payload is {BlockFloats} floats, not {payloadLength}", nameof(payloadLength));
-        }
-    }
-
-    private static void ToSingle(ReadOnlySpan<DeviceHalf> source, Span<float> destination)
-    {
-        var bits = MemoryMarshal.Cast<DeviceHalf, System.Half>(source);
-        for (var i = 0; i < bits.Length; i++)
-        {
-            destination[i] = (float)bits[i];
-        }
-    }
-
-    private static void ToHalf(ReadOnlySpan<float> source, Span<DeviceHalf> destination)
-    {
-        var bits = MemoryMarshal.Cast<DeviceHalf, System.Half>(destination);
-        for (var i = 0; i < source.Length; i++)
-        {
-            bits[i] = (System.Half)source[i];
-        }
     }
 }
