@@ -4,7 +4,7 @@
 # 1. unpacks the self-contained CLI; 2. checks CUDA against the CPU backend on stories260K (greedy tokens equal,
 # logits close); 3. generates Llama-3.1-8B-shaped synthetic models (F16, Q8_0, Q4_0, Q4_K) one at a time and
 # runs device-bench on each (copy bandwidth, decode tok/s at batch 1/8/32/64, bandwidth utilisation).
-# Kernel structure (10 launches per layer, 11 with split-K decode attention) is described in docs/gpu.md.
+# Kernel structure (8 launches per layer, 9 with split-K decode attention) is described in docs/gpu.md.
 # Results go to ${OUT:-/tmp/gpu-check}/results.jsonl and the log; paste them into docs/benchmarks.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."

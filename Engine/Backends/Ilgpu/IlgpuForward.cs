@@ -198,9 +198,24 @@ internal sealed unsafe partial class IlgpuForward : IKvBlockStorage, IDisposable
         {
             var w = _weights.Layers[l];
             e.RmsNorm(s.Residual.View, n, embd, _vectors[w.AttentionNorm].View, eps, s.Normed.View); // (n, n_embd)
-            MatMul(s.Normed, n, w.Query, s.Query);   // (n, n_head * head_dim)
-            MatMul(s.Normed, n, w.Key, s.Key);       // (n, n_head_kv * head_dim)
-            MatMul(s.Normed, n, w.Value, s.Value);   // (n, n_head_kv * head_dim)
+            if (w.Query.Type == w.Key.Type && w.Key.Type == w.Value.Type)
+            {
+                // One launch: q (n, n_head * head_dim), k and v (n, n_head_kv * head_dim).
+                _device.MatMul.MatMul3(
+                    s.Normed.View,
+                    n,
+                    new MatMulKernels.MatMulShape((int)w.Query.Type, w.Query.Columns, w.Query.Rows, w.Query.RowBytes),
+                    (_matrices[w.Query].View, w.Query.Rows, s.Query.View),
+                    (_matrices[w.Key].View, w.Key.Rows, s.Key.View),
+                    (_matrices[w.Value].View, w.Value.Rows, s.Value.View));
+            }
+            else
+            {
+                MatMul(s.Normed, n, w.Query, s.Query);   // (n, n_head * head_dim)
+                MatMul(s.Normed, n, w.Key, s.Key);       // (n, n_head_kv * head_dim)
+                MatMul(s.Normed, n, w.Value, s.Value);   // (n, n_head_kv * head_dim)
+            }
+
             if (hp.HasQkvBias)
             {
                 e.AddBias(s.Query.View, _vectors[w.QueryBias!].View, n);

@@ -27,39 +27,49 @@ internal sealed class MatMulKernels
 
     private const int WarpsPerGroup = 4;
 
-    private readonly Action<KernelConfig, ArrayView<float>, int, ArrayView<uint>, ArrayView<uint>, MatMulShape, ArrayView<float>> _matMul;
+    private readonly Action<KernelConfig, ArrayView<float>, int, ArrayView<uint>, ArrayView<uint>, ArrayView<uint>, MatMulShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> _matMul;
     private readonly int _warpSize;
 
     public MatMulKernels(Accelerator accelerator)
     {
         _warpSize = accelerator.WarpSize;
-        _matMul = accelerator.LoadStreamKernel<ArrayView<float>, int, ArrayView<uint>, ArrayView<uint>, MatMulShape, ArrayView<float>>(MatMulKernel);
+        _matMul = accelerator.LoadStreamKernel<ArrayView<float>, int, ArrayView<uint>, ArrayView<uint>, ArrayView<uint>, MatMulShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MatMulKernel);
     }
 
-    /// <summary>Weight type (<see cref="WeightDecode"/> constants), k = input width, n = weight rows, row stride in bytes, epilogue.</summary>
-    internal readonly record struct MatMulShape(int Type, int K, int N, long RowBytes, int Epilogue = Store);
+    /// <summary>
+    /// Weight type (<see cref="WeightDecode"/> constants), k = input width, n = weight rows, row stride in bytes,
+    /// epilogue; <see cref="N2"/>, <see cref="N3"/> &gt; 0 append the rows of a second and third weight of the same
+    /// type and k, written to their own outputs (Q, K and V projections in one launch).
+    /// </summary>
+    internal readonly record struct MatMulShape(int Type, int K, int N, long RowBytes, int Epilogue = Store, int N2 = 0, int N3 = 0);
 
     // ---- kernels ----
 
     /// <summary>
-    /// Grid: (ceil(n / warps per group)); group: warps per group × warp size. // input (rows, k), weight and
-    /// second (n, row_bytes) as words, output (rows, n)
+    /// Grid: (ceil((n + n2 + n3) / warps per group)); group: warps per group × warp size. // input (rows, k);
+    /// weight, second, third (n | n2 | n3, row_bytes) as words; output (rows, n), output2 (rows, n2), output3 (rows, n3)
     /// </summary>
-    internal static void MatMulKernel(ArrayView<float> input, int rows, ArrayView<uint> weight, ArrayView<uint> second, MatMulShape shape, ArrayView<float> output)
+    internal static void MatMulKernel(ArrayView<float> input, int rows, ArrayView<uint> weight, ArrayView<uint> second, ArrayView<uint> third, MatMulShape shape, ArrayView<float> output, ArrayView<float> output2, ArrayView<float> output3)
     {
-        var column = (Grid.IdxX * (Group.DimX / Warp.WarpSize)) + Warp.WarpIdx;
-        if (column >= shape.N)
+        var global = (Grid.IdxX * (Group.DimX / Warp.WarpSize)) + Warp.WarpIdx;
+        if (global >= shape.N + shape.N2 + shape.N3)
         {
             return;
         }
 
+        // Segment of the concatenated rows: uniform per warp, so the selects cost no divergence.
+        var segment = global < shape.N ? 0 : global < shape.N + shape.N2 ? 1 : 2;
+        var column = segment == 0 ? global : segment == 1 ? global - shape.N : global - shape.N - shape.N2;
+        var n = segment == 0 ? shape.N : segment == 1 ? shape.N2 : shape.N3;
+        var w = segment == 0 ? weight : segment == 1 ? second : third;
+        var target = segment == 0 ? output : segment == 1 ? output2 : output3;
         var k = shape.K;
         var row = column * shape.RowBytes;
         for (var r0 = 0; r0 < rows; r0 += 4)
         {
             var x0 = (long)r0 * k;
             var take = XMath.Min(4, rows - r0);
-            var a = Reduce(WeightDot.Lane(weight, shape.Type, row, input, x0, k, take, Warp.LaneIdx, Warp.WarpSize), take);
+            var a = Reduce(WeightDot.Lane(w, shape.Type, row, input, x0, k, take, Warp.LaneIdx, Warp.WarpSize), take);
             if (shape.Epilogue == SwiGlu)
             {
                 var b = Reduce(WeightDot.Lane(second, shape.Type, row, input, x0, k, take, Warp.LaneIdx, Warp.WarpSize), take);
@@ -71,22 +81,22 @@ internal sealed class MatMulKernels
 
             if (Warp.IsFirstLane)
             {
-                var o = ((long)r0 * shape.N) + column;
+                var o = ((long)r0 * n) + column;
                 var add = shape.Epilogue == Accumulate;
-                output[o] = add ? output[o] + a.A0 : a.A0;
+                target[o] = add ? target[o] + a.A0 : a.A0;
                 if (take > 1)
                 {
-                    output[o + shape.N] = add ? output[o + shape.N] + a.A1 : a.A1;
+                    target[o + n] = add ? target[o + n] + a.A1 : a.A1;
                 }
 
                 if (take > 2)
                 {
-                    output[o + (2L * shape.N)] = add ? output[o + (2L * shape.N)] + a.A2 : a.A2;
+                    target[o + (2L * n)] = add ? target[o + (2L * n)] + a.A2 : a.A2;
                 }
 
                 if (take > 3)
                 {
-                    output[o + (3L * shape.N)] = add ? output[o + (3L * shape.N)] + a.A3 : a.A3;
+                    target[o + (3L * n)] = add ? target[o + (3L * n)] + a.A3 : a.A3;
                 }
             }
         }
@@ -131,7 +141,26 @@ internal sealed class MatMulKernels
 
         var words = weight.Cast<uint>();
         var secondWords = shape.Epilogue == SwiGlu ? second.Cast<uint>() : words;
-        _matMul(new KernelConfig((shape.N + WarpsPerGroup - 1) / WarpsPerGroup, WarpsPerGroup * _warpSize), input, rows, words, secondWords, shape, output);
+        Launch(input, rows, words, secondWords, words, shape with { N2 = 0, N3 = 0 }, output, output, output);
+    }
+
+    /// <summary>
+    /// Three projections of one input in one launch (<c>out_i = input · W_iᵀ</c>, stored), for weights of one type
+    /// and k: the Q, K and V projections.
+    /// </summary>
+    public void MatMul3(ArrayView<float> input, int rows, MatMulShape shape, (ArrayView<byte> Weight, int N, ArrayView<float> Output) first, (ArrayView<byte> Weight, int N, ArrayView<float> Output) second, (ArrayView<byte> Weight, int N, ArrayView<float> Output) third)
+    {
+        var s = shape with { N = first.N, N2 = second.N, N3 = third.N, Epilogue = Store };
+        Check(first.Weight, s);
+        Check(second.Weight, s with { N = second.N });
+        Check(third.Weight, s with { N = third.N });
+        Launch(input, rows, first.Weight.Cast<uint>(), second.Weight.Cast<uint>(), third.Weight.Cast<uint>(), s, first.Output, second.Output, third.Output);
+    }
+
+    private void Launch(ArrayView<float> input, int rows, ArrayView<uint> a, ArrayView<uint> b, ArrayView<uint> c, MatMulShape shape, ArrayView<float> outA, ArrayView<float> outB, ArrayView<float> outC)
+    {
+        var columns = shape.N + shape.N2 + shape.N3;
+        _matMul(new KernelConfig((columns + WarpsPerGroup - 1) / WarpsPerGroup, WarpsPerGroup * _warpSize), input, rows, a, b, c, shape, outA, outB, outC);
     }
 
     /// <summary>Bytes to allocate for a weight of <paramref name="bytes"/> so the kernels may read it as whole words.</summary>

@@ -93,6 +93,33 @@ public sealed class IlgpuKernelTests(IlgpuCpuDevice fixture) : IClassFixture<Ilg
     }
 
     [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q4_K)]
+    public void MatMul3_equals_three_separate_launches(GgmlType type)
+    {
+        // Q, K, V in one launch (5, 3 and 2 rows: segment edges inside groups of 4 warps) must write exactly what
+        // three launches write: each column is the same computation.
+        const int K = 256, Rows = 3;
+        var random = new Random((int)type + 40);
+        using var q = new QuantizedWeight(type, K, 5, random);
+        using var k = new QuantizedWeight(type, K, 3, random);
+        using var v = new QuantizedWeight(type, K, 2, random);
+        var x = RandomArray(random, Rows * K);
+        using var input = fixture.Upload(x);
+        using var qw = fixture.Upload(Padded(q.Bytes));
+        using var kw = fixture.Upload(Padded(k.Bytes));
+        using var vw = fixture.Upload(Padded(v.Bytes));
+        using var qo = fixture.Device.Accelerator.Allocate1D<float>(Rows * 5);
+        using var ko = fixture.Device.Accelerator.Allocate1D<float>(Rows * 3);
+        using var vo = fixture.Device.Accelerator.Allocate1D<float>(Rows * 2);
+        var shape = new MatMulKernels.MatMulShape((int)type, K, 5, q.Matrix.RowBytes);
+        fixture.Device.MatMul.MatMul3(input.View, Rows, shape, (qw.View, 5, qo.View), (kw.View, 3, ko.View), (vw.View, 2, vo.View));
+        Assert.Equal(RunMatMul(x, Rows, q, MatMulKernels.Store, null, null), IlgpuCpuDevice.Download(qo));
+        Assert.Equal(RunMatMul(x, Rows, k, MatMulKernels.Store, null, null), IlgpuCpuDevice.Download(ko));
+        Assert.Equal(RunMatMul(x, Rows, v, MatMulKernels.Store, null, null), IlgpuCpuDevice.Download(vo));
+    }
+
+    [Theory]
     [MemberData(nameof(WeightTypes))]
     public void Embed_decodes_rows_exactly_as_the_host(GgmlType type)
     {
