@@ -86,7 +86,7 @@ internal sealed class IlgpuDevice : IDisposable
     /// <summary>
     /// Opens ILGPU's CPU accelerator: slow, for checking kernels. Every simulated GPU thread is an OS thread, so the
     /// simulated device is small (one multiprocessor of 4 warps of 4 lanes); the kernels take the warp size from
-    /// the device, and head dimensions up to <see cref="AttentionKernels.DimsPerLane"/> × 4 fit.
+    /// the device, and even head dimensions up to <see cref="AttentionKernels.DimsPerLane"/> × 4 fit.
     /// </summary>
     public static IlgpuDevice OpenCpu()
     {
