@@ -6,11 +6,11 @@
 # through the API, alternating, N times. Usage:
 #   scripts/bench-gateway.sh [MODEL]   (default: /tmp/fathom-bench/synthetic-124m-Q8_0.gguf, written once)
 #   env: THREADS (1 per replica), KV (per replica, e.g. 96MiB; empty: the engine's default), POLICIES
-#        ("prefix round-robin"), SYSTEM_CHARS (1000), N (200), PORT (5491: replicas PORT, PORT+1, API PORT+2)
+#        ("prefix round-robin"), SYSTEM_CHARS (800, about 1100 tokens), N (200), PORT (5491: replicas PORT, PORT+1, API PORT+2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=${1:-/tmp/fathom-bench/synthetic-124m-Q8_0.gguf}
-THREADS=${THREADS:-1} KV=${KV:-} POLICIES=${POLICIES:-"prefix round-robin"} SYSTEM_CHARS=${SYSTEM_CHARS:-1000}
+THREADS=${THREADS:-1} KV=${KV:-} POLICIES=${POLICIES:-"prefix round-robin"} SYSTEM_CHARS=${SYSTEM_CHARS:-800}
 N=${N:-200} PORT=${PORT:-5491}
 for project in src/Fathom.EngineService src/Fathom.Api tests/Fathom.Benchmarks.EndToEnd; do
   dotnet build -c Release -v q -nologo "$project" >/dev/null || { echo "bench-gateway: building $project failed" >&2; exit 1; }

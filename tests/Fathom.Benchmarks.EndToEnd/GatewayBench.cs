@@ -36,7 +36,7 @@ internal static class GatewayBench
     {
         var api = new Uri(options["api"]);
         var engines = options["engines"].Split(',').Select(e => new Uri(e)).ToArray();
-        int conversations = Int(options, "conversations", 8), turns = Int(options, "turns", 6), systemChars = Int(options, "system-chars", 1000);
+        int conversations = Int(options, "conversations", 8), turns = Int(options, "turns", 6), systemChars = Int(options, "system-chars", 800);
         using var http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromMinutes(10) };
         var before = await PrefixCounters(engines);
         var histories = Enumerable.Range(0, conversations).Select(c => new List<object> { new { role = "system", content = SystemPrompt(c, systemChars) } }).ToArray();
@@ -47,15 +47,17 @@ internal static class GatewayBench
         {
             // Conversations take turns in a shuffled order each round, as independent users would; a fixed order
             // would let round-robin pin conversation c to replica c % N by accident.
-            foreach (int c in Enumerable.Range(0, conversations).OrderBy(c => Mix(turn, c)))
+            int[] order = [.. Enumerable.Range(0, conversations)];
+            new Random(4242 + turn).Shuffle(order);
+            foreach (int c in order)
             {
-                histories[c].Add(new { role = "user", content = $"Conversation {c}, question {turn}: what happens next in the story, and why?" });
+                histories[c].Add(new { role = "user", content = $"Question {turn}: and then what?" });
                 var (ttft, replica, usage) = await ChatAsync(http, histories[c]);
                 ttfts.Add(ttft);
                 promptTokens += usage.Prompt;
                 cachedTokens += usage.Cached;
                 served[c].Append(Array.FindIndex(engines, e => e.ToString().TrimEnd('/') == replica.TrimEnd('/')) switch { -1 => '?', var i => (char)('A' + i) });
-                histories[c].Add(new { role = "assistant", content = $"Answer {turn} of conversation {c}: the fox walks on, and the river keeps the secret." });
+                histories[c].Add(new { role = "assistant", content = $"Answer {turn}: the fox walks on." });
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  turn {turn} conv {c}: replica {served[c][^1]}, prompt {usage.Prompt}, cached {usage.Cached}, TTFT {ttft:F0} ms"));
             }
         }
@@ -185,15 +187,6 @@ internal static class GatewayBench
         // "name{labels} value [timestamp]": the first number after the labels.
         static double Value(string line) =>
             double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-    }
-
-    private static uint Mix(int turn, int c)
-    {
-        uint x = (uint)(turn * 7919 + c * 104729 + 17);
-        x ^= x >> 16;
-        x *= 0x7feb352d;
-        x ^= x >> 15;
-        return x;
     }
 
     private static int Int(Dictionary<string, string> options, string name, int fallback) =>
