@@ -42,7 +42,8 @@ internal sealed class SharedLimits : IAsyncDisposable
     public bool Configured { get; }
 
     /// <summary>
-    /// Takes a request's permits: one request, <paramref name="tokens"/> tokens and, for a stream, a stream slot.
+    /// Takes a request's permits: one request, <paramref name="tokens"/> tokens (capped at the limit, so one large
+    /// request can still pass in an empty window) and, for a stream, a stream slot.
     /// Null when Redis is unavailable (the caller applies the local limits instead).
     /// </summary>
     public async Task<SharedDecision?> TryAcquireAsync(string key, int tokens, bool stream, CancellationToken cancellationToken)
@@ -60,7 +61,7 @@ internal sealed class SharedLimits : IAsyncDisposable
             var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(SharedLimitScripts.Acquire,
                 [RequestsKey(key), TokensKey(key), StreamsKey(key)],
                 [
-                    _options.RequestsPerMinute, tokenLimit, tokenLimit > 0 ? Math.Clamp(tokens, 1, tokenLimit) : 0,
+                    _options.RequestsPerMinute, tokenLimit, tokenLimit > 0 ? Math.Clamp(tokens, 0, tokenLimit) : 0,
                     (long)_options.RateWindow.TotalMilliseconds, streams, (long)_options.StreamLease.TotalMilliseconds, leaseId,
                 ]).WaitAsync(cancellationToken))!;
             Recovered();

@@ -21,7 +21,9 @@ internal sealed class SharedLimitsMiddleware(RequestDelegate next, SharedLimits 
         }
 
         var request = context.Features.Get<GatewayRequest>();
-        var decision = await limits.TryAcquireAsync(key, request?.EstimatedTokens ?? 0, request is { Stream: true }, context.RequestAborted);
+        // Only generation requests are charged tokens (as locally): at least one, so a token budget counts every request.
+        int tokens = request is null ? 0 : Math.Max(1, request.EstimatedTokens);
+        var decision = await limits.TryAcquireAsync(key, tokens, request is { Stream: true }, context.RequestAborted);
         if (decision is null)
         {
             await next(context);

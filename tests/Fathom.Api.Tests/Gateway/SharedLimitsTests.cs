@@ -49,6 +49,35 @@ public sealed class SharedLimitsTests(EngineReplicas replicas)
     }
 
     [Fact]
+    public async Task Tokens_per_window_are_charged_against_one_budget_across_instances()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        replicas.Require();
+        await using var redis = await RedisServer.StartAsync();
+        var settings = new[] { ("TokensPerMinute", "40") };
+        await using var first = await EngineReplicas.StartApiAsync([replicas.A.BaseAddress], Shared(redis), settings);
+        await using var second = await EngineReplicas.StartApiAsync([replicas.A.BaseAddress], Shared(redis), settings);
+        using var a = EngineReplicas.Http(first);
+        using var b = EngineReplicas.Http(second);
+        object Body(int maxTokens) => new { model = EngineReplicas.ModelName, max_tokens = maxTokens, messages = new[] { new { role = "user", content = "Once" } } };
+
+        using (var ok = await a.PostAsJsonAsync("/v1/chat/completions", Body(30), ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        // 30 more would exceed 40 on the shared budget, though the second instance has charged nothing itself.
+        using var limited = await b.PostAsJsonAsync("/v1/chat/completions", Body(30), ct);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.Contains("tokens per minute", (await limited.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.NotNull(limited.Headers.RetryAfter);
+
+        // What is left (40 - 31 or so) still passes: the refusal charged nothing.
+        using var small = await b.PostAsJsonAsync("/v1/chat/completions", Body(2), ct);
+        Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+    }
+
+    [Fact]
     public async Task A_stream_open_on_one_instance_takes_the_keys_only_slot_on_the_other_until_it_ends()
     {
         var ct = TestContext.Current.CancellationToken;
