@@ -20,6 +20,15 @@ internal sealed class ApiOptions
     /// <summary>The window the per-minute limits count over (one minute; shorter in tests).</summary>
     public TimeSpan RateWindow { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// The connection string (<c>ConnectionStrings:NAME</c>) of the Redis that shares the per-key limits between API
+    /// instances; by default the KV cache's, which the AppHost already references. Not set: limits are per instance.
+    /// </summary>
+    public string SharedLimitsConnectionName { get; set; } = "kvcache";
+
+    /// <summary>How long a stream's shared slot outlives its instance's last renewal (renewed every third of it).</summary>
+    public TimeSpan StreamLease { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Largest request body accepted (413 above).</summary>
     public long MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
 

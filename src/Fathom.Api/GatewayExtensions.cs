@@ -16,6 +16,7 @@ internal static class GatewayExtensions
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes);
 
         builder.Services.AddSingleton<ApiKeys>();
+        builder.Services.AddSingleton<SharedLimits>();
         builder.Services.AddSingleton<ReplicaLoad>();
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy, PrefixAwareLoadBalancingPolicy>();
@@ -28,7 +29,7 @@ internal static class GatewayExtensions
         return builder;
     }
 
-    /// <summary>The middleware, in order: request id, key, body inspection (size, prefix), limits.</summary>
+    /// <summary>The middleware, in order: request id, key, body inspection (size, prefix), limits (shared through Redis, else local).</summary>
     public static WebApplication UseFathomGateway(this WebApplication app)
     {
         if (!app.Services.GetRequiredService<ApiKeys>().Required)
@@ -39,6 +40,7 @@ internal static class GatewayExtensions
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseMiddleware<RequestInspectionMiddleware>();
+        app.UseMiddleware<SharedLimitsMiddleware>();
         app.UseRateLimiter();
         app.UseMiddleware<TokenRateLimitMiddleware>();
         return app;

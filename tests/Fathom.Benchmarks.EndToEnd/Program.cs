@@ -4,6 +4,7 @@
 //   dotnet run -c Release --project tests/Fathom.Benchmarks.EndToEnd -- [--shape 1b|small] [--types Q8_0,Q4_0]
 //       [--threads 1,2] [--prompt 128] [--gen 64] [--rounds 3] [--dir /tmp/fathom-bench]
 // `llama-batched ...` instead measures llama.cpp's batched generation (see LlamaCppBatched; scripts/bench-serve.sh).
+// `gateway-model|gateway-workload|gateway-overhead ...`: the API gateway benchmark (GatewayBench; scripts/bench-gateway.sh).
 using System.Diagnostics;
 using System.Globalization;
 using Fathom.Engine.Gguf;
@@ -12,6 +13,19 @@ using Fathom.Engine.Tests.Model;
 using LLama;
 using LLama.Common;
 using LLama.Native;
+
+switch (args)
+{
+    case ["gateway-model", ..]:
+        GatewayBench.WriteModel(ParseArgs(args[1..]));
+        return;
+    case ["gateway-workload", ..]:
+        await GatewayBench.RunWorkloadAsync(ParseArgs(args[1..]));
+        return;
+    case ["gateway-overhead", ..]:
+        await GatewayBench.RunOverheadAsync(ParseArgs(args[1..]));
+        return;
+}
 
 if (args is ["llama-batched", ..])
 {

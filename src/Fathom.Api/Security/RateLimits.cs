@@ -9,7 +9,8 @@ namespace Fathom.Api.Security;
 /// <summary>
 /// Per-key limits with ASP.NET Core rate limiting, chained: requests per window (fixed window) and streams open at
 /// once (concurrency; the lease lives as long as the response). Rejections answer 429 with <c>Retry-After</c> in
-/// OpenAI's error shape. Tokens per minute need a per-request permit count, so <see cref="TokenRateLimitMiddleware"/>
+/// OpenAI's error shape. With Redis configured and reachable, <see cref="SharedLimitsMiddleware"/> applies the
+/// same limits across instances and these step aside. Tokens per minute need a per-request permit count, so <see cref="TokenRateLimitMiddleware"/>
 /// does that one.
 /// </summary>
 internal static class RateLimits
@@ -18,7 +19,7 @@ internal static class RateLimits
     {
         limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
             PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                KeyOf(context) is { } key && options.RequestsPerMinute > 0
+                LocalKeyOf(context) is { } key && options.RequestsPerMinute > 0
                     ? RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
                     {
                         PermitLimit = options.RequestsPerMinute,
@@ -27,7 +28,7 @@ internal static class RateLimits
                     })
                     : RateLimitPartition.GetNoLimiter("")),
             PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                KeyOf(context) is { } key && options.ConcurrentStreams > 0 && context.Features.Get<GatewayRequest>() is { Stream: true }
+                LocalKeyOf(context) is { } key && options.ConcurrentStreams > 0 && context.Features.Get<GatewayRequest>() is { Stream: true }
                     ? RateLimitPartition.GetConcurrencyLimiter(key, _ => new ConcurrencyLimiterOptions
                     {
                         PermitLimit = options.ConcurrentStreams,
@@ -48,6 +49,10 @@ internal static class RateLimits
     }
 
     /// <summary>The key's id for <c>/v1</c> generation traffic; null for everything else (probes, metrics).</summary>
-    private static string? KeyOf(HttpContext context) =>
+    public static string? KeyOf(HttpContext context) =>
         context.Request.Path.StartsWithSegments("/v1") && context.Items[ApiKeyMiddleware.KeyIdItem] is string key ? key : null;
+
+    /// <summary>The key's id when this instance's limiters apply: not when the shared (Redis) limits already admitted the request.</summary>
+    private static string? LocalKeyOf(HttpContext context) =>
+        context.Items.ContainsKey(SharedLimitsMiddleware.AdmittedItem) ? null : KeyOf(context);
 }

@@ -16,7 +16,7 @@ internal sealed class TokenRateLimitMiddleware(RequestDelegate next, IOptions<Ap
     public async Task InvokeAsync(HttpContext context)
     {
         int limit = options.Value.TokensPerMinute;
-        if (limit <= 0 || context.Items[ApiKeyMiddleware.KeyIdItem] is not string key || context.Features.Get<GatewayRequest>() is not { } request)
+        if (limit <= 0 || context.Items.ContainsKey(SharedLimitsMiddleware.AdmittedItem) || context.Items[ApiKeyMiddleware.KeyIdItem] is not string key || context.Features.Get<GatewayRequest>() is not { } request)
         {
             await next(context);
             return;

@@ -43,9 +43,13 @@ public sealed class EngineReplicas : IAsyncLifetime
         StartApiAsync(replicas.Select(r => r.BaseAddress), settings);
 
     /// <summary>The API in front of replicas at <paramref name="replicas"/>.</summary>
-    public static Task<ServiceProcess> StartApiAsync(IEnumerable<Uri> replicas, params (string Name, string Value)[] settings)
+    public static Task<ServiceProcess> StartApiAsync(IEnumerable<Uri> replicas, params (string Name, string Value)[] settings) =>
+        StartApiAsync(replicas, new Dictionary<string, string?>(), settings);
+
+    /// <summary>The API in front of replicas at <paramref name="replicas"/>, with more environment (connection strings).</summary>
+    public static Task<ServiceProcess> StartApiAsync(IEnumerable<Uri> replicas, IReadOnlyDictionary<string, string?> environment, params (string Name, string Value)[] settings)
     {
-        var env = new Dictionary<string, string?>
+        var env = new Dictionary<string, string?>(environment)
         {
             ["Fathom__Api__KeyHashes__0"] = ApiKeys.Hash(Key),
             ["Fathom__Api__HealthCheckInterval"] = "00:00:01",

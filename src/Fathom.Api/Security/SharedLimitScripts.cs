@@ -1,0 +1,56 @@
+namespace Fathom.Api.Security;
+
+/// <summary>
+/// The Lua scripts behind <see cref="SharedLimits"/>. Each runs atomically in Redis, so instances never race between
+/// reading a counter and raising it. Time is the server's (<c>TIME</c>): instances' clocks may disagree, Redis's is one.
+/// </summary>
+internal static class SharedLimitScripts
+{
+    /// <summary>
+    /// Checks all of a request's limits and takes all of them, or none. KEYS: requests counter, tokens counter,
+    /// streams sorted set (lease id → expiry in ms). ARGV: requests limit, tokens limit, tokens charged, window ms,
+    /// streams limit (0: not a stream), lease ms, lease id. Returns {0, 0} when admitted, else {1 requests | 2 tokens
+    /// | 3 streams, retry-after ms}. Counters are fixed windows that start with their first request and expire with it.
+    /// </summary>
+    public const string Acquire = """
+        local function used(key)
+          return tonumber(redis.call('GET', key) or '0')
+        end
+        local function retry(key, window)
+          local ttl = redis.call('PTTL', key)
+          if ttl < 0 then return window end
+          return ttl
+        end
+        local rpm, tpm, cost, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+        local streams, lease = tonumber(ARGV[5]), tonumber(ARGV[6])
+        if rpm > 0 and used(KEYS[1]) + 1 > rpm then return {1, retry(KEYS[1], window)} end
+        if tpm > 0 and used(KEYS[2]) + cost > tpm then return {2, retry(KEYS[2], window)} end
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        if streams > 0 then
+          -- Leases of instances that stopped renewing (crashed, cut off) expire here instead of holding slots forever.
+          redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+          if redis.call('ZCARD', KEYS[3]) >= streams then return {3, 1000} end
+        end
+        local function charge(key, amount)
+          redis.call('SET', key, 0, 'PX', window, 'NX')
+          redis.call('INCRBY', key, amount)
+        end
+        if rpm > 0 then charge(KEYS[1], 1) end
+        if tpm > 0 then charge(KEYS[2], cost) end
+        if streams > 0 then
+          redis.call('ZADD', KEYS[3], now + lease, ARGV[7])
+          redis.call('PEXPIRE', KEYS[3], lease)
+        end
+        return {0, 0}
+        """;
+
+    /// <summary>Extends a live stream's lease. KEYS: streams set. ARGV: lease ms, lease id. Returns 1, or 0 when the lease had already gone.</summary>
+    public const string Renew = """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local renewed = redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[1]), ARGV[2])
+        redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
+        return renewed
+        """;
+}
