@@ -26,7 +26,7 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print {\"prefill_tok_s\":..,\"decode_tok_s\":..}." };
         var calibrationOut = new Option<string?>("--calibration-out") { Description = "Also probe the CPU's kernel rates and bandwidth and write a calibration record (fathom.calibration/1) for fathom plan --calibration." };
         var device = new Option<string?>("--device") { Description = "Device id written into the calibration record (default: cpu-<hostname>)." };
-        var probeMib = new Option<int>("--probe-mib") { Description = "MiB each kernel-rate probe streams per pass (keep well above the L3).", DefaultValueFactory = _ => 256 };
+        var probeMib = new Option<int>("--probe-mib") { Description = "MiB each kernel-rate probe streams per pass (keep well above the L3).", DefaultValueFactory = _ => 1024 };
         var command = new Command("bench", "Measure prefill and decode speed on a model.") { model, promptTokens, genTokens, runs, threads, backend, json, calibrationOut, device, probeMib };
         command.SetAction(r => Run(
             r.GetRequiredValue(model), r.GetValue(promptTokens), r.GetValue(genTokens), r.GetValue(runs), r.GetValue(threads),
@@ -101,7 +101,7 @@ internal static class BenchCommand
     }
 
     /// <summary>What <c>--calibration-out</c> asks for: where to write, the device id, and the probes' size.</summary>
-    internal sealed record CalibrationOptions(string? OutputPath, string? Device, int ProbeMib = 256);
+    internal sealed record CalibrationOptions(string? OutputPath, string? Device, int ProbeMib = 1024);
 
     /// <summary>Best prefill and decode tokens/s over <paramref name="runs"/> runs (the cache is overwritten each run).</summary>
     internal static (double Prefill, double Decode) Measure(LlamaModel model, int promptTokens, int genTokens, int runs)

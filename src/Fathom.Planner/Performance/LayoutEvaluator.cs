@@ -87,7 +87,7 @@ internal sealed class LayoutEvaluator(ModelShape shape, WeightBudget weights, Kv
             memory = cpu.StepSeconds(weights.DecodeReadBytesByStorage.ToDictionary(e => e.Key, e => (long)(e.Value * share)), batch * context * kvPerTokenPerGpu);
         }
 
-        return (Math.Max(memory, computeSeconds) + communication, computeSeconds > memory ? "compute" : "memory");
+        return (Math.Max(memory, computeSeconds) + communication, computeSeconds > memory ? "compute" : cpu is null ? "memory" : "cpu kernels");
     }
 
     internal double PrefillSeconds(int promptTokens, int tp)
