@@ -52,10 +52,10 @@ public sealed class HardwarePlanner
         request.Validate();
         var kv = KvCacheType.Parse(request.KvCache);
         var assumptions = new List<string> { $"weights: {weights.Source}" };
-        var (gpu, efficiency) = ResolveDevice(request.Gpu, weights, calibration ?? [], assumptions);
+        var (gpu, efficiency, cpu) = ResolveDevice(request, weights, calibration ?? [], assumptions);
 
         var validTp = TensorParallelism.ValidSizes(shape);
-        var evaluator = new LayoutEvaluator(shape, weights, kv, gpu, efficiency, request);
+        var evaluator = new LayoutEvaluator(shape, weights, kv, gpu, efficiency, request, cpu);
         var layouts = Candidates(shape, gpu, validTp, request).Select(l => evaluator.Evaluate(l.Tp, l.Pp)).ToList();
         layouts = Trim(layouts, request);
 
@@ -76,6 +76,11 @@ public sealed class HardwarePlanner
 
         assumptions.AddRange(LayoutEvaluator.Assumptions());
         assumptions.AddRange(efficiency.Provenance);
+        if (cpu is not null)
+        {
+            assumptions.AddRange(cpu.Provenance());
+        }
+
         assumptions.AddRange(FineTuningEstimator.Assumptions(request.FineTuneSequence));
         assumptions.Add("costs: on-demand list prices (source and date per instance); replicas of the layout fill each instance; multi-node layouts pay for every node");
 
@@ -113,8 +118,9 @@ public sealed class HardwarePlanner
             .Select(l => evaluator.Evaluate(l.Tp, l.Pp)).FirstOrDefault(l => l.Fits)?.Gpus;
     }
 
-    private (GpuSpec Gpu, EfficiencyModel Efficiency) ResolveDevice(string gpuId, WeightBudget weights, IReadOnlyList<CalibrationRecord> calibration, List<string> assumptions)
+    private (GpuSpec Gpu, EfficiencyModel Efficiency, CpuDecodeModel? Cpu) ResolveDevice(PlanRequest request, WeightBudget weights, IReadOnlyList<CalibrationRecord> calibration, List<string> assumptions)
     {
+        var gpuId = request.Gpu;
         var forDevice = calibration.Where(c => string.Equals(c.Device, gpuId, StringComparison.OrdinalIgnoreCase)).ToList();
         GpuSpec gpu;
         try
@@ -133,6 +139,17 @@ public sealed class HardwarePlanner
             assumptions.Add($"calibration for '{other.Device}' ignored: the plan is for '{gpu.Id}'");
         }
 
+        // A CPU measured with per-type kernel rates is predicted from those, for any format and thread count.
+        if (CpuDecodeModel.From(forDevice, weights.FormatId, request.Threads) is { } cpu)
+        {
+            return (gpu, efficiency, cpu);
+        }
+
+        if (request.Threads is not null)
+        {
+            assumptions.Add($"--threads ignored: no calibration record for '{gpu.Id}' carries CPU kernel rates");
+        }
+
         var match = forDevice.LastOrDefault(c => c.Kernel == weights.Kernel);
         if (match is not null)
         {
@@ -144,7 +161,7 @@ public sealed class HardwarePlanner
             assumptions.Add($"calibration for '{gpu.Id}' measured other kernel families than {weights.Kernel}; published defaults used");
         }
 
-        return (gpu, efficiency);
+        return (gpu, efficiency, null);
     }
 
     private static IEnumerable<(int Tp, int Pp)> Candidates(ModelShape shape, GpuSpec gpu, IReadOnlyList<int> validTp, PlanRequest request)

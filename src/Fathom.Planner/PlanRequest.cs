@@ -42,6 +42,9 @@ public sealed record PlanRequest
     /// <summary>Force this many pipeline stages instead of choosing.</summary>
     public int? Pp { get; init; }
 
+    /// <summary>CPU threads, for a CPU device calibrated with kernel rates (null: the calibration run's own).</summary>
+    public int? Threads { get; init; }
+
     /// <summary>Sequence length assumed for the fine-tuning estimate.</summary>
     public int FineTuneSequence { get; init; } = 4096;
 
@@ -64,9 +67,9 @@ public sealed record PlanRequest
             throw new PlannerInputException($"prompt ({PromptTokens}) + output ({OutputTokens}) tokens exceed the context ({Context})");
         }
 
-        if (Tp is < 1 || Pp is < 1)
+        if (Tp is < 1 || Pp is < 1 || Threads is < 1)
         {
-            throw new PlannerInputException("tp and pp must be at least 1");
+            throw new PlannerInputException("tp, pp and threads must be at least 1");
         }
     }
 }

@@ -110,7 +110,7 @@ public sealed record GpuMemory(long Total, long Weights, long EngineReserve, lon
 /// <param name="DecodeTokSPerUser">Per-user decode tokens/s.</param>
 /// <param name="AggregateTokS">Total output tokens/s.</param>
 /// <param name="StepMs">One decode step (ms), all stages.</param>
-/// <param name="Bound">What limits the step: memory bandwidth or compute.</param>
+/// <param name="Bound">What limits the step: memory bandwidth, compute, or (a CPU calibrated with kernel rates) the measured CPU kernels.</param>
 /// <param name="PrefillS">Prefill time of one prompt, seconds.</param>
 /// <param name="TtftS">Prefill plus queueing, seconds; null when prefill is saturated.</param>
 /// <param name="MeetsTargets">True when it fits the concurrency and any TTFT / speed targets.</param>

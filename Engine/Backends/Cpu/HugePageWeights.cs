@@ -40,7 +40,8 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
         return destination;
     }
 
-    private byte* Reserve(long bytes)
+    /// <summary>Uninitialised arena space of <paramref name="bytes"/> (64-byte aligned), e.g. for probes that stream memory.</summary>
+    public byte* Reserve(long bytes)
     {
         var offset = (_used + 63) & ~63L;
         if (offset + bytes > _capacity)

@@ -2,11 +2,17 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Fathom.Cli.Measurement;
+using Fathom.Engine.Diagnostics;
 using Fathom.Engine.Model;
+using Fathom.Planner.Performance;
 
 namespace Fathom.Cli.Commands;
 
-/// <summary><c>fathom bench --model FILE</c>: prefill and decode tokens per second, best of several runs.</summary>
+/// <summary>
+/// <c>fathom bench --model FILE</c>: prefill and decode tokens per second, best of several runs; with
+/// <c>--calibration-out FILE</c> it also probes the CPU and writes a calibration record for <c>fathom plan</c>.
+/// </summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -18,24 +24,57 @@ internal static class BenchCommand
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: physical cores)." };
         var backend = ModelCommandSupport.BackendOption();
         var json = new Option<bool>("--json") { Description = "Print {\"prefill_tok_s\":..,\"decode_tok_s\":..}." };
-        var command = new Command("bench", "Measure prefill and decode speed on a model.") { model, promptTokens, genTokens, runs, threads, backend, json };
+        var calibrationOut = new Option<string?>("--calibration-out") { Description = "Also probe the CPU's kernel rates and bandwidth and write a calibration record (fathom.calibration/1) for fathom plan --calibration." };
+        var device = new Option<string?>("--device") { Description = "Device id written into the calibration record (default: cpu-<hostname>)." };
+        var probeMib = new Option<int>("--probe-mib") { Description = "MiB each kernel-rate probe streams per pass (keep well above the L3).", DefaultValueFactory = _ => 1024 };
+        var command = new Command("bench", "Measure prefill and decode speed on a model.") { model, promptTokens, genTokens, runs, threads, backend, json, calibrationOut, device, probeMib };
         command.SetAction(r => Run(
             r.GetRequiredValue(model), r.GetValue(promptTokens), r.GetValue(genTokens), r.GetValue(runs), r.GetValue(threads),
-            r.GetValue(backend) ?? "auto", r.GetValue(json), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+            r.GetValue(backend) ?? "auto", r.GetValue(json), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error,
+            new CalibrationOptions(r.GetValue(calibrationOut), r.GetValue(device), r.GetValue(probeMib))));
         return command;
     }
 
     internal static int Run(string path, int promptTokens, int genTokens, int runs, int? threads, string backend, bool json,
-        TextWriter output, TextWriter error)
+        TextWriter output, TextWriter error, CalibrationOptions? calibration = null)
     {
         try
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(promptTokens);
             ArgumentOutOfRangeException.ThrowIfNegative(genTokens);
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(runs);
+            if (calibration?.OutputPath is not null && genTokens == 0)
+            {
+                throw new ArgumentException("--calibration-out needs a decode measurement (--gen-tokens > 0)");
+            }
+
             var blocks = ((promptTokens + genTokens) / 16) + 2;
-            using var llama = ModelCommandSupport.Load(path, threads, ModelCommandSupport.ParseBackend(backend), blocks, error);
-            var (prefill, decode) = Measure(llama, promptTokens, genTokens, runs);
+            double prefill, decode;
+            string backendName;
+            using (var llama = ModelCommandSupport.Load(path, threads, ModelCommandSupport.ParseBackend(backend), blocks, error))
+            {
+                (prefill, decode) = Measure(llama, promptTokens, genTokens, runs);
+                backendName = llama.BackendName;
+            }
+
+            // The model is released first: the probes need the memory, and its workers must not compete with theirs.
+            if (calibration?.OutputPath is { } file)
+            {
+                if (backendName != "cpu")
+                {
+                    throw new NotSupportedException($"--calibration-out probes the CPU backend's kernels; this run used '{backendName}' (use --backend cpu)");
+                }
+
+                ArgumentOutOfRangeException.ThrowIfLessThan(calibration.ProbeMib, 1);
+                var usedThreads = threads ?? DecodeKernelProbe.DefaultThreads;
+                var command = string.Create(CultureInfo.InvariantCulture,
+                    $"fathom bench --model {path} --prompt-tokens {promptTokens} --gen-tokens {genTokens} --runs {runs} --threads {usedThreads} --calibration-out {file}");
+                var record = CpuCalibration.Measure(path, calibration.Device, usedThreads, decode, promptTokens + (genTokens / 2.0),
+                    (long)calibration.ProbeMib << 20, command);
+                File.WriteAllText(file, CalibrationReader.Write([record]));
+                error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"calibration for {record.Device} ({record.Weights}, {usedThreads} threads, {decode:F2} tok/s, bandwidth fraction {record.BandwidthFraction:F3}) written to {file}"));
+            }
             if (json)
             {
                 output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
@@ -44,22 +83,25 @@ internal static class BenchCommand
                     ["decode_tok_s"] = Math.Round(decode, 2),
                     ["prompt_tokens"] = promptTokens,
                     ["gen_tokens"] = genTokens,
-                    ["backend"] = llama.BackendName,
+                    ["backend"] = backendName,
                 }));
             }
             else
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"prefill: {prefill:F1} tok/s ({promptTokens} tokens)  decode: {decode:F2} tok/s ({genTokens} tokens)  backend: {llama.BackendName}"));
+                    $"prefill: {prefill:F1} tok/s ({promptTokens} tokens)  decode: {decode:F2} tok/s ({genTokens} tokens)  backend: {backendName}"));
             }
 
             return 0;
         }
-        catch (Exception e) when (ModelCommandSupport.IsUserError(e))
+        catch (Exception e) when (ModelCommandSupport.IsUserError(e) || e is Fathom.Planner.PlannerInputException)
         {
             return ModelCommandSupport.Fail(error, "bench", e);
         }
     }
+
+    /// <summary>What <c>--calibration-out</c> asks for: where to write, the device id, and the probes' size.</summary>
+    internal sealed record CalibrationOptions(string? OutputPath, string? Device, int ProbeMib = 1024);
 
     /// <summary>Best prefill and decode tokens/s over <paramref name="runs"/> runs (the cache is overwritten each run).</summary>
     internal static (double Prefill, double Decode) Measure(LlamaModel model, int promptTokens, int genTokens, int runs)

@@ -18,7 +18,7 @@ internal static class PlanCommand
         var model = new Option<string?>("--model", "-m") { Description = "Preset name, HF config.json (or its folder), or .gguf file" };
         var weights = new Option<string?>("--weights", "-w") { Description = "bf16, fp16, fp8, int8, q8_0, q4_k_m, q4_0, gptq-4bit[-gN], awq-4bit[-gN] (default: bf16, or the GGUF's own tensors)" };
         var gpu = new Option<string?>("--gpu", "-g") { Description = "h100-sxm, h100-pcie, h200, h20, a100-40, a100-80, l40s, rtx-4090, mi300x (or a device from --calibration)" };
-        var kvCache = new Option<string>("--kv-cache") { Description = "KV cache type: f16, fp8, q8_0", DefaultValueFactory = _ => "f16" };
+        var kvCache = new Option<string>("--kv-cache") { Description = "KV cache type: f32 (Fathom's CPU engine), f16, fp8, q8_0", DefaultValueFactory = _ => "f16" };
         var context = new Option<int>("--context") { Description = "Longest sequence a request may reach", DefaultValueFactory = _ => 8192 };
         var concurrency = new Option<int>("--concurrency") { Description = "Sequences decoding at once", DefaultValueFactory = _ => 1 };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Typical prompt length", DefaultValueFactory = _ => 1024 };
@@ -28,14 +28,15 @@ internal static class PlanCommand
         var targetTokS = new Option<double?>("--target-tok-s") { Description = "Smallest acceptable per-user decode tokens/s" };
         var tp = new Option<int?>("--tp") { Description = "Force this tensor-parallel size" };
         var pp = new Option<int?>("--pp") { Description = "Force this many pipeline stages" };
-        var calibration = new Option<string?>("--calibration") { Description = "Calibration file written by fathom bench" };
+        var calibration = new Option<string?>("--calibration") { Description = "Calibration file written by fathom bench --calibration-out" };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads, for a CPU device calibrated with kernel rates (default: the calibration run's)" };
         var json = new Option<bool>("--json") { Description = "Print the plan as JSON (snake_case)" };
         var checkArticle = new Option<bool>("--check-article") { Description = "Check the DeepSeek-70B hardware article's claims against the planner" };
         var readme = new Option<bool>("--readme-section") { Description = "Print the generated README section (docs/planner-deepseek-70b.md)" };
 
         var command = new Command("plan", "Plan hardware for a model: memory per GPU, valid layouts, speed, TTFT, cost and fine-tuning memory.")
         {
-            model, weights, gpu, kvCache, context, concurrency, promptTokens, outputTokens, groupSize, targetTtft, targetTokS, tp, pp, calibration, json, checkArticle, readme,
+            model, weights, gpu, kvCache, context, concurrency, promptTokens, outputTokens, groupSize, targetTtft, targetTokS, tp, pp, threads, calibration, json, checkArticle, readme,
         };
 
         command.SetAction(parse =>
@@ -69,7 +70,7 @@ internal static class PlanCommand
                     Model = modelName, Gpu = gpuName, Weights = parse.GetValue(weights), KvCache = parse.GetValue(kvCache)!,
                     Context = parse.GetValue(context), Concurrency = parse.GetValue(concurrency), PromptTokens = parse.GetValue(promptTokens),
                     OutputTokens = parse.GetValue(outputTokens), GroupSize = parse.GetValue(groupSize), TargetTtftS = parse.GetValue(targetTtft),
-                    TargetTokSPerUser = parse.GetValue(targetTokS), Tp = parse.GetValue(tp), Pp = parse.GetValue(pp),
+                    TargetTokSPerUser = parse.GetValue(targetTokS), Tp = parse.GetValue(tp), Pp = parse.GetValue(pp), Threads = parse.GetValue(threads),
                 };
                 var records = parse.GetValue(calibration) is { } file ? CalibrationReader.Read(file) : null;
                 var plan = planner.Plan(request, records);

@@ -15,6 +15,7 @@ namespace Fathom.Planner.Formats;
 /// <param name="Kernel">The decode kernel family.</param>
 /// <param name="Compute">The precision prefill computes at.</param>
 /// <param name="Source">Where the figure comes from: an estimate from a recipe, or a GGUF header.</param>
+/// <param name="EmbeddingStorage">The storage type of the token embedding (a key of <paramref name="BytesByStorage"/>).</param>
 public sealed record WeightBudget(
     string FormatId,
     long TotalBytes,
@@ -24,8 +25,28 @@ public sealed record WeightBudget(
     IReadOnlyDictionary<string, long> BytesByStorage,
     KernelClass Kernel,
     ComputePrecision Compute,
-    string Source)
+    string Source,
+    string? EmbeddingStorage = null)
 {
+    /// <summary>
+    /// <see cref="DecodeReadBytes"/> split by storage type: <see cref="BytesByStorage"/> less the embedding table (unless
+    /// tied), which a step reads one row of. Without <see cref="EmbeddingStorage"/> the table is taken from the largest type.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> DecodeReadBytesByStorage
+    {
+        get
+        {
+            var result = new SortedDictionary<string, long>(BytesByStorage.ToDictionary(), StringComparer.Ordinal);
+            if (DecodeReadBytes < TotalBytes && result.Count > 0)
+            {
+                var key = EmbeddingStorage is { } e && result.ContainsKey(e) ? e : result.MaxBy(kv => kv.Value).Key;
+                result[key] -= TotalBytes - DecodeReadBytes;
+            }
+
+            return result;
+        }
+    }
+
     /// <summary>Builds the tensor list of <paramref name="shape"/> and stores each tensor as <paramref name="format"/> says.</summary>
     public static WeightBudget Estimate(ModelShape shape, WeightFormat format)
     {
@@ -44,6 +65,7 @@ public sealed record WeightBudget(
         }
 
         var embedding = Add(TensorRole.Embedding, 0, shape.VocabSize, shape.HiddenSize);
+        var embeddingStorage = format.StorageFor(TensorRole.Embedding, 0, shape.Layers).Name;
         for (var layer = 0; layer < shape.Layers; layer++)
         {
             Add(TensorRole.AttentionQuery, layer, shape.QueryWidth, shape.HiddenSize);
@@ -59,7 +81,7 @@ public sealed record WeightBudget(
         Add(TensorRole.Vector, shape.Layers, 1, shape.HiddenSize);
         var output = shape.TiedEmbeddings ? 0 : Add(TensorRole.Output, shape.Layers, shape.VocabSize, shape.HiddenSize);
         return new WeightBudget(format.Id, total, embedding, output, shape.TiedEmbeddings ? total : total - embedding, byStorage,
-            format.Kernel, format.Compute, $"estimated from the model shape with the {format.Id} recipe ({format.Description})");
+            format.Kernel, format.Compute, $"estimated from the model shape with the {format.Id} recipe ({format.Description})", embeddingStorage);
     }
 
     /// <summary>Bits per weight averaged over all parameters of <paramref name="shape"/>.</summary>

@@ -9,4 +9,5 @@ namespace Fathom.Planner.Hardware;
 /// <param name="Region">The region the price is for.</param>
 /// <param name="Source">Where the price comes from.</param>
 /// <param name="Date">When (yyyy-mm).</param>
-public sealed record CloudInstance(string Id, string Provider, string Gpu, int Gpus, double? PricePerHour, string Region, string Source, string Date);
+/// <param name="SourceUrl">The public page the price was read from (not re-fetched at build time).</param>
+public sealed record CloudInstance(string Id, string Provider, string Gpu, int Gpus, double? PricePerHour, string Region, string Source, string Date, string? SourceUrl = null);

@@ -13,6 +13,7 @@ namespace Fathom.Planner.Hardware;
 /// <param name="MaxPerNode">GPUs one server holds (the tensor-parallel domain).</param>
 /// <param name="Source">Where the figures come from.</param>
 /// <param name="Date">When the source was published (yyyy-mm).</param>
+/// <param name="SourceUrl">The public page or document of the source, where there is one.</param>
 public sealed record GpuSpec(
     string Id,
     string Name,
@@ -25,7 +26,8 @@ public sealed record GpuSpec(
     double InterconnectGbS,
     int MaxPerNode,
     string Source,
-    string Date)
+    string Date,
+    string? SourceUrl = null)
 {
     /// <summary>Device memory in bytes.</summary>
     public long MemoryBytes => MemoryMib * 1024 * 1024;

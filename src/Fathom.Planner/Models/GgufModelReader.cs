@@ -78,7 +78,8 @@ public static class GgufModelReader
             .OrderByDescending(g => g.Sum(t => t.ByteSize)).Select(g => g.Key).FirstOrDefault(GgmlType.F32);
         var weights = new WeightBudget(FormatId(dominant), total, embedding.ByteSize, output?.ByteSize ?? 0,
             output is null ? total : total - embedding.ByteSize, byType, KernelFor(dominant), ComputePrecision.Bf16,
-            $"exact tensor bytes from the GGUF header of {name} ({file.Tensors.Count} tensors: {string.Join(", ", byType.Select(kv => $"{kv.Key} {kv.Value:N0} B"))})");
+            $"exact tensor bytes from the GGUF header of {name} ({file.Tensors.Count} tensors: {string.Join(", ", byType.Select(kv => $"{kv.Key} {kv.Value:N0} B"))})",
+            embedding.Type.ToString());
         return (shape, weights);
     }
 

@@ -50,6 +50,12 @@ public static class CalibrationReader
                 throw new PlannerInputException($"calibration '{name}' for '{r.Device}' needs a device, 0 < bandwidth_fraction <= 1, tokens/s > 0 and tp >= 1");
             }
 
+            if (r.KernelRates?.Any(k => k.GbS <= 0 || k.Threads < 1 || string.IsNullOrWhiteSpace(k.Type)) == true
+                || r.ReadBandwidth?.Any(b => b.GbS <= 0 || b.Threads < 1) == true || r.Threads is < 1)
+            {
+                throw new PlannerInputException($"calibration '{name}' for '{r.Device}' has a kernel rate or read bandwidth that is not positive");
+            }
+
             _ = r.Kernel; // validates the weight format
         }
 

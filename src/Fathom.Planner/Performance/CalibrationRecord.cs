@@ -22,6 +22,12 @@ namespace Fathom.Planner.Performance;
 /// <param name="PeakTflops">The device's peak dense matrix throughput (TFLOP/s), for a device not in the catalog; 1 when absent.</param>
 /// <param name="Date">When it was measured (ISO 8601).</param>
 /// <param name="Command">The command that produced it.</param>
+/// <param name="Threads">CPU threads of the run (CPU devices).</param>
+/// <param name="KernelRates">The CPU decode matmul's streaming rate per GGUF type and thread count (CPU devices); with
+/// <paramref name="DecodeBytesByType"/> these let the planner predict other formats and thread counts (see <see cref="CpuDecodeModel"/>).</param>
+/// <param name="ReadBandwidth">The CPU's memory read bandwidth per thread count (for KV reads and types without a kernel rate).</param>
+/// <param name="DecodeBytesByType">Bytes one decode step of the measured model streams, per GGUF type.</param>
+/// <param name="KvBytesPerStep">KV-cache bytes one decode step of the run read on average.</param>
 public sealed record CalibrationRecord(
     string Schema,
     string Device,
@@ -36,7 +42,12 @@ public sealed record CalibrationRecord(
     string? DeviceName = null,
     double? PeakTflops = null,
     string? Date = null,
-    string? Command = null)
+    string? Command = null,
+    int? Threads = null,
+    IReadOnlyList<KernelRate>? KernelRates = null,
+    IReadOnlyList<ReadBandwidth>? ReadBandwidth = null,
+    IReadOnlyDictionary<string, long>? DecodeBytesByType = null,
+    long? KvBytesPerStep = null)
 {
     /// <summary>The schema id written into every record.</summary>
     public const string SchemaId = "fathom.calibration/1";
@@ -55,6 +66,10 @@ public sealed record CalibrationRecord(
         return new CalibrationRecord(SchemaId, device, model, weights.FormatId, tp, concurrency, tokSPerUser, fraction,
             peakBandwidthGbS, deviceMemoryBytes, deviceName, peakTflops, DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture), command);
     }
+
+    /// <summary>True when the record carries what <see cref="CpuDecodeModel"/> needs: threads, kernel rates, read bandwidth and the step's bytes.</summary>
+    public bool HasKernelRates =>
+        Threads is > 0 && KernelRates is { Count: > 0 } && ReadBandwidth is { Count: > 0 } && DecodeBytesByType is { Count: > 0 } && KvBytesPerStep is >= 0;
 
     /// <summary>The kernel family of the measured format.</summary>
     /// <exception cref="PlannerInputException">The weight format is unknown.</exception>

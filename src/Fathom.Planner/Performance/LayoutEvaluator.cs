@@ -5,7 +5,7 @@ using Fathom.Planner.Models;
 namespace Fathom.Planner.Performance;
 
 /// <summary>Memory, speed and latency of one model on one layout of one GPU type.</summary>
-internal sealed class LayoutEvaluator(ModelShape shape, WeightBudget weights, KvCacheType kv, GpuSpec gpu, EfficiencyModel efficiency, PlanRequest request)
+internal sealed class LayoutEvaluator(ModelShape shape, WeightBudget weights, KvCacheType kv, GpuSpec gpu, EfficiencyModel efficiency, PlanRequest request, CpuDecodeModel? cpu = null)
 {
     internal const long GiB = 1L << 30;
     internal const long RuntimeReserveBytes = GiB;
@@ -80,7 +80,14 @@ internal sealed class LayoutEvaluator(ModelShape shape, WeightBudget weights, Kv
         var communication = 2.0 * layers * efficiency.AllReduceSeconds(gpu, tp, (double)batch * shape.HiddenSize * ActivationBytes)
             + (pp > 1 ? efficiency.CollectiveLaunchSeconds : 0);
         var memory = weightSeconds + kvSeconds;
-        return (Math.Max(memory, computeSeconds) + communication, computeSeconds > memory ? "compute" : "memory");
+        if (cpu is not null)
+        {
+            // A calibrated CPU: measured kernel rates per weight type replace the bandwidth-fraction roofline.
+            var share = stageShare / tp;
+            memory = cpu.StepSeconds(weights.DecodeReadBytesByStorage.ToDictionary(e => e.Key, e => (long)(e.Value * share)), batch * context * kvPerTokenPerGpu);
+        }
+
+        return (Math.Max(memory, computeSeconds) + communication, computeSeconds > memory ? "compute" : cpu is null ? "memory" : "cpu kernels");
     }
 
     internal double PrefillSeconds(int promptTokens, int tp)
