@@ -18,7 +18,7 @@ public sealed class LlamaModel : IDisposable
     private readonly IComputeBackend _backend;
     private readonly PagedKvStorage _kv;
     private readonly RopeParameters _rope;
-    private IlgpuForward? _device; // set when an ILGPU backend runs the whole step on its accelerator
+    private IDeviceForward? _device; // set when an ILGPU backend runs the whole step on its accelerator(s)
     private HugePageWeights? _weightCopies;
     private ForwardScratch? _scratch;
     private float[] _logitInput = [];  // (n_logits, n_embd)
@@ -88,6 +88,12 @@ public sealed class LlamaModel : IDisposable
         {
             var hp = LlamaHyperParameters.FromGguf(file);
             var kind = IlgpuBackendSelection.Resolve(options.Backend);
+            ArgumentOutOfRangeException.ThrowIfLessThan(options.TensorParallel, 1);
+            if (options.TensorParallel > 1 && !IlgpuBackendSelection.IsIlgpu(kind))
+            {
+                throw new NotSupportedException($"tensor parallelism {options.TensorParallel} needs an ILGPU backend (cuda or ilgpu-cpu), not '{ComputeBackendKinds.ToName(kind)}'");
+            }
+
             device = IlgpuBackendSelection.IsIlgpu(kind) ? IlgpuDevice.Open(kind) : null;
             backend = kind switch
             {
@@ -121,8 +127,31 @@ public sealed class LlamaModel : IDisposable
             copies = null;
             if (device is not null)
             {
-                model._device = new IlgpuForward(device, hp, weights, model._rope, blocks, blockSize, options.LoadProgress, ownsDevice: true);
-                device = null;
+                if (options.TensorParallel == 1)
+                {
+                    model._device = new IlgpuForward(device, hp, weights, model._rope, blocks, blockSize, options.LoadProgress, ownsDevice: true);
+                    device = null;
+                }
+                else
+                {
+                    TensorParallelShard.Validate(hp, weights, options.TensorParallel); // before opening more devices
+                    var devices = new List<IlgpuDevice> { device };
+                    device = null;
+                    try
+                    {
+                        for (var d = 1; d < options.TensorParallel; d++)
+                        {
+                            devices.Add(IlgpuDevice.Open(kind, d, options.TensorParallel));
+                        }
+                    }
+                    catch
+                    {
+                        devices.ForEach(x => x.Dispose());
+                        throw;
+                    }
+
+                    model._device = new IlgpuTensorParallel(devices, hp, weights, model._rope, blocks, blockSize, options.LoadProgress); // owns the devices
+                }
             }
             else
             {

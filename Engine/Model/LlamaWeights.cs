@@ -7,7 +7,7 @@ namespace Fathom.Engine.Model;
 /// <summary>Finds, shape-checks and maps every tensor of a <c>llama</c>/<c>qwen2</c> GGUF file.</summary>
 internal sealed unsafe class LlamaWeights
 {
-    private LlamaWeights(WeightMatrix tokenEmbedding, float[] outputNorm, WeightMatrix output, float[]? ropeDivisors, LlamaLayerWeights[] layers)
+    internal LlamaWeights(WeightMatrix tokenEmbedding, float[] outputNorm, WeightMatrix output, float[]? ropeDivisors, LlamaLayerWeights[] layers)
     {
         TokenEmbedding = tokenEmbedding;
         OutputNorm = outputNorm;

@@ -12,6 +12,12 @@ public sealed record ModelLoadOptions
     /// <summary>KV cache blocks; null = enough for one sequence of min(context length, 4096) tokens.</summary>
     public int? KvBlockCount { get; init; }
 
+    /// <summary>
+    /// Accelerators to split the model over (Megatron-style tensor parallelism; ILGPU backends only): <c>cuda</c>
+    /// uses CUDA devices 0..N-1, <c>ilgpu-cpu</c> N CPU accelerators. Must divide the attention and KV heads.
+    /// </summary>
+    public int TensorParallel { get; init; } = 1;
+
     /// <summary>Tokens per KV block.</summary>
     public int KvBlockSize { get; init; } = 16;
 

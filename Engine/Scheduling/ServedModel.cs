@@ -72,6 +72,7 @@ public sealed class ServedModel : IDisposable
         {
             Backend = options.Backend,
             Threads = options.Threads,
+            TensorParallel = options.TensorParallel,
             KvBlockCount = blocks,
             KvBlockSize = options.KvBlockSize,
         });

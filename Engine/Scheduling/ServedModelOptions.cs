@@ -14,6 +14,9 @@ public sealed record ServedModelOptions
     /// <summary>Worker threads of the CPU backend; null: one per physical core.</summary>
     public int? Threads { get; init; }
 
+    /// <summary>Accelerators to split the model over (see <see cref="ModelLoadOptions.TensorParallel"/>); ILGPU backends only.</summary>
+    public int TensorParallel { get; init; } = 1;
+
     /// <summary>Bytes for the K and V of all layers (<c>--kv-cache-memory</c>); null: <see cref="DefaultKvCacheMemoryBytes"/>.</summary>
     public long? KvCacheMemoryBytes { get; init; }
 

@@ -11,6 +11,7 @@ internal static class EngineServiceExtensions
         ["--served-model-name"] = "Fathom:ServedModelName",
         ["--backend"] = "Fathom:Backend",
         ["--threads"] = "Fathom:Threads",
+        ["--tp"] = "Fathom:TensorParallel",
         ["--kv-cache-memory"] = "Fathom:KvCacheMemory",
         ["--max-model-len"] = "Fathom:MaxModelLength",
         ["--max-num-seqs"] = "Fathom:MaxNumSequences",

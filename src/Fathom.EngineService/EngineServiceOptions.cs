@@ -14,6 +14,9 @@ internal sealed class EngineServiceOptions
     /// <summary><c>auto</c>, <c>cpu</c>, <c>cuda</c>, <c>ilgpu-cpu</c> or <c>reference</c> (see <see cref="Engine.Model.ComputeBackendKinds"/>).</summary>
     public string Backend { get; set; } = "auto";
 
+    /// <summary>Tensor parallelism: accelerators to split the model over (<c>--tp</c>; ILGPU backends only).</summary>
+    public int TensorParallel { get; set; } = 1;
+
     /// <summary>CPU worker threads; 0: one per physical core.</summary>
     public int Threads { get; set; }
 

@@ -47,6 +47,7 @@ internal sealed partial class ModelHost(
                 Backend = ComputeBackendKinds.TryParse(o.Backend, out var backend) ? backend
                     : throw new InvalidOperationException($"Fathom:Backend '{o.Backend}' is not one of {string.Join(", ", ComputeBackendKinds.AllNames)}."),
                 Threads = o.Threads > 0 ? o.Threads : null,
+                TensorParallel = o.TensorParallel,
                 KvCacheMemoryBytes = string.IsNullOrWhiteSpace(o.KvCacheMemory) ? null : ByteSize.Parse(o.KvCacheMemory),
                 MaxModelLength = o.MaxModelLength > 0 ? o.MaxModelLength : null,
                 ServedName = string.IsNullOrWhiteSpace(o.ServedModelName) ? null : o.ServedModelName,

@@ -54,9 +54,9 @@ internal sealed class IlgpuDevice : IDisposable
         }
     }
 
-    /// <summary>Opens the first CUDA device.</summary>
-    /// <exception cref="BackendUnavailableException">No CUDA device (or driver) is present.</exception>
-    public static IlgpuDevice OpenCuda()
+    /// <summary>Opens CUDA device <paramref name="index"/> of the <paramref name="needed"/> a tensor-parallel run uses (the first of one by default).</summary>
+    /// <exception cref="BackendUnavailableException">No CUDA device (or driver) is present, or fewer than <paramref name="needed"/>.</exception>
+    public static IlgpuDevice OpenCuda(int index = 0, int needed = 1)
     {
         Context? context = null;
         try
@@ -68,7 +68,12 @@ internal sealed class IlgpuDevice : IDisposable
                 throw new BackendUnavailableException("backend 'cuda' needs an NVIDIA GPU, and ILGPU found no CUDA device on this machine");
             }
 
-            var accelerator = context.CreateCudaAccelerator(0);
+            if (devices.Count < needed)
+            {
+                throw new BackendUnavailableException($"backend 'cuda' with tensor parallelism {needed} needs {needed} CUDA devices, and ILGPU found {devices.Count}");
+            }
+
+            var accelerator = context.CreateCudaAccelerator(index);
             return new IlgpuDevice(context, accelerator, "cuda");
         }
         catch (Exception e) when (e is (NotSupportedException and not BackendUnavailableException) or DllNotFoundException or TypeInitializationException or CudaException)
@@ -103,10 +108,13 @@ internal sealed class IlgpuDevice : IDisposable
         }
     }
 
-    /// <summary>Opens the device for <paramref name="kind"/> (<see cref="ComputeBackendKind.Cuda"/> or <see cref="ComputeBackendKind.IlgpuCpu"/>).</summary>
-    public static IlgpuDevice Open(ComputeBackendKind kind) => kind switch
+    /// <summary>
+    /// Opens device <paramref name="index"/> of <paramref name="needed"/> for <paramref name="kind"/>
+    /// (<see cref="ComputeBackendKind.Cuda"/>: that CUDA device; <see cref="ComputeBackendKind.IlgpuCpu"/>: a fresh CPU accelerator).
+    /// </summary>
+    public static IlgpuDevice Open(ComputeBackendKind kind, int index = 0, int needed = 1) => kind switch
     {
-        ComputeBackendKind.Cuda => OpenCuda(),
+        ComputeBackendKind.Cuda => OpenCuda(index, needed),
         ComputeBackendKind.IlgpuCpu => OpenCpu(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an ILGPU backend"),
     };

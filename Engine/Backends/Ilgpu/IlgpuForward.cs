@@ -14,7 +14,7 @@ namespace Fathom.Engine.Backends.Ilgpu;
 /// KV cache in device memory as f16, activations in device buffers. Per step only the batch description goes up
 /// and either the requested logits or one token id per logit row come back.
 /// </summary>
-internal sealed unsafe partial class IlgpuForward : IKvBlockStorage, IDisposable
+internal sealed unsafe partial class IlgpuForward : IDeviceForward
 {
     private const long UploadChunk = 64L << 20;
 
@@ -38,11 +38,13 @@ internal sealed unsafe partial class IlgpuForward : IKvBlockStorage, IDisposable
     private readonly RopeParameters _rope;
     private readonly int _positionCapacity;
     private readonly bool _ownsDevice;
+    private readonly bool _computesLogits; // false on tensor-parallel shards other than the first: no output matrix
     private DeviceScratch? _scratch;
 
-    public IlgpuForward(IlgpuDevice device, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, bool ownsDevice = false)
+    public IlgpuForward(IlgpuDevice device, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, bool ownsDevice = false, bool computesLogits = true)
     {
         _device = device;
+        _computesLogits = computesLogits;
         _ownsDevice = ownsDevice;
         _hp = hp;
         _weights = weights;
@@ -113,8 +115,20 @@ internal sealed unsafe partial class IlgpuForward : IKvBlockStorage, IDisposable
     /// <summary>Runs the step and copies the logits of the batch's logit rows to <paramref name="logits"/>. // (n_logits, vocab)</summary>
     public void Forward(ForwardBatch batch, Span<float> logits)
     {
-        var m = batch.LogitTokenIndices.Length;
         Step(batch);
+        CopyLogits(batch.LogitTokenIndices.Length, logits);
+    }
+
+    /// <summary>Runs the step and returns the greedy token of each logit row; only those ids leave the device.</summary>
+    public int[] ForwardGreedy(ForwardBatch batch)
+    {
+        Step(batch);
+        return GreedyTokens(batch.LogitTokenIndices.Length);
+    }
+
+    /// <summary>Copies the <paramref name="m"/> logit rows of the last finished step to the host. // (m, vocab)</summary>
+    internal void CopyLogits(int m, Span<float> logits)
+    {
         if (m == 0)
         {
             return;
@@ -125,11 +139,9 @@ internal sealed unsafe partial class IlgpuForward : IKvBlockStorage, IDisposable
         _device.Accelerator.Synchronize();
     }
 
-    /// <summary>Runs the step and returns the greedy token of each logit row; only those ids leave the device.</summary>
-    public int[] ForwardGreedy(ForwardBatch batch)
+    /// <summary>The argmax of each of the <paramref name="m"/> logit rows of the last finished step, computed on the device.</summary>
+    internal int[] GreedyTokens(int m)
     {
-        var m = batch.LogitTokenIndices.Length;
-        Step(batch);
         var ids = new int[m];
         if (m == 0)
         {
@@ -163,95 +175,6 @@ internal sealed unsafe partial class IlgpuForward : IKvBlockStorage, IDisposable
         {
             _device.Dispose();
         }
-    }
-
-    private void Step(ForwardBatch batch)
-    {
-        var hp = _hp;
-        var n = batch.Count;
-        var m = batch.LogitTokenIndices.Length;
-        var embd = hp.EmbeddingLength;
-        if (_scratch is null || _scratch.Capacity < n)
-        {
-            _scratch?.Dispose();
-            _scratch = new DeviceScratch(_device.Accelerator, hp, n);
-        }
-
-        var views = UploadBatch(batch);
-        var s = _scratch;
-        var e = _device.Elementwise;
-        var mm = _device.MatMul;
-        var att = _device.Attention;
-        var eps = hp.RmsNormEpsilon;
-        var tokens = _tokens.Upload(batch.Tokens);
-        var embedding = _weights.TokenEmbedding;
-        e.Embed(_matrices[embedding].View, (int)embedding.Type, embedding.RowBytes, tokens, n, embd, s.Residual.View); // (n, n_embd)
-        var rope = new AttentionKernels.RopeViews(_rope.Dimensions, _rope.Mode == RopeMode.NeoX ? 1 : 0, _cos.View, _sin.View);
-        var maxLength = 0;
-        foreach (var position in batch.Positions)
-        {
-            maxLength = Math.Max(maxLength, position + 1);
-        }
-
-        var splits = att.ChooseSplits(n, n * hp.HeadCount, maxLength);
-        for (var l = 0; l < hp.LayerCount; l++)
-        {
-            var w = _weights.Layers[l];
-            e.RmsNorm(s.Residual.View, n, embd, _vectors[w.AttentionNorm].View, eps, s.Normed.View); // (n, n_embd)
-            if (w.Query.Type == w.Key.Type && w.Key.Type == w.Value.Type)
-            {
-                // One launch: q (n, n_head * head_dim), k and v (n, n_head_kv * head_dim).
-                _device.MatMul.MatMul3(
-                    s.Normed.View,
-                    n,
-                    new MatMulKernels.MatMulShape((int)w.Query.Type, w.Query.Columns, w.Query.Rows, w.Query.RowBytes),
-                    (_matrices[w.Query].View, w.Query.Rows, s.Query.View),
-                    (_matrices[w.Key].View, w.Key.Rows, s.Key.View),
-                    (_matrices[w.Value].View, w.Value.Rows, s.Value.View));
-            }
-            else
-            {
-                MatMul(s.Normed, n, w.Query, s.Query);   // (n, n_head * head_dim)
-                MatMul(s.Normed, n, w.Key, s.Key);       // (n, n_head_kv * head_dim)
-                MatMul(s.Normed, n, w.Value, s.Value);   // (n, n_head_kv * head_dim)
-            }
-
-            if (hp.HasQkvBias)
-            {
-                e.AddBias(s.Query.View, _vectors[w.QueryBias!].View, n);
-                e.AddBias(s.Key.View, _vectors[w.KeyBias!].View, n);
-                e.AddBias(s.Value.View, _vectors[w.ValueBias!].View, n);
-            }
-
-            var shape = new AttentionKernels.KvShape(n, hp.HeadCount, hp.KvHeadCount, hp.HeadDimension, BlockSize, (long)l * LayerElements, 1f / MathF.Sqrt(hp.HeadDimension));
-            att.StoreKv(s.Key.View, s.Value.View, shape, views, _keys.View, _values.View, rope); // K rotated on the way in
-            att.Attention(s.Query.View, shape, views, _keys.View, _values.View, s.Attention.View, splits, maxLength, s.AttentionPartial.View, s.AttentionStats.View, rope); // (n, n_head, head_dim); Q rotated as read
-            MatMul(s.Attention, n, w.Output, s.Residual, MatMulKernels.Accumulate); // residual (n, n_embd) += attention · Woᵀ
-            e.RmsNorm(s.Residual.View, n, embd, _vectors[w.FeedForwardNorm].View, eps, s.Normed.View);
-            if (w.Gate.Type == w.Up.Type && w.Gate.RowBytes == w.Up.RowBytes)
-            {
-                MatMul(s.Normed, n, w.Gate, s.Hidden, MatMulKernels.SwiGlu, w.Up); // (n, n_ff) = silu(x · Wgᵀ) ⊙ (x · Wuᵀ)
-            }
-            else
-            {
-                MatMul(s.Normed, n, w.Gate, s.Gate); // (n, n_ff)
-                MatMul(s.Normed, n, w.Up, s.Up);     // (n, n_ff)
-                e.SwiGlu(s.Gate.View, s.Up.View, n * hp.FeedForwardLength, s.Hidden.View);
-            }
-
-            MatMul(s.Hidden, n, w.Down, s.Residual, MatMulKernels.Accumulate); // residual (n, n_embd) += hidden · Wdᵀ
-        }
-
-        if (m == 0)
-        {
-            _device.Accelerator.Synchronize();
-            return;
-        }
-
-        var rows = _logitRows.Upload(batch.LogitTokenIndices);
-        e.GatherRows(s.Residual.View, rows, m, embd, s.LogitInput.View); // (m, n_embd)
-        e.RmsNorm(s.LogitInput.View, m, embd, _vectors[_weights.OutputNorm].View, eps, s.LogitNormed.View);
-        MatMul(s.LogitNormed, m, _weights.Output, s.Logits); // (m, vocab)
     }
 
     private void MatMul(MemoryBuffer1D<float, Stride1D.Dense> input, int rows, WeightMatrix weight, MemoryBuffer1D<float, Stride1D.Dense> output, int epilogue = MatMulKernels.Store, WeightMatrix? second = null) =>
@@ -308,7 +231,12 @@ internal sealed unsafe partial class IlgpuForward : IKvBlockStorage, IDisposable
 
     private void UploadWeights(IProgress<double>? progress)
     {
-        var matrices = new List<WeightMatrix> { _weights.TokenEmbedding, _weights.Output };
+        var matrices = new List<WeightMatrix> { _weights.TokenEmbedding };
+        if (_computesLogits)
+        {
+            matrices.Add(_weights.Output);
+        }
+
         var vectors = new List<float[]> { _weights.OutputNorm };
         foreach (var w in _weights.Layers)
         {

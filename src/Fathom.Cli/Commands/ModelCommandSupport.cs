@@ -12,7 +12,7 @@ internal static class ModelCommandSupport
     public const int ExitFailure = 2;
     private const long ProgressThresholdBytes = 100L << 20;
 
-    public static LlamaModel Load(string path, int? threads, ComputeBackendKind backend, int? kvBlocks, TextWriter error)
+    public static LlamaModel Load(string path, int? threads, ComputeBackendKind backend, int? kvBlocks, TextWriter error, int tensorParallel = 1)
     {
         var showProgress = !Console.IsErrorRedirected && ReferenceEquals(error, Console.Error)
             && File.Exists(path) && new FileInfo(path).Length > ProgressThresholdBytes;
@@ -21,6 +21,7 @@ internal static class ModelCommandSupport
             Backend = backend,
             Threads = threads,
             KvBlockCount = kvBlocks,
+            TensorParallel = tensorParallel,
             LoadProgress = showProgress ? new Progress(error) : null,
         };
         var model = LlamaModel.Load(path, options);

@@ -38,6 +38,23 @@ public sealed class GenerateCommandTests
     }
 
     [Fact]
+    public async Task Tensor_parallel_generation_over_two_cpu_accelerators_writes_the_same_story()
+    {
+        var (exit, output, error) = await CliRunner.RunAsync("generate", "--model", Stories, "--prompt-ids", "1,403,407,261,378", "--max-tokens", "12", "--backend", "ilgpu-cpu", "--tp", "2");
+        Assert.True(exit == 0, error);
+        Assert.StartsWith(", there was a little girl named Lily.", output);
+    }
+
+    [Fact]
+    public async Task Tensor_parallel_count_that_does_not_divide_the_heads_is_one_line_and_exit_2()
+    {
+        var (exit, _, error) = await CliRunner.RunAsync("generate", "--model", Stories, "--prompt-ids", "1", "--backend", "ilgpu-cpu", "--tp", "3");
+        Assert.Equal(2, exit);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains("tensor parallelism 3 does not divide the 8 attention heads", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Missing_file_is_one_line_and_exit_2()
     {
         var (exit, _, error) = await CliRunner.RunAsync("generate", "--model", "/no/such/model.gguf", "--prompt-ids", "1");

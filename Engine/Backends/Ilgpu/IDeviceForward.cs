@@ -1,0 +1,23 @@
+using Fathom.Engine.KvCache;
+using Fathom.Engine.Model;
+
+namespace Fathom.Engine.Backends.Ilgpu;
+
+/// <summary>A forward step that runs entirely on accelerators: one device (<see cref="IlgpuForward"/>) or several (<see cref="IlgpuTensorParallel"/>).</summary>
+internal interface IDeviceForward : IKvBlockStorage, IDisposable
+{
+    /// <summary>Backend name as reported by the model.</summary>
+    string Name { get; }
+
+    /// <summary>Physical KV blocks.</summary>
+    int BlockCount { get; }
+
+    /// <summary>Bytes of device KV cache over all devices.</summary>
+    long KvCacheBytes { get; }
+
+    /// <summary>Runs the step and copies the logits of the batch's logit rows. // (n_logits, vocab)</summary>
+    void Forward(ForwardBatch batch, Span<float> logits);
+
+    /// <summary>Runs the step and returns the greedy token of each logit row.</summary>
+    int[] ForwardGreedy(ForwardBatch batch);
+}

@@ -1,0 +1,209 @@
+using Fathom.Engine.Model;
+
+namespace Fathom.Engine.Backends.Ilgpu;
+
+/// <summary>
+/// Megatron-style tensor parallelism over <c>T</c> ILGPU accelerators (see <see cref="TensorParallelShard"/> for
+/// the split). The shards run each step in lockstep; after every layer's attention output projection and its
+/// <c>ffn_down</c> the partial (n_tokens, n_embd) outputs are all-reduced through the host — summed in shard
+/// order, so a run is deterministic — and added to every shard's (replicated) residual stream. Shard 0 alone holds
+/// the output matrix and computes the logits.
+/// </summary>
+/// <remarks>
+/// Launches are enqueued on every shard before the first download waits, so devices overlap their compute; the
+/// exchange itself is host-staged (no peer copies).
+/// </remarks>
+internal sealed class IlgpuTensorParallel : IDeviceForward
+{
+    private readonly IlgpuForward[] _shards;
+    private readonly LlamaHyperParameters _hp;
+    private readonly int _shardKvHeads;
+    private float[] _partial = []; // (n_tokens, n_embd): one shard's partial output
+    private float[] _sum = [];     // (n_tokens, n_embd): the all-reduced output
+
+    /// <summary>Slices the model over <paramref name="devices"/> (taking ownership of them, disposed with this or on failure) and uploads each shard.</summary>
+    /// <exception cref="TensorParallelSplitException">The model does not split over that many devices.</exception>
+    public IlgpuTensorParallel(IReadOnlyList<IlgpuDevice> devices, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress)
+    {
+        var count = devices.Count;
+        _hp = hp;
+        _shards = new IlgpuForward[count];
+        var created = 0;
+        try
+        {
+            TensorParallelShard.Validate(hp, weights, count);
+            _shardKvHeads = hp.KvHeadCount / count;
+            for (; created < count; created++)
+            {
+                var d = created;
+                using var shard = TensorParallelShard.Create(hp, weights, count, d);
+                var scaled = progress is null ? null : new Progress(p => progress.Report((d + p) / count));
+                _shards[d] = new IlgpuForward(devices[d], shard.HyperParameters, shard.Weights, rope, blockCount, blockSize, scaled, ownsDevice: true, computesLogits: d == 0);
+            }
+        }
+        catch
+        {
+            for (var d = 0; d < count; d++)
+            {
+                if (d < created)
+                {
+                    _shards[d].Dispose();
+                }
+                else
+                {
+                    devices[d].Dispose();
+                }
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Number of accelerators.</summary>
+    public int ShardCount => _shards.Length;
+
+    public string Name => $"{_shards[0].Name} tp={_shards.Length}";
+
+    public int BlockCount => _shards[0].BlockCount;
+
+    public long KvCacheBytes => _shards.Sum(s => s.KvCacheBytes);
+
+    /// <summary>Floats in one block payload of the whole model. // (layers, 2, block_size, n_head_kv, head_dim)</summary>
+    public int BlockFloats => _shards.Sum(s => s.BlockFloats);
+
+    public void Forward(ForwardBatch batch, Span<float> logits)
+    {
+        Step(batch);
+        _shards[0].CopyLogits(batch.LogitTokenIndices.Length, logits);
+    }
+
+    public int[] ForwardGreedy(ForwardBatch batch)
+    {
+        Step(batch);
+        return _shards[0].GreedyTokens(batch.LogitTokenIndices.Length);
+    }
+
+    public void ReadBlock(int block, Span<float> destination)
+    {
+        CheckPayload(destination.Length);
+        var part = new float[_shards[0].BlockFloats]; // (layers, 2, block_size, n_head_kv / T, head_dim)
+        for (var d = 0; d < _shards.Length; d++)
+        {
+            _shards[d].ReadBlock(block, part);
+            var (rows, run, fullRow) = Runs();
+            for (var r = 0; r < rows; r++)
+            {
+                part.AsSpan(r * run, run).CopyTo(destination.Slice((r * fullRow) + (d * run), run));
+            }
+        }
+    }
+
+    public void WriteBlock(int block, ReadOnlySpan<float> source)
+    {
+        CheckPayload(source.Length);
+        var part = new float[_shards[0].BlockFloats];
+        for (var d = 0; d < _shards.Length; d++)
+        {
+            var (rows, run, fullRow) = Runs();
+            for (var r = 0; r < rows; r++)
+            {
+                source.Slice((r * fullRow) + (d * run), run).CopyTo(part.AsSpan(r * run, run));
+            }
+
+            _shards[d].WriteBlock(block, part);
+        }
+    }
+
+    public void CopyBlock(int source, int destination)
+    {
+        foreach (var shard in _shards)
+        {
+            shard.CopyBlock(source, destination);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var shard in _shards)
+        {
+            shard?.Dispose();
+        }
+    }
+
+    private void Step(ForwardBatch batch)
+    {
+        var length = batch.Count * _hp.EmbeddingLength;
+        if (_sum.Length < length)
+        {
+            _sum = new float[length];
+            _partial = new float[length];
+        }
+
+        foreach (var shard in _shards)
+        {
+            shard.BeginStep(batch);
+        }
+
+        for (var l = 0; l < _hp.LayerCount; l++)
+        {
+            foreach (var shard in _shards)
+            {
+                shard.AttentionBlock(l, partial: true);
+            }
+
+            AllReduce(length); // all-reduce 1: attention output projection
+            foreach (var shard in _shards)
+            {
+                shard.FeedForwardBlock(l, partial: true);
+            }
+
+            AllReduce(length); // all-reduce 2: ffn_down
+        }
+
+        foreach (var shard in _shards)
+        {
+            shard.FinishStep(batch);
+        }
+    }
+
+    // Host-staged sum of the shards' partial outputs in shard order (fixed, so deterministic), added to each residual.
+    private void AllReduce(int length)
+    {
+        var sum = _sum.AsSpan(0, length);
+        var partial = _partial.AsSpan(0, length);
+        _shards[0].DownloadPartial(sum);
+        for (var d = 1; d < _shards.Length; d++)
+        {
+            _shards[d].DownloadPartial(partial);
+            for (var i = 0; i < length; i++)
+            {
+                sum[i] += partial[i];
+            }
+        }
+
+        foreach (var shard in _shards)
+        {
+            shard.AddToResidual(sum);
+        }
+    }
+
+    // A block payload as rows of (layer, K/V, position); each row holds one shard's KV heads as a contiguous run.
+    private (int Rows, int Run, int FullRow) Runs()
+    {
+        var run = _shardKvHeads * _hp.HeadDimension; // floats of one position's heads on a shard
+        return (2 * _hp.LayerCount * _shards[0].BlockSize, run, run * _shards.Length);
+    }
+
+    private void CheckPayload(int length)
+    {
+        if (length != BlockFloats)
+        {
+            throw new ArgumentException($"a block payload is {BlockFloats} floats, not {length}", nameof(length));
+        }
+    }
+
+    private sealed class Progress(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
+    }
+}

@@ -1,0 +1,105 @@
+using Fathom.Engine.Backends.Ilgpu;
+using Fathom.Engine.Gguf;
+using Fathom.Engine.Model;
+using Fathom.Engine.Tests.Model;
+using Fathom.Testing;
+
+namespace Fathom.Engine.Tests.Backends.Ilgpu;
+
+/// <summary>
+/// Tensor parallelism over several ILGPU CPU accelerators against the same model on one: the same greedy tokens
+/// and logits equal up to the reordered f32 sums. A shard's attention-output and ffn_down products are sums over
+/// its K/T columns, and the host all-reduce adds the T partials, so each residual update is the same sum
+/// associated differently: relative error ≤ ~K·2⁻²⁴ per dot product (K ≤ 512 here: ~3e-5, far less in practice).
+/// Those differences reach the f16 KV cache, where one element near a rounding boundary can round the other way
+/// (2⁻¹¹ relative in that element). The tolerance, 1e-4 of the largest logit, admits that and is ~10× below the
+/// f16 error the single-device model already has against the f32 reference (IlgpuModelTests, 3e-3): a shard
+/// offset by one head or one block scrambles the logits at O(1).
+/// </summary>
+public sealed class IlgpuTensorParallelTests : IDisposable
+{
+    private const double Tolerance = 1e-4;
+    private static readonly int[] OnceUponATime = [1, 403, 407, 261, 378];
+    private static readonly int[] Prompt = [1, 260, 261, 262, 17, 250, 283, 42];
+    private readonly string _directory = Directory.CreateTempSubdirectory("fathom-tp-").FullName;
+
+    [Fact]
+    public void Stories260K_tp2_and_tp4_match_one_device()
+    {
+        var path = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        using var single = Load(path, 1, blocks: 4);
+        var hp = single.HyperParameters;
+        Assert.Equal((8, 4), (hp.HeadCount, hp.KvHeadCount)); // TP=4 leaves one KV head (a GQA group of 2) per device
+        var expected = ModelRunner.LastLogits(single, OnceUponATime);
+        var expectedTokens = ModelRunner.Greedy(single, OnceUponATime, 6);
+        var expectedBlock = new float[single.KvBlocks.BlockFloats];
+        single.KvBlocks.ReadBlock(0, expectedBlock);
+        foreach (var tp in new[] { 2, 4 })
+        {
+            using var split = Load(path, tp, blocks: 4);
+            Assert.Equal($"ilgpu-cpu tp={tp}", split.BackendName);
+            var error = ModelRunner.RelativeError(ModelRunner.LastLogits(split, OnceUponATime), expected);
+            Assert.True(error < Tolerance, $"tp={tp}: relative logit error {error:E3}");
+            Assert.Equal(expectedTokens, ModelRunner.Greedy(split, OnceUponATime, 6));
+
+            // The KV block payload reassembled from the shards' heads is the single device's (up to f16 rounding
+            // of the reordered sums); writing it back and reading it again is exact.
+            var storage = split.KvBlocks;
+            Assert.Equal(expectedBlock.Length, storage.BlockFloats);
+            var block = new float[storage.BlockFloats];
+            storage.ReadBlock(0, block);
+            Assert.True(ModelRunner.RelativeError(block, expectedBlock) < 2e-3, $"tp={tp}: KV block differs");
+            storage.WriteBlock(3, block);
+            var copy = new float[block.Length];
+            storage.ReadBlock(3, copy);
+            Assert.Equal(block, copy);
+            storage.CopyBlock(0, 2);
+            storage.ReadBlock(2, copy);
+            Assert.Equal(block, copy);
+        }
+    }
+
+    [Fact]
+    public void Quantized_gqa_model_tp2_matches_one_device_and_tp4_cannot_cut_a_k_quant_block()
+    {
+        // 16 heads, 4 KV heads (GQA 4), n_ff 512. The matrices take the six types in turn, so blk.0.attn_output is
+        // F16, blk.0.ffn_down Q4_0 and blk.1.ffn_down Q4_K: TP=2 cuts Q4_K at column 256, TP=4 would cut at 128.
+        var path = Path.Combine(_directory, "mixed.gguf");
+        GgmlType[] types = [GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.F16, GgmlType.BF16];
+        QuantizedTwin.Write(path, Path.Combine(_directory, "twin.gguf"), new SyntheticLlamaShape(256, 2, 16, 4, 512, 300), types);
+        using (var file = GgufFile.Open(path))
+        {
+            Assert.Equal(GgmlType.Q4_K, file.FindTensor("blk.1.ffn_down.weight")!.Type);
+            Assert.Equal(GgmlType.Q4_0, file.FindTensor("blk.0.ffn_down.weight")!.Type);
+        }
+
+        using var single = Load(path, 1, blocks: 2);
+        using var split = Load(path, 2, blocks: 2);
+        var error = ModelRunner.RelativeError(ModelRunner.LastLogits(split, Prompt), ModelRunner.LastLogits(single, Prompt));
+        Assert.True(error < Tolerance, $"relative logit error {error:E3}");
+        Assert.Equal(ModelRunner.Greedy(single, Prompt, 3), ModelRunner.Greedy(split, Prompt, 3));
+
+        var e = Assert.Throws<TensorParallelSplitException>(() => Load(path, 4, blocks: 2));
+        Assert.Contains("blk.1.ffn_down.weight (Q4_K, 512 columns)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("slices of 128 columns", e.Message, StringComparison.Ordinal);
+        Assert.Contains("256-element", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Impossible_or_unsupported_splits_fail_clearly()
+    {
+        var path = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var heads = Assert.Throws<TensorParallelSplitException>(() => Load(path, 8, blocks: 1)); // 8 heads but 4 KV heads
+        Assert.Equal("tensor parallelism 8 does not divide the 4 KV heads (GQA groups stay whole on one device); use a device count that does", heads.Message);
+        var odd = Assert.Throws<TensorParallelSplitException>(() => Load(path, 3, blocks: 1));
+        Assert.Contains("does not divide the 8 attention heads", odd.Message, StringComparison.Ordinal);
+        var cpu = Assert.Throws<NotSupportedException>(() => LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.Cpu, TensorParallel = 2, KvBlockCount = 1 }));
+        Assert.Contains("needs an ILGPU backend", cpu.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Load(path, 0, blocks: 1));
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static LlamaModel Load(string path, int tp, int blocks) =>
+        LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.IlgpuCpu, TensorParallel = tp, KvBlockCount = blocks });
+}
