@@ -83,7 +83,7 @@ for path in sorted(glob.glob(os.path.join(work, "run-*.json"))):
 runs.sort(key=lambda r: r["id"])
 doc = {
     "description": "Fathom CPU decode runs (synthetic Llama-3.2-1B-shaped models) with the calibration record each run wrote; "
-                   "the planner, calibrated from one run, must predict the others within 15% (FathomCpuRunsTests).",
+                   "the planner, calibrated from one run, must predict the others of the same format within 15% and those of the other format within 30% (FathomCpuRunsTests).",
     "machine": machine,
     "source": "scripts/planner-cpu-runs.sh (fathom bench --calibration-out)",
     "runs": runs,

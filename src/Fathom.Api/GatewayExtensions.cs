@@ -13,6 +13,12 @@ internal static class GatewayExtensions
         var section = builder.Configuration.GetSection(ApiOptions.Section);
         builder.Services.Configure<ApiOptions>(section);
         var options = section.Get<ApiOptions>() ?? new ApiOptions();
+        if (options.StreamLease < TimeSpan.FromSeconds(1))
+        {
+            // Renewal runs every lease / 3; a zero lease would fail every stream and PEXPIRE 0 deletes the slot set.
+            throw new InvalidOperationException($"Fathom:Api:StreamLease must be at least 00:00:01 (is {options.StreamLease})");
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes);
 
         builder.Services.AddSingleton<ApiKeys>();

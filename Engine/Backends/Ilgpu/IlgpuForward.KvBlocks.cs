@@ -13,6 +13,7 @@ internal sealed partial class IlgpuForward
 {
     public void ReadBlock(int block, Span<float> destination)
     {
+        Activate();
         CheckBlock(block, destination.Length);
         var span = BlockSize * TokenStride;
         var staging = new DeviceHalf[span];
@@ -28,6 +29,7 @@ internal sealed partial class IlgpuForward
 
     public void WriteBlock(int block, ReadOnlySpan<float> source)
     {
+        Activate();
         CheckBlock(block, source.Length);
         var span = BlockSize * TokenStride;
         var staging = new DeviceHalf[span];
@@ -44,6 +46,7 @@ internal sealed partial class IlgpuForward
     /// <summary>Copies block <paramref name="source"/> onto block <paramref name="destination"/> on the device (copy-on-write forks).</summary>
     public void CopyBlock(int source, int destination)
     {
+        Activate();
         CheckBlock(source, BlockFloats);
         CheckBlock(destination, BlockFloats);
         var span = BlockSize * TokenStride;

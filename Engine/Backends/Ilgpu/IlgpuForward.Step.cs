@@ -27,6 +27,7 @@ internal sealed partial class IlgpuForward
     /// <summary>Uploads the batch description and writes the token embeddings into the residual stream.</summary>
     internal void BeginStep(ForwardBatch batch)
     {
+        Activate();
         var hp = _hp;
         var n = batch.Count;
         if (_scratch is null || _scratch.Capacity < n)
@@ -57,6 +58,7 @@ internal sealed partial class IlgpuForward
     /// </summary>
     internal void AttentionBlock(int l, bool partial)
     {
+        Activate();
         var hp = _hp;
         var n = _stepTokens;
         var s = _scratch!;
@@ -105,6 +107,7 @@ internal sealed partial class IlgpuForward
     /// <summary>Layer <paramref name="l"/>'s feed-forward block (RMSNorm, SwiGLU, down projection); <paramref name="partial"/> as in <see cref="AttentionBlock"/>.</summary>
     internal void FeedForwardBlock(int l, bool partial)
     {
+        Activate();
         var hp = _hp;
         var n = _stepTokens;
         var s = _scratch!;
@@ -135,6 +138,7 @@ internal sealed partial class IlgpuForward
     /// <summary>Copies <see cref="PartialOutput"/> to the host. // (n_tokens, n_embd)</summary>
     internal void DownloadPartial(Span<float> destination)
     {
+        Activate();
         var view = PartialOutput;
         view.CopyToCPU(ref MemoryMarshal.GetReference(destination), view.Length);
         _device.Accelerator.Synchronize();
@@ -143,6 +147,7 @@ internal sealed partial class IlgpuForward
     /// <summary>Adds the all-reduced block output to the residual stream: residual += <paramref name="sum"/>. // (n_tokens, n_embd)</summary>
     internal void AddToResidual(ReadOnlySpan<float> sum)
     {
+        Activate();
         var view = PartialOutput; // free until the next RMSNorm: reused as the upload target
         view.CopyFromCPU(ref MemoryMarshal.GetReference(sum), view.Length);
         _device.Elementwise.Add(_scratch!.Residual.View, view, (int)view.Length);
@@ -151,6 +156,7 @@ internal sealed partial class IlgpuForward
     /// <summary>Computes the logits of the batch's logit rows from the residual stream (or just synchronizes when there are none).</summary>
     internal void FinishStep(ForwardBatch batch)
     {
+        Activate();
         var m = batch.LogitTokenIndices.Length;
         if (m == 0 || !_computesLogits)
         {
@@ -178,4 +184,8 @@ internal sealed partial class IlgpuForward
 
         FinishStep(batch);
     }
+
+    // Each device has its own CUDA context, only one is current per thread, and ILGPU launches kernels into the
+    // current one (it binds only to allocate and synchronize): so every entry point makes this device current first.
+    private void Activate() => _device.Accelerator.Bind();
 }

@@ -115,6 +115,7 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     /// <summary>Runs the step and copies the logits of the batch's logit rows to <paramref name="logits"/>. // (n_logits, vocab)</summary>
     public void Forward(ForwardBatch batch, Span<float> logits)
     {
+        Activate();
         Step(batch);
         CopyLogits(batch.LogitTokenIndices.Length, logits);
     }
@@ -122,6 +123,7 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     /// <summary>Runs the step and returns the greedy token of each logit row; only those ids leave the device.</summary>
     public int[] ForwardGreedy(ForwardBatch batch)
     {
+        Activate();
         Step(batch);
         return GreedyTokens(batch.LogitTokenIndices.Length);
     }

@@ -35,9 +35,12 @@ internal static class SharedLimitScripts
         local function charge(key, amount)
           redis.call('SET', key, 0, 'PX', window, 'NX')
           redis.call('INCRBY', key, amount)
+          -- A counter that lost its expiry (restored, or set by hand) would never reset: give it one.
+          if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, window) end
         end
         if rpm > 0 then charge(KEYS[1], 1) end
-        if tpm > 0 then charge(KEYS[2], cost) end
+        -- A request that costs no tokens (a model list) must not open a token window, as locally.
+        if tpm > 0 and cost > 0 then charge(KEYS[2], cost) end
         if streams > 0 then
           redis.call('ZADD', KEYS[3], now + lease, ARGV[7])
           redis.call('PEXPIRE', KEYS[3], lease)

@@ -74,6 +74,12 @@ internal sealed class SharedLimits : IAsyncDisposable
 
             return new SharedDecision(SharedLimit.None, TimeSpan.Zero, streams > 0 ? new StreamLease(this, key, leaseId) : null);
         }
+        catch (OperationCanceledException) when (streams > 0)
+        {
+            // The script may still have run and taken a slot that no lease would renew or release.
+            Release(key, leaseId);
+            throw;
+        }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             Degraded(e);
@@ -81,6 +87,7 @@ internal sealed class SharedLimits : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes the Redis connection, if one was made.</summary>
     public async ValueTask DisposeAsync()
     {
         if (await _connecting is { } redis)
@@ -99,8 +106,14 @@ internal sealed class SharedLimits : IAsyncDisposable
 
         try
         {
-            await redis.GetDatabase().ScriptEvaluateAsync(SharedLimitScripts.Renew, [StreamsKey(key)],
+            var renewed = await redis.GetDatabase().ScriptEvaluateAsync(SharedLimitScripts.Renew, [StreamsKey(key)],
                 [(long)_options.StreamLease.TotalMilliseconds, leaseId]);
+            if ((int)renewed == 0)
+            {
+                // Not re-added: the slot may have gone to another stream meanwhile, and the limit must not overshoot.
+                _logger.LogWarning("A stream's shared-limit lease lapsed (Redis was unreachable for longer than the lease); the stream runs on uncounted");
+            }
+
             return true;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)

@@ -13,12 +13,22 @@ internal sealed class StreamLease(SharedLimits limits, string key, string leaseI
     /// <summary>Starts renewing in the background.</summary>
     public void Start() => _renewing = RenewAsync(_stop.Token);
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Stops renewing and frees the slot. The response does not wait: the release follows any renewal still in
+    /// flight, so a late renewal cannot re-extend a lease after it was released.
+    /// </summary>
+    public ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
+        _stop.Cancel();
+        _ = ReleaseAfterRenewalAsync();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task ReleaseAfterRenewalAsync()
+    {
         if (_renewing is not null)
         {
-            await _renewing;
+            await _renewing; // never faults: RenewAsync ends on cancellation and shutdown alike
         }
 
         _stop.Dispose();
@@ -37,6 +47,10 @@ internal sealed class StreamLease(SharedLimits limits, string key, string leaseI
         }
         catch (OperationCanceledException)
         {
+        }
+        catch (ObjectDisposedException)
+        {
+            // The instance is shutting down and its Redis connection is gone; the lease lapses on its own.
         }
     }
 }

@@ -14,7 +14,7 @@ public sealed class CpuDecodeModel
 {
     private readonly IReadOnlyList<KernelRate> _rates;
     private readonly IReadOnlyList<ReadBandwidth> _read;
-    private readonly List<string> _notes = [];
+    private readonly HashSet<string> _notes = [];
 
     private CpuDecodeModel(CalibrationRecord anchor, int threads)
     {

@@ -118,8 +118,8 @@ public sealed class SharedLimitsTests(EngineReplicas replicas)
 
         using var open = await StreamAsync(a, ct);
         Assert.Equal(HttpStatusCode.OK, open.StatusCode);
-        // Held past a renewal (every lease / 3), so the slot is alive only because the instance renews it.
-        await Task.Delay(TimeSpan.FromSeconds(1.5), ct);
+        // Held past the lease itself (3 s), so the slot is alive only because the instance renews it.
+        await Task.Delay(TimeSpan.FromSeconds(4.5), ct);
         using (var refused = await StreamAsync(b, ct))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
