@@ -134,23 +134,9 @@ public sealed class LlamaModel : IDisposable
                 }
                 else
                 {
-                    TensorParallelShard.Validate(hp, weights, options.TensorParallel); // before opening more devices
-                    var devices = new List<IlgpuDevice> { device };
-                    device = null;
-                    try
-                    {
-                        for (var d = 1; d < options.TensorParallel; d++)
-                        {
-                            devices.Add(IlgpuDevice.Open(kind, d, options.TensorParallel));
-                        }
-                    }
-                    catch
-                    {
-                        devices.ForEach(x => x.Dispose());
-                        throw;
-                    }
-
-                    model._device = new IlgpuTensorParallel(devices, hp, weights, model._rope, blocks, blockSize, options.LoadProgress); // owns the devices
+                    var first = device;
+                    device = null; // Open owns it from here, and disposes it if it fails
+                    model._device = IlgpuTensorParallel.Open(first, kind, options.TensorParallel, hp, weights, model._rope, blocks, blockSize, options.LoadProgress);
                 }
             }
             else

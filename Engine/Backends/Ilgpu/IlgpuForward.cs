@@ -115,7 +115,6 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     /// <summary>Runs the step and copies the logits of the batch's logit rows to <paramref name="logits"/>. // (n_logits, vocab)</summary>
     public void Forward(ForwardBatch batch, Span<float> logits)
     {
-        Activate();
         Step(batch);
         CopyLogits(batch.LogitTokenIndices.Length, logits);
     }
@@ -123,7 +122,6 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     /// <summary>Runs the step and returns the greedy token of each logit row; only those ids leave the device.</summary>
     public int[] ForwardGreedy(ForwardBatch batch)
     {
-        Activate();
         Step(batch);
         return GreedyTokens(batch.LogitTokenIndices.Length);
     }
@@ -131,6 +129,7 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     /// <summary>Copies the <paramref name="m"/> logit rows of the last finished step to the host. // (m, vocab)</summary>
     internal void CopyLogits(int m, Span<float> logits)
     {
+        Activate();
         if (m == 0)
         {
             return;
@@ -144,6 +143,7 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     /// <summary>The argmax of each of the <paramref name="m"/> logit rows of the last finished step, computed on the device.</summary>
     internal int[] GreedyTokens(int m)
     {
+        Activate();
         var ids = new int[m];
         if (m == 0)
         {

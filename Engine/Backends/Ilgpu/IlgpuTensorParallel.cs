@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Fathom.Engine.Model;
 
 namespace Fathom.Engine.Backends.Ilgpu;
@@ -21,9 +22,8 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
     private float[] _partial = []; // (n_tokens, n_embd): one shard's partial output
     private float[] _sum = [];     // (n_tokens, n_embd): the all-reduced output
 
-    /// <summary>Slices the model over <paramref name="devices"/> (taking ownership of them, disposed with this or on failure) and uploads each shard.</summary>
-    /// <exception cref="TensorParallelSplitException">The model does not split over that many devices.</exception>
-    public IlgpuTensorParallel(IReadOnlyList<IlgpuDevice> devices, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress)
+    // Slices the model over devices already checked by Validate, taking ownership of them (disposed with this or on failure).
+    private IlgpuTensorParallel(IReadOnlyList<IlgpuDevice> devices, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress)
     {
         var count = devices.Count;
         _hp = hp;
@@ -31,7 +31,6 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
         var created = 0;
         try
         {
-            TensorParallelShard.Validate(hp, weights, count);
             _shardKvHeads = hp.KvHeadCount / count;
             for (; created < count; created++)
             {
@@ -57,6 +56,33 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Checks that the model splits over <paramref name="count"/> devices, opens devices 1 … count−1 of
+    /// <paramref name="kind"/> beside <paramref name="first"/>, and uploads a shard to each. Takes ownership of
+    /// <paramref name="first"/> and of every device it opens: disposed with the result, or here on failure.
+    /// </summary>
+    /// <exception cref="TensorParallelSplitException">The model does not split over that many devices (checked before any other device is opened).</exception>
+    /// <exception cref="BackendUnavailableException">Fewer than <paramref name="count"/> devices exist.</exception>
+    public static IlgpuTensorParallel Open(IlgpuDevice first, ComputeBackendKind kind, int count, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress)
+    {
+        var devices = new List<IlgpuDevice> { first };
+        try
+        {
+            TensorParallelShard.Validate(hp, weights, count);
+            for (var d = 1; d < count; d++)
+            {
+                devices.Add(IlgpuDevice.Open(kind, d, count));
+            }
+        }
+        catch
+        {
+            devices.ForEach(device => device.Dispose());
+            throw;
+        }
+
+        return new IlgpuTensorParallel(devices, hp, weights, rope, blockCount, blockSize, progress);
     }
 
     /// <summary>Number of accelerators.</summary>
@@ -87,10 +113,10 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
     {
         CheckPayload(destination.Length);
         var part = new float[_shards[0].BlockFloats]; // (layers, 2, block_size, n_head_kv / T, head_dim)
+        var (rows, run, fullRow) = Runs();
         for (var d = 0; d < _shards.Length; d++)
         {
             _shards[d].ReadBlock(block, part);
-            var (rows, run, fullRow) = Runs();
             for (var r = 0; r < rows; r++)
             {
                 part.AsSpan(r * run, run).CopyTo(destination.Slice((r * fullRow) + (d * run), run));
@@ -101,10 +127,10 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
     public void WriteBlock(int block, ReadOnlySpan<float> source)
     {
         CheckPayload(source.Length);
-        var part = new float[_shards[0].BlockFloats];
+        var part = new float[_shards[0].BlockFloats]; // (layers, 2, block_size, n_head_kv / T, head_dim)
+        var (rows, run, fullRow) = Runs();
         for (var d = 0; d < _shards.Length; d++)
         {
-            var (rows, run, fullRow) = Runs();
             for (var r = 0; r < rows; r++)
             {
                 source.Slice((r * fullRow) + (d * run), run).CopyTo(part.AsSpan(r * run, run));
@@ -175,10 +201,7 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
         for (var d = 1; d < _shards.Length; d++)
         {
             _shards[d].DownloadPartial(partial);
-            for (var i = 0; i < length; i++)
-            {
-                sum[i] += partial[i];
-            }
+            TensorPrimitives.Add(sum, partial, sum);
         }
 
         foreach (var shard in _shards)
