@@ -1,23 +1,19 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using System.Globalization;
 using Xunit;
 
 namespace Fathom.Testing;
 
 /// <summary>
-/// A real <c>redis-server</c> from PATH as a child process on a free loopback port, with no persistence. Tests that
-/// need it skip (or fail under FATHOM_REQUIRE_FIXTURES) where it is not installed.
+/// A real <c>redis-server</c> from PATH as a child process on a free loopback port, with no persistence and
+/// <c>DEBUG</c> enabled (tests stall it with <c>DEBUG SLEEP</c>). It can be killed and restarted on the same port.
+/// Tests that need it skip (or fail under FATHOM_REQUIRE_FIXTURES) where it is not installed.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private Process? _process;
 
-    private RedisServer(Process process, int port)
-    {
-        _process = process;
-        Port = port;
-    }
+    private RedisServer(int port) => Port = port;
 
     /// <summary>The loopback port it listens on.</summary>
     public int Port { get; }
@@ -34,7 +30,7 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Starts one and waits until it answers PING.</summary>
     public static async Task<RedisServer> StartAsync()
     {
-        if (Executable is not { } executable)
+        if (Executable is null)
         {
             if (Environment.GetEnvironmentVariable("FATHOM_REQUIRE_FIXTURES") == "1")
             {
@@ -42,30 +38,12 @@ public sealed class RedisServer : IAsyncDisposable
             }
 
             Assert.Skip("redis-server is not on PATH (apt-get install redis-server).");
-            throw new InvalidOperationException("unreachable: Assert.Skip throws");
         }
 
-        int port = ServiceProcess.FreePort();
-        var start = new ProcessStartInfo(executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in (string[])["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start redis-server");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var server = new RedisServer(process, port);
+        var server = new RedisServer(ServiceProcess.FreePort());
         try
         {
-            await server.WaitForPongAsync(TimeSpan.FromSeconds(10));
+            await server.RestartAsync();
             return server;
         }
         catch
@@ -75,44 +53,44 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Starts the server (again) on the same port, empty, and waits until it answers PING.</summary>
+    public async Task RestartAsync()
     {
-        if (!_process.HasExited)
+        var start = new ProcessStartInfo(Executable!)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in (string[])[
+            "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--enable-debug-command", "yes", "--protected-mode", "no"])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start redis-server");
+        _process = process;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await RespPing.WaitAsync(Port, TimeSpan.FromSeconds(10), () => process.HasExited);
+    }
+
+    /// <summary>Kills the process abruptly (no shutdown, no save).</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
         {
             _process.Kill();
             await _process.WaitForExitAsync();
         }
 
-        _process.Dispose();
+        _process?.Dispose();
+        _process = null;
     }
 
-    private async Task WaitForPongAsync(TimeSpan timeout)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, Port);
-                var stream = client.GetStream();
-                await stream.WriteAsync("PING\r\n"u8.ToArray());
-                var reply = new byte[8];
-                if (await stream.ReadAsync(reply).AsTask().WaitAsync(TimeSpan.FromSeconds(1)) > 0 && reply[0] == (byte)'+')
-                {
-                    return;
-                }
-            }
-            catch (Exception e) when (e is SocketException or IOException or TimeoutException && deadline.Elapsed < timeout)
-            {
-            }
-
-            if (deadline.Elapsed >= timeout || _process.HasExited)
-            {
-                throw new TimeoutException($"redis-server on port {Port} did not answer PING within {timeout}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>Kills the process.</summary>
+    public async ValueTask DisposeAsync() => await KillAsync();
 }

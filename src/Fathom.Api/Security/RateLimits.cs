@@ -48,6 +48,9 @@ internal static class RateLimits
         return OpenAiError.WriteAsync(context, StatusCodes.Status429TooManyRequests, message, "requests", "rate_limit_exceeded");
     }
 
+    /// <summary>The 429 message when a key's tokens-per-minute budget is spent (local and shared limits alike).</summary>
+    public const string TokensMessage = "Rate limit reached for tokens per minute of this API key.";
+
     /// <summary>The key's id for <c>/v1</c> generation traffic; null for everything else (probes, metrics).</summary>
     public static string? KeyOf(HttpContext context) =>
         context.Request.Path.StartsWithSegments("/v1") && context.Items[ApiKeyMiddleware.KeyIdItem] is string key ? key : null;

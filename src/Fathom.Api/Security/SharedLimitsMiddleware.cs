@@ -34,7 +34,7 @@ internal sealed class SharedLimitsMiddleware(RequestDelegate next, SharedLimits 
         {
             await RateLimits.RejectAsync(context, decision.RetryAfter, decision.Limit switch
             {
-                SharedLimit.Tokens => "Rate limit reached for tokens per minute of this API key.",
+                SharedLimit.Tokens => RateLimits.TokensMessage,
                 SharedLimit.Streams => "Rate limit reached for concurrent streams of this API key.",
                 _ => "Rate limit reached for requests per minute of this API key.",
             });

@@ -32,7 +32,7 @@ internal sealed class TokenRateLimitMiddleware(RequestDelegate next, IOptions<Ap
         if (!lease.IsAcquired)
         {
             var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : options.Value.RateWindow;
-            await RateLimits.RejectAsync(context, retryAfter, "Rate limit reached for tokens per minute of this API key.");
+            await RateLimits.RejectAsync(context, retryAfter, RateLimits.TokensMessage);
             return;
         }
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Fathom.KvCache.Redis.Tests.Servers;
+using Fathom.Testing;
 using StackExchange.Redis;
 
 namespace Fathom.KvCache.Redis.Tests.Garnet;
@@ -10,7 +10,7 @@ public class GarnetProcessTests
     public async Task The_console_app_serves_on_the_given_port_and_stops_on_sigterm()
     {
         var ct = TestContext.Current.CancellationToken;
-        int port = FreePort.Next();
+        int port = ServiceProcess.FreePort();
         string dll = Path.Combine(AppContext.BaseDirectory, "Fathom.KvCache.Garnet.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string arg in new[] { dll, "--port", port.ToString(), "--bind", "127.0.0.1" })

@@ -1,4 +1,5 @@
 using Fathom.KvCache.Garnet;
+using Fathom.Testing;
 
 namespace Fathom.KvCache.Redis.Tests.Servers;
 
@@ -16,7 +17,7 @@ public sealed class GarnetTestServer : IKvTestServer
 
     public static async Task<GarnetTestServer> StartAsync()
     {
-        var server = new GarnetTestServer(FreePort.Next());
+        var server = new GarnetTestServer(ServiceProcess.FreePort());
         await server.RestartAsync();
         return server;
     }
@@ -24,7 +25,7 @@ public sealed class GarnetTestServer : IKvTestServer
     public async Task RestartAsync()
     {
         _server = EmbeddedGarnetServer.Start(_port);
-        await FreePort.WaitForPongAsync(_port, TimeSpan.FromSeconds(10));
+        await RespPing.WaitAsync(_port, TimeSpan.FromSeconds(10));
     }
 
     public Task KillAsync()

@@ -1,73 +1,26 @@
-using System.Diagnostics;
+using Fathom.Testing;
 
 namespace Fathom.KvCache.Redis.Tests.Servers;
 
-/// <summary>Debian's redis-server as a child process on a free loopback port, without persistence.</summary>
+/// <summary>Debian's redis-server (<see cref="RedisServer"/>) as an <see cref="IKvTestServer"/>.</summary>
 public sealed class RedisServerProcess : IKvTestServer
 {
-    private readonly int _port;
-    private Process? _process;
+    private readonly RedisServer _server;
 
-    private RedisServerProcess(int port) => _port = port;
+    private RedisServerProcess(RedisServer server) => _server = server;
 
     /// <summary>The redis-server executable, or null when it is not installed.</summary>
-    public static string? Executable { get; } =
-        new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists)
-        ?? (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
-            .Select(d => Path.Combine(d, "redis-server")).FirstOrDefault(File.Exists);
+    public static string? Executable => RedisServer.Executable;
 
-    public string ConnectionString => $"127.0.0.1:{_port}";
+    public string ConnectionString => _server.ConnectionString;
 
     public bool SupportsDebugSleep => true;
 
-    public static async Task<RedisServerProcess> StartAsync()
-    {
-        if (Executable is null)
-        {
-            Assert.Skip("redis-server is not installed (apt-get install redis-server).");
-        }
+    public static async Task<RedisServerProcess> StartAsync() => new(await RedisServer.StartAsync());
 
-        var server = new RedisServerProcess(FreePort.Next());
-        await server.RestartAsync();
-        return server;
-    }
+    public Task RestartAsync() => _server.RestartAsync();
 
-    public async Task RestartAsync()
-    {
-        var start = new ProcessStartInfo(Executable!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[]
-        {
-            "--port", _port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--enable-debug-command", "yes", "--protected-mode", "no",
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
+    public Task KillAsync() => _server.KillAsync();
 
-        _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        await FreePort.WaitForPongAsync(_port, TimeSpan.FromSeconds(10));
-    }
-
-    public async Task KillAsync()
-    {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-
-        _process?.Dispose();
-        _process = null;
-    }
-
-    public async ValueTask DisposeAsync() => await KillAsync();
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }
