@@ -7,6 +7,7 @@
 // `gateway-model|gateway-workload|gateway-overhead ...`: the API gateway benchmark (GatewayBench; scripts/bench-gateway.sh).
 using System.Diagnostics;
 using System.Globalization;
+using Fathom.Engine.Diagnostics;
 using Fathom.Engine.Gguf;
 using Fathom.Engine.Model;
 using Fathom.Engine.Tests.Model;
@@ -44,10 +45,11 @@ var directory = options.GetValueOrDefault("dir", Path.Combine(Path.GetTempPath()
 Directory.CreateDirectory(directory);
 NativeLogConfig.llama_log_set((level, message) => { });
 
-var bandwidths = threadCounts.ToDictionary(t => t, MeasureReadBandwidth);
+// The same probe `fathom bench --calibration-out` records, so the two report comparable bandwidth fractions.
+var bandwidths = ReadBandwidthProbe.Measure(threadCounts).ToDictionary(r => r.Threads, r => r.BytesPerSecond);
 foreach (var (t, b) in bandwidths)
 {
-    Console.WriteLine($"read bandwidth ({t} thread(s), 512 MiB array, best of 5): {b / 1e9:F1} GB/s");
+    Console.WriteLine($"read bandwidth ({t} thread(s), {ReadBandwidthProbe.DefaultBytes >> 20} MiB buffer, best of 5): {b / 1e9:F1} GB/s");
 }
 
 Console.WriteLine($"process RSS before loading a model: {ResidentMiB("VmRSS")} MiB");
@@ -114,34 +116,6 @@ static long WeightBytesPerToken(string path)
 {
     using var file = GgufFile.Open(path);
     return file.Tensors.Where(t => t.Name != "token_embd.weight").Sum(t => t.ByteSize);
-}
-
-// Streaming read of a 512 MiB array (sum of longs) split over `threads` threads, best of five: the bandwidth a decode
-// step on that many threads can see.
-static unsafe double MeasureReadBandwidth(int threads)
-{
-    // Native memory, freed at the end, so the probe leaves nothing in the RSS figures below.
-    const int Length = 64 << 20;
-    var data = (long*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(Length * 8, 4096);
-    try
-    {
-        new Span<long>(data, Length).Fill(1L);
-        var part = Length / threads;
-        var best = 0.0;
-        for (var round = 0; round < 5; round++)
-        {
-            var clock = Stopwatch.StartNew();
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
-                GC.KeepAlive(System.Numerics.Tensors.TensorPrimitives.Sum<long>(new ReadOnlySpan<long>(data + ((long)i * part), part))));
-            best = Math.Max(best, part * threads * 8.0 / clock.Elapsed.TotalSeconds);
-        }
-
-        return best;
-    }
-    finally
-    {
-        System.Runtime.InteropServices.NativeMemory.AlignedFree(data);
-    }
 }
 
 static long ResidentMiB(string field)
