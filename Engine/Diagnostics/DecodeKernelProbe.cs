@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Fathom.Engine.Backends;
 using Fathom.Engine.Backends.Cpu;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Quantization;
 
 namespace Fathom.Engine.Diagnostics;

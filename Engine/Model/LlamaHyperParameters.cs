@@ -1,5 +1,5 @@
 using System.Globalization;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 
 namespace Fathom.Engine.Model;
 

@@ -2,7 +2,7 @@ using Fathom.Engine.Backends;
 using Fathom.Engine.Backends.Cpu;
 using Fathom.Engine.Backends.Ilgpu;
 using Fathom.Engine.Backends.Reference;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.KvCache;
 
 namespace Fathom.Engine.Model;

@@ -1,6 +1,6 @@
 using Fathom.Engine.Backends;
 using Fathom.Engine.Backends.Cpu;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 
 namespace Fathom.Engine.Model;
 

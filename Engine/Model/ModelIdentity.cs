@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.KvCache;
 
 namespace Fathom.Engine.Model;

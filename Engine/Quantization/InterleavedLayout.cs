@@ -1,5 +1,5 @@
 using System.Runtime.Intrinsics.X86;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 
 namespace Fathom.Engine.Quantization;
 

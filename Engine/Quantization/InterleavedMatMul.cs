@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 
 namespace Fathom.Engine.Quantization;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 
 namespace Fathom.EngineService;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Tests.Model;
 
 /// <summary>

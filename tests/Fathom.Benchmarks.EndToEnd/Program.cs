@@ -8,7 +8,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Fathom.Engine.Diagnostics;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Model;
 using Fathom.Engine.Tests.Model;
 using LLama;

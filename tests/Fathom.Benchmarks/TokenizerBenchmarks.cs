@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Tokenization;
 using LLama;
 using LLama.Common;

@@ -1,4 +1,4 @@
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 
 namespace Fathom.Fuzz;
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 

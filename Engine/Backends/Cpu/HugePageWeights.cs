@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Quantization;
 
 namespace Fathom.Engine.Backends.Cpu;

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 using ILGPU;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 
 namespace Fathom.Cli.Commands;
 

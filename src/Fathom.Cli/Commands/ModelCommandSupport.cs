@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Model;
 
 namespace Fathom.Cli.Commands;

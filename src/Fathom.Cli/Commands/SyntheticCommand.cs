@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Quantization;
 
 namespace Fathom.Cli.Commands;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Tokenization;
 
 namespace Fathom.Cli.Commands;

@@ -75,7 +75,7 @@ public sealed record CalibrationRecord(
     /// <exception cref="PlannerInputException">The weight format is unknown.</exception>
     public KernelClass Kernel =>
         Weights.StartsWith("gguf-", StringComparison.OrdinalIgnoreCase)
-            ? Enum.TryParse<Fathom.Engine.Gguf.GgmlType>(Weights[5..], ignoreCase: true, out var type)
+            ? Enum.TryParse<Fathom.Gguf.GgmlType>(Weights[5..], ignoreCase: true, out var type)
                 ? Models.GgufModelReader.KernelFor(type)
                 : throw new PlannerInputException($"unknown GGUF type in weight format '{Weights}'")
             : WeightFormat.Parse(Weights).Kernel;

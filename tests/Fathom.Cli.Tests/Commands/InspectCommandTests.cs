@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Testing;
 
 namespace Fathom.Cli.Tests.Commands;

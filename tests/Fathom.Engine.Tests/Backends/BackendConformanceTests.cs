@@ -1,6 +1,6 @@
 using Fathom.Engine.Backends;
 using Fathom.Engine.Backends.Reference;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Fathom.Engine.Backends;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Quantization;
 
 namespace Fathom.Engine.Tests.Backends;

@@ -1,4 +1,4 @@
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Model;
 using Fathom.Testing;
 

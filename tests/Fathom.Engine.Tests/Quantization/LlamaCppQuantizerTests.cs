@@ -1,4 +1,4 @@
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Quantization;
 using Fathom.Engine.Tests.Model;
 using LLama;

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Templates;
 using Fathom.Testing;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 using Fathom.Engine.Sampling;

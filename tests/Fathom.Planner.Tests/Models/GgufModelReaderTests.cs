@@ -1,4 +1,4 @@
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Planner.Formats;
 using Fathom.Planner.Models;
 using Fathom.Testing;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Planner.Formats;
 using Fathom.Planner.Models;
 using Fathom.Planner.Performance;

@@ -1,5 +1,5 @@
 using Fathom.Engine.Backends.Ilgpu;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Model;
 using Fathom.Engine.Tests.Model;
 using Fathom.Testing;

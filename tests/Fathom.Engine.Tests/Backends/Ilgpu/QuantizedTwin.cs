@@ -1,4 +1,4 @@
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Engine.Tests.Model;
 
 namespace Fathom.Engine.Tests.Backends.Ilgpu;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 
-namespace Fathom.Engine.Tests.Gguf;
+namespace Fathom.Gguf.Tests;
 
 [CollectionDefinition(nameof(MemoryMeasurement), DisableParallelization = true)]
 public sealed class MemoryMeasurement;

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Fathom.Engine.Gguf;
+namespace Fathom.Gguf;
 
 /// <summary>
 /// One GGUF metadata value: a scalar, a string, or a typed array (whose elements may themselves be arrays).

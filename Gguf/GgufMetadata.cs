@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace Fathom.Engine.Gguf;
+namespace Fathom.Gguf;
 
 /// <summary>
 /// The key/value metadata of a GGUF file, in file order. Typed getters throw <see cref="GgufFormatException"/>

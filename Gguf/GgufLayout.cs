@@ -1,4 +1,4 @@
-namespace Fathom.Engine.Gguf;
+namespace Fathom.Gguf;
 
 /// <summary>
 /// Where the parser found each section and each count/length field; recorded only on request, so the

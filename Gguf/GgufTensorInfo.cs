@@ -1,4 +1,4 @@
-namespace Fathom.Engine.Gguf;
+namespace Fathom.Gguf;
 
 /// <summary>
 /// Where and what one tensor is: its name, element type, dimensions (<c>ne0</c> first: the innermost,

@@ -1,6 +1,6 @@
 using System.IO.MemoryMappedFiles;
 
-namespace Fathom.Engine.Gguf;
+namespace Fathom.Gguf;
 
 /// <summary>A whole file mapped read-only, with its pointer acquired once for the mapping's lifetime.</summary>
 internal sealed unsafe class MappedRegion : IDisposable

@@ -1,4 +1,4 @@
-namespace Fathom.Engine.Gguf;
+namespace Fathom.Gguf;
 
 /// <summary>A GGUF file is malformed or uses a feature Fathom does not support; names the file, the byte offset and the reason.</summary>
 public sealed class GgufFormatException : Exception

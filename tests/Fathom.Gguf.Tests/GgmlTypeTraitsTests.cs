@@ -1,6 +1,6 @@
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 
-namespace Fathom.Engine.Tests.Gguf;
+namespace Fathom.Gguf.Tests;
 
 public sealed class GgmlTypeTraitsTests
 {

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Testing;
 
-namespace Fathom.Engine.Tests.Gguf;
+namespace Fathom.Gguf.Tests;
 
 /// <summary>
 /// Mutates the shared GGUF files (truncation at every section boundary and at random points, byte flips, huge

@@ -1,4 +1,4 @@
-namespace Fathom.Engine.Gguf;
+namespace Fathom.Gguf;
 
 /// <summary>
 /// The tensor element types ggml defines, with their on-disk ids. Gaps (4, 5, 31–33, 36–38) are ids ggml

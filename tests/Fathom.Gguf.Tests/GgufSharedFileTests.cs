@@ -1,7 +1,7 @@
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 using Fathom.Testing;
 
-namespace Fathom.Engine.Tests.Gguf;
+namespace Fathom.Gguf.Tests;
 
 public sealed class GgufSharedFileTests
 {

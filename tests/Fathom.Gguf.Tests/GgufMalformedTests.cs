@@ -1,6 +1,6 @@
-using Fathom.Engine.Gguf;
+using Fathom.Gguf;
 
-namespace Fathom.Engine.Tests.Gguf;
+namespace Fathom.Gguf.Tests;
 
 /// <summary>Each malformation, crafted by hand, ends in a <see cref="GgufFormatException"/> that says what is wrong.</summary>
 public sealed class GgufMalformedTests

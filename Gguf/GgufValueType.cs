@@ -1,4 +1,4 @@
-namespace Fathom.Engine.Gguf;
+namespace Fathom.Gguf;
 
 /// <summary>The type tag of a GGUF metadata value, as stored in the file.</summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "The GGUF specification names its value types this way.")]

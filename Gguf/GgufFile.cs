@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Fathom.Engine.Gguf;
+namespace Fathom.Gguf;
 
 /// <summary>
 /// An open GGUF file (v2 or v3): header, metadata and tensor infos parsed and validated up front; tensor data

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Fathom.Engine.Tests.Gguf;
+namespace Fathom.Gguf.Tests;
 
 /// <summary>Writes GGUF bytes field by field, including fields no valid writer would produce.</summary>
 internal sealed class RawGguf
