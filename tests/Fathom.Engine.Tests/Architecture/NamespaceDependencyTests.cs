@@ -15,8 +15,10 @@ public sealed class NamespaceDependencyTests
     {
         ["Serving"] = ["Scheduling", "Model", "Templates", "Tokenization", "Sampling", "KvCache", "Backends", "Diagnostics", "Quantization"],
         ["Scheduling"] = ["KvCache", "Sampling", "Tokenization", "Diagnostics"],
-        ["Diagnostics"] = ["Backends", "Model", "Quantization", "Sampling", "KvCache"],
-        // Model and Backends still use each other: the backends implement the forward pass over the model's weights.
+        // Diagnostics sits below Scheduling (which records through it), so it must not use Scheduling or Serving.
+        ["Diagnostics"] = ["Backends", "Quantization", "Sampling"],
+        // Known cycle, allowed for now: the backends implement the forward pass over the model's weight and batch types,
+        // and the model picks its backend. Splitting it means moving those types to a layer of their own.
         ["Model"] = ["Backends", "KvCache", "Quantization"],
         ["Backends"] = ["Model", "KvCache", "Quantization"],
         ["KvCache"] = [],
@@ -32,6 +34,34 @@ public sealed class NamespaceDependencyTests
     {
         var violations = Violations(typeof(EngineHost).Assembly.Location);
         Assert.True(violations.Count == 0, "Forbidden namespace references:\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void The_table_is_layered_except_for_the_known_Model_Backends_cycle()
+    {
+        var cycles = new List<string>();
+        foreach (var start in Allowed.Keys)
+        {
+            var stack = new Stack<(string Layer, string Path)>([(start, start)]);
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (stack.TryPop(out var next))
+            {
+                foreach (var target in Allowed[next.Layer])
+                {
+                    string path = $"{next.Path} -> {target}";
+                    if (target == start && path is not ("Model -> Backends -> Model" or "Backends -> Model -> Backends"))
+                    {
+                        cycles.Add(path);
+                    }
+                    else if (target != start && seen.Add(target))
+                    {
+                        stack.Push((target, path));
+                    }
+                }
+            }
+        }
+
+        Assert.Empty(cycles);
     }
 
     [Fact]
