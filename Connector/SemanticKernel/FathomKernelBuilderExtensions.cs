@@ -61,20 +61,4 @@ public static class FathomKernelBuilderExtensions
         builder.Services.AddFathomChatCompletion(modelId, httpClient, endpoint, apiKey, serviceId);
         return builder;
     }
-
-    /// <summary>Adds Fathom chat completion running the model in this process (no server); see the service-collection overload.</summary>
-    /// <param name="builder">The kernel builder.</param>
-    /// <param name="modelPath">Path of a GGUF model file.</param>
-    /// <param name="modelId">The model name reported in responses; defaults to the file name without extension.</param>
-    /// <param name="options">Threads and KV cache size.</param>
-    /// <param name="serviceId">Key of the registered services, or <see langword="null"/> for unkeyed ones.</param>
-    /// <returns>The kernel builder.</returns>
-    /// <exception cref="FileNotFoundException">There is no file at <paramref name="modelPath"/>.</exception>
-    public static IKernelBuilder AddFathomChatCompletion(
-        this IKernelBuilder builder, string modelPath, string? modelId = null, Embedded.EmbeddedEngineOptions? options = null, string? serviceId = null)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddFathomChatCompletion(modelPath, modelId, options, serviceId);
-        return builder;
-    }
 }

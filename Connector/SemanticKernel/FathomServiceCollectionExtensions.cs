@@ -1,4 +1,3 @@
-using Fathom.Connector.Embedded;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -95,31 +94,6 @@ public static class FathomServiceCollectionExtensions
         return services.AddFathomChatClientCore(serviceId, _ => new FathomChatClient(httpClient, modelId, endpoint, apiKey));
     }
 
-    /// <summary>
-    /// Adds Fathom chat completion running the model in this process (no server): the GGUF at
-    /// <paramref name="modelPath"/> is loaded on first use and served by an in-process continuous-batching engine
-    /// with the same template, reasoning and tool-call handling as the engine service.
-    /// </summary>
-    /// <param name="services">The service collection.</param>
-    /// <param name="modelPath">Path of a GGUF model file.</param>
-    /// <param name="modelId">The model name reported in responses; defaults to the file name without extension.</param>
-    /// <param name="options">Threads and KV cache size.</param>
-    /// <param name="serviceId">Key of the registered services, or <see langword="null"/> for unkeyed ones.</param>
-    /// <returns>The service collection.</returns>
-    /// <exception cref="FileNotFoundException">There is no file at <paramref name="modelPath"/>.</exception>
-    public static IServiceCollection AddFathomChatCompletion(
-        this IServiceCollection services, string modelPath, string? modelId = null, EmbeddedEngineOptions? options = null, string? serviceId = null)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
-        if (!File.Exists(modelPath))
-        {
-            throw new FileNotFoundException($"No model file at '{modelPath}'.", modelPath);
-        }
-
-        return services.AddFathomChatClientCore(serviceId, _ => EmbeddedChatClientFactory.Create(modelPath, modelId, options));
-    }
-
     /// <summary>The <c>IHttpClientFactory</c> client name used for <paramref name="serviceId"/>.</summary>
     /// <param name="serviceId">The service id given at registration, or <see langword="null"/>.</param>
     /// <returns><see cref="HttpClientName"/>, or <c>Fathom.Connector.{serviceId}</c>.</returns>
@@ -128,7 +102,7 @@ public static class FathomServiceCollectionExtensions
 
     /// <summary>
     /// Registers the chat client made by <paramref name="createClient"/> and the Semantic Kernel services over it.
-    /// Every transport (HTTP, or the in-process engine) goes
+    /// Every transport (HTTP, or the in-process engine of Fathom.Connector.Embedded) goes
     /// through here, so Semantic Kernel sees the same behaviour whichever is used.
     /// </summary>
     internal static IServiceCollection AddFathomChatClientCore(

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Fathom.Engine.Scheduling;
+using Fathom.Engine.Sampling;
 
 namespace Fathom.Engine.Diagnostics;
 
@@ -19,7 +19,7 @@ public static class EngineTracing
     internal static ActivitySource Source { get; } = new(SourceName);
 
     /// <summary>Starts a request's span without making it current (it ends on the engine thread).</summary>
-    internal static Activity? StartRequest(EngineRequest request)
+    internal static Activity? StartRequest(string requestId, int promptTokens, SamplingParams sampling)
     {
         var previous = Activity.Current;
         var activity = Source.StartActivity("generate", ActivityKind.Internal);
@@ -29,7 +29,6 @@ public static class EngineTracing
             return null;
         }
 
-        var sampling = request.Sampling;
         activity.SetTag("gen_ai.operation.name", "generate");
         activity.SetTag("gen_ai.request.temperature", sampling.Temperature);
         activity.SetTag("gen_ai.request.top_p", sampling.TopP);
@@ -44,8 +43,8 @@ public static class EngineTracing
         }
 
         activity.SetTag("gen_ai.request.choice.count", sampling.N);
-        activity.SetTag("gen_ai.usage.input_tokens", request.PromptTokenIds.Count);
-        activity.SetTag("fathom.request.id", request.RequestId);
+        activity.SetTag("gen_ai.usage.input_tokens", promptTokens);
+        activity.SetTag("fathom.request.id", requestId);
         // The caller's x-request-id, which the engine service tags on the HTTP server span (the parent).
         if (previous?.GetTagItem(RequestIdTag) is string callerId)
         {

@@ -46,6 +46,13 @@ public sealed class EngineCore
     /// <summary>Aborts a request at the start of the next step, freeing its blocks.</summary>
     public void Abort(string requestId) => _aborts.Enqueue(requestId);
 
+    /// <summary>
+    /// Finishes sequence <paramref name="sequenceId"/> now and frees its blocks, for a stop condition only the caller
+    /// sees (a stop string in the detokenized text). Call it between steps, from the thread that runs them.
+    /// </summary>
+    /// <returns>False if the sequence was not unfinished.</returns>
+    public bool FinishSequence(long sequenceId, FinishReason reason) => Scheduler.FinishSequence(sequenceId, reason);
+
     /// <summary>Runs one step; returns the tokens it generated, in batch order (empty when idle).</summary>
     public IReadOnlyList<SequenceUpdate> Step()
     {

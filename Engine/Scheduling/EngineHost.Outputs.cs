@@ -11,23 +11,19 @@ public sealed partial class EngineHost
     {
         var sequence = update.Sequence;
         var text = GetSequenceState(state, sequence);
-        string piece;
         var reason = update.FinishReason;
-        if (text.PendingToken == update.Token.TokenId)
+        // Stop tokens are not part of the text.
+        string piece = reason == FinishReason.Stop && sequence.StopTokenId == update.Token.TokenId
+            ? ""
+            : Detokenize(text, update.Token.TokenId);
+        if (reason is null && text.Matcher.Stopped)
         {
-            piece = text.PendingText; // the stop hook already detokenized this token
-        }
-        else if (reason == FinishReason.Stop && sequence.StopTokenId == update.Token.TokenId)
-        {
-            piece = ""; // stop tokens are not part of the text
-        }
-        else
-        {
-            piece = Detokenize(text, update.Token.TokenId);
+            // Only the text shows a stop string: end the sequence here, on the loop thread, before the next step
+            // schedules it again (as vLLM's output processor does).
+            _core.FinishSequence(sequence.Id, FinishReason.Stop);
+            reason = FinishReason.Stop;
         }
 
-        text.PendingToken = null;
-        text.PendingText = "";
         if (reason is not null && !text.Matcher.Stopped)
         {
             piece += text.Matcher.Append(text.Detokenizer.Flush()) + text.Matcher.Flush();
@@ -73,34 +69,11 @@ public sealed partial class EngineHost
 
     private static string Detokenize(SequenceState text, int tokenId) => text.Matcher.Append(text.Detokenizer.Append(tokenId));
 
-    // Called by the scheduler for each appended token that did not end its sequence otherwise.
-    private bool ShouldStop(Sequence sequence, int tokenId)
-    {
-        if (!_requests.TryGetValue(sequence.RequestId, out var state) || state.Request.Sampling.Stop is not { Count: > 0 })
-        {
-            return false;
-        }
-
-        var text = GetSequenceState(state, sequence);
-        text.PendingText = Detokenize(text, tokenId);
-        text.PendingToken = tokenId;
-        return text.Matcher.Stopped;
-    }
-
-    private sealed class StopHook(EngineHost host) : ISequenceStopHook
-    {
-        public bool ShouldStop(Sequence sequence, int tokenId) => host.ShouldStop(sequence, tokenId);
-    }
-
     private sealed class SequenceState(StreamingDetokenizer detokenizer, StopStringMatcher matcher)
     {
         public StreamingDetokenizer Detokenizer { get; } = detokenizer;
 
         public StopStringMatcher Matcher { get; } = matcher;
-
-        public int? PendingToken { get; set; }
-
-        public string PendingText { get; set; } = "";
 
         public long? LastTokenTimestamp { get; set; }
     }

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Fathom.Engine.Diagnostics;
 using Fathom.Engine.KvCache;
-using Fathom.Engine.Model;
 using Fathom.Engine.Tokenization;
 
 namespace Fathom.Engine.Scheduling;
@@ -47,37 +46,9 @@ public sealed partial class EngineHost : IDisposable
         _options = options ?? new EngineHostOptions();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxQueuedRequests);
         _metrics = metrics;
-        _core = new EngineCore(new Scheduler(config, kvCache, new StopHook(this)), runner);
+        _core = new EngineCore(new Scheduler(config, kvCache), runner);
         _loop = new Thread(Run) { IsBackground = true, Name = "Fathom engine loop" };
         _loop.Start();
-    }
-
-    /// <summary>A host for <paramref name="model"/>: its KV pool, EOG ids and context limit.</summary>
-    /// <param name="model">The loaded model.</param>
-    /// <param name="config">Scheduler limits; the model's EOG ids and context length are filled in.</param>
-    /// <param name="options">Queue limit, retry hint and prefetch seam.</param>
-    /// <param name="metrics">Where to record metrics.</param>
-    /// <param name="tier">Optional second KV tier (e.g. Redis) behind the local prefix cache; its prefetch goes in
-    /// <see cref="EngineHostOptions.Prefetch"/>.</param>
-    public static EngineHost Create(ServedModel model, SchedulerConfig? config = null, EngineHostOptions? options = null, EngineMetrics? metrics = null, IKvBlockTier? tier = null)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        config = (config ?? new SchedulerConfig()) with
-        {
-            EndOfGenerationTokenIds = model.EndOfGenerationIds.ToArray(),
-            MaxModelLength = model.MaxModelLength,
-        };
-        options ??= new EngineHostOptions();
-
-        var pool = new KvBlockPool(model.Model.KvBlockCount, model.Model.KvBlockSize, tier);
-        var kv = new KvCacheManager(pool, model.Model.Fingerprint, tier);
-        IModelRunner runner = new LlamaModelRunner(model.Model, tier);
-        if (options.WrapRunner is { } wrap)
-        {
-            runner = wrap(runner);
-        }
-
-        return new EngineHost(config, kv, runner, model.Tokenizer, options, metrics);
     }
 
     /// <summary>The scheduler (its state belongs to the loop thread; read counters only).</summary>
@@ -122,7 +93,7 @@ public sealed partial class EngineHost : IDisposable
         var engineRequest = request with { RequestId = id };
         var channel = Channel.CreateUnbounded<GenerationOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var stream = new GenerationOutputs(id, request.PromptTokenIds.Count, channel.Reader);
-        var state = new RequestState(engineRequest, stream, channel.Writer, Stopwatch.GetTimestamp()) { Activity = EngineTracing.StartRequest(engineRequest) };
+        var state = new RequestState(engineRequest, stream, channel.Writer, Stopwatch.GetTimestamp()) { Activity = EngineTracing.StartRequest(id, request.PromptTokenIds.Count, request.Sampling) };
         _requests[id] = state;
         try
         {

@@ -18,7 +18,7 @@ public sealed record EngineHostOptions
     public Func<IReadOnlyList<int>, CancellationToken, ValueTask>? Prefetch { get; init; }
 
     /// <summary>
-    /// Wraps the model runner <see cref="EngineHost.Create"/> builds, e.g. to time prefill steps for a second tier's
+    /// Wraps the model runner the host is given (e.g. by <c>Serving.EngineHostFactory.Create</c>), e.g. to time prefill steps for a second tier's
     /// fetch-or-recompute rule. Null: the runner as is.
     /// </summary>
     public Func<IModelRunner, IModelRunner>? WrapRunner { get; init; }

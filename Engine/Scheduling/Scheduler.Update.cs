@@ -19,7 +19,7 @@ public sealed partial class Scheduler
     /// <summary>
     /// Bookkeeping after a step: advances computed tokens, registers newly full blocks in the prefix cache,
     /// forks a prompt's <c>n</c> completions, appends sampled tokens, checks stop conditions (stop and
-    /// end-of-generation ids, max_tokens, context length, the stop hook) and frees finished sequences' blocks.
+    /// end-of-generation ids, max_tokens, context length; stop strings are the host's, see <see cref="FinishSequence"/>) and frees finished sequences' blocks.
     /// </summary>
     /// <param name="output">The step that ran.</param>
     /// <param name="sampledTokens">By sequence id, the <see cref="ScheduledSequence.SampleCount"/> tokens sampled for it (token i goes to completion i when forking).</param>
@@ -98,10 +98,6 @@ public sealed partial class Scheduler
         else if (sequence.NumOutputTokens >= (sampling.MaxTokens ?? int.MaxValue) || sequence.NumTokens >= MaxSequenceLength)
         {
             reason = FinishReason.Length;
-        }
-        else if (_stopHook?.ShouldStop(sequence, id) == true)
-        {
-            reason = FinishReason.Stop;
         }
 
         updates.Add(new SequenceUpdate(sequence, token, reason));

@@ -14,7 +14,6 @@ public sealed partial class Scheduler
 {
     private readonly LinkedList<Sequence> _waiting = new();
     private readonly List<Sequence> _running = [];
-    private readonly ISequenceStopHook? _stopHook;
     private long _nextSequenceId;
     private long _nextArrival;
     private long _stepIndex;
@@ -22,15 +21,13 @@ public sealed partial class Scheduler
     /// <summary>A scheduler over <paramref name="kvCache"/>.</summary>
     /// <param name="config">Limits and policy.</param>
     /// <param name="kvCache">The KV block manager.</param>
-    /// <param name="stopHook">Optional stop-string hook of the detokenizing layer.</param>
-    public Scheduler(SchedulerConfig config, KvCacheManager kvCache, ISequenceStopHook? stopHook = null)
+    public Scheduler(SchedulerConfig config, KvCacheManager kvCache)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(kvCache);
         config.Validate();
         Config = config;
         KvCache = kvCache;
-        _stopHook = stopHook;
     }
 
     /// <summary>Limits and policy.</summary>
@@ -124,7 +121,10 @@ public sealed partial class Scheduler
         return victims.Count > 0;
     }
 
-    /// <summary>Finishes one sequence now (e.g. a stop string matched after detokenizing). False if it was not unfinished.</summary>
+    /// <summary>
+    /// Finishes one sequence now and frees its blocks: the host calls it between steps when a token completed a
+    /// stop string, which only the detokenizing layer can see. False if it was not unfinished.
+    /// </summary>
     public bool FinishSequence(long sequenceId, FinishReason reason)
     {
         var sequence = _running.Concat(_waiting).FirstOrDefault(s => s.Id == sequenceId);

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Serving;
 using Fathom.KvCache.Redis;
 using Fathom.KvCache.Redis.Tier;
 using StackExchange.Redis;

@@ -3,6 +3,7 @@ using Fathom.Engine.Diagnostics;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Serving;
 using Microsoft.Extensions.Options;
 
 namespace Fathom.EngineService;
@@ -59,7 +60,7 @@ internal sealed partial class ModelHost(
                 (tier, hostOptions) = configure(model, hostOptions);
             }
 
-            var engine = EngineHost.Create(model,
+            var engine = EngineHostFactory.Create(model,
                 new SchedulerConfig { MaxNumSequences = o.MaxNumSequences, MaxNumBatchedTokens = o.MaxNumBatchedTokens },
                 hostOptions,
                 new EngineMetrics(model.Name, meters),

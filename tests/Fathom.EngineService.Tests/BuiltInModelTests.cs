@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Serving;
 
 namespace Fathom.EngineService.Tests;
 
@@ -20,7 +21,7 @@ public sealed class BuiltInModelTests
                 SHA256.HashData(await File.ReadAllBytesAsync(b, TestContext.Current.CancellationToken)));
 
             using var model = ServedModel.Load(a, new ServedModelOptions { Threads = 1, KvCacheMemoryBytes = 4 << 20 });
-            using var engine = EngineHost.Create(model);
+            using var engine = EngineHostFactory.Create(model);
             int[] prompt = model.EncodePrompt("hello world");
             var outputs = await engine.SubmitAsync(new EngineRequest("t", prompt, new SamplingParams { Temperature = 0, MaxTokens = 8, IgnoreEos = true }),
                 TestContext.Current.CancellationToken);

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Serving;
 using Fathom.Engine.Templates;
-using Fathom.Engine.Templates.Reasoning;
-using Fathom.Engine.Templates.Tools;
 
 namespace Fathom.EngineService.OpenAi;
 
@@ -19,20 +18,22 @@ internal static class ChatCompletionsEndpoint
         var request = SamplingRequest.Parse(body, chat: true);
         GenerationCall.CheckModel(request.Model, model);
         var messages = ChatMessages.Parse(body);
-        var tools = ChatTools.Parse(body, model.ChatFormat.Template);
-        int[] prompt = model.EncodeChat(messages, model.ChatFormat.RenderOptions(tools: tools?.Tools));
-        var sampling = model.ChatFormat.Template.StopStrings is { Count: > 0 } templateStops
-            ? request.Sampling with { Stop = [.. request.Sampling.Stop ?? [], .. templateStops] }
-            : request.Sampling;
-        var outputs = await engine.SubmitAsync(new EngineRequest("chatcmpl", prompt, sampling), context.RequestAborted);
+        var tools = ChatTools.Parse(body);
+        var session = await ChatSession.StartAsync(model, engine, new ChatRequest
+        {
+            Messages = messages,
+            Sampling = request.Sampling,
+            Tools = tools?.Tools,
+            ToolsEnabled = tools?.Enabled ?? false,
+        }, context.RequestAborted);
         string id = $"chatcmpl-{Guid.NewGuid():N}";
         if (request.Stream)
         {
-            await StreamAsync(context, model, outputs, request, id, tools?.Parser);
+            await StreamAsync(context, model, session, request, id);
             return;
         }
 
-        var choices = await GenerationCall.CollectAsync(outputs, sampling.N, context.RequestAborted);
+        var completion = await session.CompleteAsync(context.RequestAborted);
         context.Response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(context.Response.Body, OpenAiJson.WriterOptions);
         json.WriteStartObject();
@@ -41,39 +42,29 @@ internal static class ChatCompletionsEndpoint
         json.WriteNumber("created", GenerationCall.Created());
         json.WriteString("model", model.Name);
         json.WriteStartArray("choices");
-        for (int i = 0; i < choices.Length; i++)
+        foreach (var choice in completion.Choices)
         {
-            var choice = choices[i];
-            var split = model.ReasoningParser?.Parse(choice.Text.ToString()) ?? new ReasoningResult(null, choice.Text.ToString());
             json.WriteStartObject();
-            json.WriteNumber("index", i);
+            json.WriteNumber("index", choice.Index);
             json.WriteStartObject("message");
             json.WriteString("role", "assistant");
-            var calls = tools?.Parser?.Parse(split.Content ?? "");
-            if (calls is { HasToolCalls: true })
+            if (choice.Content is { } content)
             {
-                if (calls.Content is { Length: > 0 } text)
-                {
-                    json.WriteString("content", text);
-                }
-                else
-                {
-                    json.WriteNull("content");
-                }
+                json.WriteString("content", content);
             }
             else
             {
-                json.WriteString("content", split.Content ?? "");
+                json.WriteNull("content");
             }
 
-            if (split.ReasoningContent is { } reasoning)
+            if (choice.ReasoningContent is { } reasoning)
             {
                 json.WriteString("reasoning_content", reasoning);
             }
 
-            if (calls is { HasToolCalls: true })
+            if (choice.ToolCalls.Count > 0)
             {
-                ChatTools.WriteToolCalls(json, calls.ToolCalls);
+                ChatTools.WriteToolCalls(json, choice.ToolCalls);
             }
 
             json.WriteEndObject();
@@ -86,64 +77,36 @@ internal static class ChatCompletionsEndpoint
                 json.WriteNull("logprobs");
             }
 
-            if (calls is { HasToolCalls: true })
-            {
-                json.WriteString("finish_reason", "tool_calls");
-            }
-            else
-            {
-                OpenAiJson.WriteFinishReason(json, choice.FinishReason);
-            }
-
+            WriteFinishReason(json, choice.FinishReason);
             json.WriteEndObject();
         }
 
         json.WriteEndArray();
-        OpenAiJson.WriteUsage(json, outputs.Usage!);
+        OpenAiJson.WriteUsage(json, completion.Usage);
         json.WriteEndObject();
     }
 
-    private static async Task StreamAsync(HttpContext context, ServedModel model, GenerationOutputs outputs, SamplingRequest request, string id, IToolCallParser? toolParser)
+    private static async Task StreamAsync(HttpContext context, ServedModel model, ChatSession session, SamplingRequest request, string id)
     {
         var ct = context.RequestAborted;
         var events = new ServerSentEvents(context.Response);
         long created = GenerationCall.Created();
-        int n = request.Sampling.N;
-        var parsers = Enumerable.Range(0, n).Select(_ => model.ReasoningParser?.CreateStreamingParser()).ToArray();
-        var toolParsers = Enumerable.Range(0, n).Select(_ => toolParser?.CreateStreamingParser()).ToArray();
-        var callsSoFar = new int[n];
-        var opened = new bool[n];
-        await foreach (var output in outputs.Outputs.ReadAllAsync(ct))
+        var opened = new bool[session.ChoiceCount];
+        await foreach (var delta in session.StreamAsync(ct))
         {
-            int index = output.Index;
+            int index = delta.Index;
             if (!opened[index])
             {
                 opened[index] = true;
-                await events.WriteAsync(json => Chunk(json, id, created, model, request, index, new ReasoningResult(null, ""), role: true, null, null, []), ct);
+                await events.WriteAsync(json => Chunk(json, id, created, model, request, index, null), ct);
             }
 
-            var parser = parsers[index];
-            bool last = output.FinishReason is not null;
-            var delta = parser?.Push(output.Text, last) ?? new ReasoningResult(null, output.Text);
-
-            IReadOnlyList<ChatToolCall> calls = [];
-            if (toolParsers[index] is { } tools)
-            {
-                var parsed = tools.Push(delta.Content ?? "", last);
-
-                delta = delta with { Content = parsed.Content ?? "" };
-                calls = parsed.ToolCalls;
-            }
-
-            if (delta.IsEmpty && calls.Count == 0 && !request.Sampling.Logprobs && output.FinishReason is null)
+            if (delta.IsEmpty && !request.Sampling.Logprobs)
             {
                 continue;
             }
 
-            int firstCall = callsSoFar[index];
-            callsSoFar[index] += calls.Count;
-            bool calledTools = callsSoFar[index] > 0;
-            await events.WriteAsync(json => Chunk(json, id, created, model, request, index, delta, role: false, output, output.FinishReason, calls, firstCall, calledTools), ct);
+            await events.WriteAsync(json => Chunk(json, id, created, model, request, index, delta), ct);
         }
 
         if (request.IncludeUsage)
@@ -153,7 +116,7 @@ internal static class ChatCompletionsEndpoint
                 Header(json, id, created, model.Name);
                 json.WriteStartArray("choices");
                 json.WriteEndArray();
-                OpenAiJson.WriteUsage(json, outputs.Usage!);
+                OpenAiJson.WriteUsage(json, session.Usage!);
                 json.WriteEndObject();
             }, ct);
         }
@@ -161,53 +124,49 @@ internal static class ChatCompletionsEndpoint
         await events.WriteDoneAsync(ct);
     }
 
+    // The first chunk of a choice (delta null) carries the role and an empty content, as OpenAI's do.
     private static void Chunk(Utf8JsonWriter json, string id, long created, ServedModel model, SamplingRequest request, int index,
-        ReasoningResult delta, bool role, GenerationOutput? output, FinishReason? finish, IReadOnlyList<ChatToolCall> calls, int firstCall = 0, bool calledTools = false)
+        ChatDelta? delta)
     {
         Header(json, id, created, model.Name);
         json.WriteStartArray("choices");
         json.WriteStartObject();
         json.WriteNumber("index", index);
         json.WriteStartObject("delta");
-        if (role)
+        if (delta is null)
         {
             json.WriteString("role", "assistant");
+            json.WriteString("content", "");
         }
-
-        if (!string.IsNullOrEmpty(delta.ReasoningContent))
+        else
         {
-            json.WriteString("reasoning_content", delta.ReasoningContent);
-        }
+            if (!string.IsNullOrEmpty(delta.ReasoningContent))
+            {
+                json.WriteString("reasoning_content", delta.ReasoningContent);
+            }
 
-        if (delta.Content is not null && (role || delta.Content.Length > 0))
-        {
-            json.WriteString("content", delta.Content);
-        }
+            if (delta.Content.Length > 0)
+            {
+                json.WriteString("content", delta.Content);
+            }
 
-        if (calls.Count > 0)
-        {
-            ChatTools.WriteToolCalls(json, calls, firstCall);
+            if (delta.ToolCalls.Count > 0)
+            {
+                ChatTools.WriteToolCalls(json, delta.ToolCalls, delta.FirstToolCallIndex);
+            }
         }
 
         json.WriteEndObject();
-        if (request.Sampling.Logprobs && output is not null)
+        if (request.Sampling.Logprobs && delta is not null)
         {
-            OpenAiJson.WriteChatLogprobs(json, model.Tokenizer, [output.Token]);
+            OpenAiJson.WriteChatLogprobs(json, model.Tokenizer, [delta.Token]);
         }
         else
         {
             json.WriteNull("logprobs");
         }
 
-        if (finish is not null && calledTools)
-        {
-            json.WriteString("finish_reason", "tool_calls");
-        }
-        else
-        {
-            OpenAiJson.WriteFinishReason(json, finish);
-        }
-
+        WriteFinishReason(json, delta?.FinishReason);
         json.WriteEndObject();
         json.WriteEndArray();
         if (request.IncludeUsage)
@@ -216,6 +175,23 @@ internal static class ChatCompletionsEndpoint
         }
 
         json.WriteEndObject();
+    }
+
+    private static void WriteFinishReason(Utf8JsonWriter json, ChatFinishReason? reason)
+    {
+        if (reason is ChatFinishReason.ToolCalls)
+        {
+            json.WriteString("finish_reason", "tool_calls");
+            return;
+        }
+
+        OpenAiJson.WriteFinishReason(json, reason switch
+        {
+            ChatFinishReason.Stop => FinishReason.Stop,
+            ChatFinishReason.Length => FinishReason.Length,
+            ChatFinishReason.Abort => FinishReason.Abort,
+            _ => null,
+        });
     }
 
     private static void Header(Utf8JsonWriter json, string id, long created, string modelName)

@@ -1,29 +1,28 @@
 using System.Text.Json;
 using Fathom.Engine.Templates;
-using Fathom.Engine.Templates.Tools;
 
 namespace Fathom.EngineService.OpenAi;
 
 /// <summary>
 /// OpenAI's <c>tools</c> and <c>tool_choice</c>: the tools are handed to the chat template (which renders them in the
-/// model's own format), and the generated answer is parsed back into <c>tool_calls</c> with the template family's parser.
+/// model's own format), and the chat session parses the answer back into <c>tool_calls</c> with the template family's parser.
 /// </summary>
 internal sealed class ChatTools
 {
-    private ChatTools(IReadOnlyList<JsonElement> tools, IToolCallParser? parser)
+    private ChatTools(IReadOnlyList<JsonElement> tools, bool enabled)
     {
         Tools = tools;
-        Parser = parser;
+        Enabled = enabled;
     }
 
     /// <summary>The tool definitions, as sent. // (n_tools)</summary>
     public IReadOnlyList<JsonElement> Tools { get; }
 
-    /// <summary>Null when no tools were offered, <c>tool_choice</c> is <c>none</c>, or the template has no tool-call format.</summary>
-    public IToolCallParser? Parser { get; }
+    /// <summary>False when <c>tool_choice</c> is <c>none</c>: the tools are rendered but the answer is not parsed for calls.</summary>
+    public bool Enabled { get; }
 
     /// <summary>Reads and checks <c>tools</c> and <c>tool_choice</c>; null when the request offers no tools.</summary>
-    public static ChatTools? Parse(JsonElement body, ChatTemplate template)
+    public static ChatTools? Parse(JsonElement body)
     {
         if (body.Get("tools") is not { } tools || tools.ValueKind == JsonValueKind.Null)
         {
@@ -54,7 +53,7 @@ internal sealed class ChatTools
             throw OpenAiException.BadRequest($"tool_choice must be none, auto, required or a function, got '{s.GetString()}'.", "tool_choice");
         }
 
-        return list.Count == 0 ? null : new ChatTools(list, none ? null : template.CreateToolCallParser());
+        return list.Count == 0 ? null : new ChatTools(list, !none);
     }
 
     /// <summary>Writes <c>"tool_calls": [...]</c>; <paramref name="streamIndex"/> adds each call's <c>index</c> (streaming deltas).</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Serving;
 
 namespace Fathom.EngineService.OpenAi;
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Serving;
 
 namespace Fathom.EngineService.OpenAi;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Fathom.Testing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.SemanticKernel;
@@ -10,23 +11,23 @@ namespace Fathom.Connector.Tests.EngineIntegration;
 
 /// <summary>
 /// A real Semantic Kernel <see cref="SkKernel"/> → the connector → the real engine service (stories260K) on loopback;
-/// the embedded engine and Semantic Kernel's stock OpenAI connector give the same answers.
+/// Semantic Kernel's stock OpenAI connector gives the same answers (embedded mode: Fathom.Connector.Embedded.Tests).
 /// </summary>
-public sealed class EngineServiceConnectorTests(EngineServiceFixture engine) : IClassFixture<EngineServiceFixture>
+public sealed class EngineServiceConnectorTests(StoriesEngineServiceFixture engine) : IClassFixture<StoriesEngineServiceFixture>
 {
     private const string Prompt = "Once upon a time";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private SkKernel ServerKernel() => SkKernel.CreateBuilder()
-        .AddFathomChatCompletion(EngineServiceFixture.ModelName, engine.BaseAddress).Build();
+        .AddFathomChatCompletion(StoriesEngineServiceFixture.ModelName, engine.BaseAddress).Build();
 
     private static FathomPromptExecutionSettings Greedy(int maxTokens) => new() { Temperature = 0, MaxTokens = maxTokens };
 
     [Fact]
     public async Task InvokePromptAsync_at_temperature_0_is_reproducible_and_max_tokens_reaches_the_engine()
     {
-        _ = EngineServiceFixture.ModelPath;
+        _ = StoriesEngineServiceFixture.ModelPath;
         var kernel = ServerKernel();
         var first = await kernel.InvokePromptAsync(Prompt, new KernelArguments(Greedy(24)), cancellationToken: Ct);
         var second = await kernel.InvokePromptAsync(Prompt, new KernelArguments(Greedy(24)), cancellationToken: Ct);
@@ -43,7 +44,7 @@ public sealed class EngineServiceConnectorTests(EngineServiceFixture engine) : I
     [Fact]
     public async Task Streaming_yields_the_same_text_as_a_whole_answer()
     {
-        _ = EngineServiceFixture.ModelPath;
+        _ = StoriesEngineServiceFixture.ModelPath;
         var chat = ServerKernel().GetRequiredService<IChatCompletionService>();
         var history = new ChatHistory();
         history.AddUserMessage(Prompt);
@@ -63,7 +64,7 @@ public sealed class EngineServiceConnectorTests(EngineServiceFixture engine) : I
     [Fact]
     public async Task A_chat_history_is_sent_whole_and_a_seed_reproduces_a_sampled_answer()
     {
-        _ = EngineServiceFixture.ModelPath;
+        _ = StoriesEngineServiceFixture.ModelPath;
         var client = ServerKernel().GetRequiredService<IChatClient>();
         List<Microsoft.Extensions.AI.ChatMessage> history =
         [
@@ -82,50 +83,12 @@ public sealed class EngineServiceConnectorTests(EngineServiceFixture engine) : I
     }
 
     [Fact]
-    public async Task Embedded_mode_answers_exactly_as_the_server_at_temperature_0()
-    {
-        var path = EngineServiceFixture.ModelPath;
-        var server = ServerKernel();
-        var embedded = SkKernel.CreateBuilder().AddFathomChatCompletion(modelPath: path, options: new() { Threads = 1 }).Build();
-        try
-        {
-            var expected = (await server.InvokePromptAsync(Prompt, new KernelArguments(Greedy(40)), cancellationToken: Ct)).GetValue<string>();
-            var actual = (await embedded.InvokePromptAsync(Prompt, new KernelArguments(Greedy(40)), cancellationToken: Ct)).GetValue<string>();
-            Assert.Equal(expected, actual);
-
-            var streamed = new StringBuilder();
-            await foreach (var piece in embedded.InvokePromptStreamingAsync<string>(Prompt, new KernelArguments(Greedy(40)), cancellationToken: Ct))
-            {
-                streamed.Append(piece);
-            }
-
-            Assert.Equal(expected, streamed.ToString());
-            var client = embedded.Services.GetRequiredService<IChatClient>();
-            var response = await client.GetResponseAsync(Prompt, new ChatOptions { Temperature = 0, MaxOutputTokens = 3 }, Ct);
-            Assert.Equal(3, response.Usage?.OutputTokenCount);
-            Assert.Equal(ChatFinishReason.Length, response.FinishReason);
-        }
-        finally
-        {
-            (embedded.Services.GetRequiredService<IChatClient>() as IDisposable)?.Dispose();
-        }
-    }
-
-    [Fact]
-    public void Embedded_mode_with_a_missing_file_fails_at_registration()
-    {
-        var missing = Path.Combine(Path.GetTempPath(), $"fathom-missing-{Guid.NewGuid():N}.gguf");
-        var e = Assert.Throws<FileNotFoundException>(() => SkKernel.CreateBuilder().AddFathomChatCompletion(modelPath: missing));
-        Assert.Contains(missing, e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Semantic_Kernels_stock_OpenAI_connector_works_against_Fathom()
     {
-        _ = EngineServiceFixture.ModelPath;
+        _ = StoriesEngineServiceFixture.ModelPath;
         var expected = (await ServerKernel().InvokePromptAsync(Prompt, new KernelArguments(Greedy(24)), cancellationToken: Ct)).GetValue<string>();
         var openAi = SkKernel.CreateBuilder()
-            .AddOpenAIChatCompletion(EngineServiceFixture.ModelName, new Uri(engine.BaseAddress, "v1"), apiKey: "unused")
+            .AddOpenAIChatCompletion(StoriesEngineServiceFixture.ModelName, new Uri(engine.BaseAddress, "v1"), apiKey: "unused")
             .Build();
         var settings = new OpenAIPromptExecutionSettings { Temperature = 0, MaxTokens = 24 };
 

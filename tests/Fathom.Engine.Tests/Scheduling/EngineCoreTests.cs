@@ -205,9 +205,9 @@ public sealed class EngineCoreTests
     }
 
     [Fact]
-    public void The_stop_hook_finishes_a_sequence_with_reason_stop()
+    public void A_sequence_finished_between_steps_ends_with_reason_stop_and_returns_its_blocks()
     {
-        var harness = new EngineHarness(totalBlocks: 16, stopHook: new StopAfter(2));
+        var harness = new EngineHarness(totalBlocks: 16, stopBetweenSteps: s => s.NumOutputTokens >= 2);
         harness.Core.AddRequest(EngineHarness.Greedy("A", EngineHarness.Prompt(1, 5), 10));
         harness.RunToCompletion();
         Assert.Equal(2, harness.Outputs[("A", 0)].Count);
@@ -264,10 +264,5 @@ public sealed class EngineCoreTests
         Assert.True(harness.Kv.PrefixHitTokens > 0);
         harness.AssertAllBlocksReturned();
         return (trace, harness.Outputs, prompts);
-    }
-
-    private sealed class StopAfter(int count) : ISequenceStopHook
-    {
-        public bool ShouldStop(Sequence sequence, int tokenId) => sequence.NumOutputTokens >= count;
     }
 }

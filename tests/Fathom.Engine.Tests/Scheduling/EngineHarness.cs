@@ -9,14 +9,18 @@ internal sealed class EngineHarness
 {
     public const int Vocab = 64;
 
-    public EngineHarness(int totalBlocks, int blockSize = 4, SchedulerConfig? config = null, ISequenceStopHook? stopHook = null)
+    public EngineHarness(int totalBlocks, int blockSize = 4, SchedulerConfig? config = null, Func<Sequence, bool>? stopBetweenSteps = null)
     {
         Pool = new KvBlockPool(totalBlocks, blockSize);
         Kv = new KvCacheManager(Pool, ModelFingerprint.Of("fake-model"));
-        Scheduler = new Scheduler(config ?? new SchedulerConfig(), Kv, stopHook);
+        Scheduler = new Scheduler(config ?? new SchedulerConfig(), Kv);
+        StopBetweenSteps = stopBetweenSteps;
         Runner = new FakeModelRunner(totalBlocks, blockSize, Vocab);
         Core = new EngineCore(Scheduler, Runner);
     }
+
+    /// <summary>Plays the host's stop-string check: true finishes the sequence after its update, before the next step.</summary>
+    public Func<Sequence, bool>? StopBetweenSteps { get; }
 
     public KvBlockPool Pool { get; }
 
@@ -62,6 +66,10 @@ internal sealed class EngineHarness
             if (update.FinishReason is { } reason)
             {
                 Finished[key] = reason;
+            }
+            else if (StopBetweenSteps?.Invoke(update.Sequence) == true && Core.FinishSequence(update.Sequence.Id, FinishReason.Stop))
+            {
+                Finished[key] = FinishReason.Stop;
             }
         }
     }

@@ -5,6 +5,7 @@ using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Serving;
 using Fathom.Engine.Tests.Model;
 using Fathom.KvCache.Redis.Tests.Servers;
 using Fathom.KvCache.Redis.Tier;

@@ -2,6 +2,7 @@ using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Serving;
 using Fathom.KvCache.Redis.Tier;
 
 namespace Fathom.KvCache.Redis.Tests.Tier;

@@ -1,9 +1,12 @@
-using Fathom.Testing;
+using Xunit;
 
-namespace Fathom.Connector.Tests.EngineIntegration;
+namespace Fathom.Testing;
 
-/// <summary>One real engine service on <c>stories260K.gguf</c> for the connector's end-to-end tests.</summary>
-public sealed class EngineServiceFixture : IAsyncLifetime
+/// <summary>
+/// One real engine service on <c>stories260K.gguf</c> for the connectors' end-to-end tests. The test project must
+/// reference Fathom.EngineService so that <c>Fathom.EngineService.dll</c> lies beside its binaries.
+/// </summary>
+public sealed class StoriesEngineServiceFixture : IAsyncLifetime
 {
     public const string ModelFile = "models/stories260K.gguf";
     public const string ModelName = "stories260K";

@@ -4,7 +4,7 @@ using Fathom.Engine.Templates;
 using Fathom.Engine.Templates.Reasoning;
 using Fathom.Engine.Tokenization;
 
-namespace Fathom.Engine.Scheduling;
+namespace Fathom.Engine.Serving;
 
 /// <summary>
 /// Everything needed to serve one GGUF model: the weights with a KV pool sized from a memory budget, the

@@ -1,10 +1,12 @@
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
+using Fathom.Engine.Tests.Model;
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Serving;
 using Fathom.Testing;
 
-namespace Fathom.Engine.Tests.Model;
+namespace Fathom.Engine.Tests.Serving;
 
 /// <summary>The scheduler driving a real model: batched, prefix-cached and chunked runs equal solo greedy runs.</summary>
 public sealed class LlamaModelRunnerTests

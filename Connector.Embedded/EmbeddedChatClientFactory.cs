@@ -1,4 +1,4 @@
-using Fathom.Engine.Scheduling;
+using Fathom.Engine.Serving;
 
 namespace Fathom.Connector.Embedded;
 
@@ -17,7 +17,7 @@ internal static class EmbeddedChatClientFactory
         });
         try
         {
-            return new EmbeddedChatClient(model, EngineHost.Create(model), model.Name);
+            return new EmbeddedChatClient(model, EngineHostFactory.Create(model), model.Name);
         }
         catch
         {

@@ -1,12 +1,10 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using Fathom.Connector.Wire;
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Serving;
 using Fathom.Engine.Templates;
-using Fathom.Engine.Templates.Reasoning;
-using Fathom.Engine.Templates.Tools;
 using Microsoft.Extensions.AI;
 using EngineChatMessage = Fathom.Engine.Templates.ChatMessage;
 using MeaiChatMessage = Microsoft.Extensions.AI.ChatMessage;
@@ -15,8 +13,9 @@ namespace Fathom.Connector.Embedded;
 
 /// <summary>
 /// An <see cref="IChatClient"/> over an engine running in this process: the GGUF's chat template renders the
-/// messages (and tools), the continuous-batching engine generates, and the answer is split the way the engine
-/// service splits it (DeepSeek-R1 reasoning, template tool calls), so embedded and server modes answer alike.
+/// messages (and tools), the continuous-batching engine generates, and the answer is split by the same
+/// <see cref="ChatSession"/> as the engine service's (DeepSeek-R1 reasoning, template tool calls), so embedded and
+/// server modes answer alike.
 /// </summary>
 internal sealed class EmbeddedChatClient : IChatClient
 {
@@ -36,102 +35,74 @@ internal sealed class EmbeddedChatClient : IChatClient
 
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<MeaiChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var (outputs, toolParser) = await SubmitAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        var text = new StringBuilder();
-        FinishReason? finish = null;
-        await foreach (var output in outputs.Outputs.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            text.Append(output.Text);
-            finish = output.FinishReason ?? finish;
-        }
-
-        var split = _model.ReasoningParser?.Parse(text.ToString()) ?? new ReasoningResult(null, text.ToString());
+        var session = await StartAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        var completion = await session.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        var choice = completion.Choices[0];
         var contents = new List<AIContent>();
-        if (!string.IsNullOrEmpty(split.ReasoningContent))
+        if (!string.IsNullOrEmpty(choice.ReasoningContent))
         {
-            contents.Add(new TextReasoningContent(split.ReasoningContent));
+            contents.Add(new TextReasoningContent(choice.ReasoningContent));
         }
 
-        var answer = split.Content ?? "";
-        var calls = toolParser?.Parse(answer);
-        if (calls is { HasToolCalls: true })
-        {
-            answer = calls.Content ?? "";
-        }
-
-        if (answer.Length > 0 || calls is not { HasToolCalls: true })
+        if (choice.Content is { } answer)
         {
             contents.Add(new TextContent(answer));
         }
 
-        foreach (var call in calls?.ToolCalls ?? [])
+        foreach (var call in choice.ToolCalls)
         {
             contents.Add(ChatResponseMapper.ToFunctionCall(call.Id, call.Name, call.Arguments));
         }
 
         return new ChatResponse(new MeaiChatMessage(ChatRole.Assistant, contents))
         {
-            ResponseId = outputs.RequestId,
+            ResponseId = completion.RequestId,
             ModelId = ModelId,
             CreatedAt = DateTimeOffset.UtcNow,
-            FinishReason = calls is { HasToolCalls: true } ? ChatFinishReason.ToolCalls : ToFinishReason(finish),
-            Usage = ToUsage(outputs.Usage),
+            FinishReason = ToFinishReason(choice.FinishReason),
+            Usage = ToUsage(completion.Usage),
         };
     }
 
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<MeaiChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var (outputs, toolParser) = await SubmitAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        var reasoning = _model.ReasoningParser?.CreateStreamingParser();
-        var tools = toolParser?.CreateStreamingParser();
-        var sawToolCall = false;
-        await foreach (var output in outputs.Outputs.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        var session = await StartAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        await foreach (var delta in session.StreamAsync(cancellationToken).ConfigureAwait(false))
         {
-            bool last = output.FinishReason is not null;
-            var delta = reasoning?.Push(output.Text, last) ?? new ReasoningResult(null, output.Text);
-
-            var contents = new List<AIContent>();
-            if (!string.IsNullOrEmpty(delta.ReasoningContent))
-            {
-                contents.Add(new TextReasoningContent(delta.ReasoningContent));
-            }
-
-            var content = delta.Content ?? "";
-            if (tools is not null)
-            {
-                var parsed = tools.Push(content, last);
-
-                content = parsed.Content ?? "";
-                foreach (var call in parsed.ToolCalls)
-                {
-                    sawToolCall = true;
-                    contents.Add(ChatResponseMapper.ToFunctionCall(call.Id, call.Name, call.Arguments));
-                }
-            }
-
-            if (content.Length > 0)
-            {
-                contents.Insert(contents.Count - contents.OfType<FunctionCallContent>().Count(), new TextContent(content));
-            }
-
-            if (output.FinishReason is null && contents.Count == 0)
+            if (delta.IsEmpty)
             {
                 continue;
             }
 
+            var contents = new List<AIContent>();
+            if (delta.ReasoningContent is { } reasoning)
+            {
+                contents.Add(new TextReasoningContent(reasoning));
+            }
+
+            if (delta.Content.Length > 0)
+            {
+                contents.Add(new TextContent(delta.Content));
+            }
+
+            foreach (var call in delta.ToolCalls)
+            {
+                contents.Add(ChatResponseMapper.ToFunctionCall(call.Id, call.Name, call.Arguments));
+            }
+
             yield return new ChatResponseUpdate(ChatRole.Assistant, contents)
             {
-                ResponseId = outputs.RequestId,
+                ResponseId = session.RequestId,
                 ModelId = ModelId,
                 CreatedAt = DateTimeOffset.UtcNow,
-                FinishReason = output.FinishReason is null ? null : sawToolCall ? ChatFinishReason.ToolCalls : ToFinishReason(output.FinishReason),
+                FinishReason = ToFinishReason(delta.FinishReason),
             };
         }
 
-        if (ToUsage(outputs.Usage) is { } usage)
+        if (ToUsage(session.Usage) is { } usage)
         {
-            yield return new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(usage)]) { ResponseId = outputs.RequestId, ModelId = ModelId };
+            yield return new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(usage)]) { ResponseId = session.RequestId, ModelId = ModelId };
         }
     }
 
@@ -157,31 +128,23 @@ internal sealed class EmbeddedChatClient : IChatClient
         _model.Dispose();
     }
 
-    private async Task<(GenerationOutputs Outputs, IToolCallParser? Tools)> SubmitAsync(IEnumerable<MeaiChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    private ValueTask<ChatSession> StartAsync(IEnumerable<MeaiChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var template = _model.ChatFormat.Template;
-        var renderOptions = _model.ChatFormat.RenderOptions();
-        IToolCallParser? toolParser = null;
+        IReadOnlyList<JsonElement>? tools = null;
         if (options?.Tools is { Count: > 0 } && options.ToolMode is not NoneChatToolMode)
         {
-            var tools = options.Tools.OfType<AIFunctionDeclaration>().Select(ToolJson).ToArray();
-            if (tools.Length > 0)
-            {
-                renderOptions = _model.ChatFormat.RenderOptions(tools: tools);
-                toolParser = template.CreateToolCallParser();
-            }
+            tools = options.Tools.OfType<AIFunctionDeclaration>().Select(ToolJson).ToArray();
         }
 
-        var prompt = _model.EncodeChat([.. messages.SelectMany(ToEngineMessages)], renderOptions);
-        var sampling = ToSampling(options);
-        if (template.StopStrings is { Count: > 0 } templateStops)
+        var request = new ChatRequest
         {
-            sampling = sampling with { Stop = [.. sampling.Stop ?? [], .. templateStops] };
-        }
-
-        // The host makes the id unique.
-        return (await _engine.SubmitAsync(new EngineRequest("chatcmpl-embedded", prompt, sampling), cancellationToken).ConfigureAwait(false), toolParser);
+            Messages = [.. messages.SelectMany(ToEngineMessages)],
+            Sampling = ToSampling(options),
+            Tools = tools,
+            RequestIdPrefix = "chatcmpl-embedded", // the host makes the id unique
+        };
+        return ChatSession.StartAsync(_model, _engine, request, cancellationToken);
     }
 
     private static SamplingParams ToSampling(ChatOptions? options)
@@ -264,12 +227,13 @@ internal sealed class EmbeddedChatClient : IChatClient
         return JsonDocument.Parse(buffer.ToArray()).RootElement.Clone();
     }
 
-    private static ChatFinishReason? ToFinishReason(FinishReason? reason) => reason switch
+    private static Microsoft.Extensions.AI.ChatFinishReason? ToFinishReason(Engine.Serving.ChatFinishReason? reason) => reason switch
     {
         null => null,
-        FinishReason.Length => ChatFinishReason.Length,
-        FinishReason.Abort => new ChatFinishReason("abort"),
-        _ => ChatFinishReason.Stop,
+        Engine.Serving.ChatFinishReason.ToolCalls => Microsoft.Extensions.AI.ChatFinishReason.ToolCalls,
+        Engine.Serving.ChatFinishReason.Length => Microsoft.Extensions.AI.ChatFinishReason.Length,
+        Engine.Serving.ChatFinishReason.Abort => new Microsoft.Extensions.AI.ChatFinishReason("abort"),
+        _ => Microsoft.Extensions.AI.ChatFinishReason.Stop,
     };
 
     private static UsageDetails? ToUsage(GenerationUsage? usage) => usage is null ? null : new UsageDetails

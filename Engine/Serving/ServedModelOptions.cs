@@ -1,6 +1,6 @@
 using Fathom.Engine.Model;
 
-namespace Fathom.Engine.Scheduling;
+namespace Fathom.Engine.Serving;
 
 /// <summary>How to load a model for serving: backend, threads, KV cache budget and context limit.</summary>
 public sealed record ServedModelOptions

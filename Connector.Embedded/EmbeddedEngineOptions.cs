@@ -1,6 +1,6 @@
 namespace Fathom.Connector.Embedded;
 
-/// <summary>How an in-process engine is loaded for <c>AddFathomChatCompletion(modelPath: ...)</c>.</summary>
+/// <summary>How an in-process engine is loaded for <c>AddFathomEmbeddedChatCompletion</c>.</summary>
 public sealed record EmbeddedEngineOptions
 {
     /// <summary>CPU worker threads; null = physical cores.</summary>

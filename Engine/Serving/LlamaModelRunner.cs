@@ -1,7 +1,8 @@
 using Fathom.Engine.KvCache;
+using Fathom.Engine.Model;
 using Fathom.Engine.Scheduling;
 
-namespace Fathom.Engine.Model;
+namespace Fathom.Engine.Serving;
 
 /// <summary>
 /// Runs the scheduler's steps on a <see cref="LlamaModel"/>: block copies and second-tier loads first, then one

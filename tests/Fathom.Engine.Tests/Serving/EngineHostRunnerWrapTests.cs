@@ -1,8 +1,9 @@
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Serving;
 using Fathom.Testing;
 
-namespace Fathom.Engine.Tests.Model;
+namespace Fathom.Engine.Tests.Serving;
 
 /// <summary><see cref="EngineHostOptions.WrapRunner"/> puts a wrapper around every step the host runs.</summary>
 public sealed class EngineHostRunnerWrapTests
@@ -29,7 +30,7 @@ public sealed class EngineHostRunnerWrapTests
         var path = SharedFixtures.Default.GetPath("models/stories260K.gguf");
         using var served = ServedModel.Load(path, new ServedModelOptions { Threads = 1 });
         CountingRunner? counting = null;
-        using var host = EngineHost.Create(served, options: new EngineHostOptions { WrapRunner = r => counting = new CountingRunner(r) });
+        using var host = EngineHostFactory.Create(served, options: new EngineHostOptions { WrapRunner = r => counting = new CountingRunner(r) });
         var outputs = await host.SubmitAsync(new EngineRequest("wrap", served.EncodePrompt("Once upon a time"), new SamplingParams { Temperature = 0, MaxTokens = 6, IgnoreEos = true }),
             TestContext.Current.CancellationToken);
         var tokens = 0;

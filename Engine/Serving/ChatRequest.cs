@@ -1,0 +1,30 @@
+using System.Text.Json;
+using Fathom.Engine.Sampling;
+using Fathom.Engine.Templates;
+
+namespace Fathom.Engine.Serving;
+
+/// <summary>A chat turn to generate: the conversation, the tools offered and the sampling settings.</summary>
+public sealed record ChatRequest
+{
+    /// <summary>The conversation so far, rendered with the model's chat template.</summary>
+    public required IReadOnlyList<ChatMessage> Messages { get; init; }
+
+    /// <summary>The sampling settings as the caller gave them; the template's stop strings are added by the session.</summary>
+    public required SamplingParams Sampling { get; init; }
+
+    /// <summary>
+    /// OpenAI tool definitions (<c>{"type":"function","function":{...}}</c>) handed to the template; null or empty
+    /// renders none.
+    /// </summary>
+    public IReadOnlyList<JsonElement>? Tools { get; init; }
+
+    /// <summary>
+    /// Whether the answer is parsed for tool calls (false for OpenAI's <c>tool_choice: none</c>, which still
+    /// renders the tools). Has no effect without <see cref="Tools"/> or when the template has no tool-call format.
+    /// </summary>
+    public bool ToolsEnabled { get; init; } = true;
+
+    /// <summary>The prefix of the engine's request id (the host appends a unique number).</summary>
+    public string RequestIdPrefix { get; init; } = "chatcmpl";
+}
