@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
+using Fathom.OpenAi.Protocol;
 
 namespace Fathom.EngineService.OpenAi;
 
@@ -21,7 +22,7 @@ internal static class GenerationCall
             {
                 throw new OpenAiException(StatusCodes.Status503ServiceUnavailable,
                     host.LoadError is { } error ? $"The model failed to load: {error}" : "The model is still loading.",
-                    "service_unavailable", null, "model_not_ready")
+                    ErrorTypes.ServiceUnavailable, null, "model_not_ready")
                 {
                     RetryAfter = TimeSpan.FromSeconds(5),
                 };
@@ -46,7 +47,7 @@ internal static class GenerationCall
         if (!string.IsNullOrEmpty(requested) && requested != model.Name)
         {
             throw new OpenAiException(StatusCodes.Status404NotFound, $"The model '{requested}' does not exist; this engine serves '{model.Name}'.",
-                "invalid_request_error", "model", "model_not_found");
+                ErrorTypes.InvalidRequest, "model", "model_not_found");
         }
     }
 

@@ -19,7 +19,7 @@ internal static class OpenAiErrors
             e.ParamName is "max_tokens" or "prompt" ? "context_length_exceeded" : null),
         ChatTemplateException e => OpenAiException.BadRequest($"The chat template rejected the messages: {e.Message}", "messages"),
         TokenizerException e => OpenAiException.BadRequest(e.Message, "prompt"),
-        EngineOverloadedException e => new OpenAiException(StatusCodes.Status429TooManyRequests, e.Message, "rate_limit_exceeded", null, "queue_full")
+        EngineOverloadedException e => new OpenAiException(StatusCodes.Status429TooManyRequests, e.Message, ErrorTypes.RateLimitExceeded, null, "queue_full")
         {
             RetryAfter = e.RetryAfter,
         },
