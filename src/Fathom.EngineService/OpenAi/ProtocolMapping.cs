@@ -1,6 +1,7 @@
 using System.Text;
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Templates;
 using Fathom.Engine.Tokenization;
 using Fathom.OpenAi.Protocol;
 
@@ -53,6 +54,10 @@ internal static class ProtocolMapping
             TextOffset = offsets,
         };
     }
+
+    /// <summary>Parsed tool calls as records; <paramref name="firstIndex"/> numbers them in stream deltas (omitted otherwise).</summary>
+    public static IReadOnlyList<ToolCall> ToolCalls(IReadOnlyList<ChatToolCall> calls, int? firstIndex = null) =>
+        [.. calls.Select((call, i) => ToolCall.Of(call.Id, call.Name, call.Arguments, firstIndex + i))];
 
     public static string TokenText(Tokenizer tokenizer, int tokenId) => Encoding.UTF8.GetString(tokenizer.GetPiece(tokenId, renderSpecial: true));
 
