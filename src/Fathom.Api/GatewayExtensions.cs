@@ -28,6 +28,12 @@ internal static class GatewayExtensions
         builder.Services.AddSingleton<Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy, PrefixAwareLoadBalancingPolicy>();
         builder.Services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
         builder.Services.AddHostedService<ReplicaLoadPoller>();
+        // One attempt per replica: a slow or failing replica is left out of the list rather than retried, and the
+        // default pipeline's circuit breaker (shared by all replicas) would hide the healthy ones behind a dead one.
+#pragma warning disable EXTEXP0001 // Evaluation API of Microsoft.Extensions.Http.Resilience; the supported way to opt one client out.
+        builder.Services.AddHttpClient<ReplicaModelsClient>(http => http.Timeout = ReplicaModelsClient.Timeout)
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         builder.Services.AddRateLimiter(limiter => RateLimits.Configure(limiter, options));
         builder.Services.AddReverseProxy()
             .LoadFromMemory(EngineCluster.Routes(), EngineCluster.Clusters(builder.Configuration, options))

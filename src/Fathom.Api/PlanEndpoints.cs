@@ -1,12 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
+using Fathom.Api.OpenAi;
+using Fathom.OpenAi.Protocol;
 using Fathom.Planner;
 
 namespace Fathom.Api;
 
 /// <summary>
 /// <c>GET /v1/plan?model=...&amp;gpu=...</c> (query parameters named like the JSON fields) and <c>POST /v1/plan</c>
-/// (a snake_case <see cref="PlanRequest"/> body): the planner's JSON. Bad input answers 400 with one message.
+/// (a snake_case <see cref="PlanRequest"/> body): the planner's JSON. Bad input answers 400 in OpenAI's error shape.
 /// </summary>
 internal static class PlanEndpoints
 {
@@ -45,7 +47,7 @@ internal static class PlanEndpoints
     }
 
     private static IResult Error(string message) =>
-        Results.Json(new { error = new { message, type = "invalid_request_error" } }, PlanJson.Options, statusCode: StatusCodes.Status400BadRequest);
+        OpenAiError.Result(StatusCodes.Status400BadRequest, ErrorResponse.Create(message, ErrorTypes.InvalidRequest));
 
     private static PlanRequest FromQuery(IQueryCollection query)
     {

@@ -38,4 +38,22 @@ public sealed class PlanEndpointsTests
         using var badBody = await http.PostAsync("/v1/plan", new StringContent("{\"gpu\":\"h100\"}", System.Text.Encoding.UTF8, "application/json"), ct);
         Assert.Equal(HttpStatusCode.BadRequest, badBody.StatusCode);
     }
+
+    [Fact]
+    public async Task Planner_errors_use_the_full_OpenAI_envelope()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var service = await ServiceProcess.StartAsync("Fathom.Api.dll");
+        using var http = new HttpClient { BaseAddress = service.BaseAddress };
+
+        using var response = await http.PostAsync("/v1/plan", new StringContent("", System.Text.Encoding.UTF8, "application/json"), ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var error = (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("error");
+        Assert.Equal(["message", "type", "param", "code"], error.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+        Assert.Equal(JsonValueKind.Null, error.GetProperty("param").ValueKind);
+        Assert.Equal(JsonValueKind.Null, error.GetProperty("code").ValueKind);
+    }
 }

@@ -1,5 +1,5 @@
 using System.Text;
-using Fathom.Api.OpenAi;
+using Fathom.OpenAi.Protocol;
 
 namespace Fathom.Api.Gateway;
 
@@ -44,7 +44,8 @@ internal sealed class StreamFailureHandler(HttpMessageHandler inner) : Delegatin
     private sealed class ErrorEventOnFailureStream(Stream upstream) : Stream
     {
         private static readonly byte[] ErrorEvent = Encoding.UTF8.GetBytes(
-            "data: " + Encoding.UTF8.GetString(OpenAiError.Json("The engine replica failed while streaming; the response is incomplete.", "server_error", "replica_failed")) + "\n\n");
+            "data: " + Encoding.UTF8.GetString(ErrorResponse.Create("The engine replica failed while streaming; the response is incomplete.",
+                ErrorTypes.Server, param: null, "replica_failed").ToUtf8Json()) + "\n\n");
 
         private int _errorOffset = -1;
 

@@ -1,40 +1,25 @@
-using System.Text.Json;
+using Fathom.OpenAi.Protocol;
 
 namespace Fathom.Api.OpenAi;
 
-/// <summary>OpenAI's error shape: <c>{"error":{"message","type","param","code"}}</c>.</summary>
+/// <summary>The API's answers in OpenAI's error shape (<see cref="ErrorResponse"/>): from middleware, or as an endpoint's result.</summary>
 internal static class OpenAiError
 {
-    public static byte[] Json(string message, string type, string? code)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteStartObject("error");
-            json.WriteString("message", message);
-            json.WriteString("type", type);
-            json.WriteNull("param");
-            if (code is null)
-            {
-                json.WriteNull("code");
-            }
-            else
-            {
-                json.WriteString("code", code);
-            }
+    public static Task WriteAsync(HttpContext context, int status, string message, string type, string? code = null) =>
+        WriteAsync(context, status, ErrorResponse.Create(message, type, param: null, code));
 
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
-
-        return buffer.ToArray();
-    }
-
-    public static async Task WriteAsync(HttpContext context, int status, string message, string type, string? code = null)
+    public static Task WriteAsync(HttpContext context, int status, ErrorResponse error)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        await context.Response.Body.WriteAsync(Json(message, type, code), context.RequestAborted);
+        return error.WriteAsync(context.Response.Body, context.RequestAborted);
+    }
+
+    /// <summary>An endpoint result that writes <paramref name="error"/> with <paramref name="status"/>.</summary>
+    public static IResult Result(int status, ErrorResponse error) => new ErrorResult(status, error);
+
+    private sealed class ErrorResult(int status, ErrorResponse error) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => WriteAsync(httpContext, status, error);
     }
 }

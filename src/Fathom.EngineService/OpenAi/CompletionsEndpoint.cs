@@ -1,6 +1,9 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
 using Fathom.Engine.Serving;
+using Fathom.OpenAi.Protocol;
 
 namespace Fathom.EngineService.OpenAi;
 
@@ -19,31 +22,29 @@ internal static class CompletionsEndpoint
         long created = GenerationCall.Created();
         if (request.Stream)
         {
-            await StreamAsync(context, model, outputs, request, id, created);
+            var ct = context.RequestAborted;
+            await EventStreamResponse.WriteAsync(context.Response, Chunks(model, outputs, request, id, created, ct), OpenAiJsonContext.Wire.CompletionChunk, ct);
             return;
         }
 
         var choices = await GenerationCall.CollectAsync(outputs, request.Sampling.N, context.RequestAborted);
-        context.Response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(context.Response.Body, OpenAiJson.WriterOptions);
-        Header(json, id, created, model.Name);
-        json.WriteStartArray("choices");
-        for (int i = 0; i < choices.Length; i++)
+        var response = new CompletionResponse
         {
-            WriteChoice(json, model, request, i, choices[i].Text.ToString(), choices[i].Tokens, 0, choices[i].FinishReason);
-        }
-
-        json.WriteEndArray();
-        OpenAiJson.WriteUsage(json, outputs.Usage!);
-        json.WriteEndObject();
+            Id = id,
+            Created = created,
+            Model = model.Name,
+            Choices = [.. choices.Select((c, i) => Choice(model, request, i, c.Text.ToString(), c.Tokens, 0, c.FinishReason))],
+            Usage = ProtocolMapping.Usage(outputs.Usage!),
+        };
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, response, OpenAiJsonContext.Wire.CompletionResponse, context.RequestAborted);
     }
 
-    private static async Task StreamAsync(HttpContext context, ServedModel model, GenerationOutputs outputs, SamplingRequest request, string id, long created)
+    private static async IAsyncEnumerable<CompletionChunk> Chunks(ServedModel model, GenerationOutputs outputs, SamplingRequest request,
+        string id, long created, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var ct = context.RequestAborted;
-        var events = new ServerSentEvents(context.Response);
         var offsets = new int[request.Sampling.N];
-        await foreach (var output in outputs.Outputs.ReadAllAsync(ct))
+        await foreach (var output in outputs.Outputs.ReadAllAsync(cancellationToken))
         {
             if (output.Text.Length == 0 && !request.Sampling.Logprobs && output.FinishReason is null)
             {
@@ -52,63 +53,24 @@ internal static class CompletionsEndpoint
 
             int offset = offsets[output.Index];
             offsets[output.Index] += output.Text.Length;
-            await events.WriteAsync(json =>
-            {
-                Header(json, id, created, model.Name);
-                json.WriteStartArray("choices");
-                WriteChoice(json, model, request, output.Index, output.Text, [output.Token], offset, output.FinishReason);
-                json.WriteEndArray();
-                if (request.IncludeUsage)
-                {
-                    json.WriteNull("usage");
-                }
-
-                json.WriteEndObject();
-            }, ct);
+            var choice = Choice(model, request, output.Index, output.Text, [output.Token], offset, output.FinishReason);
+            yield return CompletionChunk.ForChoice(id, created, model.Name, choice, request.IncludeUsage);
         }
 
         if (request.IncludeUsage)
         {
-            await events.WriteAsync(json =>
-            {
-                Header(json, id, created, model.Name);
-                json.WriteStartArray("choices");
-                json.WriteEndArray();
-                OpenAiJson.WriteUsage(json, outputs.Usage!);
-                json.WriteEndObject();
-            }, ct);
+            yield return CompletionChunk.ForUsage(id, created, model.Name, ProtocolMapping.Usage(outputs.Usage!));
         }
-
-        await events.WriteDoneAsync(ct);
     }
 
-    private static void WriteChoice(Utf8JsonWriter json, ServedModel model, SamplingRequest request, int index, string text,
-        IReadOnlyList<Engine.Sampling.SampledToken> tokens, int textOffset, FinishReason? finish)
+    private static CompletionChoice Choice(ServedModel model, SamplingRequest request, int index, string text,
+        IReadOnlyList<SampledToken> tokens, int textOffset, FinishReason? finish) => new()
     {
-        json.WriteStartObject();
-        json.WriteNumber("index", index);
-        json.WriteString("text", text);
-        if (request.Sampling.Logprobs)
-        {
-            OpenAiJson.WriteCompletionLogprobs(json, model.Tokenizer, tokens, textOffset);
-        }
-        else
-        {
-            json.WriteNull("logprobs");
-        }
-
-        OpenAiJson.WriteFinishReason(json, finish);
-        json.WriteEndObject();
-    }
-
-    private static void Header(Utf8JsonWriter json, string id, long created, string modelName)
-    {
-        json.WriteStartObject();
-        json.WriteString("id", id);
-        json.WriteString("object", "text_completion");
-        json.WriteNumber("created", created);
-        json.WriteString("model", modelName);
-    }
+        Index = index,
+        Text = text,
+        Logprobs = request.Sampling.Logprobs ? ProtocolMapping.CompletionLogprobs(model.Tokenizer, tokens, textOffset) : null,
+        FinishReason = ProtocolMapping.FinishReason(finish),
+    };
 
     // A string, a one-element array of a string, token ids, or a one-element array of token ids.
     private static int[] Prompt(JsonElement body, ServedModel model)

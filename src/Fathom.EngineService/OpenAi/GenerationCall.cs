@@ -3,6 +3,7 @@ using System.Text.Json;
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
 using Fathom.Engine.Serving;
+using Fathom.OpenAi.Protocol;
 
 namespace Fathom.EngineService.OpenAi;
 
@@ -22,7 +23,7 @@ internal static class GenerationCall
             {
                 throw new OpenAiException(StatusCodes.Status503ServiceUnavailable,
                     host.LoadError is { } error ? $"The model failed to load: {error}" : "The model is still loading.",
-                    "service_unavailable", null, "model_not_ready")
+                    ErrorTypes.ServiceUnavailable, null, "model_not_ready")
                 {
                     RetryAfter = TimeSpan.FromSeconds(5),
                 };
@@ -47,7 +48,7 @@ internal static class GenerationCall
         if (!string.IsNullOrEmpty(requested) && requested != model.Name)
         {
             throw new OpenAiException(StatusCodes.Status404NotFound, $"The model '{requested}' does not exist; this engine serves '{model.Name}'.",
-                "invalid_request_error", "model", "model_not_found");
+                ErrorTypes.InvalidRequest, "model", "model_not_found");
         }
     }
 

@@ -1,9 +1,9 @@
 using System.Globalization;
-using System.Text.Json;
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
 using Fathom.Engine.Templates;
 using Fathom.Engine.Tokenization;
+using Fathom.OpenAi.Protocol;
 
 namespace Fathom.EngineService.OpenAi;
 
@@ -19,7 +19,7 @@ internal static class OpenAiErrors
             e.ParamName is "max_tokens" or "prompt" ? "context_length_exceeded" : null),
         ChatTemplateException e => OpenAiException.BadRequest($"The chat template rejected the messages: {e.Message}", "messages"),
         TokenizerException e => OpenAiException.BadRequest(e.Message, "prompt"),
-        EngineOverloadedException e => new OpenAiException(StatusCodes.Status429TooManyRequests, e.Message, "rate_limit_exceeded", null, "queue_full")
+        EngineOverloadedException e => new OpenAiException(StatusCodes.Status429TooManyRequests, e.Message, ErrorTypes.RateLimitExceeded, null, "queue_full")
         {
             RetryAfter = e.RetryAfter,
         },
@@ -36,26 +36,6 @@ internal static class OpenAiErrors
         }
 
         response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(response.Body, OpenAiJson.WriterOptions);
-        json.WriteStartObject();
-        json.WriteStartObject("error");
-        json.WriteString("message", error.Message);
-        json.WriteString("type", error.Type);
-        WriteNullable(json, "param", error.Param);
-        WriteNullable(json, "code", error.Code);
-        json.WriteEndObject();
-        json.WriteEndObject();
-    }
-
-    private static void WriteNullable(Utf8JsonWriter json, string name, string? value)
-    {
-        if (value is null)
-        {
-            json.WriteNull(name);
-        }
-        else
-        {
-            json.WriteString(name, value);
-        }
+        await ErrorResponse.Create(error.Message, error.Type, error.Param, error.Code).WriteAsync(response.Body);
     }
 }

@@ -1,6 +1,8 @@
+using Fathom.OpenAi.Protocol;
+
 namespace Fathom.EngineService.OpenAi;
 
-/// <summary>An error answered in OpenAI's shape <c>{"error":{"message","type","param","code"}}</c>.</summary>
+/// <summary>An error answered as an <see cref="ErrorResponse"/> with this status (and <c>Retry-After</c> when set).</summary>
 internal sealed class OpenAiException(int status, string message, string type, string? param = null, string? code = null) : Exception(message)
 {
     public int Status { get; } = status;
@@ -14,5 +16,5 @@ internal sealed class OpenAiException(int status, string message, string type, s
     public TimeSpan? RetryAfter { get; init; }
 
     public static OpenAiException BadRequest(string message, string? param = null, string? code = null) =>
-        new(StatusCodes.Status400BadRequest, message, "invalid_request_error", param, code);
+        new(StatusCodes.Status400BadRequest, message, ErrorTypes.InvalidRequest, param, code);
 }

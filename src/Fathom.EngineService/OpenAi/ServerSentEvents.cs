@@ -1,43 +1,47 @@
 using System.Buffers;
+using System.Net.ServerSentEvents;
 using System.Text.Json;
+using Fathom.OpenAi.Protocol;
 
 namespace Fathom.EngineService.OpenAi;
 
-/// <summary>Writes <c>data: {json}</c> events and the final <c>data: [DONE]</c> to a streaming response.</summary>
+/// <summary>
+/// Push-style server-sent events for the chat endpoint, which still builds each chunk with a <see cref="Utf8JsonWriter"/>:
+/// the same framing as <see cref="OpenAiServerSentEvents"/> (<see cref="SseFormatter"/>, a flush per event, <c>[DONE]</c>).
+/// Goes away once the chat endpoint yields <see cref="ChatCompletionChunk"/>s to <see cref="EventStreamResponse.WriteAsync"/>.
+/// </summary>
 internal sealed class ServerSentEvents
 {
-    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
-    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
-    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
     private readonly HttpResponse _response;
     private readonly ArrayBufferWriter<byte> _buffer = new();
 
     public ServerSentEvents(HttpResponse response)
     {
         _response = response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
+        EventStreamResponse.Start(response);
     }
 
     public async Task WriteAsync(Action<Utf8JsonWriter> build, CancellationToken cancellationToken)
     {
         _buffer.ResetWrittenCount();
-        _buffer.Write(DataPrefix);
         using (var json = new Utf8JsonWriter(_buffer, OpenAiJson.WriterOptions))
         {
             build(json);
         }
 
-        _buffer.Write(EventEnd);
-        await _response.Body.WriteAsync(_buffer.WrittenMemory, cancellationToken);
+        await SseFormatter.WriteAsync(One(_buffer.WrittenMemory), _response.Body, static (item, writer) => writer.Write(item.Data.Span), cancellationToken);
         await _response.Body.FlushAsync(cancellationToken);
     }
 
     public async Task WriteDoneAsync(CancellationToken cancellationToken)
     {
-        await _response.Body.WriteAsync(Done, cancellationToken);
+        await SseFormatter.WriteAsync(One(OpenAiServerSentEvents.Done), _response.Body, cancellationToken);
         await _response.Body.FlushAsync(cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<SseItem<T>> One<T>(T data)
+    {
+        await Task.CompletedTask;
+        yield return new SseItem<T>(data);
     }
 }
