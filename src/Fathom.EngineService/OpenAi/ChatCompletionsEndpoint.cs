@@ -1,13 +1,15 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Fathom.Engine.Scheduling;
 using Fathom.Engine.Serving;
-using Fathom.Engine.Templates;
+using Fathom.OpenAi.Protocol;
 
 namespace Fathom.EngineService.OpenAi;
 
 /// <summary>
-/// <c>POST /v1/chat/completions</c>: OpenAI's chat completions, streaming or not, with DeepSeek-R1 reasoning split out
-/// and tool calls (rendered and parsed by the template's family) returned as <c>tool_calls</c>.
+/// <c>POST /v1/chat/completions</c>: OpenAI's chat completions, streaming or not. The <see cref="ChatSession"/> renders,
+/// generates and splits the answer (DeepSeek-R1 reasoning, the template family's tool calls); this endpoint only maps
+/// its typed results onto the protocol's records.
 /// </summary>
 internal static class ChatCompletionsEndpoint
 {
@@ -15,6 +17,7 @@ internal static class ChatCompletionsEndpoint
 
     private static async Task RespondAsync(HttpContext context, ServedModel model, EngineHost engine, JsonElement body)
     {
+        var ct = context.RequestAborted;
         var request = SamplingRequest.Parse(body, chat: true);
         GenerationCall.CheckModel(request.Model, model);
         var messages = ChatMessages.Parse(body);
@@ -25,71 +28,38 @@ internal static class ChatCompletionsEndpoint
             Sampling = request.Sampling,
             Tools = tools?.Tools,
             ToolsEnabled = tools?.Enabled ?? false,
-        }, context.RequestAborted);
+        }, ct);
         string id = $"chatcmpl-{Guid.NewGuid():N}";
         if (request.Stream)
         {
-            await StreamAsync(context, model, session, request, id);
+            await EventStreamResponse.WriteAsync(context.Response, Chunks(model, session, request, id, ct), OpenAiJsonContext.Wire.ChatCompletionChunk, ct);
             return;
         }
 
-        var completion = await session.CompleteAsync(context.RequestAborted);
-        context.Response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(context.Response.Body, OpenAiJson.WriterOptions);
-        json.WriteStartObject();
-        json.WriteString("id", id);
-        json.WriteString("object", "chat.completion");
-        json.WriteNumber("created", GenerationCall.Created());
-        json.WriteString("model", model.Name);
-        json.WriteStartArray("choices");
-        foreach (var choice in completion.Choices)
+        var completion = await session.CompleteAsync(ct);
+        var response = new ChatCompletionResponse
         {
-            json.WriteStartObject();
-            json.WriteNumber("index", choice.Index);
-            json.WriteStartObject("message");
-            json.WriteString("role", "assistant");
-            if (choice.Content is { } content)
-            {
-                json.WriteString("content", content);
-            }
-            else
-            {
-                json.WriteNull("content");
-            }
-
-            if (choice.ReasoningContent is { } reasoning)
-            {
-                json.WriteString("reasoning_content", reasoning);
-            }
-
-            if (choice.ToolCalls.Count > 0)
-            {
-                ChatTools.WriteToolCalls(json, choice.ToolCalls);
-            }
-
-            json.WriteEndObject();
-            if (request.Sampling.Logprobs)
-            {
-                OpenAiJson.WriteChatLogprobs(json, model.Tokenizer, choice.Tokens);
-            }
-            else
-            {
-                json.WriteNull("logprobs");
-            }
-
-            WriteFinishReason(json, choice.FinishReason);
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-        OpenAiJson.WriteUsage(json, completion.Usage);
-        json.WriteEndObject();
+            Id = id,
+            Created = GenerationCall.Created(),
+            Model = model.Name,
+            Choices = [.. completion.Choices.Select(choice => Fathom.OpenAi.Protocol.ChatChoice.Create(
+                choice.Index,
+                choice.Content,
+                choice.ReasoningContent,
+                choice.ToolCalls.Count > 0 ? ProtocolMapping.ToolCalls(choice.ToolCalls) : null,
+                request.Sampling.Logprobs ? ProtocolMapping.ChatLogprobs(model.Tokenizer, choice.Tokens) : null,
+                FinishReason(choice.FinishReason)))],
+            Usage = ProtocolMapping.Usage(completion.Usage),
+        };
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, response, OpenAiJsonContext.Wire.ChatCompletionResponse, ct);
     }
 
-    private static async Task StreamAsync(HttpContext context, ServedModel model, ChatSession session, SamplingRequest request, string id)
+    // Each choice opens with the role and an empty content, as OpenAI's streams do; a delta that carries nothing
+    // (text held back as a possible tag or stop string) is skipped unless its token's log probabilities were asked for.
+    private static async IAsyncEnumerable<ChatCompletionChunk> Chunks(ServedModel model, ChatSession session, SamplingRequest request, string id,
+        [EnumeratorCancellation] CancellationToken ct)
     {
-        var ct = context.RequestAborted;
-        var events = new ServerSentEvents(context.Response);
         long created = GenerationCall.Created();
         var opened = new bool[session.ChoiceCount];
         await foreach (var delta in session.StreamAsync(ct))
@@ -98,7 +68,7 @@ internal static class ChatCompletionsEndpoint
             if (!opened[index])
             {
                 opened[index] = true;
-                await events.WriteAsync(json => Chunk(json, id, created, model, request, index, null), ct);
+                yield return ChatCompletionChunk.Opening(id, created, model.Name, index, request.IncludeUsage);
             }
 
             if (delta.IsEmpty && !request.Sampling.Logprobs)
@@ -106,100 +76,25 @@ internal static class ChatCompletionsEndpoint
                 continue;
             }
 
-            await events.WriteAsync(json => Chunk(json, id, created, model, request, index, delta), ct);
+            var calls = delta.ToolCalls.Count > 0 ? ProtocolMapping.ToolCalls(delta.ToolCalls, delta.FirstToolCallIndex) : null;
+            yield return ChatCompletionChunk.Delta(id, created, model.Name, index,
+                Fathom.OpenAi.Protocol.ChatDelta.Of(delta.Content, delta.ReasoningContent, calls),
+                request.Sampling.Logprobs ? ProtocolMapping.ChatLogprobs(model.Tokenizer, [delta.Token]) : null,
+                FinishReason(delta.FinishReason), calledTools: false, request.IncludeUsage);
         }
 
         if (request.IncludeUsage)
         {
-            await events.WriteAsync(json =>
-            {
-                Header(json, id, created, model.Name);
-                json.WriteStartArray("choices");
-                json.WriteEndArray();
-                OpenAiJson.WriteUsage(json, session.Usage!);
-                json.WriteEndObject();
-            }, ct);
+            yield return ChatCompletionChunk.ForUsage(id, created, model.Name, ProtocolMapping.Usage(session.Usage!));
         }
-
-        await events.WriteDoneAsync(ct);
     }
 
-    // The first chunk of a choice (delta null) carries the role and an empty content, as OpenAI's do.
-    private static void Chunk(Utf8JsonWriter json, string id, long created, ServedModel model, SamplingRequest request, int index,
-        ChatDelta? delta)
+    private static string? FinishReason(ChatFinishReason? reason) => reason switch
     {
-        Header(json, id, created, model.Name);
-        json.WriteStartArray("choices");
-        json.WriteStartObject();
-        json.WriteNumber("index", index);
-        json.WriteStartObject("delta");
-        if (delta is null)
-        {
-            json.WriteString("role", "assistant");
-            json.WriteString("content", "");
-        }
-        else
-        {
-            if (!string.IsNullOrEmpty(delta.ReasoningContent))
-            {
-                json.WriteString("reasoning_content", delta.ReasoningContent);
-            }
-
-            if (delta.Content.Length > 0)
-            {
-                json.WriteString("content", delta.Content);
-            }
-
-            if (delta.ToolCalls.Count > 0)
-            {
-                ChatTools.WriteToolCalls(json, delta.ToolCalls, delta.FirstToolCallIndex);
-            }
-        }
-
-        json.WriteEndObject();
-        if (request.Sampling.Logprobs && delta is not null)
-        {
-            OpenAiJson.WriteChatLogprobs(json, model.Tokenizer, [delta.Token]);
-        }
-        else
-        {
-            json.WriteNull("logprobs");
-        }
-
-        WriteFinishReason(json, delta?.FinishReason);
-        json.WriteEndObject();
-        json.WriteEndArray();
-        if (request.IncludeUsage)
-        {
-            json.WriteNull("usage");
-        }
-
-        json.WriteEndObject();
-    }
-
-    private static void WriteFinishReason(Utf8JsonWriter json, ChatFinishReason? reason)
-    {
-        if (reason is ChatFinishReason.ToolCalls)
-        {
-            json.WriteString("finish_reason", "tool_calls");
-            return;
-        }
-
-        OpenAiJson.WriteFinishReason(json, reason switch
-        {
-            ChatFinishReason.Stop => FinishReason.Stop,
-            ChatFinishReason.Length => FinishReason.Length,
-            ChatFinishReason.Abort => FinishReason.Abort,
-            _ => null,
-        });
-    }
-
-    private static void Header(Utf8JsonWriter json, string id, long created, string modelName)
-    {
-        json.WriteStartObject();
-        json.WriteString("id", id);
-        json.WriteString("object", "chat.completion.chunk");
-        json.WriteNumber("created", created);
-        json.WriteString("model", modelName);
-    }
+        ChatFinishReason.ToolCalls => FinishReasons.ToolCalls,
+        ChatFinishReason.Stop => FinishReasons.Stop,
+        ChatFinishReason.Length => FinishReasons.Length,
+        ChatFinishReason.Abort => FinishReasons.Abort,
+        _ => null,
+    };
 }

@@ -55,28 +55,4 @@ internal sealed class ChatTools
 
         return list.Count == 0 ? null : new ChatTools(list, !none);
     }
-
-    /// <summary>Writes <c>"tool_calls": [...]</c>; <paramref name="streamIndex"/> adds each call's <c>index</c> (streaming deltas).</summary>
-    public static void WriteToolCalls(Utf8JsonWriter json, IReadOnlyList<ChatToolCall> calls, int? streamIndex = null)
-    {
-        json.WriteStartArray("tool_calls");
-        for (int i = 0; i < calls.Count; i++)
-        {
-            json.WriteStartObject();
-            if (streamIndex is { } first)
-            {
-                json.WriteNumber("index", first + i);
-            }
-
-            json.WriteString("id", calls[i].Id);
-            json.WriteString("type", "function");
-            json.WriteStartObject("function");
-            json.WriteString("name", calls[i].Name);
-            json.WriteString("arguments", calls[i].Arguments);
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-    }
 }
