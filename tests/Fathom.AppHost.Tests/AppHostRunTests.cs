@@ -2,7 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Fathom.AppHost;
-using Fathom.AppHost.Tests.KvCache;
+using Fathom.Testing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenAI;
 using OpenAI.Chat;
@@ -15,7 +15,7 @@ public sealed class AppHostRunTests
     public async Task Redis_server_two_engine_replicas_and_the_api_start_healthy_and_the_api_gets_both_replicas()
     {
         var ct = TestContext.Current.CancellationToken;
-        RedisServerOnPath.Find();
+        RedisServer.RequireExecutable();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Fathom_AppHost>(
             ["--Fathom:KvCache:Mode=redis-server", "--Fathom:Engine:Replicas=2"], ct);
         await using var app = await builder.BuildAsync(ct);
@@ -94,7 +94,7 @@ public sealed class AppHostRunTests
     public async Task Engines_receive_the_model_backend_and_cache_settings()
     {
         var ct = TestContext.Current.CancellationToken;
-        RedisServerOnPath.Find();
+        RedisServer.RequireExecutable();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Fathom_AppHost>(
             ["--Fathom:KvCache:Mode=redis-server", "--Fathom:Engine:Replicas=3", "--Parameters:model=/models/x.gguf", "--Parameters:backend=cpu", "--Parameters:served-model-name=x"], ct);
 

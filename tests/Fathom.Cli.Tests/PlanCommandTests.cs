@@ -47,7 +47,7 @@ public sealed class PlanCommandTests
     [Fact]
     public async Task F32_weights_are_accepted_for_an_F32_GGUF_and_match_the_file()
     {
-        var model = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var model = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         var (ownExit, own, ownError) = await CliRunner.RunAsync("plan", "--model", model, "--gpu", "h100-sxm", "--json");
         var (exit, output, error) = await CliRunner.RunAsync("plan", "--model", model, "--weights", "f32", "--gpu", "h100-sxm", "--json");
         Assert.True(ownExit == 0, ownError);

@@ -1,3 +1,4 @@
+using Fathom.Testing;
 using System.Text;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,14 +20,14 @@ public sealed class EngineServiceConnectorTests(EngineServiceFixture engine) : I
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private SkKernel ServerKernel() => SkKernel.CreateBuilder()
-        .AddFathomChatCompletion(EngineServiceFixture.ModelName, engine.BaseAddress).Build();
+        .AddFathomChatCompletion(SharedFixtures.Stories260KName, engine.BaseAddress).Build();
 
     private static FathomPromptExecutionSettings Greedy(int maxTokens) => new() { Temperature = 0, MaxTokens = maxTokens };
 
     [Fact]
     public async Task InvokePromptAsync_at_temperature_0_is_reproducible_and_max_tokens_reaches_the_engine()
     {
-        _ = EngineServiceFixture.ModelPath;
+        engine.Require();
         var kernel = ServerKernel();
         var first = await kernel.InvokePromptAsync(Prompt, new KernelArguments(Greedy(24)), cancellationToken: Ct);
         var second = await kernel.InvokePromptAsync(Prompt, new KernelArguments(Greedy(24)), cancellationToken: Ct);
@@ -43,7 +44,7 @@ public sealed class EngineServiceConnectorTests(EngineServiceFixture engine) : I
     [Fact]
     public async Task Streaming_yields_the_same_text_as_a_whole_answer()
     {
-        _ = EngineServiceFixture.ModelPath;
+        engine.Require();
         var chat = ServerKernel().GetRequiredService<IChatCompletionService>();
         var history = new ChatHistory();
         history.AddUserMessage(Prompt);
@@ -63,7 +64,7 @@ public sealed class EngineServiceConnectorTests(EngineServiceFixture engine) : I
     [Fact]
     public async Task A_chat_history_is_sent_whole_and_a_seed_reproduces_a_sampled_answer()
     {
-        _ = EngineServiceFixture.ModelPath;
+        engine.Require();
         var client = ServerKernel().GetRequiredService<IChatClient>();
         List<Microsoft.Extensions.AI.ChatMessage> history =
         [
@@ -84,7 +85,7 @@ public sealed class EngineServiceConnectorTests(EngineServiceFixture engine) : I
     [Fact]
     public async Task Embedded_mode_answers_exactly_as_the_server_at_temperature_0()
     {
-        var path = EngineServiceFixture.ModelPath;
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         var server = ServerKernel();
         var embedded = SkKernel.CreateBuilder().AddFathomChatCompletion(modelPath: path, options: new() { Threads = 1 }).Build();
         try
@@ -122,10 +123,10 @@ public sealed class EngineServiceConnectorTests(EngineServiceFixture engine) : I
     [Fact]
     public async Task Semantic_Kernels_stock_OpenAI_connector_works_against_Fathom()
     {
-        _ = EngineServiceFixture.ModelPath;
+        engine.Require();
         var expected = (await ServerKernel().InvokePromptAsync(Prompt, new KernelArguments(Greedy(24)), cancellationToken: Ct)).GetValue<string>();
         var openAi = SkKernel.CreateBuilder()
-            .AddOpenAIChatCompletion(EngineServiceFixture.ModelName, new Uri(engine.BaseAddress, "v1"), apiKey: "unused")
+            .AddOpenAIChatCompletion(SharedFixtures.Stories260KName, new Uri(engine.BaseAddress, "v1"), apiKey: "unused")
             .Build();
         var settings = new OpenAIPromptExecutionSettings { Temperature = 0, MaxTokens = 24 };
 

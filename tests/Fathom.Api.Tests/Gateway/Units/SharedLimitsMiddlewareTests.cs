@@ -3,8 +3,6 @@ using Fathom.Api.Gateway;
 using Fathom.Api.Security;
 using Fathom.Testing;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 
 namespace Fathom.Api.Tests.Gateway.Units;
 
@@ -12,16 +10,6 @@ namespace Fathom.Api.Tests.Gateway.Units;
 public sealed class SharedLimitsMiddlewareTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static SharedLimits Limits(string? connectionString, Action<ApiOptions> configure)
-    {
-        var options = new ApiOptions();
-        configure(options);
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:kvcache"] = connectionString })
-            .Build();
-        return new SharedLimits(Options.Create(options), configuration, new RecordingLogger<SharedLimits>());
-    }
 
     private static DefaultHttpContext Request(string path = "/v1/chat/completions", bool stream = false, int tokens = 10, string? key = "key-1")
     {
@@ -49,23 +37,11 @@ public sealed class SharedLimitsMiddlewareTests
     private static JsonElement Error(HttpContext context) =>
         JsonDocument.Parse(((MemoryStream)context.Response.Body).ToArray()).RootElement.GetProperty("error");
 
-    private static async Task<SharedLimits> ConnectedAsync(RedisServer redis, Action<ApiOptions> configure)
-    {
-        var limits = Limits(redis.ConnectionString, configure);
-        for (int i = 0; await limits.TryAcquireAsync("warm-up", 0, false, Ct) is null; i++)
-        {
-            Assert.True(i < 200, "redis did not answer");
-            await Task.Delay(50, Ct);
-        }
-
-        return limits;
-    }
-
     [Fact]
     public async Task An_admitted_request_is_marked_so_the_local_limiters_step_aside()
     {
         await using var redis = await RedisServer.StartAsync();
-        await using var limits = await ConnectedAsync(redis, _ => { });
+        await using var limits = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, _ => { });
         var context = Request();
 
         Assert.True(await InvokeAsync(limits, context));
@@ -76,7 +52,7 @@ public sealed class SharedLimitsMiddlewareTests
     public async Task A_spent_token_budget_answers_429_with_retry_after_in_whole_seconds()
     {
         await using var redis = await RedisServer.StartAsync();
-        await using var limits = await ConnectedAsync(redis, o => (o.TokensPerMinute, o.RateWindow) = (40, TimeSpan.FromSeconds(30)));
+        await using var limits = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, o => (o.TokensPerMinute, o.RateWindow) = (40, TimeSpan.FromSeconds(30)));
         Assert.True(await InvokeAsync(limits, Request(tokens: 30)));
 
         var refused = Request(tokens: 30);
@@ -93,7 +69,7 @@ public sealed class SharedLimitsMiddlewareTests
     public async Task A_stream_holds_its_slot_while_the_response_runs_and_frees_it_after()
     {
         await using var redis = await RedisServer.StartAsync();
-        await using var limits = await ConnectedAsync(redis, o => o.ConcurrentStreams = 1);
+        await using var limits = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, o => o.ConcurrentStreams = 1);
         HttpContext? refusedDuring = null;
 
         await new SharedLimitsMiddleware(async _ =>
@@ -104,17 +80,13 @@ public sealed class SharedLimitsMiddlewareTests
 
         Assert.Equal(StatusCodes.Status429TooManyRequests, refusedDuring!.Response.StatusCode);
         Assert.Contains("concurrent streams", Error(refusedDuring).GetProperty("message").GetString(), StringComparison.Ordinal);
-        for (int i = 0; !await InvokeAsync(limits, Request(stream: true)); i++)
-        {
-            Assert.True(i < 100, "the slot was not freed after the response");
-            await Task.Delay(50, Ct);
-        }
+        await SharedLimitsFactory.UntilAsync(() => InvokeAsync(limits, Request(stream: true)), TimeSpan.FromSeconds(5));
     }
 
     [Fact]
     public async Task Without_redis_the_request_passes_unmarked_to_the_local_limiters()
     {
-        await using var limits = Limits($"127.0.0.1:{ServiceProcess.FreePort()}", o => o.RequestsPerMinute = 1);
+        await using var limits = SharedLimitsFactory.Create($"127.0.0.1:{ServiceProcess.FreePort()}", o => o.RequestsPerMinute = 1);
         for (int i = 0; i < 3; i++)
         {
             var context = Request();
@@ -129,7 +101,7 @@ public sealed class SharedLimitsMiddlewareTests
     public async Task Probes_and_unkeyed_requests_are_not_counted(string path, string? key)
     {
         await using var redis = await RedisServer.StartAsync();
-        await using var limits = await ConnectedAsync(redis, o => o.RequestsPerMinute = 1);
+        await using var limits = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, o => o.RequestsPerMinute = 1);
 
         for (int i = 0; i < 3; i++)
         {

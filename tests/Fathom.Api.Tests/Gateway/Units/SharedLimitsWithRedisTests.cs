@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using Fathom.Api.Security;
 using Fathom.Testing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Fathom.Api.Tests.Gateway.Units;
 
@@ -15,34 +13,6 @@ public sealed class SharedLimitsWithRedisTests
     private const string Key = "key-1";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    /// <summary>An instance on <paramref name="connectionString"/>, connected (or given up) before it is returned.</summary>
-    private static async Task<SharedLimits> StartAsync(string? connectionString, Action<ApiOptions> configure, RecordingLogger<SharedLimits>? logger = null, bool waitForRedis = true)
-    {
-        var options = new ApiOptions();
-        configure(options);
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:kvcache"] = connectionString })
-            .Build();
-        var limits = new SharedLimits(Options.Create(options), configuration, logger ?? new RecordingLogger<SharedLimits>());
-        if (waitForRedis)
-        {
-            // It connects in the background; a key no test uses tells when it answers.
-            await UntilAsync(async () => await limits.TryAcquireAsync("warm-up", 0, false, Ct) is not null, TimeSpan.FromSeconds(10));
-        }
-
-        return limits;
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan within)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < within, $"not within {within}");
-            await Task.Delay(50, Ct);
-        }
-    }
 
     private static async Task<SharedLimit> LimitAsync(SharedLimits limits, int tokens = 0, bool stream = false)
     {
@@ -56,8 +26,8 @@ public sealed class SharedLimitsWithRedisTests
     {
         await using var redis = await RedisServer.StartAsync();
         void Configure(ApiOptions o) => (o.RequestsPerMinute, o.RateWindow) = (4, TimeSpan.FromSeconds(2));
-        await using var a = await StartAsync(redis.ConnectionString, Configure);
-        await using var b = await StartAsync(redis.ConnectionString, Configure);
+        await using var a = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, Configure);
+        await using var b = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, Configure);
 
         foreach (var instance in new[] { a, b, a, b })
         {
@@ -80,8 +50,8 @@ public sealed class SharedLimitsWithRedisTests
     {
         await using var redis = await RedisServer.StartAsync();
         void Configure(ApiOptions o) => (o.RequestsPerMinute, o.TokensPerMinute) = (0, 40);
-        await using var a = await StartAsync(redis.ConnectionString, Configure);
-        await using var b = await StartAsync(redis.ConnectionString, Configure);
+        await using var a = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, Configure);
+        await using var b = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, Configure);
 
         Assert.Equal(SharedLimit.None, await LimitAsync(a, tokens: 30));
         var refused = await b.TryAcquireAsync(Key, 30, false, Ct);
@@ -95,7 +65,7 @@ public sealed class SharedLimitsWithRedisTests
     public async Task A_request_larger_than_the_token_budget_still_passes_in_an_empty_window()
     {
         await using var redis = await RedisServer.StartAsync();
-        await using var limits = await StartAsync(redis.ConnectionString, o => o.TokensPerMinute = 40);
+        await using var limits = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, o => o.TokensPerMinute = 40);
 
         Assert.Equal(SharedLimit.None, await LimitAsync(limits, tokens: 1000));
         Assert.Equal(SharedLimit.Tokens, await LimitAsync(limits, tokens: 1));
@@ -106,8 +76,8 @@ public sealed class SharedLimitsWithRedisTests
     {
         await using var redis = await RedisServer.StartAsync();
         void Configure(ApiOptions o) => o.ConcurrentStreams = 1;
-        await using var a = await StartAsync(redis.ConnectionString, Configure);
-        await using var b = await StartAsync(redis.ConnectionString, Configure);
+        await using var a = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, Configure);
+        await using var b = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, Configure);
 
         var open = await a.TryAcquireAsync(Key, 1, stream: true, Ct);
         Assert.Equal(SharedLimit.None, open!.Limit);
@@ -120,7 +90,7 @@ public sealed class SharedLimitsWithRedisTests
         Assert.Equal(SharedLimit.None, await LimitAsync(b));
 
         await open.Lease.DisposeAsync();
-        await UntilAsync(async () => await LimitAsync(b, stream: true) == SharedLimit.None, TimeSpan.FromSeconds(5));
+        await SharedLimitsFactory.UntilAsync(async () => await LimitAsync(b, stream: true) == SharedLimit.None, TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -128,26 +98,26 @@ public sealed class SharedLimitsWithRedisTests
     {
         await using var redis = await RedisServer.StartAsync();
         void Configure(ApiOptions o) => (o.ConcurrentStreams, o.StreamLease) = (1, TimeSpan.FromSeconds(1.5));
-        await using var a = await StartAsync(redis.ConnectionString, Configure);
-        await using var b = await StartAsync(redis.ConnectionString, Configure);
+        await using var a = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, Configure);
+        await using var b = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, Configure);
 
         var renewed = (await a.TryAcquireAsync(Key, 1, stream: true, Ct))!.Lease!;
         renewed.Start();
         await Task.Delay(TimeSpan.FromSeconds(2.5), Ct);
         Assert.Equal(SharedLimit.Streams, await LimitAsync(b, stream: true));
         await renewed.DisposeAsync();
-        await UntilAsync(async () => await LimitAsync(b, stream: true) == SharedLimit.None, TimeSpan.FromSeconds(5));
+        await SharedLimitsFactory.UntilAsync(async () => await LimitAsync(b, stream: true) == SharedLimit.None, TimeSpan.FromSeconds(5));
 
         // b now holds the slot and never renews it (a crashed instance): it comes free after one lease.
         var clock = Stopwatch.StartNew();
-        await UntilAsync(async () => await LimitAsync(a, stream: true) == SharedLimit.None, TimeSpan.FromSeconds(5));
+        await SharedLimitsFactory.UntilAsync(async () => await LimitAsync(a, stream: true) == SharedLimit.None, TimeSpan.FromSeconds(5));
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3));
     }
 
     [Fact]
     public async Task Without_a_connection_string_limits_are_not_shared()
     {
-        await using var limits = await StartAsync(null, _ => { }, waitForRedis: false);
+        await using var limits = SharedLimitsFactory.Create(null, _ => { });
 
         Assert.False(limits.Configured);
         Assert.Null(await limits.TryAcquireAsync(Key, 1, false, Ct));
@@ -157,7 +127,7 @@ public sealed class SharedLimitsWithRedisTests
     public async Task An_unreachable_redis_defers_to_the_local_limits_and_warns_once()
     {
         var logger = new RecordingLogger<SharedLimits>();
-        await using var limits = await StartAsync($"127.0.0.1:{ServiceProcess.FreePort()}", _ => { }, logger, waitForRedis: false);
+        await using var limits = SharedLimitsFactory.Create($"127.0.0.1:{ServiceProcess.FreePort()}", _ => { }, logger);
 
         Assert.True(limits.Configured);
         var clock = Stopwatch.StartNew();
@@ -168,7 +138,7 @@ public sealed class SharedLimitsWithRedisTests
         }
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
-        await UntilAsync(() => Task.FromResult(logger.Count(LogLevel.Warning) > 0), TimeSpan.FromSeconds(10));
+        await SharedLimitsFactory.UntilAsync(() => Task.FromResult(logger.Count(LogLevel.Warning) > 0), TimeSpan.FromSeconds(10));
         for (int i = 0; i < 5; i++)
         {
             Assert.Null(await limits.TryAcquireAsync(Key, 1, false, Ct));
@@ -182,15 +152,15 @@ public sealed class SharedLimitsWithRedisTests
     {
         await using var redis = await RedisServer.StartAsync();
         var logger = new RecordingLogger<SharedLimits>();
-        await using var limits = await StartAsync(redis.ConnectionString, o => o.RequestsPerMinute = 100, logger);
+        await using var limits = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, o => o.RequestsPerMinute = 100, logger);
         Assert.Equal(SharedLimit.None, await LimitAsync(limits));
 
         await redis.KillAsync();
-        await UntilAsync(async () => await limits.TryAcquireAsync(Key, 0, false, Ct) is null, TimeSpan.FromSeconds(10));
+        await SharedLimitsFactory.UntilAsync(async () => await limits.TryAcquireAsync(Key, 0, false, Ct) is null, TimeSpan.FromSeconds(10));
         Assert.Equal(1, logger.Count(LogLevel.Warning));
 
         await redis.RestartAsync();
-        await UntilAsync(async () => await limits.TryAcquireAsync(Key, 0, false, Ct) is not null, TimeSpan.FromSeconds(20));
+        await SharedLimitsFactory.UntilAsync(async () => await limits.TryAcquireAsync(Key, 0, false, Ct) is not null, TimeSpan.FromSeconds(20));
         Assert.Contains(logger.Entries, e => e.Level == LogLevel.Information && e.Message.Contains("back", StringComparison.Ordinal));
     }
 }
