@@ -6,10 +6,11 @@ var builder = DistributedApplication.CreateBuilder(args);
 // Resources
 var kvcache = builder.AddKvCache("kvcache");
 var model = builder.AddModelParameter("model");
+var servedModelName = builder.AddParameterWithDefault("served-model-name", "deepseek-r1-distill-llama-70b");   // the id clients send
 var backend = builder.AddParameterWithDefault("backend", "auto");   // auto | cpu | cuda
 
 // Services
-var engines = builder.AddEngines("engine", model, backend, kvcache);
+var engines = builder.AddEngines("engine", model, servedModelName, backend, kvcache);
 
 var api = builder.AddProject<Projects.Fathom_Api>("api")
     .WithExternalHttpEndpoints()

@@ -24,28 +24,31 @@ internal static class EngineResourceExtensions
         return builder.AddParameter(name, configured ?? FindDefaultModel(builder.AppHostDirectory) ?? "");
     }
 
-    /// <summary>
-    /// Run mode: <c>Fathom:Engine:Replicas</c> processes <c>{name}-0 … {name}-(n-1)</c>, each with its own port, so the
-    /// API routes by prefix to a chosen replica. Publish mode: one <c>{name}</c> service that the platform scales.
-    /// </summary>
     /// <summary>A parameter whose default the configuration (<c>Parameters:{name}</c>) may override, also in the manifest.</summary>
     public static IResourceBuilder<ParameterResource> AddParameterWithDefault(
         this IDistributedApplicationBuilder builder, string name, string defaultValue) =>
         builder.AddParameter(name, builder.Configuration[$"Parameters:{name}"] ?? defaultValue, publishValueAsDefault: true);
 
+    /// <summary>
+    /// Run mode: <c>Fathom:Engine:Replicas</c> processes <c>{name}-0 … {name}-(n-1)</c>, each with its own port, so the
+    /// API routes by prefix to a chosen replica. Publish mode: one <c>{name}</c> service that the platform scales.
+    /// Every replica serves <paramref name="model"/> under the id <paramref name="servedModelName"/>, which is what
+    /// clients put in <c>model</c> and what <c>/v1/models</c> lists through the API.
+    /// </summary>
     public static IReadOnlyList<IResourceBuilder<ProjectResource>> AddEngines(
         this IDistributedApplicationBuilder builder,
         string name,
         IResourceBuilder<ParameterResource> model,
+        IResourceBuilder<ParameterResource> servedModelName,
         IResourceBuilder<ParameterResource> backend,
         KvCacheReference? kvcache)
     {
         if (builder.ExecutionContext.IsPublishMode)
         {
-            return [builder.AddEngine(name, model, backend, kvcache)];
+            return [builder.AddEngine(name, model, servedModelName, backend, kvcache)];
         }
         var replicas = ReadReplicas(builder.Configuration[ReplicasConfigurationKey]);
-        return [.. Enumerable.Range(0, replicas).Select(i => builder.AddEngine($"{name}-{i}", model, backend, kvcache))];
+        return [.. Enumerable.Range(0, replicas).Select(i => builder.AddEngine($"{name}-{i}", model, servedModelName, backend, kvcache))];
     }
 
     /// <summary>
@@ -82,12 +85,14 @@ internal static class EngineResourceExtensions
         this IDistributedApplicationBuilder builder,
         string name,
         IResourceBuilder<ParameterResource> model,
+        IResourceBuilder<ParameterResource> servedModelName,
         IResourceBuilder<ParameterResource> backend,
         KvCacheReference? kvcache) =>
         // No launch profile: its fixed port would collide between replicas; each gets an allocated one.
         builder.AddProject<Projects.Fathom_EngineService>(name, launchProfileName: null)
             .WithHttpEndpoint()
             .WithEnvironment("Fathom__Model", model)
+            .WithEnvironment("Fathom__ServedModelName", servedModelName)
             .WithEnvironment("Fathom__Backend", backend)
             .WithKvCache(kvcache)
             .WithHttpHealthCheck("/health");

@@ -11,7 +11,7 @@ public sealed class PlanEndpointsTests
     public async Task Get_and_post_v1_plan_answer_the_same_plan_and_bad_input_is_a_400()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var service = await ServiceProcess.StartAsync("Fathom.Api.dll");
+        await using var service = await ServiceProcess.StartAsync(ApiServiceProcess.AssemblyFileName);
         using var http = new HttpClient { BaseAddress = service.BaseAddress };
 
         using var get = await http.GetAsync("/v1/plan?model=deepseek-r1-distill-llama-70b&weights=fp8&gpu=h100-sxm&concurrency=16", ct);

@@ -2,7 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Fathom.AppHost;
-using Fathom.AppHost.Tests.KvCache;
+using Fathom.Testing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenAI;
 using OpenAI.Chat;
@@ -15,7 +15,7 @@ public sealed class AppHostRunTests
     public async Task Redis_server_two_engine_replicas_and_the_api_start_healthy_and_the_api_gets_both_replicas()
     {
         var ct = TestContext.Current.CancellationToken;
-        RedisServerOnPath.Find();
+        RedisServer.RequireExecutable();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Fathom_AppHost>(
             ["--Fathom:KvCache:Mode=redis-server", "--Fathom:Engine:Replicas=2"], ct);
         await using var app = await builder.BuildAsync(ct);
@@ -57,9 +57,14 @@ public sealed class AppHostRunTests
         using var apiHealth = await apiHttp.GetAsync("/health", ct);
         Assert.True(apiHealth.IsSuccessStatusCode);
 
+        // The engines serve stories260K under the id the README's Semantic Kernel snippet sends.
+        const string servedModel = "deepseek-r1-distill-llama-70b";
+        using var models = System.Text.Json.JsonDocument.Parse(await apiHttp.GetStringAsync("/v1/models", ct));
+        Assert.Equal([servedModel], models.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+
         // Chat through the API with the official OpenAI client, whole and streamed; the same prefix again is
         // routed to the replica that holds it and reports cached tokens.
-        var chat = new ChatClient("stories260K", new System.ClientModel.ApiKeyCredential("local"),
+        var chat = new ChatClient(servedModel, new System.ClientModel.ApiKeyCredential("local"),
             new OpenAIClientOptions { Endpoint = new Uri(app.GetEndpoint("api", "http"), "v1") });
         ChatMessage[] messages =
         [
@@ -89,9 +94,9 @@ public sealed class AppHostRunTests
     public async Task Engines_receive_the_model_backend_and_cache_settings()
     {
         var ct = TestContext.Current.CancellationToken;
-        RedisServerOnPath.Find();
+        RedisServer.RequireExecutable();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Fathom_AppHost>(
-            ["--Fathom:KvCache:Mode=redis-server", "--Fathom:Engine:Replicas=3", "--Parameters:model=/models/x.gguf", "--Parameters:backend=cpu"], ct);
+            ["--Fathom:KvCache:Mode=redis-server", "--Fathom:Engine:Replicas=3", "--Parameters:model=/models/x.gguf", "--Parameters:backend=cpu", "--Parameters:served-model-name=x"], ct);
 
         // The app model only: nothing is started.
         var model = builder.Resources.OfType<ProjectResource>().ToDictionary(r => r.Name);
@@ -101,5 +106,6 @@ public sealed class AppHostRunTests
         var parameters = builder.Resources.OfType<ParameterResource>().ToDictionary(p => p.Name);
         Assert.Equal("/models/x.gguf", await parameters["model"].GetValueAsync(ct));
         Assert.Equal("cpu", await parameters["backend"].GetValueAsync(ct));
+        Assert.Equal("x", await parameters["served-model-name"].GetValueAsync(ct));
     }
 }

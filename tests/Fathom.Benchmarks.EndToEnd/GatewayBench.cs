@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Fathom.Gguf;
 using Fathom.Engine.Tests.Model;
+using Fathom.Testing;
 
 /// <summary>
 /// The API gateway benchmark (docs/benchmarks.md, "API gateway"; scripts/bench-gateway.sh starts the processes):
@@ -167,26 +168,13 @@ internal static class GatewayBench
     private static async Task<(double Hits, double Queries)> PrefixCounters(Uri[] engines)
     {
         double hits = 0, queries = 0;
-        using var http = new HttpClient();
         foreach (var engine in engines)
         {
-            foreach (string line in (await http.GetStringAsync(new Uri(engine, "/metrics"))).Split('\n'))
-            {
-                if (line.StartsWith("fathom_engine_prefix_cache_hits_total", StringComparison.Ordinal))
-                {
-                    hits += Value(line);
-                }
-                else if (line.StartsWith("fathom_engine_prefix_cache_queries_total", StringComparison.Ordinal))
-                {
-                    queries += Value(line);
-                }
-            }
+            hits += await PrometheusText.ScrapeAsync(engine, "fathom_engine_prefix_cache_hits_total") ?? 0;
+            queries += await PrometheusText.ScrapeAsync(engine, "fathom_engine_prefix_cache_queries_total") ?? 0;
         }
 
         return (hits, queries);
-        // "name{labels} value [timestamp]": the first number after the labels.
-        static double Value(string line) =>
-            double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
 
     private static int Int(Dictionary<string, string> options, string name, int fallback) =>

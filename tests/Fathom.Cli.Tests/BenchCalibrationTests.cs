@@ -11,7 +11,7 @@ public sealed class BenchCalibrationTests
     [Fact]
     public async Task Bench_writes_a_calibration_record_that_plan_uses_for_the_device()
     {
-        var model = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var model = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         var file = Path.Combine(Path.GetTempPath(), $"fathom-bench-calibration-{Guid.NewGuid():N}.json");
         const string Device = "cpu-bench-test";
         try
@@ -24,7 +24,7 @@ public sealed class BenchCalibrationTests
             var record = Assert.Single(CalibrationReader.Read(file));
             Assert.Equal(CalibrationRecord.SchemaId, record.Schema);
             Assert.Equal(Device, record.Device);
-            Assert.Equal("stories260K.gguf", record.Model);
+            Assert.Equal(Path.GetFileName(SharedFixtures.Stories260K), record.Model);
             Assert.Equal("gguf-f32", record.Weights);
             Assert.Equal(1, record.Threads);
             Assert.True(record.MeasuredTokSPerUser > 0);
@@ -57,7 +57,7 @@ public sealed class BenchCalibrationTests
     [Fact]
     public async Task Calibration_out_without_a_decode_measurement_is_one_line_and_exit_code_2()
     {
-        var model = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var model = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         var (exit, _, error) = await CliRunner.RunAsync("bench", "--model", model, "--gen-tokens", "0", "--calibration-out", Path.Combine(Path.GetTempPath(), "unused.json"));
         Assert.Equal(2, exit);
         Assert.StartsWith("fathom bench: --calibration-out needs a decode measurement", error);

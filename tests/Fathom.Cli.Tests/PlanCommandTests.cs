@@ -44,6 +44,20 @@ public sealed class PlanCommandTests
         Assert.Equal(141_107_412_992, JsonDocument.Parse(output).RootElement.GetProperty("weights_bytes").GetInt64());
     }
 
+    [Fact]
+    public async Task F32_weights_are_accepted_for_an_F32_GGUF_and_match_the_file()
+    {
+        var model = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
+        var (ownExit, own, ownError) = await CliRunner.RunAsync("plan", "--model", model, "--gpu", "h100-sxm", "--json");
+        var (exit, output, error) = await CliRunner.RunAsync("plan", "--model", model, "--weights", "f32", "--gpu", "h100-sxm", "--json");
+        Assert.True(ownExit == 0, ownError);
+        Assert.True(exit == 0, error);
+        var root = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("f32", root.GetProperty("weights_format").GetString());
+        // stories260K stores every tensor in F32, so the f32 recipe must cost exactly what the file holds.
+        Assert.Equal(JsonDocument.Parse(own).RootElement.GetProperty("weights_bytes").GetInt64(), root.GetProperty("weights_bytes").GetInt64());
+    }
+
     [Theory]
     [InlineData("--model", "gpt-9", "--gpu", "h100-sxm")]
     [InlineData("--model", "llama-3.1-8b", "--gpu", "tpu")]

@@ -8,8 +8,8 @@ public sealed class TokenizeCommandTests
 {
     public static readonly TheoryData<string> Files =
     [
-        "models/stories260K.gguf",
-        "models/llama-2-tiny-random.gguf",
+        SharedFixtures.Stories260K,
+        SharedFixtures.LlamaTinyRandom,
         "vocab/ggml-vocab-llama-spm.gguf",
         "vocab/ggml-vocab-deepseek-llm.gguf",
         "vocab/ggml-vocab-deepseek-coder.gguf",
@@ -46,7 +46,7 @@ public sealed class TokenizeCommandTests
     public async Task Stories_prompt_with_bos_gives_llama_cpps_ids()
     {
         // shared/README.md records llama.cpp's ids for this prompt.
-        var path = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         var (exit, output, _) = await CliRunner.RunAsync("tokenize", "--model", path, "--text", "Once upon a time", "--bos");
         Assert.Equal(0, exit);
         Assert.Equal("1 403 407 261 378", output.Trim());
@@ -55,7 +55,7 @@ public sealed class TokenizeCommandTests
     [Fact]
     public async Task Without_bos_the_prompt_has_no_bos()
     {
-        var path = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         var (exit, output, _) = await CliRunner.RunAsync("tokenize", "--model", path, "--text", "Once upon a time");
         Assert.Equal(0, exit);
         Assert.Equal("403 407 261 378", output.Trim());
@@ -85,7 +85,7 @@ public sealed class TokenizeCommandTests
     public async Task The_rejected_v2_file_is_one_line_and_exit_2()
     {
         // llama.cpp rejects this file too: its Q8_0 ffn_down rows are not a multiple of the block size.
-        var path = SharedFixtures.Default.GetPath("models/stories260K-q8_0-gguf-v2.gguf");
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260KQ8);
         var (exit, _, error) = await CliRunner.RunAsync("tokenize", "--model", path, "--text", "x");
         Assert.Equal(2, exit);
         Assert.Single(error.Trim().Split('\n'));

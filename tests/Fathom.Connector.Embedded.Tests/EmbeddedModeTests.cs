@@ -8,7 +8,7 @@ using SkKernel = Microsoft.SemanticKernel.Kernel;
 namespace Fathom.Connector.Embedded.Tests;
 
 /// <summary>Embedded mode (the engine in this process) answers exactly as the engine service does through the HTTP connector.</summary>
-public sealed class EmbeddedModeTests(StoriesEngineServiceFixture engine) : IClassFixture<StoriesEngineServiceFixture>
+public sealed class EmbeddedModeTests(EngineServiceFixture engine) : IClassFixture<EngineServiceFixture>
 {
     private const string Prompt = "Once upon a time";
 
@@ -19,8 +19,8 @@ public sealed class EmbeddedModeTests(StoriesEngineServiceFixture engine) : ICla
     [Fact]
     public async Task Embedded_mode_answers_exactly_as_the_server_at_temperature_0()
     {
-        var path = StoriesEngineServiceFixture.ModelPath;
-        var server = SkKernel.CreateBuilder().AddFathomChatCompletion(StoriesEngineServiceFixture.ModelName, engine.BaseAddress).Build();
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
+        var server = SkKernel.CreateBuilder().AddFathomChatCompletion(SharedFixtures.Stories260KName, engine.BaseAddress).Build();
         var embedded = SkKernel.CreateBuilder().AddFathomEmbeddedChatCompletion(path, options: new() { Threads = 1 }).Build();
         try
         {

@@ -17,9 +17,9 @@ public sealed class GgufFuzzTests
     public static TheoryData<string, int> Files => new()
     {
         // (file, random cases): the big vocabularies parse slower, so they get fewer cases.
-        { "models/stories260K.gguf", 1500 },
-        { "models/stories260K-q8_0-gguf-v2.gguf", 800 },
-        { "models/llama-2-tiny-random.gguf", 200 },
+        { SharedFixtures.Stories260K, 1500 },
+        { SharedFixtures.Stories260KQ8, 800 },
+        { SharedFixtures.LlamaTinyRandom, 200 },
         { "vocab/ggml-vocab-llama-spm.gguf", 150 },
         { "vocab/ggml-vocab-gpt-2.gguf", 60 },
         { "vocab/ggml-vocab-deepseek-coder.gguf", 60 },
@@ -131,7 +131,7 @@ public sealed class GgufFuzzTests
     [Fact]
     public void Truncations_at_each_boundary_fail_cleanly_through_the_file_mapping()
     {
-        var original = File.ReadAllBytes(SharedFixtures.Default.GetPath("models/stories260K.gguf"));
+        var original = File.ReadAllBytes(SharedFixtures.Default.GetPath(SharedFixtures.Stories260K));
         var layout = new GgufLayout();
         GgufFile.OpenBytes(original, layout: layout).Dispose();
         var path = Path.Combine(Path.GetTempPath(), $"fathom-trunc-{Guid.NewGuid():N}.gguf");

@@ -8,7 +8,7 @@ public sealed class GgufSharedFileTests
     [Fact]
     public void Stories260K_has_the_documented_llama_shape()
     {
-        using var file = GgufFile.Open(SharedFixtures.Default.GetPath("models/stories260K.gguf"));
+        using var file = GgufFile.Open(SharedFixtures.Default.GetPath(SharedFixtures.Stories260K));
         var m = file.Metadata;
 
         Assert.Equal(3u, file.Version);
@@ -36,7 +36,7 @@ public sealed class GgufSharedFileTests
     [Fact]
     public void Stories260K_embedding_holds_finite_trained_weights()
     {
-        using var file = GgufFile.Open(SharedFixtures.Default.GetPath("models/stories260K.gguf"));
+        using var file = GgufFile.Open(SharedFixtures.Default.GetPath(SharedFixtures.Stories260K));
         var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.GetTensorBytes(file.GetTensor("token_embd.weight")));
         Assert.All(floats.ToArray(), f => Assert.True(float.IsFinite(f)));
         Assert.True(floats.ToArray().Select(MathF.Abs).Max() > 0.01f);
@@ -45,7 +45,7 @@ public sealed class GgufSharedFileTests
     [Fact]
     public void Llama2_tiny_random_has_F16_tensors_and_the_full_vocab()
     {
-        using var file = GgufFile.Open(SharedFixtures.Default.GetPath("models/llama-2-tiny-random.gguf"));
+        using var file = GgufFile.Open(SharedFixtures.Default.GetPath(SharedFixtures.LlamaTinyRandom));
         Assert.Equal("llama", file.Metadata.Architecture);
         Assert.Contains(file.Tensors, t => t.Type == GgmlType.F16);
         Assert.Contains(file.Tensors, t => t.Type == GgmlType.F32);
@@ -59,7 +59,7 @@ public sealed class GgufSharedFileTests
     [Fact]
     public void The_v2_Q8_0_file_with_172_element_rows_is_rejected_naming_the_tensor()
     {
-        var path = SharedFixtures.Default.GetPath("models/stories260K-q8_0-gguf-v2.gguf");
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260KQ8);
         var e = Assert.Throws<GgufFormatException>(() => GgufFile.Open(path));
         Assert.Contains("ffn_down.weight", e.Message);
         Assert.Contains("Q8_0", e.Reason);
@@ -71,7 +71,7 @@ public sealed class GgufSharedFileTests
     [Fact]
     public void The_v2_Q8_0_file_still_yields_its_metadata()
     {
-        var metadata = GgufFile.ReadMetadata(SharedFixtures.Default.GetPath("models/stories260K-q8_0-gguf-v2.gguf"));
+        var metadata = GgufFile.ReadMetadata(SharedFixtures.Default.GetPath(SharedFixtures.Stories260KQ8));
         Assert.Equal("llama", metadata.Architecture);
         Assert.Equal("Meta AI original pth", metadata.GetString("llama.tensor_data_layout"));
         Assert.Equal(512, metadata.GetStringArray("tokenizer.ggml.tokens")!.Length);
@@ -96,7 +96,7 @@ public sealed class GgufSharedFileTests
     [Fact]
     public void Metadata_getters_name_the_key_when_missing_or_mistyped()
     {
-        using var file = GgufFile.Open(SharedFixtures.Default.GetPath("models/stories260K.gguf"));
+        using var file = GgufFile.Open(SharedFixtures.Default.GetPath(SharedFixtures.Stories260K));
         var missing = Assert.Throws<GgufFormatException>(() => file.Metadata.GetUInt32("llama.no_such_key"));
         Assert.Contains("llama.no_such_key", missing.Message);
         Assert.Equal(7u, file.Metadata.GetUInt32("llama.no_such_key", 7));

@@ -13,7 +13,7 @@ public sealed class SharedFixturesTests : IDisposable
     [Fact]
     public void Real_shared_models_verify_against_their_sums()
     {
-        var path = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         Assert.True(File.Exists(path));
         Assert.EndsWith("stories260K.gguf", path);
     }
@@ -49,7 +49,7 @@ public sealed class SharedFixturesTests : IDisposable
     public void A_missing_folder_fails_when_fixtures_are_required()
     {
         var fixtures = new SharedFixtures(Path.Combine(_dir, "nowhere"), required: true);
-        var ex = Assert.Throws<FixtureException>(() => fixtures.GetPath("models/stories260K.gguf"));
+        var ex = Assert.Throws<FixtureException>(() => fixtures.GetPath(SharedFixtures.Stories260K));
         Assert.Contains("FATHOM_REQUIRE_FIXTURES", ex.Message);
     }
 
@@ -58,7 +58,7 @@ public sealed class SharedFixturesTests : IDisposable
     {
         var skips = new List<string>();
         var fixtures = new SharedFixtures(Path.Combine(_dir, "nowhere"), required: false, skips.Add);
-        Assert.Throws<FixtureException>(() => fixtures.GetPath("models/stories260K.gguf"));
+        Assert.Throws<FixtureException>(() => fixtures.GetPath(SharedFixtures.Stories260K));
         Assert.Contains("not found", Assert.Single(skips));
     }
 

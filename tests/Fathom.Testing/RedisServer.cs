@@ -27,12 +27,15 @@ public sealed class RedisServer : IAsyncDisposable
         .Select(dir => Path.Combine(dir, "redis-server"))
         .FirstOrDefault(File.Exists);
 
-    /// <summary>Starts one and waits until it answers PING.</summary>
-    public static async Task<RedisServer> StartAsync()
+    /// <summary>
+    /// <see cref="Executable"/>; where there is none, skips the calling test (fails it under FATHOM_REQUIRE_FIXTURES).
+    /// For tests that have something else start redis-server (the AppHost).
+    /// </summary>
+    public static string RequireExecutable()
     {
         if (Executable is null)
         {
-            if (Environment.GetEnvironmentVariable("FATHOM_REQUIRE_FIXTURES") == "1")
+            if (SharedFixtures.RequiredByEnvironment())
             {
                 throw new InvalidOperationException("redis-server is not on PATH (apt-get install redis-server)");
             }
@@ -40,6 +43,13 @@ public sealed class RedisServer : IAsyncDisposable
             Assert.Skip("redis-server is not on PATH (apt-get install redis-server).");
         }
 
+        return Executable;
+    }
+
+    /// <summary>Starts one and waits until it answers PING.</summary>
+    public static async Task<RedisServer> StartAsync()
+    {
+        RequireExecutable();
         var server = new RedisServer(ServiceProcess.FreePort());
         try
         {

@@ -11,6 +11,18 @@ namespace Fathom.Testing;
 /// </summary>
 public sealed class SharedFixtures
 {
+    /// <summary>stories260K (F32, 5 layers, GQA 8/4, 512-token vocabulary): the model the service tests serve.</summary>
+    public const string Stories260K = "models/stories260K.gguf";
+
+    /// <summary>The id an engine serves <see cref="Stories260K"/> under unless told otherwise: the file name without extension.</summary>
+    public const string Stories260KName = "stories260K";
+
+    /// <summary>stories260K quantized to Q8_0, in GGUF version 2.</summary>
+    public const string Stories260KQ8 = "models/stories260K-q8_0-gguf-v2.gguf";
+
+    /// <summary>A Llama 2 shaped model with random weights.</summary>
+    public const string LlamaTinyRandom = "models/llama-2-tiny-random.gguf";
+
     private const string SumsFileName = "SHA256SUMS";
     private readonly ConcurrentDictionary<string, Lazy<string>> _verified = new(StringComparer.Ordinal);
     private readonly Lazy<IReadOnlyDictionary<string, string>?> _sums;

@@ -33,7 +33,17 @@ internal static class PromptPrefix
         }
         else if (body.TryGetProperty("prompt", out var prompt))
         {
-            AppendContent(key, prompt.ValueKind == JsonValueKind.Array && prompt.GetArrayLength() > 0 ? prompt[0] : prompt, chars);
+            // A list of prompts (strings or token arrays) routes by its first; a flat array is one token-id prompt.
+            bool list = prompt.ValueKind == JsonValueKind.Array && prompt.GetArrayLength() > 0 && prompt[0].ValueKind is JsonValueKind.String or JsonValueKind.Array;
+            var first = list ? prompt[0] : prompt;
+            if (first.ValueKind == JsonValueKind.Array)
+            {
+                AppendRaw(key, first, chars);
+            }
+            else
+            {
+                AppendContent(key, first, chars);
+            }
         }
 
         if (key.Length == 0)
@@ -90,10 +100,15 @@ internal static class PromptPrefix
             case JsonValueKind.Null:
                 break;
             default:
-                // Token-id prompts and the like: their JSON text stands for them.
-                string raw = content.GetRawText();
-                key.Append(raw, 0, Math.Min(chars, raw.Length));
+                AppendRaw(key, content, chars);
                 break;
         }
+    }
+
+    // Token-id prompts and the like: their JSON text stands for them.
+    private static void AppendRaw(StringBuilder key, JsonElement value, int chars)
+    {
+        string raw = value.GetRawText();
+        key.Append(raw, 0, Math.Min(chars, raw.Length));
     }
 }

@@ -31,7 +31,7 @@ public sealed class WeightFormat
 
     /// <summary>The format ids <see cref="Parse"/> accepts.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["bf16", "fp16", "fp8", "int8", "q8_0", "q4_k_m", "q4_0", "gptq-4bit[-gN]", "awq-4bit[-gN]"];
+        ["f32", "bf16", "fp16", "fp8", "int8", "q8_0", "q4_k_m", "q4_0", "gptq-4bit[-gN]", "awq-4bit[-gN]"];
 
     /// <summary>Storage of tensor <paramref name="role"/> in block <paramref name="layer"/> of a model with <paramref name="layers"/> blocks.</summary>
     public TensorStorage StorageFor(TensorRole role, int layer, int layers) => _recipe(role, layer, layers);
@@ -54,6 +54,8 @@ public sealed class WeightFormat
 
         return key switch
         {
+            "f32" or "fp32" => new WeightFormat("f32", "f32 everywhere (GGUF F32, as small test models ship)",
+                KernelClass.Dense, ComputePrecision.Bf16, (_, _, _) => TensorStorage.F32),
             "bf16" or "fp16" or "f16" => Sixteen(key == "bf16" ? "bf16" : "fp16"),
             "fp8" or "fp8_e4m3" => new WeightFormat("fp8", "fp8 e4m3 matrices (per-tensor scales); embedding, lm_head and norms stay 16-bit",
                 KernelClass.Dense, ComputePrecision.Fp8, (role, _, _) => IsMatrixInBlock(role) ? TensorStorage.Fp8 : TensorStorage.F16),

@@ -1,3 +1,4 @@
+using Fathom.Testing;
 using System.ClientModel;
 using System.Net;
 using System.Net.Http.Json;
@@ -21,7 +22,7 @@ public sealed class AuthAndLimitsTests(EngineReplicas replicas)
         {
             using var http = EngineReplicas.Http(api, key);
             using var response = await http.PostAsJsonAsync("/v1/chat/completions",
-                new { model = EngineReplicas.ModelName, messages = new[] { new { role = "user", content = "Once" } } }, ct);
+                new { model = SharedFixtures.Stories260KName, messages = new[] { new { role = "user", content = "Once" } } }, ct);
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
             var error = (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("error");
             Assert.Equal("invalid_api_key", error.GetProperty("code").GetString());
@@ -74,7 +75,7 @@ public sealed class AuthAndLimitsTests(EngineReplicas replicas)
         replicas.Require();
         await using var api = await EngineReplicas.StartApiAsync([replicas.A], ("TokensPerMinute", "40"), ("MaxRequestBytes", "2000"));
         using var http = EngineReplicas.Http(api);
-        object Body(int maxTokens) => new { model = EngineReplicas.ModelName, max_tokens = maxTokens, messages = new[] { new { role = "user", content = "Once" } } };
+        object Body(int maxTokens) => new { model = SharedFixtures.Stories260KName, max_tokens = maxTokens, messages = new[] { new { role = "user", content = "Once" } } };
 
         using (var first = await http.PostAsJsonAsync("/v1/chat/completions", Body(30), ct))
         {
@@ -88,7 +89,7 @@ public sealed class AuthAndLimitsTests(EngineReplicas replicas)
         }
 
         using var tooLarge = await http.PostAsJsonAsync("/v1/chat/completions",
-            new { model = EngineReplicas.ModelName, messages = new[] { new { role = "user", content = new string('x', 5000) } } }, ct);
+            new { model = SharedFixtures.Stories260KName, messages = new[] { new { role = "user", content = new string('x', 5000) } } }, ct);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
     }
 }

@@ -1,5 +1,4 @@
 using System.ClientModel;
-using System.Globalization;
 using Fathom.Api.Security;
 using Fathom.Testing;
 using OpenAI;
@@ -16,8 +15,6 @@ namespace Fathom.Api.Tests.Gateway;
 /// </summary>
 public sealed class EngineReplicas : IAsyncLifetime
 {
-    public const string ModelFile = "models/stories260K.gguf";
-    public const string ModelName = "stories260K";
     public const string Key = "sk-fathom-test-key";
 
     private ServiceProcess? _a;
@@ -30,13 +27,9 @@ public sealed class EngineReplicas : IAsyncLifetime
     /// <summary>Skips (or fails under FATHOM_REQUIRE_FIXTURES) when the model is missing.</summary>
     public EngineReplicas Require()
     {
-        _ = SharedFixtures.Default.GetPath(ModelFile);
+        _ = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         return this;
     }
-
-    public static Task<ServiceProcess> StartEngineAsync() =>
-        ServiceProcess.StartAsync("Fathom.EngineService.dll",
-            ["--model", SharedFixtures.Default.GetPath(ModelFile), "--threads", "1"], readyPath: "/health/ready");
 
     /// <summary>The API in front of <paramref name="replicas"/>, keyed with <see cref="Key"/>, plus <paramref name="settings"/> (Fathom:Api keys).</summary>
     public static Task<ServiceProcess> StartApiAsync(IEnumerable<ServiceProcess> replicas, params (string Name, string Value)[] settings) =>
@@ -55,18 +48,12 @@ public sealed class EngineReplicas : IAsyncLifetime
             ["Fathom__Api__HealthCheckInterval"] = "00:00:01",
             ["Fathom__Api__LoadPollInterval"] = "00:00:00.500",
         };
-        int i = 0;
-        foreach (var replica in replicas)
-        {
-            env[$"services__engine__http__{i++}"] = replica.ToString().TrimEnd('/');
-        }
-
         foreach (var (name, value) in settings)
         {
             env["Fathom__Api__" + name] = value;
         }
 
-        return ServiceProcess.StartAsync("Fathom.Api.dll", environment: env);
+        return ApiServiceProcess.StartAsync(replicas, env);
     }
 
     public static HttpClient Http(ServiceProcess service, string? key = Key)
@@ -81,35 +68,20 @@ public sealed class EngineReplicas : IAsyncLifetime
     }
 
     public static ChatClient Chat(ServiceProcess api, string key = Key) =>
-        new(ModelName, new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(api.BaseAddress, "v1") });
+        new(SharedFixtures.Stories260KName, new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(api.BaseAddress, "v1") });
 
-    /// <summary>The sum of the Prometheus series <paramref name="series"/> over the label sets that contain <paramref name="labelFilter"/>.</summary>
-    public static async Task<double> MetricAsync(ServiceProcess service, string series, string labelFilter = "")
-    {
-        using var http = new HttpClient { BaseAddress = service.BaseAddress };
-        string text = await http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
-        double sum = 0;
-        foreach (string line in text.Split('\n'))
-        {
-            if (line.StartsWith(series, StringComparison.Ordinal) && line.Length > series.Length && line[series.Length] is ' ' or '{'
-                && line.Contains(labelFilter, StringComparison.Ordinal))
-            {
-                string value = line[(line.LastIndexOf('}') is var close and >= 0 ? close + 1 : series.Length)..].Trim().Split(' ')[0];
-                sum += double.Parse(value, CultureInfo.InvariantCulture);
-            }
-        }
-
-        return sum;
-    }
+    /// <summary>The sum of the Prometheus series <paramref name="series"/> over the label sets that contain <paramref name="labelFilter"/>; 0 when absent.</summary>
+    public static async Task<double> MetricAsync(ServiceProcess service, string series, string labelFilter = "") =>
+        await PrometheusText.ScrapeAsync(service.BaseAddress, series, labelFilter, TestContext.Current.CancellationToken) ?? 0;
 
     public async ValueTask InitializeAsync()
     {
-        if (!SharedFixtures.Default.Exists(ModelFile))
+        if (!SharedFixtures.Default.Exists(SharedFixtures.Stories260K))
         {
             return;
         }
 
-        var starts = new[] { StartEngineAsync(), StartEngineAsync() };
+        var starts = new[] { EngineServiceProcess.StartAsync(), EngineServiceProcess.StartAsync() };
         var started = await Task.WhenAll(starts);
         (_a, _b) = (started[0], started[1]);
     }

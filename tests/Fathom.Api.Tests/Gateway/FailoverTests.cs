@@ -10,7 +10,7 @@ public sealed class FailoverTests(EngineReplicas replicas)
 {
     private static object Request(int conversation) => new
     {
-        model = EngineReplicas.ModelName,
+        model = SharedFixtures.Stories260KName,
         max_tokens = 4,
         messages = new[] { new { role = "user", content = $"Tell me story number {conversation}." } },
     };
@@ -20,7 +20,7 @@ public sealed class FailoverTests(EngineReplicas replicas)
     {
         var ct = TestContext.Current.CancellationToken;
         replicas.Require();
-        await using var doomed = await EngineReplicas.StartEngineAsync();
+        await using var doomed = await EngineServiceProcess.StartAsync();
         int doomedPort = doomed.BaseAddress.Port;
         string doomedAddress = doomed.BaseAddress.ToString().TrimEnd('/');
         string survivor = replicas.A.BaseAddress.ToString().TrimEnd('/');
@@ -60,8 +60,7 @@ public sealed class FailoverTests(EngineReplicas replicas)
             Assert.Equal(survivor, after.Replica);
         }
 
-        await using var restarted = await ServiceProcess.StartAsync("Fathom.EngineService.dll",
-            ["--model", SharedFixtures.Default.GetPath(EngineReplicas.ModelFile), "--threads", "1"], readyPath: "/health/ready", port: doomedPort);
+        await using var restarted = await EngineServiceProcess.StartAsync(port: doomedPort);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         (HttpStatusCode Status, string Replica, string Route) back;
         do

@@ -1,3 +1,4 @@
+using Fathom.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -10,7 +11,7 @@ public sealed class RoutingTests(EngineReplicas replicas)
 {
     private static object Conversation(string system, string opening, int turns) => new
     {
-        model = EngineReplicas.ModelName,
+        model = SharedFixtures.Stories260KName,
         max_tokens = 4,
         temperature = 0,
         messages = new[] { new { role = "system", content = system }, new { role = "user", content = opening } }
@@ -67,11 +68,11 @@ public sealed class RoutingTests(EngineReplicas replicas)
         using var http = EngineReplicas.Http(api);
 
         var models = await http.GetFromJsonAsync<JsonElement>("/v1/models", ct);
-        Assert.Equal([EngineReplicas.ModelName], models.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+        Assert.Equal([SharedFixtures.Stories260KName], models.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
         {
-            Content = JsonContent.Create(new { model = EngineReplicas.ModelName, prompt = "Once", max_tokens = 2 }),
+            Content = JsonContent.Create(new { model = SharedFixtures.Stories260KName, prompt = "Once", max_tokens = 2 }),
         };
         request.Headers.Add("x-request-id", "test-request-42");
         using var response = await http.SendAsync(request, ct);

@@ -1,6 +1,6 @@
+using Fathom.Testing;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 
 namespace Fathom.Api.Tests.Gateway;
 
@@ -13,7 +13,7 @@ public sealed class ServerErrorFailoverTests(EngineReplicas replicas)
         var ct = TestContext.Current.CancellationToken;
         replicas.Require();
         using var failing = new HttpListener();
-        int port = FreePort();
+        int port = ServiceProcess.FreePort();
         string failingAddress = $"http://127.0.0.1:{port}";
         failing.Prefixes.Add(failingAddress + "/");
         failing.Start();
@@ -53,7 +53,7 @@ public sealed class ServerErrorFailoverTests(EngineReplicas replicas)
         {
             using var response = await http.PostAsJsonAsync("/v1/chat/completions", new
             {
-                model = EngineReplicas.ModelName,
+                model = SharedFixtures.Stories260KName,
                 max_tokens = 2,
                 messages = new[] { new { role = "user", content = $"Tell me story number {c}." } },
             }, ct);
@@ -65,12 +65,5 @@ public sealed class ServerErrorFailoverTests(EngineReplicas replicas)
         Assert.True(Volatile.Read(ref failedRequests) > 0, "no request reached the failing replica");
         failing.Stop();
         await serve;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

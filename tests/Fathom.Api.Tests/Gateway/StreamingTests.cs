@@ -1,3 +1,4 @@
+using Fathom.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
@@ -11,7 +12,7 @@ public sealed partial class StreamingTests(EngineReplicas replicas)
 {
     private static object Body(int maxTokens, bool ignoreEos = false) => new
     {
-        model = EngineReplicas.ModelName,
+        model = SharedFixtures.Stories260KName,
         stream = true,
         temperature = 0,
         max_tokens = maxTokens,
@@ -71,7 +72,7 @@ public sealed partial class StreamingTests(EngineReplicas replicas)
             // so the engine is still generating when the client hangs up, however fast the machine.
             var body = new
             {
-                model = EngineReplicas.ModelName,
+                model = SharedFixtures.Stories260KName,
                 stream = true,
                 temperature = 0,
                 max_tokens = 400,

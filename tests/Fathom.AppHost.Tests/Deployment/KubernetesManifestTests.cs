@@ -35,6 +35,7 @@ public sealed class KubernetesManifestTests
         Assert.Equal("/health/ready", Text(container["readinessProbe"]!["httpGet"]!["path"]));
         Assert.Equal("/alive", Text(container["livenessProbe"]!["httpGet"]!["path"]));
         Assert.Equal("cuda", EnvValue(container, "Fathom__Backend"));
+        Assert.Equal("deepseek-r1-distill-llama-70b", EnvValue(container, "Fathom__ServedModelName"));
         Assert.Equal("kvcache:6379", EnvValue(container, "ConnectionStrings__kvcache"));
         Assert.Equal("None", Text(Single("Service", "engine")["spec"]!["clusterIP"]));
     }

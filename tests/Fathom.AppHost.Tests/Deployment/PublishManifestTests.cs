@@ -18,12 +18,15 @@ public sealed class PublishManifestTests
 
         Assert.Equal("parameter.v0", resources["model"]!["type"]!.GetValue<string>());
         Assert.Equal("auto", resources["backend"]!["inputs"]!["value"]!["default"]!["value"]!.GetValue<string>());
+        // The id the README's Semantic Kernel snippet sends.
+        Assert.Equal("deepseek-r1-distill-llama-70b", resources["served-model-name"]!["inputs"]!["value"]!["default"]!["value"]!.GetValue<string>());
 
         // One engine service in a deployment: the platform scales it (docs/deployment.md).
         Assert.DoesNotContain("engine-0", resources.Select(r => r.Key));
         var engineEnv = resources["engine"]!["env"]!;
         Assert.Equal("project.v0", resources["engine"]!["type"]!.GetValue<string>());
         Assert.Equal("{model.value}", engineEnv["Fathom__Model"]!.GetValue<string>());
+        Assert.Equal("{served-model-name.value}", engineEnv["Fathom__ServedModelName"]!.GetValue<string>());
         Assert.Equal("{backend.value}", engineEnv["Fathom__Backend"]!.GetValue<string>());
         Assert.Equal("{kvcache.connectionString}", engineEnv["ConnectionStrings__kvcache"]!.GetValue<string>());
 

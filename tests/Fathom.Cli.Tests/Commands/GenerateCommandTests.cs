@@ -5,7 +5,7 @@ namespace Fathom.Cli.Tests.Commands;
 
 public sealed class GenerateCommandTests
 {
-    private static string Stories => SharedFixtures.Default.GetPath("models/stories260K.gguf");
+    private static string Stories => SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
 
     [Fact]
     public async Task Greedy_story_from_token_ids_is_the_one_llama_cpp_writes()

@@ -10,7 +10,7 @@ namespace Fathom.Cli.Tests.Commands;
 /// <summary><c>fathom generate --prompt TEXT</c> against llama.cpp's own tokenizer, greedy loop and detokenizer.</summary>
 public sealed class GenerateTextCommandTests
 {
-    private static string Stories => SharedFixtures.Default.GetPath("models/stories260K.gguf");
+    private static string Stories => SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
 
     [Theory]
     [InlineData("Once upon a time")]

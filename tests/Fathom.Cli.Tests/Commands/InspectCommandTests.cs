@@ -8,8 +8,8 @@ public sealed class InspectCommandTests
 {
     public static TheoryData<string> ValidFiles => new()
     {
-        "models/stories260K.gguf",
-        "models/llama-2-tiny-random.gguf",
+        SharedFixtures.Stories260K,
+        SharedFixtures.LlamaTinyRandom,
         "vocab/ggml-vocab-llama-spm.gguf",
         "vocab/ggml-vocab-deepseek-llm.gguf",
         "vocab/ggml-vocab-deepseek-coder.gguf",
@@ -19,13 +19,13 @@ public sealed class InspectCommandTests
     [Fact]
     public void Every_shared_gguf_file_is_covered()
     {
-        var root = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var root = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         var shared = Path.GetDirectoryName(Path.GetDirectoryName(root))!;
         var present = new[] { "models", "vocab" }
             .SelectMany(d => Directory.GetFiles(Path.Combine(shared, d), "*.gguf"))
             .Select(f => Path.GetRelativePath(shared, f).Replace('\\', '/'))
             .Order();
-        var covered = ValidFiles.Select(r => r.Data).Append("models/stories260K-q8_0-gguf-v2.gguf").Order();
+        var covered = ValidFiles.Select(r => r.Data).Append(SharedFixtures.Stories260KQ8).Order();
         Assert.Equal(covered, present);
     }
 
@@ -84,7 +84,7 @@ public sealed class InspectCommandTests
     [Fact]
     public async Task The_v2_Q8_0_file_shows_its_metadata_and_fails_with_one_line_naming_the_tensor()
     {
-        var path = SharedFixtures.Default.GetPath("models/stories260K-q8_0-gguf-v2.gguf");
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260KQ8);
         var (exit, output, error) = await CliRunner.RunAsync("inspect", path);
 
         Assert.Equal(2, exit);

@@ -13,21 +13,21 @@ namespace Fathom.Connector.Tests.EngineIntegration;
 /// A real Semantic Kernel <see cref="SkKernel"/> → the connector → the real engine service (stories260K) on loopback;
 /// Semantic Kernel's stock OpenAI connector gives the same answers (embedded mode: Fathom.Connector.Embedded.Tests).
 /// </summary>
-public sealed class EngineServiceConnectorTests(StoriesEngineServiceFixture engine) : IClassFixture<StoriesEngineServiceFixture>
+public sealed class EngineServiceConnectorTests(EngineServiceFixture engine) : IClassFixture<EngineServiceFixture>
 {
     private const string Prompt = "Once upon a time";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private SkKernel ServerKernel() => SkKernel.CreateBuilder()
-        .AddFathomChatCompletion(StoriesEngineServiceFixture.ModelName, engine.BaseAddress).Build();
+        .AddFathomChatCompletion(SharedFixtures.Stories260KName, engine.BaseAddress).Build();
 
     private static FathomPromptExecutionSettings Greedy(int maxTokens) => new() { Temperature = 0, MaxTokens = maxTokens };
 
     [Fact]
     public async Task InvokePromptAsync_at_temperature_0_is_reproducible_and_max_tokens_reaches_the_engine()
     {
-        _ = StoriesEngineServiceFixture.ModelPath;
+        engine.Require();
         var kernel = ServerKernel();
         var first = await kernel.InvokePromptAsync(Prompt, new KernelArguments(Greedy(24)), cancellationToken: Ct);
         var second = await kernel.InvokePromptAsync(Prompt, new KernelArguments(Greedy(24)), cancellationToken: Ct);
@@ -44,7 +44,7 @@ public sealed class EngineServiceConnectorTests(StoriesEngineServiceFixture engi
     [Fact]
     public async Task Streaming_yields_the_same_text_as_a_whole_answer()
     {
-        _ = StoriesEngineServiceFixture.ModelPath;
+        engine.Require();
         var chat = ServerKernel().GetRequiredService<IChatCompletionService>();
         var history = new ChatHistory();
         history.AddUserMessage(Prompt);
@@ -64,7 +64,7 @@ public sealed class EngineServiceConnectorTests(StoriesEngineServiceFixture engi
     [Fact]
     public async Task A_chat_history_is_sent_whole_and_a_seed_reproduces_a_sampled_answer()
     {
-        _ = StoriesEngineServiceFixture.ModelPath;
+        engine.Require();
         var client = ServerKernel().GetRequiredService<IChatClient>();
         List<Microsoft.Extensions.AI.ChatMessage> history =
         [
@@ -85,10 +85,10 @@ public sealed class EngineServiceConnectorTests(StoriesEngineServiceFixture engi
     [Fact]
     public async Task Semantic_Kernels_stock_OpenAI_connector_works_against_Fathom()
     {
-        _ = StoriesEngineServiceFixture.ModelPath;
+        engine.Require();
         var expected = (await ServerKernel().InvokePromptAsync(Prompt, new KernelArguments(Greedy(24)), cancellationToken: Ct)).GetValue<string>();
         var openAi = SkKernel.CreateBuilder()
-            .AddOpenAIChatCompletion(StoriesEngineServiceFixture.ModelName, new Uri(engine.BaseAddress, "v1"), apiKey: "unused")
+            .AddOpenAIChatCompletion(SharedFixtures.Stories260KName, new Uri(engine.BaseAddress, "v1"), apiKey: "unused")
             .Build();
         var settings = new OpenAIPromptExecutionSettings { Temperature = 0, MaxTokens = 24 };
 

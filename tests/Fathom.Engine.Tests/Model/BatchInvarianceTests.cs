@@ -11,7 +11,7 @@ public sealed class BatchInvarianceTests
 {
     private static readonly int[] Prompt = [1, 403, 407, 261, 378, 432, 471, 303];
 
-    private static string ModelPath => SharedFixtures.Default.GetPath("models/stories260K.gguf");
+    private static string ModelPath => SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
 
     [Theory]
     [InlineData(1)]

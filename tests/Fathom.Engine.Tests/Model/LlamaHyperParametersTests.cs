@@ -11,7 +11,7 @@ public sealed class LlamaHyperParametersTests : IDisposable
     [Fact]
     public void Stories260K_reads_as_documented()
     {
-        using var file = GgufFile.Open(SharedFixtures.Default.GetPath("models/stories260K.gguf"));
+        using var file = GgufFile.Open(SharedFixtures.Default.GetPath(SharedFixtures.Stories260K));
         var hp = LlamaHyperParameters.FromGguf(file);
         Assert.Equal(("llama", 64, 5, 8, 4, 8, 172, 512), (hp.Architecture, hp.EmbeddingLength, hp.LayerCount, hp.HeadCount, hp.KvHeadCount, hp.HeadDimension, hp.FeedForwardLength, hp.VocabularySize));
         Assert.Equal(RopeMode.Normal, hp.RopeMode);

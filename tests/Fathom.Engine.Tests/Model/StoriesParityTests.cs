@@ -11,7 +11,7 @@ public sealed class StoriesParityTests
 
     public static TheoryData<ComputeBackendKind> Backends => [ComputeBackendKind.Reference, ComputeBackendKind.Cpu];
 
-    private static string ModelPath => SharedFixtures.Default.GetPath("models/stories260K.gguf");
+    private static string ModelPath => SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
 
     [Theory]
     [MemberData(nameof(Backends))]

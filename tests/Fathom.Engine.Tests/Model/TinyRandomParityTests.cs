@@ -8,7 +8,7 @@ public sealed class TinyRandomParityTests
 {
     public static TheoryData<ComputeBackendKind> Backends => [ComputeBackendKind.Reference, ComputeBackendKind.Cpu];
 
-    private static string ModelPath => SharedFixtures.Default.GetPath("models/llama-2-tiny-random.gguf");
+    private static string ModelPath => SharedFixtures.Default.GetPath(SharedFixtures.LlamaTinyRandom);
 
     [Theory]
     [MemberData(nameof(Backends))]

@@ -27,7 +27,7 @@ public sealed class EngineHostRunnerWrapTests
     [Fact]
     public async Task The_wrapped_runner_sees_every_step()
     {
-        var path = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         using var served = ServedModel.Load(path, new ServedModelOptions { Threads = 1 });
         CountingRunner? counting = null;
         using var host = EngineHostFactory.Create(served, options: new EngineHostOptions { WrapRunner = r => counting = new CountingRunner(r) });

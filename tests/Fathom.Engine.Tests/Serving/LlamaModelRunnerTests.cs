@@ -21,7 +21,7 @@ public sealed class LlamaModelRunnerTests
     [Fact]
     public void Batched_requests_equal_their_solo_greedy_runs_and_return_every_block()
     {
-        var path = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         using var model = LlamaModel.Load(path, new ModelLoadOptions { KvBlockCount = 64, Threads = 2 });
         var expected = Prompts.Select(p => ModelRunner.Greedy(model, p, 24)).ToArray();
 
@@ -60,7 +60,7 @@ public sealed class LlamaModelRunnerTests
     [Fact]
     public void A_block_copied_through_the_storage_reads_back_identically()
     {
-        var path = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         using var model = LlamaModel.Load(path, new ModelLoadOptions { KvBlockCount = 8 });
         _ = ModelRunner.Greedy(model, Prompts[1], 4);
         var storage = model.KvBlocks;

@@ -9,7 +9,7 @@ public sealed class GgufChatFormatTests
     [Fact]
     public void Stories260K_has_no_template_so_the_chatml_fallback_is_used_with_its_bos_and_eos()
     {
-        using GgufFile file = GgufFile.Open(SharedFixtures.Default.GetPath("models/stories260K.gguf"));
+        using GgufFile file = GgufFile.Open(SharedFixtures.Default.GetPath(SharedFixtures.Stories260K));
         GgufChatFormat format = GgufChatFormat.FromMetadata(file.Metadata);
         Assert.Null(file.Metadata.GetString(GgufChatFormat.ChatTemplateKey));
         Assert.True(format.Template.IsFallback);

@@ -11,8 +11,8 @@ public sealed class LlamaCppComparisonTests
         "vocab/ggml-vocab-deepseek-llm.gguf",
         "vocab/ggml-vocab-deepseek-coder.gguf",
         "vocab/ggml-vocab-gpt-2.gguf",
-        "models/stories260K.gguf",
-        "models/llama-2-tiny-random.gguf",
+        SharedFixtures.Stories260K,
+        SharedFixtures.LlamaTinyRandom,
     ];
 
     internal static readonly string[] Strings =

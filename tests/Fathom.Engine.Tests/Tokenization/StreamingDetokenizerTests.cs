@@ -1,3 +1,4 @@
+using Fathom.Testing;
 using System.Text;
 
 namespace Fathom.Engine.Tests.Tokenization;
@@ -6,7 +7,7 @@ public sealed class StreamingDetokenizerTests
 {
     [Theory]
     [InlineData("vocab/ggml-vocab-llama-spm.gguf")]
-    [InlineData("models/stories260K.gguf")]
+    [InlineData(SharedFixtures.Stories260K)]
     [InlineData("vocab/ggml-vocab-deepseek-llm.gguf")]
     [InlineData("llama3")]
     public void Streamed_text_is_always_valid_and_equals_the_whole_decode(string vocabulary)
@@ -38,7 +39,7 @@ public sealed class StreamingDetokenizerTests
     [Fact]
     public void Byte_fallback_tokens_are_held_until_the_character_is_complete()
     {
-        var tokenizer = VocabularyFixtures.Get("models/stories260K.gguf");
+        var tokenizer = VocabularyFixtures.Get(SharedFixtures.Stories260K);
         // 🦙 is U+1F999: F0 9F A6 99 — four byte tokens in a 512-token vocabulary.
         var llama = tokenizer.Encode("🦙");
         var byteTokens = llama.Where(id => tokenizer.GetText(id).StartsWith("<0x", StringComparison.Ordinal)).ToArray();
@@ -56,7 +57,7 @@ public sealed class StreamingDetokenizerTests
     [Fact]
     public void An_incomplete_sequence_at_the_end_is_flushed_as_a_replacement_character()
     {
-        var tokenizer = VocabularyFixtures.Get("models/stories260K.gguf");
+        var tokenizer = VocabularyFixtures.Get(SharedFixtures.Stories260K);
         var bytes = tokenizer.Encode("🦙").Where(id => tokenizer.GetText(id).StartsWith("<0x", StringComparison.Ordinal)).ToArray();
         var stream = tokenizer.CreateStreamingDetokenizer();
         stream.Append(bytes[0]);

@@ -1,4 +1,5 @@
 using Fathom.Engine.Tokenization;
+using Fathom.Testing;
 
 namespace Fathom.Engine.Tests.Tokenization;
 
@@ -90,7 +91,7 @@ public sealed class TokenizerBehaviourTests
     [Fact]
     public void An_id_outside_the_vocabulary_is_a_tokenizer_exception()
     {
-        var tokenizer = VocabularyFixtures.Get("models/stories260K.gguf");
+        var tokenizer = VocabularyFixtures.Get(SharedFixtures.Stories260K);
         var e = Assert.Throws<TokenizerException>(() => tokenizer.Decode([5, 512]));
         Assert.Contains("512", e.Message);
         Assert.Throws<TokenizerException>(() => tokenizer.GetPiece(-1));

@@ -1,3 +1,4 @@
+using Fathom.Testing;
 using System.Text;
 using OpenAI.Chat;
 
@@ -22,7 +23,7 @@ public sealed class ChatCompletionsTests(EngineServiceFixture fixture)
         Assert.Equal(12, completion.Usage.OutputTokenCount);
         Assert.True(completion.Usage.InputTokenCount > 5);
         Assert.Equal(completion.Usage.InputTokenCount + 12, completion.Usage.TotalTokenCount);
-        Assert.Equal(EngineServiceFixture.ModelName, completion.Model);
+        Assert.Equal(SharedFixtures.Stories260KName, completion.Model);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Fathom.Testing;
 using System.Text.Json;
 
 namespace Fathom.EngineService.Tests.OpenAi;
@@ -9,7 +10,7 @@ public sealed class CompletionsTests(EngineServiceFixture fixture)
     public async Task Greedy_completion_continues_the_story_as_llama_cpp_does()
     {
         var (status, body) = await fixture.Require().PostAsync("/v1/completions",
-            new { model = EngineServiceFixture.ModelName, prompt = "Once upon a time", max_tokens = 12, temperature = 0 });
+            new { model = SharedFixtures.Stories260KName, prompt = "Once upon a time", max_tokens = 12, temperature = 0 });
 
         Assert.Equal(200, status);
         Assert.Equal("text_completion", body.GetProperty("object").GetString());
@@ -103,7 +104,7 @@ public sealed class CompletionsTests(EngineServiceFixture fixture)
         var json = await fixture.Require().Http.GetStringAsync("/v1/models", TestContext.Current.CancellationToken);
         var data = JsonDocument.Parse(json).RootElement.GetProperty("data");
 
-        Assert.Equal(EngineServiceFixture.ModelName, Assert.Single(data.EnumerateArray()).GetProperty("id").GetString());
+        Assert.Equal(SharedFixtures.Stories260KName, Assert.Single(data.EnumerateArray()).GetProperty("id").GetString());
     }
 
     internal static StringContent JsonContent(object body) =>

@@ -1,3 +1,4 @@
+using Fathom.Testing;
 using System.ClientModel;
 using System.Net;
 using System.Text;

@@ -20,9 +20,8 @@ public sealed class ReasoningTests
         string path = Path.Combine(Path.GetTempPath(), $"fathom-r1-stories-{Guid.NewGuid():N}.gguf");
         try
         {
-            WithTemplate(SharedFixtures.Default.GetPath(EngineServiceFixture.ModelFile), template, path);
-            await using var service = await Fathom.Testing.ServiceProcess.StartAsync("Fathom.EngineService.dll",
-                ["--model", path, "--threads", "1", "--served-model-name", "r1"], readyPath: "/health/ready");
+            WithTemplate(SharedFixtures.Default.GetPath(SharedFixtures.Stories260K), template, path);
+            await using var service = await EngineServiceProcess.StartAsync(path, ["--served-model-name", "r1"]);
             using var http = new HttpClient { BaseAddress = service.BaseAddress };
             var request = new { model = "r1", messages = new[] { new { role = "user", content = "Tell me a story." } }, max_tokens = 16, temperature = 0 };
 

@@ -30,9 +30,8 @@ public sealed class ToolsTests
         string path = Path.Combine(Path.GetTempPath(), $"fathom-tools-stories-{Guid.NewGuid():N}.gguf");
         try
         {
-            ReasoningTests.WithTemplate(SharedFixtures.Default.GetPath(EngineServiceFixture.ModelFile), template, path);
-            await using var service = await ServiceProcess.StartAsync("Fathom.EngineService.dll",
-                ["--model", path, "--threads", "1", "--served-model-name", "tools"], readyPath: "/health/ready");
+            ReasoningTests.WithTemplate(SharedFixtures.Default.GetPath(SharedFixtures.Stories260K), template, path);
+            await using var service = await EngineServiceProcess.StartAsync(path, ["--served-model-name", "tools"]);
             using var http = new HttpClient { BaseAddress = service.BaseAddress };
             var messages = new[] { new { role = "user", content = "What is the weather in Lisbon?" } };
 

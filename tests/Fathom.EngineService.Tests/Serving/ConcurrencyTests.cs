@@ -1,3 +1,4 @@
+using Fathom.Testing;
 using System.Text;
 using OpenAI.Chat;
 

@@ -11,7 +11,7 @@ public sealed class ReadinessTests
     public async Task Without_a_loaded_model_the_service_is_alive_but_not_ready_and_answers_503()
     {
         string missing = Path.Combine(Path.GetTempPath(), $"fathom-missing-{Guid.NewGuid():N}.gguf");
-        await using var service = await ServiceProcess.StartAsync("Fathom.EngineService.dll", ["--model", missing], readyPath: "/alive");
+        await using var service = await EngineServiceProcess.StartAsync(missing, readyPath: "/alive");
         using var http = new HttpClient { BaseAddress = service.BaseAddress };
 
         using var ready = await http.GetAsync("/health/ready", TestContext.Current.CancellationToken);

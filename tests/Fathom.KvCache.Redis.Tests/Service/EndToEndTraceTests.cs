@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Fathom.KvCache.Redis.Tests.Servers;
 using Fathom.Testing;
 using Fathom.Testing.Otlp;
 using StackExchange.Redis;
@@ -14,7 +13,6 @@ namespace Fathom.KvCache.Redis.Tests.Service;
 /// </summary>
 public sealed class EndToEndTraceTests
 {
-    private const string ModelFile = "models/stories260K.gguf";
     private const string Api = "api";
     private const string Engine = "engine";
 
@@ -34,9 +32,8 @@ public sealed class EndToEndTraceTests
     [Fact]
     public async Task A_prefix_hit_through_the_api_is_one_trace_from_the_api_to_redis()
     {
-        await using var redis = await RedisServerProcess.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
         await using var receiver = await OtlpTraceReceiver.StartAsync();
-        var model = SharedFixtures.Default.GetPath(ModelFile);
         var engineEnv = new Dictionary<string, string?>(receiver.Environment)
         {
             ["ConnectionStrings__kvcache"] = redis.ConnectionString,
@@ -45,16 +42,10 @@ public sealed class EndToEndTraceTests
 
         // Engine A computes the prefix and writes it behind to Redis; engine B, behind the API, finds it there.
         // OTEL_SERVICE_NAME is what the AppHost sets for each resource.
-        await using var warm = await ServiceProcess.StartAsync(
-            "Fathom.EngineService.dll", ["--model", model, "--threads", "1"], new Dictionary<string, string?>(engineEnv) { ["OTEL_SERVICE_NAME"] = "warm" }, readyPath: "/health/ready");
-        await using var engine = await ServiceProcess.StartAsync(
-            "Fathom.EngineService.dll", ["--model", model, "--threads", "1"], new Dictionary<string, string?>(engineEnv) { ["OTEL_SERVICE_NAME"] = Engine }, readyPath: "/health/ready");
-        var apiEnv = new Dictionary<string, string?>(receiver.Environment)
-        {
-            ["OTEL_SERVICE_NAME"] = Api,
-            ["services__engine__http__0"] = engine.BaseAddress.ToString().TrimEnd('/'),
-        };
-        await using var api = await ServiceProcess.StartAsync("Fathom.Api.dll", environment: apiEnv);
+        await using var warm = await EngineServiceProcess.StartAsync(environment: new Dictionary<string, string?>(engineEnv) { ["OTEL_SERVICE_NAME"] = "warm" });
+        await using var engine = await EngineServiceProcess.StartAsync(environment: new Dictionary<string, string?>(engineEnv) { ["OTEL_SERVICE_NAME"] = Engine });
+        await using var api = await ApiServiceProcess.StartAsync(
+            [engine.BaseAddress], new Dictionary<string, string?>(receiver.Environment) { ["OTEL_SERVICE_NAME"] = Api });
 
         using (var direct = new HttpClient { BaseAddress = warm.BaseAddress, Timeout = TimeSpan.FromMinutes(2) })
         {

@@ -12,7 +12,6 @@ namespace Fathom.KvCache.Redis.Tests.Service;
 /// </summary>
 public abstract class EngineServiceTierTests : IAsyncLifetime
 {
-    private const string ModelFile = "models/stories260K.gguf";
     private readonly List<IAsyncDisposable> _owned = [];
 
     protected IKvTestServer Server { get; private set; } = null!;
@@ -80,15 +79,11 @@ public abstract class EngineServiceTierTests : IAsyncLifetime
 
     private async Task<ServiceProcess> StartServiceAsync()
     {
-        var service = await ServiceProcess.StartAsync(
-            "Fathom.EngineService.dll",
-            ["--model", SharedFixtures.Default.GetPath(ModelFile), "--threads", "1"],
-            new Dictionary<string, string?>
-            {
-                ["ConnectionStrings__kvcache"] = Server.ConnectionString,
-                ["Fathom__KvCache__FetchTimeout"] = "00:00:03", // shared CI machines: a timeout is not what this tests
-            },
-            readyPath: "/health/ready");
+        var service = await EngineServiceProcess.StartAsync(environment: new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__kvcache"] = Server.ConnectionString,
+            ["Fathom__KvCache__FetchTimeout"] = "00:00:03", // shared CI machines: a timeout is not what this tests
+        });
         _owned.Add(service);
         return service;
     }
@@ -110,14 +105,9 @@ public abstract class EngineServiceTierTests : IAsyncLifetime
     /// <summary>A Prometheus series of the service's /metrics, summed over its labels.</summary>
     private static async Task<double> MetricAsync(ServiceProcess service, string series)
     {
-        using var http = new HttpClient { BaseAddress = service.BaseAddress };
-        string text = await http.GetStringAsync("/metrics", Ct);
-        var values = text.Split('\n')
-            .Where(line => line.StartsWith(series, StringComparison.Ordinal) && (line.Length == series.Length || line[series.Length] is ' ' or '{'))
-            .Select(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
-            .ToList();
-        Assert.True(values.Count > 0, $"{series} is not on /metrics");
-        return values.Sum();
+        var value = await PrometheusText.ScrapeAsync(service.BaseAddress, series, cancellationToken: Ct);
+        Assert.True(value is not null, $"{series} is not on /metrics");
+        return value.Value;
     }
 
     /// <summary>Waits for the write-behind queue of a service to reach the server.</summary>

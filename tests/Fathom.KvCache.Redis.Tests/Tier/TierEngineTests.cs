@@ -20,7 +20,7 @@ public abstract class TierEngineTests : IAsyncLifetime
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static string Stories => SharedFixtures.Default.GetPath("models/stories260K.gguf");
+    private static string Stories => SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
 
     protected abstract Task<IKvTestServer> StartServerAsync();
 
@@ -233,7 +233,7 @@ public abstract class TierEngineTests : IAsyncLifetime
     [Fact]
     public async Task Two_models_sharing_one_server_never_see_each_others_blocks()
     {
-        var tiny = SharedFixtures.Default.GetPath("models/llama-2-tiny-random.gguf");
+        var tiny = SharedFixtures.Default.GetPath(SharedFixtures.LlamaTinyRandom);
         var prompt = Prompt(87, seed: 10);
         var storeA = await StoreAsync();
         var storeC = await StoreAsync();

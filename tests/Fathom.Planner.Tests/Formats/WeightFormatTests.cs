@@ -34,6 +34,17 @@ public sealed class WeightFormatTests
         Assert.Contains("int3", e.Message);
     }
 
+    [Theory]
+    [InlineData("f32")]
+    [InlineData("FP32")]
+    public void F32_stores_every_tensor_in_four_bytes(string id)
+    {
+        var format = WeightFormat.Parse(id);
+        Assert.Equal("f32", format.Id);
+        Assert.All(Enum.GetValues<TensorRole>(), role => Assert.Same(TensorStorage.F32, format.StorageFor(role, 0, 1)));
+        Assert.Contains("f32", WeightFormat.Names);
+    }
+
     [Fact]
     public void Quantized_70B_weights_land_where_published_files_do()
     {

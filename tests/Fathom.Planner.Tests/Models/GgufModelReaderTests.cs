@@ -11,8 +11,8 @@ public sealed class GgufModelReaderTests
     private static readonly Dictionary<GgmlType, int> PlainBytes = new() { [GgmlType.F32] = 4, [GgmlType.F16] = 2, [GgmlType.BF16] = 2 };
 
     [Theory]
-    [InlineData("models/stories260K.gguf")]
-    [InlineData("models/llama-2-tiny-random.gguf")]
+    [InlineData(SharedFixtures.Stories260K)]
+    [InlineData(SharedFixtures.LlamaTinyRandom)]
     public void GGUF_weights_equal_the_files_tensor_bytes(string fixture)
     {
         var path = SharedFixtures.Default.GetPath(fixture);
@@ -33,7 +33,7 @@ public sealed class GgufModelReaderTests
         var dir = root is null ? null : Path.Combine(root, "models");
         if (dir is null || !Directory.Exists(dir))
         {
-            SharedFixtures.Default.GetPath("models/stories260K.gguf"); // skips, or fails in CI
+            SharedFixtures.Default.GetPath(SharedFixtures.Stories260K); // skips, or fails in CI
             return;
         }
 
@@ -42,7 +42,7 @@ public sealed class GgufModelReaderTests
         foreach (var path in files)
         {
             SharedFixtures.Default.GetPath("models/" + Path.GetFileName(path)); // checks the hash
-            if (Path.GetFileName(path) == "stories260K-q8_0-gguf-v2.gguf")
+            if (Path.GetFileName(path) == Path.GetFileName(SharedFixtures.Stories260KQ8))
             {
                 // Q8_0 rows of 172 values are not whole 32-value blocks: the reader refuses, and the planner says why.
                 var e = Assert.Throws<PlannerInputException>(() => GgufModelReader.Read(path));
@@ -60,7 +60,7 @@ public sealed class GgufModelReaderTests
     [Fact]
     public void Stories260K_reads_as_its_documented_shape_with_GQA_KV()
     {
-        var (shape, weights) = GgufModelReader.Read(SharedFixtures.Default.GetPath("models/stories260K.gguf"));
+        var (shape, weights) = GgufModelReader.Read(SharedFixtures.Default.GetPath(SharedFixtures.Stories260K));
         Assert.Equal((5, 64, 8, 4, 8, 172, 512, false), (shape.Layers, shape.HiddenSize, shape.Heads, shape.KvHeads, shape.HeadDim, shape.FfnSize, shape.VocabSize, shape.TiedEmbeddings));
         Assert.Equal(2L * 5 * 4 * 8 * 2, shape.KvBytesPerToken(KvCacheType.F16));
         Assert.Equal(KernelClass.Dense, weights.Kernel);

@@ -20,7 +20,7 @@ public sealed class IlgpuModelTests : IDisposable
     [Fact]
     public void Stories260K_greedy_tokens_and_logits_match_reference()
     {
-        var path = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         using var reference = LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.Reference, KvBlockCount = 4 });
         using var device = LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.IlgpuCpu, KvBlockCount = 4 });
         Assert.Equal("ilgpu-cpu", device.BackendName);
@@ -81,7 +81,7 @@ public sealed class IlgpuModelTests : IDisposable
     public void Cuda_without_a_device_fails_with_one_line()
     {
         Assert.SkipWhen(IlgpuDevice.CudaAvailable(), "this machine has a CUDA device");
-        var path = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         var e = Assert.Throws<BackendUnavailableException>(() => LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.Cuda, KvBlockCount = 1 }));
         Assert.Contains("cuda", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);

@@ -26,7 +26,7 @@ public sealed class IlgpuTensorParallelTests : IDisposable
     [Fact]
     public void Stories260K_tp2_and_tp4_match_one_device()
     {
-        var path = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         using var single = Load(path, 1, blocks: 4);
         var hp = single.HyperParameters;
         Assert.Equal((8, 4), (hp.HeadCount, hp.KvHeadCount)); // TP=4 leaves one KV head (a GQA group of 2) per device
@@ -88,7 +88,7 @@ public sealed class IlgpuTensorParallelTests : IDisposable
     [Fact]
     public void Impossible_or_unsupported_splits_fail_clearly()
     {
-        var path = SharedFixtures.Default.GetPath("models/stories260K.gguf");
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         var heads = Assert.Throws<TensorParallelSplitException>(() => Load(path, 8, blocks: 1)); // 8 heads but 4 KV heads
         Assert.Equal("tensor parallelism 8 does not divide the 4 KV heads (GQA groups stay whole on one device); use a device count that does", heads.Message);
         var odd = Assert.Throws<TensorParallelSplitException>(() => Load(path, 3, blocks: 1));
