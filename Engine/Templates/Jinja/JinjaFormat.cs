@@ -40,6 +40,7 @@ internal static class JinjaFormat
                 'f' => JinjaOps.ToDouble(value).ToString("F6", CultureInfo.InvariantCulture),
                 _ => throw new ChatTemplateException($"unsupported format character '{conversion}'"),
             });
+            JinjaBudget.Current.String(sb.Length);
         }
 
         if (next < values.Count)

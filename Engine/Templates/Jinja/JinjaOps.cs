@@ -50,12 +50,15 @@ internal static class JinjaOps
     public static string Repr(object? value)
     {
         var sb = new StringBuilder();
-        AppendRepr(sb, value);
+        AppendRepr(sb, value, 0, JinjaBudget.Current);
         return sb.ToString();
     }
 
-    private static void AppendRepr(StringBuilder sb, object? value)
+    // A container that holds itself (a namespace assigned into its own attribute) is infinitely deep: the depth
+    // limit stops it, and the length check stops wide values before the builder outgrows the string limit.
+    private static void AppendRepr(StringBuilder sb, object? value, int depth, JinjaBudget budget)
     {
+        budget.String(sb.Length);
         switch (value)
         {
             case null:
@@ -79,17 +82,19 @@ internal static class JinjaOps
                 sb.Append(')');
                 break;
             case List<object?> list:
+                budget.Depth(depth + 1);
                 sb.Append('[');
                 for (int i = 0; i < list.Count; i++)
                 {
                     if (i > 0)
                         sb.Append(", ");
-                    AppendRepr(sb, list[i]);
+                    AppendRepr(sb, list[i], depth + 1, budget);
                 }
 
                 sb.Append(']');
                 break;
             case Dictionary<string, object?> dict:
+                budget.Depth(depth + 1);
                 sb.Append('{');
                 bool first = true;
                 foreach (KeyValuePair<string, object?> pair in dict)
@@ -99,7 +104,7 @@ internal static class JinjaOps
                     first = false;
                     AppendStringRepr(sb, pair.Key);
                     sb.Append(": ");
-                    AppendRepr(sb, pair.Value);
+                    AppendRepr(sb, pair.Value, depth + 1, budget);
                 }
 
                 sb.Append('}');
@@ -108,7 +113,7 @@ internal static class JinjaOps
                 break;
             case JinjaNamespace ns:
                 sb.Append("<Namespace ");
-                AppendRepr(sb, ns.Attributes);
+                AppendRepr(sb, ns.Attributes, depth + 1, budget);
                 sb.Append('>');
                 break;
             case JinjaCallable callable:
@@ -144,6 +149,7 @@ internal static class JinjaOps
         }
 
         sb.Append(quote);
+        JinjaBudget.Current.String(sb.Length);
     }
 
     /// <summary>Python's <c>repr(float)</c>: shortest round-trip digits, exponent form below 1e-4 or from 1e16.</summary>
@@ -207,7 +213,10 @@ internal static class JinjaOps
         return sb.ToString();
     }
 
-    public static bool PyEquals(object? a, object? b)
+    public static bool PyEquals(object? a, object? b) => PyEquals(a, b, 0, JinjaBudget.Current);
+
+    // Containers compare item by item, so a value that holds itself recurses without end: depth-checked.
+    private static bool PyEquals(object? a, object? b, int depth, JinjaBudget budget)
     {
         if (a is JinjaUndefined || b is JinjaUndefined)
             return a is JinjaUndefined && b is JinjaUndefined;
@@ -216,14 +225,20 @@ internal static class JinjaOps
         if (IsNumber(a) && IsNumber(b))
             return (a is double || b is double) ? ToDouble(a) == ToDouble(b) : ToLong(a) == ToLong(b);
         if (a is string sa && b is string sb)
+        {
+            budget.Charge(Math.Min(sa.Length, sb.Length));
             return string.Equals(sa, sb, StringComparison.Ordinal);
+        }
+
         if (a is List<object?> la && b is List<object?> lb)
         {
             if (la.Count != lb.Count)
                 return false;
+            budget.Depth(depth + 1);
+            budget.Charge(la.Count);
             for (int i = 0; i < la.Count; i++)
             {
-                if (!PyEquals(la[i], lb[i]))
+                if (!PyEquals(la[i], lb[i], depth + 1, budget))
                     return false;
             }
 
@@ -234,9 +249,11 @@ internal static class JinjaOps
         {
             if (da.Count != db.Count)
                 return false;
+            budget.Depth(depth + 1);
+            budget.Charge(da.Count);
             foreach (KeyValuePair<string, object?> pair in da)
             {
-                if (!db.TryGetValue(pair.Key, out object? other) || !PyEquals(pair.Value, other))
+                if (!db.TryGetValue(pair.Key, out object? other) || !PyEquals(pair.Value, other, depth + 1, budget))
                     return false;
             }
 
@@ -247,18 +264,25 @@ internal static class JinjaOps
     }
 
     /// <summary>Python ordering (<c>&lt;</c> etc.) for numbers, strings and lists; anything else is a TypeError.</summary>
-    public static int Compare(object? a, object? b, string op)
+    public static int Compare(object? a, object? b, string op) => Compare(a, b, op, 0, JinjaBudget.Current);
+
+    private static int Compare(object? a, object? b, string op, int depth, JinjaBudget budget)
     {
         if (IsNumber(a) && IsNumber(b))
             return (a is double || b is double) ? ToDouble(a).CompareTo(ToDouble(b)) : ToLong(a).CompareTo(ToLong(b));
         if (a is string sa && b is string sb)
+        {
+            budget.Charge(Math.Min(sa.Length, sb.Length));
             return Math.Sign(string.CompareOrdinal(sa, sb));
+        }
+
         if (a is List<object?> la && b is List<object?> lb)
         {
+            budget.Depth(depth + 1);
             for (int i = 0; i < Math.Min(la.Count, lb.Count); i++)
             {
-                if (!PyEquals(la[i], lb[i]))
-                    return Compare(la[i], lb[i], op);
+                if (!PyEquals(la[i], lb[i], depth + 1, budget))
+                    return Compare(la[i], lb[i], op, depth + 1, budget);
             }
 
             return la.Count.CompareTo(lb.Count);
@@ -300,6 +324,7 @@ internal static class JinjaOps
     /// <summary>A string's characters as Python sees them (code points, so a surrogate pair is one).</summary>
     public static List<object?> Characters(string s)
     {
+        JinjaBudget.Current.List(s.Length);
         var chars = new List<object?>(s.Length);
         for (int i = 0; i < s.Length; i++)
         {
@@ -328,6 +353,7 @@ internal static class JinjaOps
 
     public static int CodePointCount(string s)
     {
+        JinjaBudget.Current.Charge(s.Length);
         int n = s.Length;
         foreach (char c in s)
         {
@@ -340,20 +366,26 @@ internal static class JinjaOps
 
     public static bool Contains(object? container, object? item) => container switch
     {
-        string s when item is string sub => s.Contains(sub, StringComparison.Ordinal),
+        string s when item is string sub => ChargeScan(s.Length) && s.Contains(sub, StringComparison.Ordinal),
         string => throw new ChatTemplateException($"'in <string>' requires string as left operand, not {TypeName(item)}"),
-        List<object?> list => list.Exists(x => PyEquals(x, item)),
+        List<object?> list => ChargeScan(list.Count) && list.Exists(x => PyEquals(x, item)),
         Dictionary<string, object?> dict => item is string key && dict.ContainsKey(key),
         JinjaUndefined => false,
         _ => throw new ChatTemplateException($"argument of type '{TypeName(container)}' is not iterable"),
     };
+
+    private static bool ChargeScan(long units)
+    {
+        JinjaBudget.Current.Charge(units);
+        return true;
+    }
 
     public static object? Binary(string op, object? a, object? b)
     {
         if (a is JinjaMarkup || b is JinjaMarkup)
         {
             if (op == "+" && a is JinjaMarkup or string && b is JinjaMarkup or string)
-                return new JinjaMarkup(EscapedText(a) + EscapedText(b));
+                return new JinjaMarkup(Concat(EscapedText(a), EscapedText(b)));
             a = JinjaMarkup.Unwrap(a);
             b = JinjaMarkup.Unwrap(b);
         }
@@ -367,8 +399,9 @@ internal static class JinjaOps
         switch (op)
         {
             case "+" when a is string sa && b is string sb:
-                return string.Concat(sa, sb);
+                return Concat(sa, sb);
             case "+" when a is List<object?> la && b is List<object?> lb:
+                JinjaBudget.Current.List((long)la.Count + lb.Count);
                 return (List<object?>)[.. la, .. lb];
             case "*" when a is List<object?> list && b is long or bool:
                 return RepeatList(list, ToLong(b));
@@ -389,12 +422,28 @@ internal static class JinjaOps
 
     private static string EscapedText(object? value) => value is JinjaMarkup markup ? markup.Text : JinjaMarkup.Escape((string)value!);
 
-    private static string Repeat(string s, long count) =>
-        count <= 0 ? "" : new StringBuilder(s.Length * (int)count).Insert(0, s, (int)count).ToString();
+    /// <summary><c>a + b</c> for strings, held to the string length limit.</summary>
+    public static string Concat(string a, string b)
+    {
+        JinjaBudget.Current.String((long)a.Length + b.Length);
+        return string.Concat(a, b);
+    }
+
+    // The result's size is checked before anything is allocated: 'x' * 10**9 must fail, not exhaust memory.
+    private static string Repeat(string s, long count)
+    {
+        if (count <= 0 || s.Length == 0)
+            return "";
+        JinjaBudget.Current.String(count > int.MaxValue ? long.MaxValue : s.Length * count);
+        return new StringBuilder(s.Length * (int)count).Insert(0, s, (int)count).ToString();
+    }
 
     private static List<object?> RepeatList(List<object?> list, long count)
     {
-        var result = new List<object?>();
+        if (count <= 0 || list.Count == 0)
+            return [];
+        JinjaBudget.Current.List(count > int.MaxValue ? long.MaxValue : list.Count * count);
+        var result = new List<object?>(list.Count * (int)count);
         for (long i = 0; i < count; i++)
             result.AddRange(list);
         return result;
@@ -481,6 +530,9 @@ internal static class JinjaOps
 
     private static long FloorDiv(long p, long q)
     {
+        // long.MinValue / -1 overflows (and throws in .NET); Python's ints would not, two's complement wraps.
+        if (q == -1)
+            return unchecked(-p);
         long d = p / q;
         return (p % q != 0 && (p < 0) != (q < 0)) ? d - 1 : d;
     }

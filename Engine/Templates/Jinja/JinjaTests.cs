@@ -45,6 +45,7 @@ internal static class JinjaTests
     {
         if (!Tests.TryGetValue(name, out Func<object?, List<object?>, bool>? test))
             throw new ChatTemplateException($"No test named '{name}'");
+        JinjaBudget.Current.Step();
         return test(value, args);
     }
 

@@ -24,8 +24,13 @@ internal static class PythonJson
 
         public string Result => _sb.ToString();
 
+        // Depth-checked: a dict that holds itself would recurse without end. The length check keeps the builder
+        // within the string limit as it grows.
         public void Write(object? value, int depth)
         {
+            JinjaBudget budget = JinjaBudget.Current;
+            budget.Depth(depth);
+            budget.String(_sb.Length);
             switch (value)
             {
                 case null:
@@ -101,7 +106,11 @@ internal static class PythonJson
         private void NewLine(int depth)
         {
             if (indent is int n)
-                _sb.Append('\n').Append(' ', n * depth);
+            {
+                long spaces = (long)n * depth;
+                JinjaBudget.Current.String(_sb.Length + spaces);
+                _sb.Append('\n').Append(' ', (int)spaces);
+            }
         }
 
         private void WriteString(string s)
