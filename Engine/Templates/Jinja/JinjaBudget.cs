@@ -66,13 +66,21 @@ internal sealed class JinjaBudget
     /// <summary>Checks a string about to be built (before it is allocated) and charges for building it.</summary>
     public void String(long length)
     {
+        Growing(length);
+        Charge(length);
+    }
+
+    /// <summary>
+    /// Checks the length of a string still being built, without charging: a builder checked as it grows is
+    /// charged once, for its final length (see <see cref="Charge"/>).
+    /// </summary>
+    public void Growing(long length)
+    {
         if (length > Limits.MaxStringLength)
         {
             throw new ChatTemplateLimitException("string length",
                 $"chat template exceeded the string length limit of {Format(Limits.MaxStringLength)} characters");
         }
-
-        Charge(length);
     }
 
     /// <summary>Checks a list about to be built (before it is allocated) and charges for building it.</summary>

@@ -129,14 +129,16 @@ internal static class JinjaFilters
     /// <summary><c>string.Join</c>, held to the string length limit before the result is allocated.</summary>
     public static string JoinStrings(string separator, IEnumerable<string> items)
     {
+        JinjaBudget budget = JinjaBudget.Current;
         List<string> parts = [.. items];
         long length = 0;
         foreach (string part in parts)
         {
             length += part.Length + separator.Length;
-            JinjaBudget.Current.String(length);
+            budget.Growing(length);
         }
 
+        budget.Charge(length);
         return string.Join(separator, parts);
     }
 
@@ -267,6 +269,8 @@ internal static class JinjaFilters
 
     private static List<object?> SortStable(List<object?> items, Func<object?, object?> key, bool reverse)
     {
+        // About n log2 n comparisons.
+        JinjaBudget.Current.Charge(items.Count * (long)(1 + Math.Log2(items.Count + 1)));
         List<object?> sorted = items.Select((x, i) => (x, i)).OrderBy(p => p, Comparer<(object? X, int I)>.Create((a, b) =>
         {
             int c = JinjaOps.Compare(key(a.X), key(b.X), "<");
@@ -297,9 +301,12 @@ internal static class JinjaFilters
 
     private static List<object?> Unique(List<object?> items)
     {
+        // Each item is compared with every kept one: charged as the quadratic scan it is.
+        JinjaBudget budget = JinjaBudget.Current;
         var result = new List<object?>();
         foreach (object? item in items)
         {
+            budget.Charge(result.Count);
             object? key = SortKey(item, caseSensitive: false);
             if (!result.Exists(x => JinjaOps.PyEquals(SortKey(x, caseSensitive: false), key)))
                 result.Add(item);

@@ -50,7 +50,9 @@ internal static class JinjaOps
     public static string Repr(object? value)
     {
         var sb = new StringBuilder();
-        AppendRepr(sb, value, 0, JinjaBudget.Current);
+        JinjaBudget budget = JinjaBudget.Current;
+        AppendRepr(sb, value, 0, budget);
+        budget.Charge(sb.Length);
         return sb.ToString();
     }
 
@@ -58,7 +60,7 @@ internal static class JinjaOps
     // limit stops it, and the length check stops wide values before the builder outgrows the string limit.
     private static void AppendRepr(StringBuilder sb, object? value, int depth, JinjaBudget budget)
     {
-        budget.String(sb.Length);
+        budget.Growing(sb.Length);
         switch (value)
         {
             case null:
@@ -149,7 +151,7 @@ internal static class JinjaOps
         }
 
         sb.Append(quote);
-        JinjaBudget.Current.String(sb.Length);
+        JinjaBudget.Current.Growing(sb.Length);
     }
 
     /// <summary>Python's <c>repr(float)</c>: shortest round-trip digits, exponent form below 1e-4 or from 1e16.</summary>

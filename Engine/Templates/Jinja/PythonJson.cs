@@ -15,7 +15,9 @@ internal static class PythonJson
     {
         var writer = new Writer(indent, itemSeparator ?? (indent is null ? ", " : ","), keySeparator ?? ": ", sortKeys, ensureAscii);
         writer.Write(value, 0);
-        return writer.Result;
+        string json = writer.Result;
+        JinjaBudget.Current.Charge(json.Length);
+        return json;
     }
 
     private sealed class Writer(int? indent, string itemSeparator, string keySeparator, bool sortKeys, bool ensureAscii)
@@ -30,7 +32,7 @@ internal static class PythonJson
         {
             JinjaBudget budget = JinjaBudget.Current;
             budget.Depth(depth);
-            budget.String(_sb.Length);
+            budget.Growing(_sb.Length);
             switch (value)
             {
                 case null:
@@ -108,7 +110,7 @@ internal static class PythonJson
             if (indent is int n)
             {
                 long spaces = (long)n * depth;
-                JinjaBudget.Current.String(_sb.Length + spaces);
+                JinjaBudget.Current.Growing(_sb.Length + spaces);
                 _sb.Append('\n').Append(' ', (int)spaces);
             }
         }
