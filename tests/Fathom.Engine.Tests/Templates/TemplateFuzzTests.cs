@@ -98,6 +98,26 @@ public sealed class TemplateFuzzTests
     }
 
     [Fact]
+    public void The_real_templates_render_a_10000_message_chat_within_the_default_limits()
+    {
+        // Evidence for ChatTemplateLimits' defaults: a chat far longer than any context fits inside them (the most
+        // expensive template here, Qwen3's, spends between 100,000 and 300,000 steps on it).
+        var chat = new List<ChatMessage>();
+        for (int i = 0; i < 5000; i++)
+        {
+            chat.Add(new ChatMessage("user", $"Question {i}?"));
+            chat.Add(new ChatMessage("assistant", $"Answer {i}."));
+        }
+
+        chat.Add(new ChatMessage("user", "Last question?"));
+        foreach (string source in Corpus())
+        {
+            string prompt = ChatTemplate.Parse(source).Render(chat, new ChatTemplateRenderOptions { BosToken = "<s>", EosToken = "</s>" });
+            Assert.Contains("Last question?", prompt, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Mutated_real_templates_fail_only_with_template_errors()
     {
         List<string> corpus = Corpus();
