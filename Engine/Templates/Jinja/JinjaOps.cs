@@ -356,11 +356,13 @@ internal static class JinjaOps
     public static int CodePointCount(string s)
     {
         JinjaBudget.Current.Charge(s.Length);
+        // One code point per char, less one per low surrogate; the search is vectorised, and surrogates are rare.
         int n = s.Length;
-        foreach (char c in s)
+        ReadOnlySpan<char> rest = s;
+        for (int at = rest.IndexOfAnyInRange('\uDC00', '\uDFFF'); at >= 0; at = rest.IndexOfAnyInRange('\uDC00', '\uDFFF'))
         {
-            if (char.IsLowSurrogate(c))
-                n--;
+            n--;
+            rest = rest[(at + 1)..];
         }
 
         return n;
@@ -437,7 +439,13 @@ internal static class JinjaOps
         if (count <= 0 || s.Length == 0)
             return "";
         JinjaBudget.Current.String(count > int.MaxValue ? long.MaxValue : s.Length * count);
-        return new StringBuilder(s.Length * (int)count).Insert(0, s, (int)count).ToString();
+        return string.Create(s.Length * (int)count, s, static (span, unit) =>
+        {
+            // Doubling copies: log2(count) block copies instead of count small ones.
+            unit.AsSpan().CopyTo(span);
+            for (int filled = unit.Length; filled < span.Length; filled *= 2)
+                span[..Math.Min(filled, span.Length - filled)].CopyTo(span[filled..]);
+        });
     }
 
     private static List<object?> RepeatList(List<object?> list, long count)
