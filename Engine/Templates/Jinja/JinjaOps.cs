@@ -237,6 +237,7 @@ internal static class JinjaOps
             if (la.Count != lb.Count)
                 return false;
             budget.Depth(depth + 1);
+            budget.Step(); // a step per container: lists that share items can be exponentially larger than they look
             budget.Charge(la.Count);
             for (int i = 0; i < la.Count; i++)
             {
@@ -252,6 +253,7 @@ internal static class JinjaOps
             if (da.Count != db.Count)
                 return false;
             budget.Depth(depth + 1);
+            budget.Step();
             budget.Charge(da.Count);
             foreach (KeyValuePair<string, object?> pair in da)
             {

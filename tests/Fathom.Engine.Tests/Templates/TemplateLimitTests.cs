@@ -88,6 +88,16 @@ public sealed class TemplateLimitTests
         RenderFails("{% set s = 'x' * 4000000 %}{% for i in range(1000000) %}{% set n = s|length %}{% endfor %}", "step");
 
     [Fact]
+    public void Comparing_lists_that_share_items_exponentially_crosses_the_step_limit() =>
+        // 60 levels of [x, x]: 2^60 items when walked, in 60 lists.
+        RenderFails("{% set a = namespace(l=[1]) %}{% set b = namespace(l=[1]) %}{% for i in range(60) %}{% set a.l = [a.l, a.l] %}{% set b.l = [b.l, b.l] %}{% endfor %}{{ a.l == b.l }}",
+            "step");
+
+    [Fact]
+    public void Printing_lists_that_share_items_exponentially_crosses_the_string_limit() =>
+        RenderFails("{% set a = namespace(l=[1]) %}{% for i in range(60) %}{% set a.l = [a.l, a.l] %}{% endfor %}{{ a.l }}", "string length");
+
+    [Fact]
     public void A_macro_calling_itself_crosses_the_depth_limit() =>
         RenderFails("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "depth");
 
