@@ -154,6 +154,35 @@ public sealed class TemplateLimitTests
     }
 
     [Fact]
+    public void Recursion_within_every_limit_that_outgrows_the_stack_fails_instead_of_overflowing()
+    {
+        // 150 nested lists around a macro call that recurses 190 deep: within the depth limit at every level, but
+        // some 28,000 nested evaluations, far more than a small thread stack holds. Without the stack check this
+        // test would not fail, it would end the test process.
+        string expression = new string('[', 150) + "f(n + 1)" + new string(']', 150);
+        string source = "{% macro f(n) %}{% if n < 190 %}{{ " + expression + " }}{% endif %}{% endmacro %}{{ f(0) }}";
+        ChatTemplate template = ChatTemplate.Parse(source);
+        Exception? caught = null;
+        var thread = new Thread(
+            () =>
+            {
+                try
+                {
+                    template.Render(Chat);
+                }
+                catch (Exception e)
+                {
+                    caught = e;
+                }
+            },
+            maxStackSize: 512 * 1024);
+        thread.Start();
+        thread.Join();
+        var error = Assert.IsType<ChatTemplateLimitException>(caught);
+        Assert.Equal("depth", error.Limit);
+    }
+
+    [Fact]
     public void Nesting_within_the_limit_parses_and_renders()
     {
         string source = "{{ " + new string('(', 100) + "1 + 2" + new string(')', 100) + " }}";
