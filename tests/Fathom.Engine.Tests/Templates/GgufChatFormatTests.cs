@@ -72,4 +72,11 @@ public sealed class GgufChatFormatTests
         format.Verify();
         Assert.Equal("<s>", format.BosToken);
     }
+
+    [Fact]
+    public void Every_real_template_passes_the_load_check()
+    {
+        foreach (string source in TemplateFuzzTests.Corpus())
+            new GgufChatFormat(ChatTemplate.Parse(source), "<s>", "</s>").Verify();
+    }
 }

@@ -60,7 +60,7 @@ public sealed class TemplateFuzzTests
     };
 
     /// <summary>The real templates: the repository's test data, and the shared fixtures' when present.</summary>
-    private static List<string> Corpus()
+    internal static List<string> Corpus()
     {
         var corpus = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Templates", "Data"), "*.jinja")
             .Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList();
