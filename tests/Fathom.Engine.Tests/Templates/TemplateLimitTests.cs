@@ -183,6 +183,33 @@ public sealed class TemplateLimitTests
     }
 
     [Fact]
+    public void Nesting_just_within_the_default_depth_parses_and_renders_on_a_1_MiB_stack()
+    {
+        // What ChatTemplateLimits.MaxDepth promises: its default fits a small thread stack.
+        string nested = new string('[', 190) + "1" + new string(']', 190);
+        string source = "{% set v = " + nested + " %}{{ v }}{{ v | tojson }}{{ v == " + nested + " }}";
+        string? output = null;
+        Exception? caught = null;
+        var thread = new Thread(
+            () =>
+            {
+                try
+                {
+                    output = ChatTemplate.Parse(source).Render(Chat);
+                }
+                catch (Exception e)
+                {
+                    caught = e;
+                }
+            },
+            maxStackSize: 1024 * 1024);
+        thread.Start();
+        thread.Join();
+        Assert.Null(caught);
+        Assert.Equal(nested + nested + "True", output);
+    }
+
+    [Fact]
     public void Nesting_within_the_limit_parses_and_renders()
     {
         string source = "{{ " + new string('(', 100) + "1 + 2" + new string(')', 100) + " }}";
