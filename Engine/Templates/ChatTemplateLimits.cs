@@ -42,8 +42,9 @@ public sealed record ChatTemplateLimits
     public int MaxListLength { get; init; } = 1024 * 1024;
 
     /// <summary>
-    /// Nesting depth: of blocks and expressions when the template is parsed (e.g. parentheses inside parentheses),
-    /// of macro calls when it renders, and of containers inside containers when a value is printed, compared or
+    /// Nesting depth: of blocks and expressions when the template is parsed (a block, bracket, call, and each link of
+    /// an operator, attribute or filter chain counts a level, as each deepens the tree rendering walks), of macro
+    /// calls when it renders, and of containers inside containers when a value is printed, compared or
     /// converted (a namespace that holds itself is infinitely deep). Default 200: real templates nest a handful of
     /// levels and JSON tool schemas a few dozen, while 200 levels leave ample room on a 1 MiB thread stack. The
     /// thread's remaining stack is checked as well, so a smaller stack fails the same way instead of overflowing.
