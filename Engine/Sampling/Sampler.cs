@@ -7,6 +7,11 @@ namespace Fathom.Engine.Sampling;
 /// Picks one token from a row of logits: penalties → logit bias → temperature → top-k → top-p → min-p → draw
 /// (greedy at temperature 0, ties to the lowest id). Log probabilities are the log-softmax of the processed
 /// logits (after penalties, bias and temperature; before truncation) over the whole vocabulary.
+/// For any parameters that pass <see cref="SamplingParams.Validate"/> it returns a token id in the vocabulary and
+/// never throws: a logit the model gave as NaN or +∞ (a broken weight) excludes its token; an infinity that
+/// processing made (a tiny repetition penalty or temperature) makes its token the top choice; when filters would
+/// leave nothing, the most likely token stays; and when no token has any weight left the model's most likely finite
+/// logit is taken, or token 0 if it gave none.
 /// </summary>
 /// <remarks>Holds vocabulary-sized scratch buffers: one sampler per engine loop; not thread-safe.</remarks>
 public sealed class Sampler
@@ -55,6 +60,11 @@ public sealed class Sampler
         if (parameters.IsGreedy)
         {
             chosen = TensorPrimitives.IndexOfMax<float>(x);
+            if (!float.IsFinite(x[chosen]))
+            {
+                // IndexOfMax finds the first NaN if there is one, else the largest value: finite means all is well.
+                chosen = MakeFinite(x, logits) == float.NegativeInfinity ? Degenerate(x, logits) : TensorPrimitives.IndexOfMax<float>(x);
+            }
         }
         else
         {
@@ -63,10 +73,64 @@ public sealed class Sampler
                 TensorPrimitives.Divide(x, parameters.Temperature, x);
             }
 
-            chosen = Draw(x, parameters, key.NextUniform());
+            float max = TensorPrimitives.Max(x); // NaN if any is NaN
+            if (!float.IsFinite(max))
+            {
+                max = MakeFinite(x, logits);
+            }
+
+            chosen = max == float.NegativeInfinity ? Degenerate(x, logits) : Draw(x, max, parameters, key.NextUniform());
         }
 
         return parameters.Logprobs ? WithLogprobs(x, chosen, parameters.TopLogprobs) : new SampledToken(chosen, float.NaN, []);
+    }
+
+    /// <summary>
+    /// Makes the processed logits usable when they are not all finite, and returns their new maximum. A logit the
+    /// model itself gave as NaN or +∞ comes from a broken weight, not from evidence, so its token is excluded (-∞).
+    /// A NaN that processing made is excluded too. A +∞ that processing made from a finite logit (a tiny repetition
+    /// penalty dividing a positive logit, a tiny temperature) means "overwhelmingly likely": it becomes the largest
+    /// finite float, so such tokens tie at the top and everything else keeps a weight of zero. Only runs when the
+    /// row has a non-finite maximum, so ordinary rows are untouched (and sample exactly as before).
+    /// </summary>
+    private static float MakeFinite(Span<float> x, ReadOnlySpan<float> raw)
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            float r = raw[i];
+            if (float.IsNaN(r) || float.IsPositiveInfinity(r) || float.IsNaN(x[i]))
+            {
+                x[i] = float.NegativeInfinity;
+            }
+            else if (float.IsPositiveInfinity(x[i]))
+            {
+                x[i] = float.MaxValue;
+            }
+        }
+
+        return TensorPrimitives.Max(x);
+    }
+
+    /// <summary>
+    /// No token has any weight left (every logit is -∞ or excluded): the model's most likely finite logit, or token 0
+    /// when the model gave no finite logit at all. The row becomes that one token with probability 1, so logprobs
+    /// stay well defined.
+    /// </summary>
+    private static int Degenerate(Span<float> x, ReadOnlySpan<float> raw)
+    {
+        int best = -1;
+        for (int i = 0; i < raw.Length; i++)
+        {
+            if (float.IsFinite(raw[i]) && (best < 0 || raw[i] > raw[best]))
+            {
+                best = i;
+            }
+        }
+
+        best = Math.Max(best, 0);
+        x.Fill(float.NegativeInfinity);
+        x[best] = 0f;
+        return best;
     }
 
     private void ApplyPenalties(Span<float> x, SamplingParams p, ReadOnlySpan<int> prompt, ReadOnlySpan<int> output)
@@ -125,11 +189,10 @@ public sealed class Sampler
         }
     }
 
-    // x: temperature-scaled logits. u: uniform in [0, 1).
-    private int Draw(ReadOnlySpan<float> x, SamplingParams p, double u)
+    // x: temperature-scaled logits, max their (finite) maximum. u: uniform in [0, 1).
+    private int Draw(ReadOnlySpan<float> x, float max, SamplingParams p, double u)
     {
         int vocab = x.Length;
-        float max = TensorPrimitives.Max(x);
         var w = _weights.AsSpan(0, vocab);
         bool topK = p.TopK > 0 && p.TopK < vocab;
         bool topP = p.TopP < 1f;
@@ -201,7 +264,17 @@ public sealed class Sampler
             }
         }
 
-        return candidates[count - 1];
+        // Rounding: the running sum never passed the target. The last candidate that has weight (the most likely
+        // one always has weight 1, so there is one).
+        for (int i = count - 1; i > 0; i--)
+        {
+            if (w[candidates[i]] > 0)
+            {
+                return candidates[i];
+            }
+        }
+
+        return candidates[0];
     }
 
     // w = exp(x - max), with differences below -80 flushed to exp(-inf) = 0: their weight (< 2e-35 each) is

@@ -11,31 +11,35 @@ public sealed record SamplingParams
     /// <summary>Largest <see cref="N"/> accepted.</summary>
     public const int MaxN = 128;
 
-    /// <summary>Softmax temperature; 0 is greedy (ties go to the lowest token id).</summary>
+    /// <summary>Softmax temperature, finite and &gt;= 0 (vLLM's range); below 1e-5 (0 included) sampling is greedy (ties go to the lowest token id).</summary>
     public float Temperature { get; init; } = 1f;
 
-    /// <summary>Keep only the k most likely tokens; 0 or -1 disables.</summary>
+    /// <summary>Keep only the k most likely tokens: -1 or 0 disables, else at least 1; a k beyond the vocabulary keeps every token.</summary>
     public int TopK { get; init; }
 
-    /// <summary>Keep the smallest set of most likely tokens whose probability reaches this mass; 1 disables.</summary>
+    /// <summary>Keep the smallest set of most likely tokens whose probability reaches this mass, in (0, 1]; 1 disables. The most likely token always stays.</summary>
     public float TopP { get; init; } = 1f;
 
-    /// <summary>Drop tokens less likely than this fraction of the most likely one; 0 disables.</summary>
+    /// <summary>Drop tokens less likely than this fraction of the most likely one, in [0, 1]; 0 disables. The most likely token always stays.</summary>
     public float MinP { get; init; }
 
-    /// <summary>vLLM's multiplicative penalty on tokens seen in the prompt or output (positive logits divided, negative multiplied); 1 disables.</summary>
+    /// <summary>
+    /// vLLM's multiplicative penalty on tokens seen in the prompt or output (positive logits divided, negative
+    /// multiplied); 1 disables. Finite and &gt; 0, as vLLM accepts: no upper bound, and a tiny value (which can turn a
+    /// logit into +∞) is safe because the sampler treats such a token as overwhelmingly likely.
+    /// </summary>
     public float RepetitionPenalty { get; init; } = 1f;
 
-    /// <summary>OpenAI's penalty subtracted once per occurrence of a token in the output.</summary>
+    /// <summary>OpenAI's penalty subtracted once per occurrence of a token in the output, in [-2, 2].</summary>
     public float FrequencyPenalty { get; init; }
 
-    /// <summary>OpenAI's penalty subtracted once from every token that occurs in the output.</summary>
+    /// <summary>OpenAI's penalty subtracted once from every token that occurs in the output, in [-2, 2].</summary>
     public float PresencePenalty { get; init; }
 
-    /// <summary>Added to the logit of each listed token id (-100..100).</summary>
+    /// <summary>Added to the logit of each listed token id: values in [-100, 100], ids in the vocabulary.</summary>
     public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
 
-    /// <summary>Seeds the request's own random stream; null picks one at random.</summary>
+    /// <summary>Seeds the request's own random stream (any value); null picks one at random.</summary>
     public long? Seed { get; init; }
 
     /// <summary>Return the log probability of each sampled token.</summary>
@@ -44,16 +48,16 @@ public sealed record SamplingParams
     /// <summary>Also return this many most likely alternatives per position (0..20; needs <see cref="Logprobs"/>).</summary>
     public int TopLogprobs { get; init; }
 
-    /// <summary>Strings that end generation; matched on the detokenized text by <see cref="StopStringMatcher"/>.</summary>
+    /// <summary>Strings that end generation, none empty; matched on the detokenized text by <see cref="StopStringMatcher"/>.</summary>
     public IReadOnlyList<string>? Stop { get; init; }
 
-    /// <summary>Token ids that end generation, in addition to the model's end-of-generation ids.</summary>
+    /// <summary>Token ids (in the vocabulary) that end generation, in addition to the model's end-of-generation ids.</summary>
     public IReadOnlyList<int>? StopTokenIds { get; init; }
 
-    /// <summary>Most tokens to generate; null: until the context is full.</summary>
+    /// <summary>Most tokens to generate, at least 1; null: until the context is full.</summary>
     public int? MaxTokens { get; init; } = 16;
 
-    /// <summary>Number of completions to generate for the prompt.</summary>
+    /// <summary>Number of completions to generate for the prompt, in [1, <see cref="MaxN"/>].</summary>
     public int N { get; init; } = 1;
 
     /// <summary>Keep generating past the model's end-of-generation tokens.</summary>
@@ -62,7 +66,7 @@ public sealed record SamplingParams
     /// <summary>Whether sampling reduces to picking the most likely token.</summary>
     public bool IsGreedy => Temperature < 1e-5f;
 
-    /// <summary>Checks every parameter's range.</summary>
+    /// <summary>Checks every parameter's range (each property documents its own); NaN and infinities are out of every range.</summary>
     /// <param name="vocabSize">When known, token ids in <see cref="LogitBias"/> and <see cref="StopTokenIds"/> must be below it.</param>
     /// <exception cref="InvalidSamplingParameterException">The first parameter out of range, by its API name.</exception>
     public void Validate(int? vocabSize = null)

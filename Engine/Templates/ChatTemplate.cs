@@ -25,9 +25,9 @@ public sealed class ChatTemplate
     private readonly JinjaTemplate _template;
     private readonly bool _argumentsAsObject;
 
-    private ChatTemplate(string source, bool isFallback)
+    private ChatTemplate(string source, bool isFallback, ChatTemplateLimits? limits)
     {
-        _template = new JinjaTemplate(source);
+        _template = new JinjaTemplate(source, limits);
         Source = source;
         IsFallback = isFallback;
         Family = Detect(source);
@@ -41,6 +41,9 @@ public sealed class ChatTemplate
     /// <summary>The template text.</summary>
     public string Source { get; }
 
+    /// <summary>The limits the template was parsed under, and that renders use unless their options carry others.</summary>
+    public ChatTemplateLimits Limits => _template.Limits;
+
     /// <summary>True when the model had no template and <see cref="FallbackSource"/> is used.</summary>
     public bool IsFallback { get; }
 
@@ -52,24 +55,30 @@ public sealed class ChatTemplate
 
     /// <summary>Parses a template. Throws <see cref="TemplateSyntaxException"/> when the text is not valid Jinja.</summary>
     /// <param name="source">The Jinja text.</param>
-    public static ChatTemplate Parse(string source)
+    /// <param name="limits">What parsing and rendering may spend; <see cref="ChatTemplateLimits.Default"/> if null.</param>
+    /// <exception cref="ChatTemplateLimitException">The text nests deeper than <see cref="ChatTemplateLimits.MaxDepth"/>.</exception>
+    public static ChatTemplate Parse(string source, ChatTemplateLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return new ChatTemplate(source, isFallback: false);
+        return new ChatTemplate(source, isFallback: false, limits);
     }
 
     /// <summary>The template for a model: its own when present, else the ChatML fallback.</summary>
     /// <param name="source">The GGUF's <c>tokenizer.chat_template</c>, or null/empty when the file has none.</param>
-    public static ChatTemplate FromModel(string? source) =>
-        string.IsNullOrWhiteSpace(source) ? Fallback : new ChatTemplate(source, isFallback: false);
+    /// <param name="limits">What parsing and rendering may spend; <see cref="ChatTemplateLimits.Default"/> if null.</param>
+    public static ChatTemplate FromModel(string? source, ChatTemplateLimits? limits = null) =>
+        string.IsNullOrWhiteSpace(source)
+            ? (limits is null ? Fallback : new ChatTemplate(FallbackSource, isFallback: true, limits))
+            : new ChatTemplate(source, isFallback: false, limits);
 
     /// <summary>The ChatML fallback template.</summary>
-    public static ChatTemplate Fallback { get; } = new(FallbackSource, isFallback: true);
+    public static ChatTemplate Fallback { get; } = new(FallbackSource, isFallback: true, limits: null);
 
     /// <summary>Renders the prompt text for <paramref name="messages"/>.</summary>
     /// <param name="messages">The conversation.</param>
     /// <param name="options">Generation prompt, special tokens, tools and extra variables; defaults if null.</param>
     /// <exception cref="ChatTemplateException">The template raised an error or failed on these messages.</exception>
+    /// <exception cref="ChatTemplateLimitException">The render crossed one of its limits (a kind of <see cref="ChatTemplateException"/>).</exception>
     public string Render(IReadOnlyList<ChatMessage> messages, ChatTemplateRenderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(messages);
@@ -87,7 +96,7 @@ public sealed class ChatTemplate
         variables["eos_token"] = options.EosToken;
         // transformers passes tools=None when there are none; templates test "tools is not none".
         variables["tools"] = options.Tools is { Count: > 0 } tools ? tools.Select(t => TemplateValues.From(t)).ToList() : null;
-        return _template.Render(variables, options.Now);
+        return _template.Render(variables, options.Now, options.Limits);
     }
 
     /// <summary>A reasoning parser for the format, or null when the format has no reasoning section.</summary>

@@ -25,4 +25,7 @@ public sealed class ChatTemplateRenderOptions
 
     /// <summary>The clock behind <c>strftime_now</c>; local time by default, as transformers uses.</summary>
     public Func<DateTime>? Now { get; init; }
+
+    /// <summary>What this render may spend; null: the limits the template was parsed with.</summary>
+    public ChatTemplateLimits? Limits { get; init; }
 }

@@ -11,16 +11,60 @@ public sealed record GgufChatFormat(ChatTemplate Template, string BosToken, stri
     /// <summary>The GGUF key that holds the Jinja chat template.</summary>
     public const string ChatTemplateKey = "tokenizer.chat_template";
 
-    /// <summary>Reads the chat format from a GGUF file's metadata.</summary>
+    /// <summary>
+    /// The conversation <see cref="Verify"/> renders: two user turns with an assistant reply between them, the shape
+    /// of every second request of a chat, which any template that can serve a chat must render.
+    /// </summary>
+    public static IReadOnlyList<ChatMessage> CannedConversation { get; } =
+    [
+        new ChatMessage("user", "Hello! Who are you?"),
+        new ChatMessage("assistant", "I am a helpful assistant."),
+        new ChatMessage("user", "Tell me a joke."),
+    ];
+
+    /// <summary>
+    /// Reads the chat format from a GGUF file's metadata and <see cref="Verify"/>s it, so that a model whose
+    /// template cannot serve a chat fails to load with the reason instead of failing every request.
+    /// </summary>
     /// <param name="metadata">The file's metadata.</param>
+    /// <param name="limits">What the template may spend per render; <see cref="ChatTemplateLimits.Default"/> if null.</param>
     /// <exception cref="TemplateSyntaxException">The file's template is not valid Jinja.</exception>
-    public static GgufChatFormat FromMetadata(GgufMetadata metadata)
+    /// <exception cref="ChatTemplateException">The file's template cannot render <see cref="CannedConversation"/>.</exception>
+    public static GgufChatFormat FromMetadata(GgufMetadata metadata, ChatTemplateLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(metadata);
-        ChatTemplate template = ChatTemplate.FromModel(metadata.GetString(ChatTemplateKey));
+        ChatTemplate template = ChatTemplate.FromModel(metadata.GetString(ChatTemplateKey), limits);
         string[]? tokens = metadata.GetStringArray("tokenizer.ggml.tokens");
-        return new GgufChatFormat(template, TokenText(metadata, tokens, "tokenizer.ggml.bos_token_id"),
+        var format = new GgufChatFormat(template, TokenText(metadata, tokens, "tokenizer.ggml.bos_token_id"),
             TokenText(metadata, tokens, "tokenizer.ggml.eos_token_id"));
+        format.Verify();
+        return format;
+    }
+
+    /// <summary>
+    /// Renders <see cref="CannedConversation"/> with a generation prompt and checks that the prompt holds the last
+    /// user message. Throws <see cref="ChatTemplateException"/> saying why the template cannot serve a chat.
+    /// </summary>
+    /// <exception cref="ChatTemplateException">The template fails, crosses a limit, or drops the user's message.</exception>
+    public void Verify()
+    {
+        string prompt;
+        try
+        {
+            prompt = Template.Render(CannedConversation, RenderOptions());
+        }
+        catch (ChatTemplateException e)
+        {
+            throw new ChatTemplateException(
+                $"The model's chat template cannot render a two-turn conversation (user, assistant, user): {e.Message}", e);
+        }
+
+        string last = CannedConversation[^1].Content!;
+        if (!prompt.Contains(last, StringComparison.Ordinal))
+        {
+            throw new ChatTemplateException(
+                $"The model's chat template renders a two-turn conversation (user, assistant, user) without the last user message \"{last}\".");
+        }
     }
 
     /// <summary>Render options carrying this model's BOS/EOS texts.</summary>

@@ -7,7 +7,10 @@ namespace Fathom.Engine.Templates;
 /// <summary>Converts .NET and JSON values into the interpreter's Python-like values.</summary>
 internal static class TemplateValues
 {
-    public static object? From(object? value) => value switch
+    public static object? From(object? value) => From(value, 0);
+
+    // Depth-checked: a caller's dictionary or list that holds itself must fail, not overflow the stack.
+    private static object? From(object? value, int depth) => value switch
     {
         null => null,
         string or bool or long or double => value,
@@ -17,24 +20,28 @@ internal static class TemplateValues
         uint u => (long)u,
         float f => (double)f,
         decimal m => (double)m,
-        JsonElement element => From(element),
-        IDictionary<string, object?> dict => dict.ToDictionary(p => p.Key, p => From(p.Value), StringComparer.Ordinal),
-        IReadOnlyDictionary<string, object?> dict => dict.ToDictionary(p => p.Key, p => From(p.Value), StringComparer.Ordinal),
-        IEnumerable items => items.Cast<object?>().Select(From).ToList(),
+        JsonElement element => From(element, depth),
+        IDictionary<string, object?> dict => FromPairs(dict, depth),
+        IReadOnlyDictionary<string, object?> dict => FromPairs(dict, depth),
+        IEnumerable items => FromItems(items, depth),
         _ => throw new ArgumentException($"A template variable cannot be of type {value.GetType().Name}.", nameof(value)),
     };
 
-    public static object? From(JsonElement element)
+    public static object? From(JsonElement element) => From(element, 0);
+
+    private static object? From(JsonElement element, int depth)
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
+                Nested(depth);
                 var dict = new Dictionary<string, object?>(StringComparer.Ordinal);
                 foreach (JsonProperty property in element.EnumerateObject())
-                    dict[property.Name] = From(property.Value);
+                    dict[property.Name] = From(property.Value, depth + 1);
                 return dict;
             case JsonValueKind.Array:
-                return element.EnumerateArray().Select(From).ToList();
+                Nested(depth);
+                return element.EnumerateArray().Select(x => From(x, depth + 1)).ToList();
             case JsonValueKind.String:
                 return element.GetString();
             case JsonValueKind.Number:
@@ -51,6 +58,20 @@ internal static class TemplateValues
                 return null;
         }
     }
+
+    private static Dictionary<string, object?> FromPairs(IEnumerable<KeyValuePair<string, object?>> pairs, int depth)
+    {
+        Nested(depth);
+        return pairs.ToDictionary(p => p.Key, p => From(p.Value, depth + 1), StringComparer.Ordinal);
+    }
+
+    private static List<object?> FromItems(IEnumerable items, int depth)
+    {
+        Nested(depth);
+        return items.Cast<object?>().Select(x => From(x, depth + 1)).ToList();
+    }
+
+    private static void Nested(int depth) => Jinja.JinjaBudget.Current.Depth(depth + 1);
 
     /// <summary>A message as the dict a template sees.</summary>
     public static Dictionary<string, object?> FromMessage(ChatMessage message, bool argumentsAsObject)

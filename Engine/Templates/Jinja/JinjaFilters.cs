@@ -8,7 +8,7 @@ internal static class JinjaFilters
 {
     private static readonly Dictionary<string, Func<object?, JinjaArguments, object?>> Filters = new(StringComparer.Ordinal)
     {
-        ["abs"] = (v, _) => v is double d ? (object)Math.Abs(d) : Math.Abs(JinjaOps.ToLong(v)),
+        ["abs"] = (v, _) => v is double d ? (object)Math.Abs(d) : AbsLong(JinjaOps.ToLong(v)),
         ["capitalize"] = (v, _) => JinjaMethods.Capitalize(JinjaOps.ToStr(v)),
         ["count"] = (v, _) => JinjaOps.Length(v),
         ["length"] = (v, _) => JinjaOps.Length(v),
@@ -29,7 +29,7 @@ internal static class JinjaFilters
             _ => throw new ChatTemplateException($"Can only get item pairs from a mapping, not '{JinjaOps.TypeName(v)}'"),
         },
         ["join"] = Join,
-        ["list"] = (v, _) => new List<object?>(JinjaOps.Iterate(v)),
+        ["list"] = (v, _) => CopyList(JinjaOps.Iterate(v)),
         ["lower"] = (v, _) => JinjaOps.ToStr(v).ToLowerInvariant(),
         ["upper"] = (v, _) => JinjaOps.ToStr(v).ToUpperInvariant(),
         ["title"] = (v, _) => JinjaMethods.Title(JinjaOps.ToStr(v)),
@@ -64,7 +64,29 @@ internal static class JinjaFilters
             value = JinjaMarkup.Unwrap(value);
         if (!Filters.TryGetValue(name, out Func<object?, JinjaArguments, object?>? filter))
             throw new ChatTemplateException($"No filter named '{name}'");
+        // A call, plus the scan of its input: most filters walk the whole string or list once.
+        JinjaBudget budget = JinjaBudget.Current;
+        budget.Step();
+        budget.Charge(Size(value));
         return filter(value, args);
+    }
+
+    /// <summary>Characters of a string or items of a list or dict: what an operation on the value scans.</summary>
+    public static long Size(object? value) => value switch
+    {
+        string s => s.Length,
+        JinjaMarkup markup => markup.Text.Length,
+        List<object?> list => list.Count,
+        Dictionary<string, object?> dict => dict.Count,
+        _ => 0,
+    };
+
+    private static long AbsLong(long value) => value == long.MinValue ? value : Math.Abs(value);
+
+    private static List<object?> CopyList(List<object?> items)
+    {
+        JinjaBudget.Current.List(items.Count);
+        return [.. items];
     }
 
     private static object? Default(object? value, JinjaArguments args)
@@ -87,7 +109,9 @@ internal static class JinjaFilters
             keySeparator = JinjaOps.ToStr(separators[1]);
         }
 
-        return PythonJson.Dumps(value, indent is null ? null : (int)JinjaOps.ToLong(indent), itemSeparator, keySeparator,
+        // Python indents by " " * indent, so a negative indent is none; a huge one fails the string length limit.
+        int? spaces = indent is null ? null : (int)Math.Clamp(JinjaOps.ToLong(indent), 0, int.MaxValue);
+        return PythonJson.Dumps(value, spaces, itemSeparator, keySeparator,
             sortKeys: JinjaOps.IsTruthy(args.Get(3, "sort_keys", false)),
             ensureAscii: JinjaOps.IsTruthy(args.Get(0, "ensure_ascii", false)));
     }
@@ -99,17 +123,38 @@ internal static class JinjaFilters
         IEnumerable<object?> items = JinjaOps.Iterate(value);
         if (attribute is not null)
             items = items.Select(x => Attribute(x, attribute));
-        return string.Join(separator, items.Select(JinjaOps.ToStr));
+        return JoinStrings(separator, items.Select(JinjaOps.ToStr));
+    }
+
+    /// <summary><c>string.Join</c>, held to the string length limit before the result is allocated.</summary>
+    public static string JoinStrings(string separator, IEnumerable<string> items)
+    {
+        JinjaBudget budget = JinjaBudget.Current;
+        List<string> parts = [.. items];
+        long length = 0;
+        foreach (string part in parts)
+        {
+            length += part.Length + separator.Length;
+            budget.Growing(length);
+        }
+
+        budget.Charge(length);
+        return string.Join(separator, parts);
     }
 
     private static string Indent(object? value, JinjaArguments args)
     {
         object? width = args.Get(0, "width", 4L);
-        string indention = width is string w ? w : new string(' ', (int)JinjaOps.ToLong(width));
+        long spaces = width is string ? 0 : Math.Max(0, JinjaOps.ToLong(width));
+        JinjaBudget.Current.String(spaces);
+        string indention = width is string w ? w : new string(' ', (int)spaces);
         bool first = JinjaOps.IsTruthy(args.Get(1, "first", false));
         bool blank = JinjaOps.IsTruthy(args.Get(2, "blank", false));
         // jinja2 appends a newline before splitlines, so a trailing newline does not add an indented empty line.
-        List<object?> lines = JinjaMethods.SplitLines(JinjaOps.ToStr(value) + "\n");
+        string text = JinjaOps.Concat(JinjaOps.ToStr(value), "\n");
+        List<object?> lines = JinjaMethods.SplitLines(text);
+        // Every line may get the indention: check the longest result before building it.
+        JinjaBudget.Current.String(text.Length + ((lines.Count + 1) * (long)indention.Length));
         var sb = new StringBuilder();
         if (blank)
         {
@@ -224,6 +269,8 @@ internal static class JinjaFilters
 
     private static List<object?> SortStable(List<object?> items, Func<object?, object?> key, bool reverse)
     {
+        // About n log2 n comparisons.
+        JinjaBudget.Current.Charge(items.Count * (long)(1 + Math.Log2(items.Count + 1)));
         List<object?> sorted = items.Select((x, i) => (x, i)).OrderBy(p => p, Comparer<(object? X, int I)>.Create((a, b) =>
         {
             int c = JinjaOps.Compare(key(a.X), key(b.X), "<");
@@ -254,9 +301,12 @@ internal static class JinjaFilters
 
     private static List<object?> Unique(List<object?> items)
     {
+        // Each item is compared with every kept one: charged as the quadratic scan it is.
+        JinjaBudget budget = JinjaBudget.Current;
         var result = new List<object?>();
         foreach (object? item in items)
         {
+            budget.Charge(result.Count);
             object? key = SortKey(item, caseSensitive: false);
             if (!result.Exists(x => JinjaOps.PyEquals(SortKey(x, caseSensitive: false), key)))
                 result.Add(item);

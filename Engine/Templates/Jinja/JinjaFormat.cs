@@ -40,10 +40,12 @@ internal static class JinjaFormat
                 'f' => JinjaOps.ToDouble(value).ToString("F6", CultureInfo.InvariantCulture),
                 _ => throw new ChatTemplateException($"unsupported format character '{conversion}'"),
             });
+            JinjaBudget.Current.Growing(sb.Length);
         }
 
         if (next < values.Count)
             throw new ChatTemplateException("not all arguments converted during string formatting");
+        JinjaBudget.Current.String(sb.Length);
         return sb.ToString();
     }
 }

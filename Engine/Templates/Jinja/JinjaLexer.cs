@@ -308,9 +308,13 @@ internal sealed partial class JinjaLexer
         }
 
         string text = _source[start.._pos].Replace("_", "", StringComparison.Ordinal);
-        object literal = isFloat
-            ? (object)double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)
-            : long.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
+        object literal;
+        if (isFloat)
+            literal = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+        else if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long integer))
+            literal = integer;
+        else
+            throw new TemplateSyntaxException($"Integer literal {text} does not fit in 64 bits", _line);
         _tokens.Add(new JinjaToken(isFloat ? JinjaTokenKind.Float : JinjaTokenKind.Integer, text, _line, literal));
     }
 
@@ -379,6 +383,11 @@ internal sealed partial class JinjaLexer
         }
 
         _pos += digits;
+        // Python allows lone surrogates in a str ("\ud800"), but no code point above U+10FFFF.
+        if (code is >= 0 and <= 0xFFFF)
+            return ((char)code).ToString();
+        if (code is < 0 or > 0x10FFFF)
+            throw new TemplateSyntaxException("Illegal Unicode character in string literal", line);
         return char.ConvertFromUtf32(code);
     }
 

@@ -21,6 +21,8 @@ internal static class JinjaMethods
                     return DictMethod(dict, name);
                 return dict.TryGetValue(name, out object? value) ? value : JinjaUndefined.ForAttribute(target, name);
             case string s:
+                // A string method scans the string (or copies it) once.
+                JinjaBudget.Current.Charge(s.Length);
                 return (object?)StringMethod(s, name) ?? JinjaUndefined.ForAttribute(target, name);
             case JinjaNamespace ns:
                 return ns.Attributes.TryGetValue(name, out object? attr) ? attr : JinjaUndefined.ForAttribute(target, name);
@@ -77,21 +79,26 @@ internal static class JinjaMethods
         long stepValue = step is null ? 1 : JinjaOps.ToLong(step);
         if (stepValue == 0)
             throw new ChatTemplateException("slice step cannot be zero");
-        var result = new List<object?>();
+        long first, end;
         if (stepValue > 0)
         {
-            long from = Clamp(start, n, 0, 0, n);
-            long to = Clamp(stop, n, n, 0, n);
-            for (long i = from; i < to; i += stepValue)
-                result.Add(items[(int)i]);
+            first = Clamp(start, n, 0, 0, n);
+            end = Clamp(stop, n, n, 0, n);
         }
         else
         {
-            long from = Clamp(start, n, n - 1, -1, n - 1);
-            long to = Clamp(stop, n, -1, -1, n - 1);
-            for (long i = from; i > to; i += stepValue)
-                result.Add(items[(int)i]);
+            first = Clamp(start, n, n - 1, -1, n - 1);
+            end = Clamp(stop, n, -1, -1, n - 1);
         }
+
+        // Counted, not stepped: i += step could overflow for a huge step.
+        long distance = stepValue > 0 ? end - first : first - end;
+        long magnitude = stepValue == long.MinValue ? long.MaxValue : Math.Abs(stepValue);
+        long count = distance <= 0 ? 0 : ((distance - 1) / magnitude) + 1;
+        JinjaBudget.Current.List(count);
+        var result = new List<object?>((int)count);
+        for (long k = 0; k < count; k++)
+            result.Add(items[(int)(first + (stepValue > 0 ? k * magnitude : -k * magnitude))]);
 
         if (target is string)
         {
@@ -140,7 +147,7 @@ internal static class JinjaMethods
         "find" => new(name, (a, _) => (long)s.IndexOf(RequireString(Arg(a, 0)), StringComparison.Ordinal)),
         "rfind" => new(name, (a, _) => (long)s.LastIndexOf(RequireString(Arg(a, 0)), StringComparison.Ordinal)),
         "count" => new(name, (a, _) => CountOccurrences(s, RequireString(Arg(a, 0)))),
-        "join" => new(name, (a, _) => string.Join(s, JinjaOps.Iterate(Arg(a, 0)).Select(x => x as string
+        "join" => new(name, (a, _) => JinjaFilters.JoinStrings(s, JinjaOps.Iterate(Arg(a, 0)).Select(x => x as string
             ?? throw new ChatTemplateException($"sequence item: expected str instance, {JinjaOps.TypeName(x)} found")))),
         "splitlines" => new(name, (_, _) => SplitLines(s)),
         "isdigit" => new(name, (_, _) => s.Length > 0 && s.All(char.IsDigit)),
@@ -302,6 +309,11 @@ internal static class JinjaMethods
 
     public static string Replace(string s, string old, string replacement, long count)
     {
+        // The result's length first: replacing every character with a long string multiplies the length.
+        long occurrences = CountOccurrences(s, old);
+        if (count >= 0)
+            occurrences = Math.Min(occurrences, count);
+        JinjaBudget.Current.String(s.Length + (occurrences * (replacement.Length - (long)old.Length)));
         if (count < 0)
             return old.Length == 0 ? InsertEverywhere(s, replacement) : s.Replace(old, replacement, StringComparison.Ordinal);
         var sb = new StringBuilder();
@@ -320,6 +332,7 @@ internal static class JinjaMethods
 
     private static string InsertEverywhere(string s, string insert)
     {
+        JinjaBudget.Current.String(s.Length + ((s.Length + 1L) * insert.Length));
         var sb = new StringBuilder(insert);
         foreach (object? c in JinjaOps.Characters(s))
             sb.Append((string)c!).Append(insert);

@@ -4,7 +4,7 @@ using System.Text;
 namespace Fathom.Engine.Templates.Jinja;
 
 /// <summary>Python semantics for runtime values: truth, str/repr, equality, ordering, arithmetic.</summary>
-internal static class JinjaOps
+internal static partial class JinjaOps
 {
     public static string TypeName(object? value) => value switch
     {
@@ -37,177 +37,10 @@ internal static class JinjaOps
 
     public static bool IsNumber(object? value) => value is long or double or bool;
 
-    /// <summary>Python's <c>str(value)</c>, except Undefined renders empty as jinja2 does.</summary>
-    public static string ToStr(object? value) => value switch
-    {
-        string s => s,
-        JinjaUndefined => "",
-        JinjaMarkup markup => markup.Text,
-        _ => Repr(value),
-    };
+    public static bool PyEquals(object? a, object? b) => PyEquals(a, b, 0, JinjaBudget.Current);
 
-    /// <summary>Python's <c>repr(value)</c>.</summary>
-    public static string Repr(object? value)
-    {
-        var sb = new StringBuilder();
-        AppendRepr(sb, value);
-        return sb.ToString();
-    }
-
-    private static void AppendRepr(StringBuilder sb, object? value)
-    {
-        switch (value)
-        {
-            case null:
-                sb.Append("None");
-                break;
-            case bool b:
-                sb.Append(b ? "True" : "False");
-                break;
-            case long l:
-                sb.Append(l.ToString(CultureInfo.InvariantCulture));
-                break;
-            case double d:
-                sb.Append(FormatFloat(d));
-                break;
-            case string s:
-                AppendStringRepr(sb, s);
-                break;
-            case JinjaMarkup markup:
-                sb.Append("Markup(");
-                AppendStringRepr(sb, markup.Text);
-                sb.Append(')');
-                break;
-            case List<object?> list:
-                sb.Append('[');
-                for (int i = 0; i < list.Count; i++)
-                {
-                    if (i > 0)
-                        sb.Append(", ");
-                    AppendRepr(sb, list[i]);
-                }
-
-                sb.Append(']');
-                break;
-            case Dictionary<string, object?> dict:
-                sb.Append('{');
-                bool first = true;
-                foreach (KeyValuePair<string, object?> pair in dict)
-                {
-                    if (!first)
-                        sb.Append(", ");
-                    first = false;
-                    AppendStringRepr(sb, pair.Key);
-                    sb.Append(": ");
-                    AppendRepr(sb, pair.Value);
-                }
-
-                sb.Append('}');
-                break;
-            case JinjaUndefined:
-                break;
-            case JinjaNamespace ns:
-                sb.Append("<Namespace ");
-                AppendRepr(sb, ns.Attributes);
-                sb.Append('>');
-                break;
-            case JinjaCallable callable:
-                sb.Append("<function ").Append(callable.Name).Append('>');
-                break;
-            default:
-                sb.Append(value);
-                break;
-        }
-    }
-
-    private static void AppendStringRepr(StringBuilder sb, string s)
-    {
-        char quote = s.Contains('\'', StringComparison.Ordinal) && !s.Contains('"', StringComparison.Ordinal) ? '"' : '\'';
-        sb.Append(quote);
-        foreach (char c in s)
-        {
-            switch (c)
-            {
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c == quote)
-                        sb.Append('\\').Append(c);
-                    else if (c < 0x20 || c == 0x7f)
-                        sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
-                    else
-                        sb.Append(c);
-                    break;
-            }
-        }
-
-        sb.Append(quote);
-    }
-
-    /// <summary>Python's <c>repr(float)</c>: shortest round-trip digits, exponent form below 1e-4 or from 1e16.</summary>
-    public static string FormatFloat(double d)
-    {
-        if (double.IsNaN(d))
-            return "nan";
-        if (double.IsInfinity(d))
-            return d > 0 ? "inf" : "-inf";
-        if (d == 0)
-            return double.IsNegative(d) ? "-0.0" : "0.0";
-        string shortest = d.ToString("R", CultureInfo.InvariantCulture);
-        // Digits and decimal exponent of the shortest representation.
-        bool negative = shortest.StartsWith('-');
-        string body = negative ? shortest[1..] : shortest;
-        int exponent = 0;
-        int e = body.IndexOfAny(['E', 'e']);
-        if (e >= 0)
-        {
-            exponent = int.Parse(body[(e + 1)..], CultureInfo.InvariantCulture);
-            body = body[..e];
-        }
-
-        int dot = body.IndexOf('.', StringComparison.Ordinal);
-        string digits = dot >= 0 ? body.Remove(dot, 1) : body;
-        int pointPos = (dot >= 0 ? dot : body.Length) + exponent;
-        int lead = 0;
-        while (lead < digits.Length - 1 && digits[lead] == '0')
-        {
-            lead++;
-            pointPos--;
-        }
-
-        digits = digits[lead..].TrimEnd('0');
-        if (digits.Length == 0)
-            digits = "0";
-        int sciExponent = pointPos - 1;
-        var sb = new StringBuilder();
-        if (negative)
-            sb.Append('-');
-        if (sciExponent < -4 || sciExponent >= 16)
-        {
-            sb.Append(digits[0]);
-            if (digits.Length > 1)
-                sb.Append('.').Append(digits, 1, digits.Length - 1);
-            sb.Append('e').Append(sciExponent < 0 ? '-' : '+').Append(Math.Abs(sciExponent).ToString("00", CultureInfo.InvariantCulture));
-        }
-        else if (pointPos <= 0)
-        {
-            sb.Append("0.").Append('0', -pointPos).Append(digits);
-        }
-        else if (pointPos >= digits.Length)
-        {
-            sb.Append(digits).Append('0', pointPos - digits.Length).Append(".0");
-        }
-        else
-        {
-            sb.Append(digits, 0, pointPos).Append('.').Append(digits, pointPos, digits.Length - pointPos);
-        }
-
-        return sb.ToString();
-    }
-
-    public static bool PyEquals(object? a, object? b)
+    // Containers compare item by item, so a value that holds itself recurses without end: depth-checked.
+    private static bool PyEquals(object? a, object? b, int depth, JinjaBudget budget)
     {
         if (a is JinjaUndefined || b is JinjaUndefined)
             return a is JinjaUndefined && b is JinjaUndefined;
@@ -216,14 +49,21 @@ internal static class JinjaOps
         if (IsNumber(a) && IsNumber(b))
             return (a is double || b is double) ? ToDouble(a) == ToDouble(b) : ToLong(a) == ToLong(b);
         if (a is string sa && b is string sb)
+        {
+            budget.Charge(Math.Min(sa.Length, sb.Length));
             return string.Equals(sa, sb, StringComparison.Ordinal);
+        }
+
         if (a is List<object?> la && b is List<object?> lb)
         {
             if (la.Count != lb.Count)
                 return false;
+            budget.Depth(depth + 1);
+            budget.Step(); // a step per container: lists that share items can be exponentially larger than they look
+            budget.Charge(la.Count);
             for (int i = 0; i < la.Count; i++)
             {
-                if (!PyEquals(la[i], lb[i]))
+                if (!PyEquals(la[i], lb[i], depth + 1, budget))
                     return false;
             }
 
@@ -234,9 +74,12 @@ internal static class JinjaOps
         {
             if (da.Count != db.Count)
                 return false;
+            budget.Depth(depth + 1);
+            budget.Step();
+            budget.Charge(da.Count);
             foreach (KeyValuePair<string, object?> pair in da)
             {
-                if (!db.TryGetValue(pair.Key, out object? other) || !PyEquals(pair.Value, other))
+                if (!db.TryGetValue(pair.Key, out object? other) || !PyEquals(pair.Value, other, depth + 1, budget))
                     return false;
             }
 
@@ -247,18 +90,25 @@ internal static class JinjaOps
     }
 
     /// <summary>Python ordering (<c>&lt;</c> etc.) for numbers, strings and lists; anything else is a TypeError.</summary>
-    public static int Compare(object? a, object? b, string op)
+    public static int Compare(object? a, object? b, string op) => Compare(a, b, op, 0, JinjaBudget.Current);
+
+    private static int Compare(object? a, object? b, string op, int depth, JinjaBudget budget)
     {
         if (IsNumber(a) && IsNumber(b))
             return (a is double || b is double) ? ToDouble(a).CompareTo(ToDouble(b)) : ToLong(a).CompareTo(ToLong(b));
         if (a is string sa && b is string sb)
+        {
+            budget.Charge(Math.Min(sa.Length, sb.Length));
             return Math.Sign(string.CompareOrdinal(sa, sb));
+        }
+
         if (a is List<object?> la && b is List<object?> lb)
         {
+            budget.Depth(depth + 1);
             for (int i = 0; i < Math.Min(la.Count, lb.Count); i++)
             {
-                if (!PyEquals(la[i], lb[i]))
-                    return Compare(la[i], lb[i], op);
+                if (!PyEquals(la[i], lb[i], depth + 1, budget))
+                    return Compare(la[i], lb[i], op, depth + 1, budget);
             }
 
             return la.Count.CompareTo(lb.Count);
@@ -300,6 +150,7 @@ internal static class JinjaOps
     /// <summary>A string's characters as Python sees them (code points, so a surrogate pair is one).</summary>
     public static List<object?> Characters(string s)
     {
+        JinjaBudget.Current.List(s.Length);
         var chars = new List<object?>(s.Length);
         for (int i = 0; i < s.Length; i++)
         {
@@ -328,11 +179,14 @@ internal static class JinjaOps
 
     public static int CodePointCount(string s)
     {
+        JinjaBudget.Current.Charge(s.Length);
+        // One code point per char, less one per low surrogate; the search is vectorised, and surrogates are rare.
         int n = s.Length;
-        foreach (char c in s)
+        ReadOnlySpan<char> rest = s;
+        for (int at = rest.IndexOfAnyInRange('\uDC00', '\uDFFF'); at >= 0; at = rest.IndexOfAnyInRange('\uDC00', '\uDFFF'))
         {
-            if (char.IsLowSurrogate(c))
-                n--;
+            n--;
+            rest = rest[(at + 1)..];
         }
 
         return n;
@@ -340,20 +194,26 @@ internal static class JinjaOps
 
     public static bool Contains(object? container, object? item) => container switch
     {
-        string s when item is string sub => s.Contains(sub, StringComparison.Ordinal),
+        string s when item is string sub => ChargeScan(s.Length) && s.Contains(sub, StringComparison.Ordinal),
         string => throw new ChatTemplateException($"'in <string>' requires string as left operand, not {TypeName(item)}"),
-        List<object?> list => list.Exists(x => PyEquals(x, item)),
+        List<object?> list => ChargeScan(list.Count) && list.Exists(x => PyEquals(x, item)),
         Dictionary<string, object?> dict => item is string key && dict.ContainsKey(key),
         JinjaUndefined => false,
         _ => throw new ChatTemplateException($"argument of type '{TypeName(container)}' is not iterable"),
     };
+
+    private static bool ChargeScan(long units)
+    {
+        JinjaBudget.Current.Charge(units);
+        return true;
+    }
 
     public static object? Binary(string op, object? a, object? b)
     {
         if (a is JinjaMarkup || b is JinjaMarkup)
         {
             if (op == "+" && a is JinjaMarkup or string && b is JinjaMarkup or string)
-                return new JinjaMarkup(EscapedText(a) + EscapedText(b));
+                return new JinjaMarkup(Concat(EscapedText(a), EscapedText(b)));
             a = JinjaMarkup.Unwrap(a);
             b = JinjaMarkup.Unwrap(b);
         }
@@ -367,8 +227,9 @@ internal static class JinjaOps
         switch (op)
         {
             case "+" when a is string sa && b is string sb:
-                return string.Concat(sa, sb);
+                return Concat(sa, sb);
             case "+" when a is List<object?> la && b is List<object?> lb:
+                JinjaBudget.Current.List((long)la.Count + lb.Count);
                 return (List<object?>)[.. la, .. lb];
             case "*" when a is List<object?> list && b is long or bool:
                 return RepeatList(list, ToLong(b));
@@ -389,12 +250,34 @@ internal static class JinjaOps
 
     private static string EscapedText(object? value) => value is JinjaMarkup markup ? markup.Text : JinjaMarkup.Escape((string)value!);
 
-    private static string Repeat(string s, long count) =>
-        count <= 0 ? "" : new StringBuilder(s.Length * (int)count).Insert(0, s, (int)count).ToString();
+    /// <summary><c>a + b</c> for strings, held to the string length limit.</summary>
+    public static string Concat(string a, string b)
+    {
+        JinjaBudget.Current.String((long)a.Length + b.Length);
+        return string.Concat(a, b);
+    }
+
+    // The result's size is checked before anything is allocated: 'x' * 10**9 must fail, not exhaust memory.
+    private static string Repeat(string s, long count)
+    {
+        if (count <= 0 || s.Length == 0)
+            return "";
+        JinjaBudget.Current.String(count > int.MaxValue ? long.MaxValue : s.Length * count);
+        return string.Create(s.Length * (int)count, s, static (span, unit) =>
+        {
+            // Doubling copies: log2(count) block copies instead of count small ones.
+            unit.AsSpan().CopyTo(span);
+            for (int filled = unit.Length; filled < span.Length; filled *= 2)
+                span[..Math.Min(filled, span.Length - filled)].CopyTo(span[filled..]);
+        });
+    }
 
     private static List<object?> RepeatList(List<object?> list, long count)
     {
-        var result = new List<object?>();
+        if (count <= 0 || list.Count == 0)
+            return [];
+        JinjaBudget.Current.List(count > int.MaxValue ? long.MaxValue : list.Count * count);
+        var result = new List<object?>(list.Count * (int)count);
         for (long i = 0; i < count; i++)
             result.AddRange(list);
         return result;
@@ -481,6 +364,9 @@ internal static class JinjaOps
 
     private static long FloorDiv(long p, long q)
     {
+        // long.MinValue / -1 overflows (and throws in .NET); Python's ints would not, two's complement wraps.
+        if (q == -1)
+            return unchecked(-p);
         long d = p / q;
         return (p % q != 0 && (p < 0) != (q < 0)) ? d - 1 : d;
     }

@@ -30,11 +30,19 @@ internal sealed partial class JinjaParser
 
     private Expr ParseExpression(bool allowCondition)
     {
+        Enter();
+        int entered = 1;
         Expr expr = ParseOr();
         if (!allowCondition)
+        {
+            _depth -= entered;
             return expr;
+        }
+
         while (Current.IsName("if"))
         {
+            Enter();
+            entered++;
             int line = Current.Line;
             _index++;
             Expr condition = ParseOr();
@@ -48,32 +56,41 @@ internal sealed partial class JinjaParser
             expr = new ConditionalExpr(condition, expr, otherwise, line);
         }
 
+        _depth -= entered;
         return expr;
     }
 
     private Expr ParseOr()
     {
         Expr left = ParseAnd();
+        int entered = 0;
         while (Current.IsName("or"))
         {
+            Enter();
+            entered++;
             int line = Current.Line;
             _index++;
             left = new BinaryExpr("or", left, ParseAnd(), line);
         }
 
+        _depth -= entered;
         return left;
     }
 
     private Expr ParseAnd()
     {
         Expr left = ParseNot();
+        int entered = 0;
         while (Current.IsName("and"))
         {
+            Enter();
+            entered++;
             int line = Current.Line;
             _index++;
             left = new BinaryExpr("and", left, ParseNot(), line);
         }
 
+        _depth -= entered;
         return left;
     }
 
@@ -83,7 +100,10 @@ internal sealed partial class JinjaParser
         {
             int line = Current.Line;
             _index++;
-            return new UnaryExpr("not", ParseNot(), line);
+            Enter();
+            var not = new UnaryExpr("not", ParseNot(), line);
+            _depth--;
+            return not;
         }
 
         return ParseCompare();
@@ -126,52 +146,68 @@ internal sealed partial class JinjaParser
     private Expr ParseMath1()
     {
         Expr left = ParseConcat();
+        int entered = 0;
         while (Current.IsOperator("+") || Current.IsOperator("-"))
         {
+            Enter();
+            entered++;
             JinjaToken op = Current;
             _index++;
             left = new BinaryExpr(op.Value, left, ParseConcat(), op.Line);
         }
 
+        _depth -= entered;
         return left;
     }
 
     private Expr ParseConcat()
     {
         Expr left = ParseMath2();
+        int entered = 0;
         while (Current.IsOperator("~"))
         {
+            Enter();
+            entered++;
             int line = Current.Line;
             _index++;
             left = new BinaryExpr("~", left, ParseMath2(), line);
         }
 
+        _depth -= entered;
         return left;
     }
 
     private Expr ParseMath2()
     {
         Expr left = ParsePow();
+        int entered = 0;
         while (Current.Kind == JinjaTokenKind.Operator && Current.Value is "*" or "/" or "//" or "%")
         {
+            Enter();
+            entered++;
             JinjaToken op = Current;
             _index++;
             left = new BinaryExpr(op.Value, left, ParsePow(), op.Line);
         }
 
+        _depth -= entered;
         return left;
     }
 
     private Expr ParsePow()
     {
         Expr left = ParseUnary(withFilter: true);
+        int entered = 0;
         while (Current.IsOperator("**"))
         {
+            Enter();
+            entered++;
             int line = Current.Line;
             _index++;
             left = new BinaryExpr("**", left, ParseUnary(withFilter: true), line);
         }
 
+        _depth -= entered;
         return left;
     }
 
@@ -182,7 +218,9 @@ internal sealed partial class JinjaParser
         if (token.IsOperator("-") || token.IsOperator("+"))
         {
             _index++;
+            Enter();
             node = new UnaryExpr(token.Value, ParseUnary(withFilter: false), token.Line);
+            _depth--;
         }
         else
         {
@@ -269,8 +307,11 @@ internal sealed partial class JinjaParser
 
     private Expr ParsePostfix(Expr node)
     {
+        int entered = 0;
         while (true)
         {
+            Enter();
+            entered++;
             JinjaToken token = Current;
             if (token.IsOperator("."))
             {
@@ -295,6 +336,7 @@ internal sealed partial class JinjaParser
             }
             else
             {
+                _depth -= entered;
                 return node;
             }
         }
@@ -367,8 +409,11 @@ internal sealed partial class JinjaParser
 
     private Expr ParseFilterTail(Expr node)
     {
+        int entered = 0;
         while (true)
         {
+            Enter();
+            entered++;
             if (Current.IsOperator("|"))
             {
                 _index++;
@@ -385,6 +430,7 @@ internal sealed partial class JinjaParser
             }
             else
             {
+                _depth -= entered;
                 return node;
             }
         }

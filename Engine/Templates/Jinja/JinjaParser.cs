@@ -4,20 +4,24 @@ namespace Fathom.Engine.Templates.Jinja;
 internal sealed partial class JinjaParser
 {
     private readonly List<JinjaToken> _tokens;
+    private readonly int _maxDepth;
     private int _index;
+    private int _depth; // nesting of the tree being built (blocks, expressions, operator chains)
 
-    private JinjaParser(List<JinjaToken> tokens)
+    private JinjaParser(List<JinjaToken> tokens, int maxDepth)
     {
         _tokens = tokens;
+        _maxDepth = maxDepth;
     }
 
     private JinjaToken Current => _tokens[_index];
 
     private JinjaToken Peek(int ahead = 1) => _tokens[Math.Min(_index + ahead, _tokens.Count - 1)];
 
-    public static IReadOnlyList<Node> Parse(string source)
+    /// <summary>Parses a template whose blocks and expressions nest at most <paramref name="maxDepth"/> deep.</summary>
+    public static IReadOnlyList<Node> Parse(string source, int maxDepth)
     {
-        var parser = new JinjaParser(JinjaLexer.Tokenize(source));
+        var parser = new JinjaParser(JinjaLexer.Tokenize(source), maxDepth);
         List<Node> body = parser.ParseBody([], out string? end);
         if (end is not null)
             throw new TemplateSyntaxException($"Unexpected '{end}'", parser.Current.Line);
@@ -27,6 +31,7 @@ internal sealed partial class JinjaParser
     /// <summary>Parses nodes until one of <paramref name="endTags"/> opens a block tag (its name is consumed) or the end.</summary>
     private List<Node> ParseBody(string[] endTags, out string? endTag)
     {
+        Enter();
         var nodes = new List<Node>();
         while (true)
         {
@@ -37,6 +42,7 @@ internal sealed partial class JinjaParser
                     if (endTags.Length > 0)
                         throw new TemplateSyntaxException($"Unexpected end of template, expected '{string.Join("' or '", endTags)}'", token.Line);
                     endTag = null;
+                    _depth--;
                     return nodes;
                 case JinjaTokenKind.Text:
                 case JinjaTokenKind.RawText:
@@ -58,6 +64,7 @@ internal sealed partial class JinjaParser
                     {
                         _index++;
                         endTag = keyword.Value;
+                        _depth--;
                         return nodes;
                     }
 
@@ -258,6 +265,18 @@ internal sealed partial class JinjaParser
                 return filters;
             _index++;
         }
+    }
+
+    /// <summary>
+    /// One level deeper. Recursive descent recurses once per level, and rendering walks the tree the same way, so
+    /// the limit keeps both off the end of the thread's stack (an overflow cannot be caught; it ends the process).
+    /// A failed parse is abandoned whole, so levels are only given back on the way out of a successful one.
+    /// </summary>
+    private void Enter()
+    {
+        if (++_depth > _maxDepth)
+            throw JinjaBudget.DepthExceeded(_maxDepth);
+        JinjaBudget.EnsureStack();
     }
 
     private JinjaToken Expect(JinjaTokenKind kind)

@@ -5,6 +5,7 @@ internal sealed partial class JinjaRenderer
 {
     private object? Evaluate(Expr expr, JinjaScope scope)
     {
+        JinjaBudget.EnsureStack();
         switch (expr)
         {
             case LiteralExpr literal:
@@ -86,7 +87,10 @@ internal sealed partial class JinjaRenderer
             case "or":
                 return JinjaOps.IsTruthy(left) ? left : Evaluate(binary.Right, scope);
             case "~":
-                return JinjaOps.ToStr(left) + JinjaOps.ToStr(Evaluate(binary.Right, scope));
+                string a = JinjaOps.ToStr(left);
+                string b = JinjaOps.ToStr(Evaluate(binary.Right, scope));
+                _budget.String((long)a.Length + b.Length);
+                return string.Concat(a, b);
             default:
                 return JinjaOps.Binary(binary.Op, left, Evaluate(binary.Right, scope));
         }
@@ -139,6 +143,7 @@ internal sealed partial class JinjaRenderer
     {
         object? callee = Evaluate(call.Callee, scope);
         JinjaArguments args = EvaluateArguments(call.Args, call.Kwargs, scope);
+        _budget.Step();
         return callee switch
         {
             JinjaCallable callable => callable.Invoke(args.Positional, args.Keywords),

@@ -5,8 +5,8 @@ namespace Fathom.Engine.Templates.Jinja;
 /// <summary>Executes a parsed template against variables, writing the output text.</summary>
 internal sealed partial class JinjaRenderer
 {
-    private const int MaxDepth = 200;
-    private int _depth;
+    private readonly JinjaBudget _budget;
+    private int _depth; // macro calls in progress
 
     private enum Flow
     {
@@ -15,9 +15,15 @@ internal sealed partial class JinjaRenderer
         Continue,
     }
 
+    private JinjaRenderer(JinjaBudget budget)
+    {
+        _budget = budget;
+    }
+
+    /// <summary>Renders under the thread's current <see cref="JinjaBudget"/> (see <see cref="JinjaBudget.Enter"/>).</summary>
     public static string Render(IReadOnlyList<Node> template, JinjaScope globals)
     {
-        var renderer = new JinjaRenderer();
+        var renderer = new JinjaRenderer(JinjaBudget.Current);
         var output = new StringBuilder();
         renderer.Execute(template, new JinjaScope(globals), output);
         return output.ToString();
@@ -37,13 +43,14 @@ internal sealed partial class JinjaRenderer
 
     private Flow Execute(Node node, JinjaScope scope, StringBuilder output)
     {
+        JinjaBudget.EnsureStack();
         switch (node)
         {
             case TextNode text:
-                output.Append(text.Text);
+                Write(output, text.Text);
                 return Flow.Normal;
             case OutputNode o:
-                output.Append(JinjaOps.ToStr(Evaluate(o.Value, scope)));
+                Write(output, JinjaOps.ToStr(Evaluate(o.Value, scope)));
                 return Flow.Normal;
             case IfNode ifNode:
                 foreach ((Expr condition, IReadOnlyList<Node> body) in ifNode.Branches)
@@ -71,7 +78,7 @@ internal sealed partial class JinjaRenderer
             case FilterBlockNode filterBlock:
                 var body2 = new StringBuilder();
                 Flow flow = Execute(filterBlock.Body, scope, body2);
-                output.Append(JinjaOps.ToStr(ApplyFilters(filterBlock.Filters, body2.ToString(), scope)));
+                Write(output, JinjaOps.ToStr(ApplyFilters(filterBlock.Filters, body2.ToString(), scope)));
                 return flow;
             case BreakNode:
                 return Flow.Break;
@@ -80,6 +87,13 @@ internal sealed partial class JinjaRenderer
             default:
                 throw new ChatTemplateException($"Unsupported node {node.GetType().Name}");
         }
+    }
+
+    // Every builder (the output, and the bodies of set, filter and macro blocks that feed it) is held to the output limit.
+    private void Write(StringBuilder output, string text)
+    {
+        _budget.Output((long)output.Length + text.Length);
+        output.Append(text);
     }
 
     private void ExecuteFor(ForNode node, JinjaScope scope, StringBuilder output)
@@ -91,6 +105,7 @@ internal sealed partial class JinjaRenderer
             var kept = new List<object?>();
             foreach (object? item in items)
             {
+                _budget.Step();
                 var filterScope = new JinjaScope(scope);
                 Bind(node.Targets, item, filterScope, node.Line);
                 if (JinjaOps.IsTruthy(Evaluate(node.Filter, filterScope)))
@@ -116,6 +131,7 @@ internal sealed partial class JinjaRenderer
         var loop = new JinjaLoop(items, depth0);
         for (int i = 0; i < items.Count; i++)
         {
+            _budget.Step();
             loop.Index0 = i;
             var iterationScope = new JinjaScope(scope);
             iterationScope.Set("loop", loop);
@@ -169,10 +185,10 @@ internal sealed partial class JinjaRenderer
     {
         if (args.Count > macro.Parameters.Count)
             throw new ChatTemplateException($"macro '{macro.Name}' takes not more than {macro.Parameters.Count} argument(s)");
-        if (++_depth > MaxDepth)
-            throw new ChatTemplateException("Template recursion is too deep");
+        _budget.Step();
         try
         {
+            _budget.Depth(++_depth);
             var callScope = new JinjaScope(definingScope);
             for (int i = 0; i < macro.Parameters.Count; i++)
             {

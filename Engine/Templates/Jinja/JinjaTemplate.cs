@@ -12,15 +12,24 @@ internal sealed class JinjaTemplate
 {
     private readonly IReadOnlyList<Node> _nodes;
 
-    public JinjaTemplate(string source)
+    /// <summary>Parses <paramref name="source"/>, nesting at most <see cref="ChatTemplateLimits.MaxDepth"/> deep.</summary>
+    public JinjaTemplate(string source, ChatTemplateLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(source);
-        _nodes = JinjaParser.Parse(source);
+        Limits = limits ?? ChatTemplateLimits.Default;
+        Limits.Validate();
+        _nodes = JinjaParser.Parse(source, Limits.MaxDepth);
     }
 
+    /// <summary>The limits renders use unless they pass their own.</summary>
+    public ChatTemplateLimits Limits { get; }
+
     /// <summary>Renders with <paramref name="variables"/> (already converted to runtime values).</summary>
-    public string Render(IReadOnlyDictionary<string, object?> variables, Func<DateTime>? now = null)
+    public string Render(IReadOnlyDictionary<string, object?> variables, Func<DateTime>? now = null, ChatTemplateLimits? limits = null)
     {
+        limits ??= Limits;
+        limits.Validate();
+        using JinjaBudget.Scope budget = JinjaBudget.Enter(limits);
         var globals = new JinjaScope(null);
         globals.Set("range", new JinjaCallable("range", (a, _) => Range(a)));
         globals.Set("namespace", new JinjaCallable("namespace", (a, k) => MakeNamespace(a, k)));
@@ -59,14 +68,14 @@ internal sealed class JinjaTemplate
 
         if (step == 0)
             throw new ChatTemplateException("range() arg 3 must not be zero");
-        var items = new List<object?>();
-        for (long i = start; step > 0 ? i < stop : i > stop; i += step)
-        {
-            if (items.Count >= 100_000)
-                throw new ChatTemplateException("Range too big");
-            items.Add(i);
-        }
-
+        // The length first (in 128 bits: the bounds may be any longs), so a huge range fails before it allocates.
+        Int128 span = step > 0 ? (Int128)stop - start : (Int128)start - stop;
+        Int128 magnitude = step > 0 ? step : -(Int128)step;
+        Int128 count = span <= 0 ? 0 : ((span - 1) / magnitude) + 1;
+        JinjaBudget.Current.List(count > long.MaxValue ? long.MaxValue : (long)count);
+        var items = new List<object?>((int)count);
+        for (long i = 0; i < (long)count; i++)
+            items.Add(start + (i * step));
         return items;
     }
 

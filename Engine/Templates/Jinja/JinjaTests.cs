@@ -34,7 +34,7 @@ internal static class JinjaTests
         ["in"] = (v, a) => JinjaOps.Contains(Arg(a), v),
         ["odd"] = (v, _) => JinjaOps.ToLong(v) % 2 != 0,
         ["even"] = (v, _) => JinjaOps.ToLong(v) % 2 == 0,
-        ["divisibleby"] = (v, a) => JinjaOps.ToLong(v) % JinjaOps.ToLong(Arg(a)) == 0,
+        ["divisibleby"] = (v, a) => DivisibleBy(JinjaOps.ToLong(v), JinjaOps.ToLong(Arg(a))),
         ["lower"] = (v, _) => v is string s && string.Equals(s, s.ToLowerInvariant(), StringComparison.Ordinal),
         ["upper"] = (v, _) => v is string s && string.Equals(s, s.ToUpperInvariant(), StringComparison.Ordinal),
     };
@@ -45,8 +45,17 @@ internal static class JinjaTests
     {
         if (!Tests.TryGetValue(name, out Func<object?, List<object?>, bool>? test))
             throw new ChatTemplateException($"No test named '{name}'");
+        JinjaBudget.Current.Step();
         return test(value, args);
     }
+
+    // Python raises ZeroDivisionError for 0; long.MinValue % -1 overflows in .NET, and everything divides by -1.
+    private static bool DivisibleBy(long value, long divisor) => divisor switch
+    {
+        0 => throw new ChatTemplateException("integer division or modulo by zero"),
+        -1 => true,
+        _ => value % divisor == 0,
+    };
 
     private static object? Arg(List<object?> args) =>
         args.Count > 0 ? args[0] : throw new ChatTemplateException("the test needs an argument");

@@ -15,7 +15,9 @@ internal static class PythonJson
     {
         var writer = new Writer(indent, itemSeparator ?? (indent is null ? ", " : ","), keySeparator ?? ": ", sortKeys, ensureAscii);
         writer.Write(value, 0);
-        return writer.Result;
+        string json = writer.Result;
+        JinjaBudget.Current.Charge(json.Length);
+        return json;
     }
 
     private sealed class Writer(int? indent, string itemSeparator, string keySeparator, bool sortKeys, bool ensureAscii)
@@ -24,8 +26,13 @@ internal static class PythonJson
 
         public string Result => _sb.ToString();
 
+        // Depth-checked: a dict that holds itself would recurse without end. The length check keeps the builder
+        // within the string limit as it grows.
         public void Write(object? value, int depth)
         {
+            JinjaBudget budget = JinjaBudget.Current;
+            budget.Depth(depth);
+            budget.Growing(_sb.Length);
             switch (value)
             {
                 case null:
@@ -101,7 +108,11 @@ internal static class PythonJson
         private void NewLine(int depth)
         {
             if (indent is int n)
-                _sb.Append('\n').Append(' ', n * depth);
+            {
+                long spaces = (long)n * depth;
+                JinjaBudget.Current.Growing(_sb.Length + spaces);
+                _sb.Append('\n').Append(' ', (int)spaces);
+            }
         }
 
         private void WriteString(string s)

@@ -31,6 +31,7 @@ public sealed class JinjaInterpreterTests
     [InlineData("{{ 'abc'[::-1] }} {{ xs[1:] }} {{ xs[-1] }} {{ xs[:-1] }} {{ xs[::2] }} {{ 'hello'[1:3] }}", "{\"xs\": [1, 2, 3, 4]}", "cba [2, 3, 4] 4 [1, 2, 3] [1, 3] el")]
     [InlineData("{{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 7 / 2 }} {{ 2 ** 10 }} {{ 1.5 * 2 }} {{ 0.1 + 0.2 }} {{ 1e20 }} {{ 3 - 5 }}", "{}", "3 -4 2 3.5 1024 3.0 0.30000000000000004 1e+20 -2")]
     [InlineData("{{ 'a' ~ 1 ~ none ~ true }} {{ 'ab' * 3 }} {{ [1] + [2, 'x'] }}", "{}", "a1NoneTrue ababab [1, 2, 'x']")]
+    [InlineData("{{ 'abc' * 7 }}|{{ '😀x' * 3 }}|{{ ('😀x' * 3) | length }}|{{ 'x' * 0 }}|{{ 'x' * -2 }}|{{ [1, 2] * 2 }}|{{ range(10, 0, -3) | list }}|{{ range(0, 10, 4) | list }}|{{ range(3, 3) | list }}|{{ [1, 2, 3, 4, 5][4:0:-2] }}", "{}", "abcabcabcabcabcabcabc|😀x😀x😀x|6|||[1, 2, 1, 2]|[10, 7, 4, 1]|[0, 4, 8]|[]|[5, 3]")]
     [InlineData("{{ x }}|{{ x is defined }}|{{ x is none }}|{{ y is none }}|{{ y is defined }}|{{ x | default('dflt') }}|{{ '' | default('e', true) }}", "{\"y\": null}", "|False|False|True|True|dflt|e")]
     [InlineData("{{ none }} {{ true }} {{ [none, true, 1.0, 'it\\'s', \"q\\\"\"] }} {{ {'a': 1, 'b': [2]} }}", "{}", "None True [None, True, 1.0, \"it's\", 'q\"'] {'a': 1, 'b': [2]}")]
     [InlineData("{{ 'a' in 'cat' }} {{ 2 in [1,2] }} {{ 'k' in d }} {{ 'z' not in d }} {{ 1 < 2 < 3 }} {{ 3 > 2 > 5 }} {{ 1 == 1.0 }} {{ true == 1 }}", "{\"d\": {\"k\": 1}}", "True True True True True False True True")]
