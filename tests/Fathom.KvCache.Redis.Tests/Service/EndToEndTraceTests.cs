@@ -68,7 +68,9 @@ public sealed class EndToEndTraceTests
         // The API's server span is the root: find its trace, then wait for the engine's and the tier's spans in it.
         var spans = await receiver.WaitForAsync(
             all => TraceOf(all, requestId) is { } trace
-                && trace.Any(s => s.Name == "generate") && trace.Any(s => s.Name == "kvcache.fetch"),
+                && trace.FirstOrDefault(s => s.Name == "generate") is { } generated && trace.Any(s => s.Name == "kvcache.fetch")
+                // The engine's server span ends (and is exported) after the response, often in a later batch than "generate".
+                && trace.Any(s => s.SpanId == generated.ParentSpanId),
             TimeSpan.FromSeconds(20), Ct);
         var trace = TraceOf(spans, requestId);
         Assert.True(trace is not null, $"no API span tagged {requestId}; received:\n{string.Join('\n', spans)}");
