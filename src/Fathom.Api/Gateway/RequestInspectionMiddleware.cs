@@ -83,9 +83,10 @@ internal sealed class RequestInspectionMiddleware(RequestDelegate next, IOptions
     {
         foreach (string name in (ReadOnlySpan<string>)["max_completion_tokens", "max_tokens"])
         {
-            if (root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n))
+            // The engine reads 4096.0 as 4096: so must the token charge, or a float would slip past the per-key budget.
+            if (root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double n))
             {
-                return Math.Max(0, n);
+                return (int)Math.Clamp(n, 0, int.MaxValue);
             }
         }
 
