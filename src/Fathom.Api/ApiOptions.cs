@@ -29,8 +29,14 @@ internal sealed class ApiOptions
     /// <summary>How long a stream's shared slot outlives its instance's last renewal (renewed every third of it).</summary>
     public TimeSpan StreamLease { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Largest request body accepted (413 above).</summary>
+    /// <summary>Largest request body accepted (413 <c>request_too_large</c> above).</summary>
     public long MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// How much of an oversized body is read and thrown away so that a client still sending receives the 413
+    /// rather than a reset connection; a body beyond this gets the 413 and the connection is closed.
+    /// </summary>
+    public long MaxDiscardedBodyBytes { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>Characters of each leading message that go into the prefix hash.</summary>
     public int PrefixChars { get; set; } = 4096;

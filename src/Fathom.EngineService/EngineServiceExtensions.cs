@@ -24,6 +24,7 @@ internal static class EngineServiceExtensions
     {
         builder.Configuration.AddCommandLine(args, SwitchMappings);
         builder.Services.Configure<EngineServiceOptions>(builder.Configuration.GetSection(EngineServiceOptions.Section));
+        builder.Services.Configure<RequestLimits>(builder.Configuration.GetSection(RequestLimits.Section));
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
         builder.Services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: [Extensions.ReadyTag]);

@@ -1,15 +1,21 @@
+using System.Net.Http;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 
 namespace Fathom.Api.Gateway;
 
 /// <summary>
-/// Runs in YARP's proxy pipeline before load balancing. When a replica fails before the response has started
-/// (refused, reset, timed out: nothing reached the client yet), that replica is taken out of this request's
-/// candidates and the request, whose body was buffered, is sent again through the policy, labelled failover.
-/// Once bytes have gone out, a failure is the stream's business (<see cref="StreamFailureHandler"/>).
+/// Runs in YARP's proxy pipeline before load balancing. A request is sent to another replica only when the first
+/// provably did not start the work: the connection was refused (nothing was sent), or the replica answered 503
+/// (loading or draining: <see cref="ReplicaNotReadyException"/>). That replica is taken out of this request's
+/// candidates and the request, whose body was buffered, goes through the policy again, labelled failover. A 503
+/// also takes the replica out of rotation until its readiness probe decides again. Anything else, a 500, a
+/// timeout, a reset after the request was sent, is answered as it is: the replica may have accepted the request,
+/// and a request that crashed one replica would crash the next.
 /// </summary>
-internal sealed class FailoverMiddleware(RequestDelegate next)
+internal sealed class FailoverMiddleware(RequestDelegate next, IDestinationHealthUpdater health, IOptions<ApiOptions> options)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -19,9 +25,15 @@ internal sealed class FailoverMiddleware(RequestDelegate next)
         {
             await next(context);
             var error = context.Features.Get<IForwarderErrorFeature>();
-            if (error is null || context.Response.HasStarted || !IsBeforeFirstByte(error.Error) || proxy.ProxiedDestination is not { } failed)
+            if (error is null || context.Response.HasStarted || !NotStarted(error) || proxy.ProxiedDestination is not { } failed)
             {
                 return;
+            }
+
+            if (error.Exception is ReplicaNotReadyException && context.GetRouteModel().Cluster is { } cluster)
+            {
+                // The active probe of /health/ready takes over within two intervals; until then the replica gets nothing.
+                health.SetPassive(cluster, failed, DestinationHealth.Unhealthy, options.Value.HealthCheckInterval * 2);
             }
 
             candidates = [.. candidates.Where(d => !ReferenceEquals(d, failed))];
@@ -39,6 +51,12 @@ internal sealed class FailoverMiddleware(RequestDelegate next)
         }
     }
 
-    private static bool IsBeforeFirstByte(ForwarderError error) =>
-        error is ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.NoAvailableDestinations;
+    /// <summary>Whether the replica cannot have started the request: refused before sending, or a 503.</summary>
+    internal static bool NotStarted(IForwarderErrorFeature error) =>
+        error.Error == ForwarderError.Request && error.Exception switch
+        {
+            ReplicaNotReadyException => true,
+            HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => true,
+            _ => false,
+        };
 }

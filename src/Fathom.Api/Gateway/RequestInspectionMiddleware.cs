@@ -6,7 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Fathom.Api.Gateway;
 
 /// <summary>
-/// For POSTs to <c>/v1/*</c>: enforces the size limit (413), buffers the body so a failed replica can be retried
+/// For POSTs to <c>/v1/*</c>: enforces the size limit (413, after reading the rest of the body up to a bound so
+/// that the client receives it: <see cref="OversizedBody"/>), buffers the body so a failed replica can be retried
 /// with it, and reads the routing key (<see cref="GatewayRequest"/>). The body is parsed, never logged.
 /// </summary>
 internal sealed class RequestInspectionMiddleware(RequestDelegate next, IOptions<ApiOptions> options)
@@ -21,15 +22,19 @@ internal sealed class RequestInspectionMiddleware(RequestDelegate next, IOptions
         }
 
         long limit = options.Value.MaxRequestBytes;
-        if (request.ContentLength > limit)
-        {
-            await TooLargeAsync(context, limit);
-            return;
-        }
-
+        long discardBound = Math.Max(limit, options.Value.MaxDiscardedBodyBytes);
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
-            size.MaxRequestBodySize = limit;
+            // Kestrel's limit would fail the connection at the first byte over; the buffer's limit below takes its place.
+            size.MaxRequestBodySize = discardBound;
+        }
+
+        var original = request.Body;
+        if (request.ContentLength > limit)
+        {
+            await OversizedBody.DiscardAsync(context, original, 0, discardBound);
+            await TooLargeAsync(context, limit);
+            return;
         }
 
         request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: limit);
@@ -52,12 +57,20 @@ internal sealed class RequestInspectionMiddleware(RequestDelegate next, IOptions
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
+            context.Response.Headers.Connection = "close";
+            await TooLargeAsync(context, limit);
+            return;
+        }
+        catch (IOException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // The buffer's limit (a body without Content-Length): what it read counts toward the bound.
+            await OversizedBody.DiscardAsync(context, original, limit, discardBound);
             await TooLargeAsync(context, limit);
             return;
         }
         catch (IOException)
         {
-            await TooLargeAsync(context, limit);
+            // The client went away mid-upload: there is no one to answer.
             return;
         }
 
@@ -70,9 +83,10 @@ internal sealed class RequestInspectionMiddleware(RequestDelegate next, IOptions
     {
         foreach (string name in (ReadOnlySpan<string>)["max_completion_tokens", "max_tokens"])
         {
-            if (root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n))
+            // The engine reads 4096.0 as 4096: so must the token charge, or a float would slip past the per-key budget.
+            if (root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double n))
             {
-                return Math.Max(0, n);
+                return (int)Math.Clamp(n, 0, int.MaxValue);
             }
         }
 

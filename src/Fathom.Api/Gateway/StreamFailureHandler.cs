@@ -7,19 +7,20 @@ namespace Fathom.Api.Gateway;
 /// Sits in the forwarder's HTTP pipeline. A server-sent-event response whose replica dies mid-stream does not
 /// just stop (a client could mistake that for a short answer): the upstream read error becomes a final
 /// OpenAI-style error event, <c>data: {"error":{...}}</c>, and the stream then ends cleanly. A replica that
-/// answers 500/502/503/504 has sent nothing to the client yet: its response is dropped and surfaces as a request
-/// failure, so <see cref="FailoverMiddleware"/> sends the request to another replica.
+/// answers 503 did not accept the request (loading or draining): its response is dropped and surfaces as a
+/// <see cref="ReplicaNotReadyException"/>, so <see cref="FailoverMiddleware"/> sends the request to another
+/// replica. Every other status, 500 included, means the replica may have started the work and passes through:
+/// replaying a request that crashed one replica would crash the next.
 /// </summary>
 internal sealed class StreamFailureHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken);
-        if ((int)response.StatusCode is 500 or 502 or 503 or 504)
+        if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
         {
-            var status = response.StatusCode;
             response.Dispose();
-            throw new HttpRequestException($"The engine replica answered {(int)status} before the first byte.", null, status);
+            throw new ReplicaNotReadyException("The engine replica answered 503 (not ready or draining) before the first byte.");
         }
 
         if (response.Content.Headers.ContentType?.MediaType != "text/event-stream")

@@ -47,7 +47,7 @@ internal static class ChatMessages
             case null:
                 return null;
             case { ValueKind: JsonValueKind.String } text:
-                return text.GetString();
+                return RequestJson.StringOf(text, "messages");
             case { ValueKind: JsonValueKind.Array } parts:
                 var builder = new StringBuilder();
                 foreach (var part in parts.EnumerateArray())

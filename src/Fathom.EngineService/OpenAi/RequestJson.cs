@@ -1,16 +1,20 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Unicode;
+using Microsoft.Extensions.Options;
 
 namespace Fathom.EngineService.OpenAi;
 
-/// <summary>Reads a JSON request body strictly (valid UTF-8, valid JSON, an object) and its fields by type.</summary>
+/// <summary>
+/// Reads a JSON request body strictly (within <see cref="RequestLimits"/>, valid UTF-8, valid JSON, an object) and
+/// its fields by type: a field of the wrong type, or a number that is not what the field holds, is a 400 naming it.
+/// </summary>
 internal static class RequestJson
 {
     public static async Task<JsonDocument> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken);
+        var limits = request.HttpContext.RequestServices.GetRequiredService<IOptions<RequestLimits>>().Value;
+        using var buffer = await OversizedBody.ReadAsync(request, limits.MaxRequestBodyBytes, limits.MaxDiscardedBodyBytes, cancellationToken);
         if (!buffer.TryGetBuffer(out var bytes) || !Utf8.IsValid(bytes))
         {
             throw OpenAiException.BadRequest("The request body is not valid UTF-8.");
@@ -19,7 +23,7 @@ internal static class RequestJson
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
+            document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = limits.MaxJsonDepth });
         }
         catch (JsonException e)
         {
@@ -32,6 +36,16 @@ internal static class RequestJson
             throw OpenAiException.BadRequest("The request body must be a JSON object.");
         }
 
+        try
+        {
+            RequestBounds.Check(document.RootElement, limits);
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
+        }
+
         return document;
     }
 
@@ -42,9 +56,22 @@ internal static class RequestJson
     public static string? GetString(this JsonElement obj, string name) => obj.Get(name) switch
     {
         null => null,
-        { ValueKind: JsonValueKind.String } v => v.GetString(),
+        { ValueKind: JsonValueKind.String } v => StringOf(v, name),
         _ => throw Invalid(name, "a string"),
     };
+
+    /// <summary>A string element's value; an escaped lone surrogate (<c>"\ud800"</c>) is no text and a 400 naming <paramref name="name"/>.</summary>
+    public static string StringOf(JsonElement value, string name)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw OpenAiException.BadRequest($"'{name}' is not valid Unicode text (an unpaired surrogate escape).", name);
+        }
+    }
 
     public static bool? GetBool(this JsonElement obj, string name) => obj.Get(name) switch
     {
@@ -64,15 +91,32 @@ internal static class RequestJson
     public static int? GetInt(this JsonElement obj, string name) => obj.Get(name) switch
     {
         null => null,
-        { ValueKind: JsonValueKind.Number } v when v.TryGetInt32(out int i) => i,
-        { ValueKind: JsonValueKind.Number } v when v.TryGetDouble(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue => (int)d,
+        { ValueKind: JsonValueKind.Number } v when v.GetInt(out int i) => i,
         _ => throw Invalid(name, "an integer"),
     };
+
+    /// <summary>An integer written as one (<c>4096</c>) or as a whole float (<c>4096.0</c>, which some clients send); <c>4096.5</c> is not.</summary>
+    private static bool GetInt(this JsonElement number, out int value)
+    {
+        if (number.TryGetInt32(out value))
+        {
+            return true;
+        }
+
+        if (number.TryGetDouble(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
+        {
+            value = (int)d;
+            return true;
+        }
+
+        return false;
+    }
 
     public static long? GetLong(this JsonElement obj, string name) => obj.Get(name) switch
     {
         null => null,
         { ValueKind: JsonValueKind.Number } v when v.TryGetInt64(out long i) => i,
+        { ValueKind: JsonValueKind.Number } v when v.TryGetDouble(out double d) && d == Math.Floor(d) && d is >= long.MinValue and < long.MaxValue => (long)d,
         _ => throw Invalid(name, "an integer"),
     };
 
@@ -80,15 +124,15 @@ internal static class RequestJson
     public static IReadOnlyList<string>? GetStringOrArray(this JsonElement obj, string name) => obj.Get(name) switch
     {
         null => null,
-        { ValueKind: JsonValueKind.String } v => [v.GetString()!],
-        { ValueKind: JsonValueKind.Array } v => [.. v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Invalid(name, "a string or an array of strings"))],
+        { ValueKind: JsonValueKind.String } v => [StringOf(v, name)],
+        { ValueKind: JsonValueKind.Array } v => [.. v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? StringOf(e, name) : throw Invalid(name, "a string or an array of strings"))],
         _ => throw Invalid(name, "a string or an array of strings"),
     };
 
     public static IReadOnlyList<int>? GetIntArray(this JsonElement obj, string name) => obj.Get(name) switch
     {
         null => null,
-        { ValueKind: JsonValueKind.Array } v => [.. v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int i) ? i : throw Invalid(name, "an array of integers"))],
+        { ValueKind: JsonValueKind.Array } v => [.. v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.GetInt(out int i) ? i : throw Invalid(name, "an array of integers"))],
         _ => throw Invalid(name, "an array of integers"),
     };
 
@@ -109,12 +153,13 @@ internal static class RequestJson
         foreach (var property in value.EnumerateObject())
         {
             if (!int.TryParse(property.Name, NumberStyles.Integer, CultureInfo.InvariantCulture, out int token)
-                || property.Value.ValueKind != JsonValueKind.Number)
+                || property.Value.ValueKind != JsonValueKind.Number
+                || !property.Value.TryGetDouble(out double biasValue) || !double.IsFinite(biasValue))
             {
-                throw Invalid(name, "an object mapping token ids to numbers");
+                throw Invalid(name, "an object mapping token ids to finite numbers");
             }
 
-            bias[token] = (float)property.Value.GetDouble();
+            bias[token] = (float)biasValue;
         }
 
         return bias;

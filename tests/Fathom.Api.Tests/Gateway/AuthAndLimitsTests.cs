@@ -92,4 +92,25 @@ public sealed class AuthAndLimitsTests(EngineReplicas replicas)
             new { model = SharedFixtures.Stories260KName, messages = new[] { new { role = "user", content = new string('x', 5000) } } }, ct);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
     }
+
+    [Fact]
+    public async Task A_whole_float_max_tokens_is_charged_in_full_as_the_engine_reads_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        replicas.Require();
+        await using var api = await EngineReplicas.StartApiAsync([replicas.A], ("TokensPerMinute", "40"));
+        using var http = EngineReplicas.Http(api);
+        HttpContent Body(string maxTokens) => new StringContent(
+            $$"""{"model":"{{SharedFixtures.Stories260KName}}","max_tokens":{{maxTokens}},"messages":[{"role":"user","content":"Once"}]}""",
+            System.Text.Encoding.UTF8, "application/json");
+
+        using (var first = await http.PostAsync("/v1/chat/completions", Body("40.0"), ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        // 40.0 took the whole budget; read as "no max_tokens" (16) it would have left room for this one.
+        using var second = await http.PostAsync("/v1/chat/completions", Body("1"), ct);
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+    }
 }

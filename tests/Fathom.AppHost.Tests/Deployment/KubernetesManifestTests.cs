@@ -41,6 +41,19 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
+    public void Engines_leave_the_endpoints_before_sigterm_and_have_time_to_drain()
+    {
+        var pod = Single("StatefulSet", "engine")["spec"]!["template"]!["spec"]!;
+        var container = pod["containers"]![0]!;
+
+        // preStop (5 s) plus the engine's default drain (30 s) must fit the grace period, or the kubelet kills mid-drain.
+        int grace = int.Parse(Text(pod["terminationGracePeriodSeconds"])!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(45, grace);
+        var preStop = container["lifecycle"]!["preStop"]!["exec"]!["command"]!.AsArray().Select(Text).ToList();
+        Assert.Equal(["sleep", "5"], preStop);
+    }
+
+    [Fact]
     public void Redis_evicts_least_recently_used_blocks_and_keeps_nothing_on_disk()
     {
         var args = Single("Deployment", "kvcache")["spec"]!["template"]!["spec"]!["containers"]![0]!["args"]!

@@ -28,27 +28,27 @@ public sealed class StreamFailureHandlerTests
         return new HttpResponseMessage(HttpStatusCode.OK) { Content = content };
     }
 
-    [Theory]
-    [InlineData(HttpStatusCode.InternalServerError)]
-    [InlineData(HttpStatusCode.BadGateway)]
-    [InlineData(HttpStatusCode.ServiceUnavailable)]
-    [InlineData(HttpStatusCode.GatewayTimeout)]
-    public async Task A_server_error_before_the_first_byte_becomes_a_request_failure_to_retry_elsewhere(HttpStatusCode status)
+    [Fact]
+    public async Task A_503_before_the_first_byte_becomes_a_not_ready_failure_to_retry_elsewhere()
     {
-        var upstream = new HttpResponseMessage(status) { Content = new TrackedContent() };
+        var upstream = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { Content = new TrackedContent() };
 
-        var e = await Assert.ThrowsAsync<HttpRequestException>(() => SendAsync(upstream));
+        var e = await Assert.ThrowsAsync<ReplicaNotReadyException>(() => SendAsync(upstream));
 
-        Assert.Equal(status, e.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, e.StatusCode);
         Assert.True(((TrackedContent)upstream.Content).Disposed, "the failed response was not dropped");
     }
 
     [Theory]
     [InlineData(HttpStatusCode.BadRequest)]
     [InlineData(HttpStatusCode.NotFound)]
+    [InlineData(HttpStatusCode.RequestEntityTooLarge)]
     [InlineData(HttpStatusCode.TooManyRequests)]
+    [InlineData(HttpStatusCode.InternalServerError)]
     [InlineData(HttpStatusCode.NotImplemented)]
-    public async Task Other_answers_are_the_clients_and_pass_through_unchanged(HttpStatusCode status)
+    [InlineData(HttpStatusCode.BadGateway)]
+    [InlineData(HttpStatusCode.GatewayTimeout)]
+    public async Task Other_answers_may_have_started_the_work_and_pass_through_unchanged(HttpStatusCode status)
     {
         var content = new StringContent("""{"error":{}}""", Encoding.UTF8, "application/json");
 
