@@ -50,7 +50,7 @@ public static class HostileBodies
             void Field(string field, string raw, HostileExpectation expect, Func<HostileJson, HostileJson>? more = null) =>
                 Add($"{field}={Shorten(raw)}", expect, expect == Rejected ? field : null, b => (more ?? (x => x))(b.Set(field, raw)));
 
-            SamplingRanges(Field, path == Chat);
+            SamplingRanges(Add, Field, path == Chat);
             WrongTypes(Field, path == Chat ? ChatFields : TextFields, path == Chat);
             if (path == Chat)
             {
@@ -82,7 +82,10 @@ public static class HostileBodies
         return bodies;
     }
 
-    private static void SamplingRanges(Action<string, string, HostileExpectation, Func<HostileJson, HostileJson>?> field, bool chat)
+    private static void SamplingRanges(
+        Action<string, HostileExpectation, string?, Func<HostileJson, HostileJson>> add,
+        Action<string, string, HostileExpectation, Func<HostileJson, HostileJson>?> field,
+        bool chat)
     {
         (string Field, string[] Accepted, string[] Rejected, string[] Either)[] table =
         [
@@ -115,7 +118,7 @@ public static class HostileBodies
             field("top_logprobs", "21", Rejected, b => b.Set("logprobs", "true"));
             field("top_logprobs", "-1", Rejected, b => b.Set("logprobs", "true"));
             field("top_logprobs", "5", Rejected, null); // without logprobs
-            field("max_completion_tokens", "0", Rejected, null);
+            add("max_completion_tokens=0", Rejected, null, b => b.Set("max_completion_tokens", "0")); // may be reported as max_tokens
         }
         else
         {
@@ -154,7 +157,11 @@ public static class HostileBodies
                 field(name, raw, expect, null);
             }
 
-            field(name, "null", Either, null);
+            // A null max_tokens is valid and means "until the context is full": long, not hostile.
+            if (name is not ("max_tokens" or "max_completion_tokens"))
+            {
+                field(name, "null", Either, null);
+            }
         }
     }
 
@@ -167,7 +174,8 @@ public static class HostileBodies
             """[{"role":"user","content":[{"type":"text","text":5}]}]""", """[{"role":5,"content":"hi"}]""",
             """[{"role":"tool","content":"hi","tool_call_id":5}]"""])
         {
-            field("messages", raw, Rejected, null);
+            // The error may name the list or the entry's own field (role, text): either points the client at it.
+            add($"messages={raw}", Rejected, null, b => b.Set("messages", raw));
         }
 
         foreach (string raw in (string[])[
@@ -181,7 +189,7 @@ public static class HostileBodies
 
         foreach (string raw in (string[])["[5]", "[{}]", """[{"type":"function"}]""", """[{"type":"function","function":{"name":5}}]""", """[{"type":"banana","function":{"name":"f"}}]"""])
         {
-            field("tools", raw, Rejected, null);
+            add($"tools={raw}", Rejected, null, b => b.Set("tools", raw));
         }
 
         const string Tool = """[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]""";
@@ -201,12 +209,12 @@ public static class HostileBodies
 
     private static void CompletionShapes(Action<string, string, HostileExpectation, Func<HostileJson, HostileJson>?> field)
     {
-        foreach (string raw in (string[])["[]", "[1,-3]", "[99999]", "[1.5]", "[\"a\"]", "{\"a\":1}"])
+        foreach (string raw in (string[])["[]", "[1,-3]", "[99999]", "[1.5]", "[\"a\",5]", "{\"a\":1}"])
         {
             field("prompt", raw, Rejected, null);
         }
 
-        foreach (string raw in (string[])["[[1,2],[3]]", "[\"a\",\"b\"]", "\"\"", "[1,2,3]", "\"\\u0000\\ud800\""])
+        foreach (string raw in (string[])["[[1,2],[3]]", "[\"a\"]", "[\"a\",\"b\"]", "\"\"", "[1,2,3]", "\"\\u0000\\ud800\""])
         {
             field("prompt", raw, Either, null);
         }
@@ -262,7 +270,7 @@ public static class HostileBodies
             add("1 MB message", Rejected, null, b => b.Set("messages", $"[{{\"role\":\"user\",\"content\":{HostileJson.HugeString(Mb)}}}]"));
             add("100k messages", Rejected, "messages", b => b.Set("messages", HostileJson.Array("""{"role":"user","content":"a"}""", 100_000)));
             add("100k tools", Rejected, "tools", b => b.Set("tools", HostileJson.Array("""{"type":"function","function":{"name":"f"}}""", 100_000)));
-            add("1 MB tool description", Rejected, null, b => b.Set("tools", $"[{{\"type\":\"function\",\"function\":{{\"name\":\"f\",\"description\":{HostileJson.HugeString(Mb)}}}}}]"));
+            add("1 MB tool description", Either, null, b => b.Set("tools", $"[{{\"type\":\"function\",\"function\":{{\"name\":\"f\",\"description\":{HostileJson.HugeString(Mb)}}}}}]"));
         }
         else
         {
@@ -285,7 +293,8 @@ public static class HostileBodies
         {
             bool chat = random.Next(2) == 0;
             var body = chat ? HostileJson.Chat(model) : HostileJson.Completion(model);
-            string[] fields = chat ? ChatFields : TextFields;
+            // Not the token counts: a valid mutant must stay short (max_tokens comes from the base body).
+            string[] fields = [.. (chat ? ChatFields : TextFields).Where(f => f is not ("max_tokens" or "max_completion_tokens"))];
             var names = new List<string>();
             for (int k = random.Next(1, 4); k > 0; k--)
             {
@@ -295,7 +304,6 @@ public static class HostileBodies
                 names.Add($"{name}={raw}");
             }
 
-            // max_tokens from the pool may be huge: keep valid mutants short unless max_tokens itself is mutated.
             bodies.Add(new HostileBody($"mutation {i.ToString(CultureInfo.InvariantCulture)}: {string.Join(", ", names)}", chat ? Chat : Text, body.ToBytes(), Either));
         }
     }
