@@ -46,9 +46,23 @@ wait_ready() {
   echo "load-soak: $1 never became ready" >&2; exit 1
 }
 start_redis() {
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --protected-mode no >>"$RUN/redis.log" 2>&1 &
-  echo $! >"$RUN/pids/redis-server.pid"
-  for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  # A killed server may hold its port for a moment: retry until one answers PING.
+  for _ in 1 2 3 4 5; do
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --protected-mode no >>"$RUN/redis.log" 2>&1 &
+    local pid=$!
+    echo "$pid" >"$RUN/pids/redis-server.pid"
+    for _ in $(seq 1 50); do
+      redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    sleep 1
+  done
+  echo "load-soak: redis-server did not start on port $REDIS_PORT (see $RUN/redis.log)" >&2
+}
+kill_and_wait() { # pid: SIGKILL, then wait until it is gone (its port free)
+  kill -9 "$1" 2>/dev/null || true
+  for _ in $(seq 1 50); do [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ] || return 0; sleep 0.1; done
 }
 start_engine() { # name port
   ConnectionStrings__kvcache=$KV dotnet "$(bin src/Fathom.EngineService Fathom.EngineService.dll)" --model "$MODEL" \
@@ -68,12 +82,13 @@ SECONDS_TOTAL=$(awk "BEGIN { printf \"%d\", $MINUTES * 60 }")
 (
   sleep $((SECONDS_TOTAL / 3))
   echo "load-soak: $(date -u +%T) killing engine-a (pid $(cat "$RUN/pids/engine-a.pid")) and restarting it"
-  kill -9 "$(cat "$RUN/pids/engine-a.pid")" 2>/dev/null || true
+  kill_and_wait "$(cat "$RUN/pids/engine-a.pid")"
   start_engine engine-a "$PORT"
+  wait_ready "$A/health/ready" && echo "load-soak: $(date -u +%T) engine-a ready again"
   sleep $((SECONDS_TOTAL / 3))
   echo "load-soak: $(date -u +%T) killing redis-server (pid $(cat "$RUN/pids/redis-server.pid")) and restarting it"
-  kill -9 "$(cat "$RUN/pids/redis-server.pid")" 2>/dev/null || true
-  start_redis
+  kill_and_wait "$(cat "$RUN/pids/redis-server.pid")"
+  start_redis && echo "load-soak: $(date -u +%T) redis-server answers again (pid $(cat "$RUN/pids/redis-server.pid"))"
 ) &
 CHAOS=$!
 echo "load-soak: model $MODEL ($NAME), $STREAMS streams, $MINUTES min, client timeout ${TIMEOUT_S}s, threads $THREADS per engine; $(date -u +%FT%TZ); load average $(cut -d' ' -f1-3 /proc/loadavg); logs in $RUN"
