@@ -5,6 +5,9 @@
 //       [--threads 1,2] [--prompt 128] [--gen 64] [--rounds 3] [--dir /tmp/fathom-bench]
 // `llama-batched ...` instead measures llama.cpp's batched generation (see LlamaCppBatched; scripts/bench-serve.sh).
 // `gateway-model|gateway-workload|gateway-overhead ...`: the API gateway benchmark (GatewayBench; scripts/bench-gateway.sh).
+// `hostile --url U ...`: the hostile-traffic suite against a server (HostileMode; scripts/hostile-traffic.sh).
+// `soak --api U --minutes M ...`: the soak load driver (LoadSoak; scripts/load-soak.sh); `synthetic-model --out P`
+// writes the 1B-shape Q8_0 synthetic model it can serve.
 using System.Diagnostics;
 using System.Globalization;
 using Fathom.Engine.Diagnostics;
@@ -25,6 +28,15 @@ switch (args)
         return;
     case ["gateway-overhead", ..]:
         await GatewayBench.RunOverheadAsync(ParseArgs(args[1..]));
+        return;
+    case ["hostile", ..]:
+        Environment.ExitCode = await HostileMode.RunAsync(ParseArgs(args[1..]));
+        return;
+    case ["soak", ..]:
+        Environment.ExitCode = await LoadSoak.RunAsync(ParseArgs(args[1..]));
+        return;
+    case ["synthetic-model", ..]:
+        WriteSyntheticModel(ParseArgs(args[1..])["out"]);
         return;
 }
 
@@ -109,6 +121,19 @@ static (double Prefill, double Decode) MeasureFathom(LlamaModel model, int[] pro
     }
 
     return (prefill, gen / clock.Elapsed.TotalSeconds);
+}
+
+// The 1B-shape Q8_0 model (the same file the default benchmark writes), for the soak run; kept when present.
+static void WriteSyntheticModel(string path)
+{
+    if (!File.Exists(path))
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        SyntheticLlama.Write(path + ".tmp", SyntheticLlamaShape.Llama1B, GgmlType.Q8_0);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    Console.WriteLine($"model {path} ({new FileInfo(path).Length / 1e6:F0} MB)");
 }
 
 // Bytes a decode step must read: every tensor but the token embedding (one row of it).
