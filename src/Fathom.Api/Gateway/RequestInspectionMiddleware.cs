@@ -50,9 +50,10 @@ internal sealed class RequestInspectionMiddleware(RequestDelegate next, IOptions
                     root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True,
                     PromptPrefix.PromptChars(root) / 4 + MaxTokens(root));
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            // Not ours to judge: the engine answers malformed JSON in its own words.
+            // Not ours to judge (malformed JSON, invalid UTF-8 or a lone surrogate in a string, a message that is no
+            // object): the engine answers it in its own words, with a 400 naming the field.
             inspected = new GatewayRequest(null, false, 0);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)

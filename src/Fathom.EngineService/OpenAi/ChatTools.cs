@@ -24,8 +24,14 @@ internal sealed class ChatTools
     /// <summary>Reads and checks <c>tools</c> and <c>tool_choice</c>; null when the request offers no tools.</summary>
     public static ChatTools? Parse(JsonElement body)
     {
+        string? choice = ToolChoice(body.Get("tool_choice"));
         if (body.Get("tools") is not { } tools || tools.ValueKind == JsonValueKind.Null)
         {
+            if (choice is "required" or "function")
+            {
+                throw OpenAiException.BadRequest("tool_choice 'required' or a named function needs 'tools'.", "tool_choice");
+            }
+
             return null;
         }
 
@@ -46,13 +52,23 @@ internal sealed class ChatTools
             list.Add(tool.Clone());
         }
 
-        var choice = body.Get("tool_choice");
-        bool none = choice is { ValueKind: JsonValueKind.String } c && c.GetString() == "none";
-        if (choice is { ValueKind: JsonValueKind.String } s && s.GetString() is not ("none" or "auto" or "required"))
-        {
-            throw OpenAiException.BadRequest($"tool_choice must be none, auto, required or a function, got '{s.GetString()}'.", "tool_choice");
-        }
+        return list.Count == 0 ? null : new ChatTools(list, choice != "none");
+    }
 
-        return list.Count == 0 ? null : new ChatTools(list, !none);
+    // none | auto | required, or {"type":"function","function":{"name":...}} (read as "function"); null when absent.
+    private static string? ToolChoice(JsonElement? choice)
+    {
+        switch (choice)
+        {
+            case null or { ValueKind: JsonValueKind.Null }:
+                return null;
+            case { ValueKind: JsonValueKind.String } s when RequestJson.StringOf(s, "tool_choice") is "none" or "auto" or "required":
+                return s.GetString();
+            case { ValueKind: JsonValueKind.Object } o when o.GetString("type") == "function"
+                && o.Get("function") is { ValueKind: JsonValueKind.Object } function && function.GetString("name") is { Length: > 0 }:
+                return "function";
+            default:
+                throw OpenAiException.BadRequest("tool_choice must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\":...}}.", "tool_choice");
+        }
     }
 }

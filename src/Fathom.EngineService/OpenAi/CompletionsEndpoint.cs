@@ -85,7 +85,7 @@ internal static class CompletionsEndpoint
         switch (prompt.ValueKind)
         {
             case JsonValueKind.String:
-                return model.EncodePrompt(prompt.GetString()!);
+                return model.EncodePrompt(RequestJson.StringOf(prompt, "prompt"));
             case JsonValueKind.Array:
                 var ids = new int[prompt.GetArrayLength()];
                 int i = 0;
