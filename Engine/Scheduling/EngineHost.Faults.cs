@@ -27,19 +27,11 @@ public sealed partial class EngineHost
         _wake.Release();
     }
 
-    // After a step: end the requests whose sequences failed (their other sequences abort with them), and track
-    // whether the forward pass works.
+    // After a step: track whether the forward pass works (first, so that a caller who sees its request fail also
+    // sees the readiness that goes with it), then end the requests whose sequences failed (their other sequences
+    // abort with them).
     private void HandleFaults()
     {
-        foreach (var fault in _core.Faults)
-        {
-            if (_requests.TryGetValue(fault.Sequence.RequestId, out var state))
-            {
-                _core.Abort(state.Request.RequestId);
-                FinishRequest(state, nameof(SequenceFailedException), fault.Error);
-            }
-        }
-
         if (_core.StepError is { } error)
         {
             if (_ready)
@@ -54,6 +46,15 @@ public sealed partial class EngineHost
         }
 
         _lastForwardSteps = _core.ForwardSteps;
+
+        foreach (var fault in _core.Faults)
+        {
+            if (_requests.TryGetValue(fault.Sequence.RequestId, out var state))
+            {
+                _core.Abort(state.Request.RequestId);
+                FinishRequest(state, nameof(SequenceFailedException), fault.Error);
+            }
+        }
     }
 
     // One update's text and stop strings are its own sequence's work: a fault there ends that request only.
