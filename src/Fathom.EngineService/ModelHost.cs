@@ -40,8 +40,14 @@ internal sealed partial class ModelHost(
 
     public override void Dispose()
     {
-        _loaded?.Engine.Dispose();
-        _loaded?.Model.Dispose();
+        // The container disposes this twice (as the singleton and as the hosted service's factory result); the
+        // model's native memory must be freed once.
+        if (Interlocked.Exchange(ref _loaded, null) is { } loaded)
+        {
+            loaded.Engine.Dispose();
+            loaded.Model.Dispose();
+        }
+
         base.Dispose();
     }
 
