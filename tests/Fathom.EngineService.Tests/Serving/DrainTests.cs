@@ -54,6 +54,32 @@ public sealed class DrainTests
         Assert.Equal(0, await service.WaitForExitAsync(TimeSpan.FromSeconds(40)));
     }
 
+    [Fact]
+    public async Task A_stream_still_running_when_the_drain_time_is_up_ends_with_an_error_event()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "SIGTERM is a POSIX signal");
+        // No drain time at all, and queued streams, so that work is surely left when SIGTERM comes.
+        await using var service = await EngineServiceProcess.StartAsync(arguments: ["--shutdown-timeout", "0", "--max-num-seqs", "1"]);
+        using var http = new HttpClient { BaseAddress = service.BaseAddress };
+        var ct = TestContext.Current.CancellationToken;
+
+        var streams = Enumerable.Range(0, 6).Select(_ => http.SendAsync(StreamRequest(), HttpCompletionOption.ResponseHeadersRead, ct)).ToList();
+        using var first = await streams[0];
+        using var reader = new StreamReader(await first.Content.ReadAsStreamAsync(ct));
+        Assert.StartsWith("data: {", await reader.ReadLineAsync(ct), StringComparison.Ordinal);
+        using (var kill = Process.Start("kill", ["-TERM", service.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(ct);
+        }
+
+        string rest = await reader.ReadToEndAsync(ct);
+        string last = rest.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+        Assert.StartsWith("data: {\"error\":", last, StringComparison.Ordinal);
+        Assert.Contains("server_error", last, StringComparison.Ordinal);
+        Assert.DoesNotContain("[DONE]", rest, StringComparison.Ordinal);
+        Assert.Equal(0, await service.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+    }
+
     private static HttpRequestMessage StreamRequest() => new(HttpMethod.Post, "/v1/completions")
     {
         Content = CompletionsTests.JsonContent(new { prompt = "Once upon a time", max_tokens = 300, temperature = 0, ignore_eos = true, stream = true }),
