@@ -156,6 +156,27 @@ public sealed class KvBlockPool
         return true;
     }
 
+    /// <summary>
+    /// Takes <paramref name="block"/> out of the prefix cache (its contents cannot be trusted); an idle one becomes
+    /// plainly free. Nothing happens to a block that holds no key.
+    /// </summary>
+    public void Unregister(int block)
+    {
+        if (_hashes[block] is not { } hash)
+        {
+            return;
+        }
+
+        _cached.Remove(hash);
+        _hashes[block] = null;
+        if (_evictableNodes[block] is { } node)
+        {
+            _evictable.Remove(node);
+            _evictableNodes[block] = null;
+            _free.Push(block);
+        }
+    }
+
     /// <summary>Drops every idle cached block (e.g. after a model swap); referenced blocks stay.</summary>
     public void ClearIdleCache()
     {

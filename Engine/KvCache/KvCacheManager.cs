@@ -196,6 +196,22 @@ public sealed class KvCacheManager
     }
 
     /// <summary>
+    /// Takes the blocks of <paramref name="loads"/> out of the prefix cache: their step failed, so their K/V may
+    /// never have been written, and no later request may match them. The second tier is not told (nothing to copy).
+    /// </summary>
+    public void Forget(IReadOnlyList<KvBlockLoad> loads)
+    {
+        ArgumentNullException.ThrowIfNull(loads);
+        foreach (var load in loads)
+        {
+            if (Pool.HashOf(load.Block) == load.Hash)
+            {
+                Pool.Unregister(load.Block);
+            }
+        }
+    }
+
+    /// <summary>
     /// Gives back every block of <paramref name="table"/> and empties it. Tail blocks are released first so that,
     /// among a sequence's cached blocks, the deepest ones are evicted first and shared prefixes last.
     /// </summary>

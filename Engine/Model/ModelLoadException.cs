@@ -14,6 +14,14 @@ public sealed class ModelLoadException : Exception
         Reason = reason;
     }
 
+    /// <summary>Creates the exception for <paramref name="filePath"/> with <paramref name="reason"/>, caused by <paramref name="innerException"/>.</summary>
+    public ModelLoadException(string? filePath, string reason, Exception? innerException)
+        : base(filePath is null ? reason : $"{filePath}: {reason}", innerException)
+    {
+        FilePath = filePath;
+        Reason = reason;
+    }
+
     /// <summary>Creates the exception with a message only.</summary>
     public ModelLoadException()
         : this(null, "the model cannot be loaded")

@@ -11,7 +11,9 @@ namespace Fathom.Engine.Scheduling;
 /// Serves an <see cref="EngineCore"/> to many concurrent callers: a dedicated thread runs the steps while callers
 /// submit requests and read their tokens, detokenized and checked for stop strings, from per-request channels.
 /// Cancelling a request aborts its sequences at the next step and returns their KV blocks. A bounded waiting
-/// queue turns overload into <see cref="EngineOverloadedException"/>.
+/// queue turns overload into <see cref="EngineOverloadedException"/>. A fault of one sequence ends its request
+/// alone with <see cref="SequenceFailedException"/>; a forward step that fails twice fails its own sequences and
+/// makes the host not <see cref="IsReady"/> until a step succeeds again.
 /// </summary>
 public sealed partial class EngineHost : IDisposable
 {
@@ -46,7 +48,7 @@ public sealed partial class EngineHost : IDisposable
         _options = options ?? new EngineHostOptions();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxQueuedRequests);
         _metrics = metrics;
-        _core = new EngineCore(new Scheduler(config, kvCache), runner);
+        _core = new EngineCore(new Scheduler(config, kvCache), runner) { FaultInjector = _options.FaultInjector };
         _loop = new Thread(Run) { IsBackground = true, Name = "Fathom engine loop" };
         _loop.Start();
     }
@@ -159,10 +161,24 @@ public sealed partial class EngineHost : IDisposable
                 }
             }
 
+            if (_failAllWith is { } shutdown)
+            {
+                _failAllWith = null;
+                FailAll(shutdown);
+            }
+
             if (!_core.HasUnfinishedRequests)
             {
                 PublishGauges();
-                _wake.Wait();
+                if (IsReady)
+                {
+                    _wake.Wait();
+                }
+                else if (!_wake.Wait(_options.ProbeInterval))
+                {
+                    Probe();
+                }
+
                 continue;
             }
 
@@ -173,10 +189,13 @@ public sealed partial class EngineHost : IDisposable
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                // A failed step (e.g. a second tier that broke its promise) fails the requests in flight, not the process.
-                FailAll(e);
+                // Not a fault of the step's work (those are caught per sequence or per forward pass) but of the
+                // scheduler's own bookkeeping, whose state can no longer be trusted.
+                FailAll(new SequenceFailedException($"The engine's scheduler failed: {e.Message}", causedByInput: false, e));
                 continue;
             }
+
+            HandleFaults();
 
             long now = Stopwatch.GetTimestamp();
             foreach (var sequence in _core.Scheduler.Running)
@@ -192,7 +211,7 @@ public sealed partial class EngineHost : IDisposable
                 if (_requests.TryGetValue(update.Sequence.RequestId, out var state))
                 {
                     MarkStarted(state, now);
-                    Deliver(state, update, now);
+                    DeliverOrFail(state, update, now);
                 }
             }
 
@@ -213,7 +232,7 @@ public sealed partial class EngineHost : IDisposable
         EngineTracing.Scheduled(state.Activity, Stopwatch.GetElapsedTime(state.ArrivalTimestamp, now));
     }
 
-    private void FinishRequest(RequestState state, string? errorType)
+    private void FinishRequest(RequestState state, string? errorType, Exception? error = null)
     {
         if (!_requests.TryRemove(state.Request.RequestId, out _))
         {
@@ -242,16 +261,7 @@ public sealed partial class EngineHost : IDisposable
         }
         else
         {
-            state.Writer.TryComplete(new OperationCanceledException($"Request {state.Request.RequestId} was {errorType}."));
-        }
-    }
-
-    private void FailAll(Exception error)
-    {
-        foreach (var state in _requests.Values.ToList())
-        {
-            _core.Abort(state.Request.RequestId);
-            FinishRequest(state, error.GetType().Name);
+            state.Writer.TryComplete(error ?? new OperationCanceledException($"Request {state.Request.RequestId} was {errorType}."));
         }
     }
 

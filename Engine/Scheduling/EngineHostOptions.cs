@@ -22,4 +22,22 @@ public sealed record EngineHostOptions
     /// fetch-or-recompute rule. Null: the runner as is.
     /// </summary>
     public Func<IModelRunner, IModelRunner>? WrapRunner { get; init; }
+
+    /// <summary>
+    /// After a forward step failed twice, how long the idle engine waits before it runs a one-token probe step to
+    /// find out whether it can serve again (<see cref="EngineHost.IsReady"/>).
+    /// </summary>
+    public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Called on the engine loop when a forward step has failed twice and the host stops being
+    /// <see cref="EngineHost.IsReady"/> (once per outage), e.g. to log it. Null: nothing.
+    /// </summary>
+    public Action<Exception>? OnStepFailed { get; init; }
+
+    /// <summary>
+    /// Test seam: called for each sequence at each <see cref="FaultPoint"/> of a step; throwing from it plays a
+    /// fault of that sequence's own work. Null (always, outside tests): nothing.
+    /// </summary>
+    internal Action<Sequence, FaultPoint>? FaultInjector { get; init; }
 }

@@ -24,7 +24,16 @@ public sealed partial class Scheduler
     /// <param name="output">The step that ran.</param>
     /// <param name="sampledTokens">By sequence id, the <see cref="ScheduledSequence.SampleCount"/> tokens sampled for it (token i goes to completion i when forking).</param>
     /// <returns>The appended tokens, in batch order.</returns>
-    public IReadOnlyList<SequenceUpdate> Update(SchedulerOutput output, IReadOnlyDictionary<long, IReadOnlyList<SampledToken>> sampledTokens)
+    public IReadOnlyList<SequenceUpdate> Update(SchedulerOutput output, IReadOnlyDictionary<long, IReadOnlyList<SampledToken>> sampledTokens) =>
+        Update(output, sampledTokens, onFault: null);
+
+    /// <summary>
+    /// <see cref="Update(SchedulerOutput, IReadOnlyDictionary{long, IReadOnlyList{SampledToken}})"/>, where a fault in
+    /// one sequence's bookkeeping finishes that request's sequences (blocks freed) and is reported to
+    /// <paramref name="onFault"/> instead of stopping the others' updates. Null: the fault propagates.
+    /// </summary>
+    internal IReadOnlyList<SequenceUpdate> Update(
+        SchedulerOutput output, IReadOnlyDictionary<long, IReadOnlyList<SampledToken>> sampledTokens, Action<Sequence, Exception>? onFault)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(sampledTokens);
@@ -34,31 +43,53 @@ public sealed partial class Scheduler
             var sequence = scheduled.Sequence;
             if (sequence.Status != SequenceStatus.Running)
             {
-                continue; // aborted or finished between Schedule and Update
+                continue; // aborted, finished or failed between Schedule and Update
             }
 
-            sequence.NumComputedTokens += scheduled.NumTokens;
-            KvCache.CacheComputedBlocks(sequence.BlockTable, sequence.TokenSpan, sequence.NumComputedTokens, sequence.BlockHashes);
-            if (scheduled.SampleCount == 0)
+            if (onFault is null)
             {
+                UpdateOne(scheduled, sampledTokens, updates);
                 continue;
             }
 
-            if (!sampledTokens.TryGetValue(sequence.Id, out var tokens) || tokens.Count != scheduled.SampleCount)
+            int before = updates.Count;
+            try
             {
-                throw new ArgumentException(
-                    $"Sequence {sequence.Id} needs {scheduled.SampleCount} sampled token(s) this step.", nameof(sampledTokens));
+                UpdateOne(scheduled, sampledTokens, updates);
             }
-
-            var children = Fork(sequence, tokens.Count - 1);
-            AppendToken(sequence, tokens[0], updates);
-            for (int i = 0; i < children.Count; i++)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                AppendToken(children[i], tokens[i + 1], updates);
+                updates.RemoveRange(before, updates.Count - before);
+                Abort(sequence.RequestId);
+                onFault(sequence, e);
             }
         }
 
         return updates;
+    }
+
+    private void UpdateOne(ScheduledSequence scheduled, IReadOnlyDictionary<long, IReadOnlyList<SampledToken>> sampledTokens, List<SequenceUpdate> updates)
+    {
+        var sequence = scheduled.Sequence;
+        sequence.NumComputedTokens += scheduled.NumTokens;
+        KvCache.CacheComputedBlocks(sequence.BlockTable, sequence.TokenSpan, sequence.NumComputedTokens, sequence.BlockHashes);
+        if (scheduled.SampleCount == 0)
+        {
+            return;
+        }
+
+        if (!sampledTokens.TryGetValue(sequence.Id, out var tokens) || tokens.Count != scheduled.SampleCount)
+        {
+            throw new ArgumentException(
+                $"Sequence {sequence.Id} needs {scheduled.SampleCount} sampled token(s) this step.", nameof(sampledTokens));
+        }
+
+        var children = Fork(sequence, tokens.Count - 1);
+        AppendToken(sequence, tokens[0], updates);
+        for (int i = 0; i < children.Count; i++)
+        {
+            AppendToken(children[i], tokens[i + 1], updates);
+        }
     }
 
     // The prompt is computed: the other n - 1 completions share its blocks from here on (copy on write).

@@ -45,7 +45,7 @@ public sealed class ServedModel : IDisposable
 
     /// <summary>Loads <paramref name="path"/> for serving.</summary>
     /// <exception cref="Gguf.GgufFormatException">The file is not valid GGUF.</exception>
-    /// <exception cref="ModelLoadException">The file is not a model Fathom can run, or the KV budget holds no block.</exception>
+    /// <exception cref="ModelLoadException">The file is not a model Fathom can run, its chat template fails the load check, or the KV budget holds no block.</exception>
     /// <exception cref="TokenizerException">The file's vocabulary cannot be used.</exception>
     public static ServedModel Load(string path, ServedModelOptions? options = null)
     {
@@ -57,7 +57,16 @@ public sealed class ServedModel : IDisposable
         using (var file = Gguf.GgufFile.Open(path))
         {
             tokenizer = Tokenizer.Create(GgufTokenizerVocabulary.Read(file.Metadata));
-            chat = GgufChatFormat.FromMetadata(file.Metadata);
+            try
+            {
+                chat = GgufChatFormat.FromMetadata(file.Metadata);
+            }
+            catch (ChatTemplateException e)
+            {
+                // The template is checked at load so that a broken one fails here, once, not on every chat request.
+                throw new ModelLoadException(path, $"the chat template cannot be used: {e.Message}", e);
+            }
+
             hp = LlamaHyperParameters.FromGguf(file);
         }
 

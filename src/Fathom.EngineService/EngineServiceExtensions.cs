@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Fathom.EngineService.OpenAi;
 
 namespace Fathom.EngineService;
@@ -17,9 +18,13 @@ internal static class EngineServiceExtensions
         ["--max-num-seqs"] = "Fathom:MaxNumSequences",
         ["--max-num-batched-tokens"] = "Fathom:MaxNumBatchedTokens",
         ["--max-queued-requests"] = "Fathom:MaxQueuedRequests",
+        ["--shutdown-timeout"] = "Fathom:ShutdownTimeout",
     };
 
-    /// <summary>Adds the engine: <c>--model</c> style switches, the <c>Fathom</c> options, the background model load, the ready check.</summary>
+    /// <summary>
+    /// Adds the engine: <c>--model</c> style switches, the <c>Fathom</c> options, the background model load, the ready
+    /// check, and the drain on shutdown (the host's own shutdown timeout set a little above the drain's).
+    /// </summary>
     public static WebApplicationBuilder AddFathomEngine(this WebApplicationBuilder builder, string[] args)
     {
         builder.Configuration.AddCommandLine(args, SwitchMappings);
@@ -27,6 +32,10 @@ internal static class EngineServiceExtensions
         builder.Services.Configure<RequestLimits>(builder.Configuration.GetSection(RequestLimits.Section));
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
+        builder.Services.Configure<DrainOptions>(builder.Configuration.GetSection(EngineServiceOptions.Section));
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<DrainOptions>>((host, drain) =>
+            host.ShutdownTimeout = drain.Value.Timeout + DrainOptions.Slack);
+        builder.Services.AddHostedService<GracefulDrain>();
         builder.Services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model", tags: [Extensions.ReadyTag]);
         return builder;
     }

@@ -16,9 +16,17 @@ internal sealed partial class ModelHost(
     IOptions<EngineServiceOptions> options, IMeterFactory meters, ILogger<ModelHost> logger) : BackgroundService
 {
     private volatile Loaded? _loaded;
+    private bool _draining;
 
     /// <summary>Why loading failed, if it did.</summary>
     public string? LoadError { get; private set; }
+
+    /// <summary>Set on shutdown: new generations are refused (503) and readiness fails while the running ones finish.</summary>
+    public bool Draining
+    {
+        get => Volatile.Read(ref _draining);
+        set => Volatile.Write(ref _draining, value);
+    }
 
     public ServedModel? Model => _loaded?.Model;
 
@@ -32,8 +40,14 @@ internal sealed partial class ModelHost(
 
     public override void Dispose()
     {
-        _loaded?.Engine.Dispose();
-        _loaded?.Model.Dispose();
+        // The container disposes this twice (as the singleton and as the hosted service's factory result); the
+        // model's native memory must be freed once.
+        if (Interlocked.Exchange(ref _loaded, null) is { } loaded)
+        {
+            loaded.Engine.Dispose();
+            loaded.Model.Dispose();
+        }
+
         base.Dispose();
     }
 
@@ -60,6 +74,8 @@ internal sealed partial class ModelHost(
                 (tier, hostOptions) = configure(model, hostOptions);
             }
 
+            hostOptions = hostOptions with { OnStepFailed = e => LogStepFailed(logger, e) };
+
             var engine = EngineHostFactory.Create(model,
                 new SchedulerConfig { MaxNumSequences = o.MaxNumSequences, MaxNumBatchedTokens = o.MaxNumBatchedTokens },
                 hostOptions,
@@ -80,6 +96,9 @@ internal sealed partial class ModelHost(
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The model could not be loaded")]
     private static partial void LogLoadFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A forward step failed twice; its requests failed and the replica is not ready until a step succeeds")]
+    private static partial void LogStepFailed(ILogger logger, Exception error);
 
     private sealed record Loaded(ServedModel Model, EngineHost Engine);
 }

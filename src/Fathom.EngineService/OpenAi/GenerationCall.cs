@@ -19,6 +19,16 @@ internal static class GenerationCall
     {
         try
         {
+            if (host.Draining)
+            {
+                throw new OpenAiException(StatusCodes.Status503ServiceUnavailable,
+                    "This engine replica is shutting down; retry the request (on another replica).",
+                    ErrorTypes.ServiceUnavailable, null, "draining")
+                {
+                    RetryAfter = TimeSpan.FromSeconds(1),
+                };
+            }
+
             if (host.Engine is not { } engine || host.Model is not { } model)
             {
                 throw new OpenAiException(StatusCodes.Status503ServiceUnavailable,

@@ -10,7 +10,11 @@ namespace Fathom.EngineService.OpenAi;
 /// <summary>Maps engine exceptions to OpenAI errors and writes them.</summary>
 internal static class OpenAiErrors
 {
-    /// <summary>The OpenAI error for <paramref name="error"/>, or null when it is not the client's fault.</summary>
+    /// <summary>
+    /// The OpenAI error for <paramref name="error"/>, or null when the engine has no answer for it (an unexpected
+    /// exception, left to the server's 500). A request the engine failed on its own answers 400 when its input
+    /// caused it and 500 otherwise.
+    /// </summary>
     public static OpenAiException? Translate(Exception error) => error switch
     {
         OpenAiException e => e,
@@ -19,6 +23,8 @@ internal static class OpenAiErrors
             e.ParamName is "max_tokens" or "prompt" ? "context_length_exceeded" : null),
         ChatTemplateException e => OpenAiException.BadRequest($"The chat template rejected the messages: {e.Message}", "messages"),
         TokenizerException e => OpenAiException.BadRequest(e.Message, "prompt"),
+        SequenceFailedException { CausedByInput: true } e => OpenAiException.BadRequest(e.Message, null, "generation_failed"),
+        SequenceFailedException e => new OpenAiException(StatusCodes.Status500InternalServerError, e.Message, ErrorTypes.Server, null, "generation_failed"),
         EngineOverloadedException e => new OpenAiException(StatusCodes.Status429TooManyRequests, e.Message, ErrorTypes.RateLimitExceeded, null, "queue_full")
         {
             RetryAfter = e.RetryAfter,

@@ -179,7 +179,7 @@ public sealed class EngineHostTests
             Runner.Dispose();
         }
 
-        private static Tokenizer CreateTokenizer()
+        internal static Tokenizer CreateTokenizer()
         {
             var tokens = new List<string> { "<unk>", "<s>", "</s>" };
             tokens.AddRange(Enumerable.Range(3, EngineHarness.Vocab - 3).Select(PieceOf));
