@@ -60,7 +60,7 @@ public sealed partial class Scheduler
 
     /// <summary>Checks that <paramref name="request"/> can ever be served; throws what the API maps to 400.</summary>
     /// <exception cref="Sampling.InvalidSamplingParameterException">A sampling parameter is out of range.</exception>
-    /// <exception cref="RequestRejectedException">Empty prompt, prompt plus max_tokens beyond the context, or n above the sequence limit.</exception>
+    /// <exception cref="RequestRejectedException">Empty prompt, prompt plus max_tokens beyond the context, n above the sequence limit, or n × max_tokens beyond the KV cache.</exception>
     public void ValidateRequest(EngineRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -89,6 +89,17 @@ public sealed partial class Scheduler
             throw Rejected(
                 $"This model's maximum context length is {context} tokens; the request asks for {prompt + (long)maxTokens} ({prompt} in the prompt, {maxTokens} max_tokens).",
                 "max_tokens");
+        }
+
+        // The choices of a request run side by side (forks share the prompt's blocks), so n × max_tokens must fit the
+        // pool beside the prompt, or the request could only preempt itself. One sequence is capped at MaxSequenceLength.
+        long capacity = (long)KvCache.Pool.TotalBlocks * KvCache.BlockSize;
+        int n = request.Sampling.N;
+        if (n > 1 && request.Sampling.MaxTokens is { } outputTokens && prompt + ((long)n * outputTokens) > capacity)
+        {
+            throw Rejected(
+                $"The request needs {prompt + ((long)n * outputTokens)} tokens of KV cache ({prompt} in the prompt, n = {n} × {outputTokens} max_tokens); this engine holds {capacity}.",
+                "n");
         }
     }
 

@@ -163,6 +163,11 @@ public sealed class SchedulerStepTests
         var fewSequences = NewScheduler(new SchedulerConfig { MaxNumSequences = 2 });
         Assert.Equal("n", Assert.Throws<RequestRejectedException>(
             () => fewSequences.AddRequest(new EngineRequest("F", [1], new SamplingParams { N = 3 }))).ParamName);
+        // 64 blocks of 4 tokens hold 256: n × max_tokens beside the prompt must fit.
+        var pool = NewScheduler(new SchedulerConfig());
+        Assert.Equal("n", Assert.Throws<RequestRejectedException>(
+            () => pool.AddRequest(new EngineRequest("G", EngineHarness.Prompt('G', 10), new SamplingParams { N = 3, MaxTokens = 83 }))).ParamName);
+        pool.AddRequest(new EngineRequest("H", EngineHarness.Prompt('H', 10), new SamplingParams { N = 3, MaxTokens = 82 }));
         scheduler.AddRequest(Request("E", 4, maxTokens: 5));
         Assert.Equal("request_id", Assert.Throws<RequestRejectedException>(() => scheduler.AddRequest(Request("E", 4, maxTokens: 5))).ParamName);
     }
