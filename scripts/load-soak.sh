@@ -8,6 +8,7 @@
 #   scripts/load-soak.sh [--minutes 10] [--model PATH|1b] [--streams 64] [--max-tokens 64] [--timeout-s 120] [--threads 1]
 #   --model 1b writes (once) and serves the 1B-shape Q8_0 synthetic model, /tmp/fathom-bench/synthetic-1b-Q8_0.gguf.
 #   env: PORT (5591: engines PORT, PORT+1, API PORT+2, redis PORT+3), OUT (markdown file, default /tmp/fathom-soak/soak.md)
+#   REDIS_MAXMEMORY (1gb, LRU eviction, as a deployment caps the KV tier)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES=10 MODEL=../shared/models/stories260K.gguf STREAMS=64 MAX_TOKENS=64 TIMEOUT_S=120 THREADS=1
@@ -19,7 +20,7 @@ while [ $# -gt 0 ]; do
   esac
   shift 2
 done
-PORT=${PORT:-5591} RUN=/tmp/fathom-soak OUT=${OUT:-/tmp/fathom-soak/soak.md}
+REDIS_MAXMEMORY=${REDIS_MAXMEMORY:-1gb} PORT=${PORT:-5591} RUN=/tmp/fathom-soak OUT=${OUT:-/tmp/fathom-soak/soak.md}
 command -v redis-server >/dev/null || { echo "load-soak: redis-server is not on PATH (apt-get install redis-server)" >&2; exit 2; }
 for project in src/Fathom.EngineService src/Fathom.Api tests/Fathom.Benchmarks.EndToEnd; do
   dotnet build -c Release -v q -nologo "$project" >/dev/null || { echo "load-soak: building $project failed" >&2; exit 1; }
@@ -48,7 +49,7 @@ wait_ready() {
 start_redis() {
   # A killed server may hold its port for a moment: retry until one answers PING.
   for _ in 1 2 3 4 5; do
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --protected-mode no >>"$RUN/redis.log" 2>&1 &
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --protected-mode no --maxmemory "$REDIS_MAXMEMORY" --maxmemory-policy allkeys-lru >>"$RUN/redis.log" 2>&1 &
     local pid=$!
     echo "$pid" >"$RUN/pids/redis-server.pid"
     for _ in $(seq 1 50); do

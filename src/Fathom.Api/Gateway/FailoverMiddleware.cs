@@ -1,4 +1,7 @@
 using System.Net.Http;
+using System.Net.Sockets;
+using Fathom.Api.OpenAi;
+using Fathom.OpenAi.Protocol;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
@@ -25,8 +28,14 @@ internal sealed class FailoverMiddleware(RequestDelegate next, IDestinationHealt
         {
             await next(context);
             var error = context.Features.Get<IForwarderErrorFeature>();
-            if (error is null || context.Response.HasStarted || !NotStarted(error) || proxy.ProxiedDestination is not { } failed)
+            if (error is null || context.Response.HasStarted)
             {
+                return;
+            }
+
+            if (!NotStarted(error) || proxy.ProxiedDestination is not { } failed)
+            {
+                await AnswerAsync(context, error);
                 return;
             }
 
@@ -39,6 +48,7 @@ internal sealed class FailoverMiddleware(RequestDelegate next, IDestinationHealt
             candidates = [.. candidates.Where(d => !ReferenceEquals(d, failed))];
             if (candidates.Count == 0)
             {
+                await AnswerAsync(context, error);
                 return;
             }
 
@@ -51,12 +61,31 @@ internal sealed class FailoverMiddleware(RequestDelegate next, IDestinationHealt
         }
     }
 
+    // YARP ends a failed forward with a bare status (502, 503 or 504) and no body; clients get OpenAI's error shape.
+    private static Task AnswerAsync(HttpContext context, IForwarderErrorFeature error)
+    {
+        if (error.Exception is ReplicaNotReadyException || error.Error == ForwarderError.NoAvailableDestinations)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return OpenAiError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
+                "No engine replica is ready (loading or draining); retry later.", ErrorTypes.ServiceUnavailable, "no_replica_ready");
+        }
+
+        return error.Error == ForwarderError.RequestTimedOut
+            ? OpenAiError.WriteAsync(context, StatusCodes.Status504GatewayTimeout,
+                "The engine replica did not answer in time.", ErrorTypes.Server, "replica_timeout")
+            : OpenAiError.WriteAsync(context, StatusCodes.Status502BadGateway,
+                "The engine replica failed before answering; the request may have been processed in part.", ErrorTypes.Server, "replica_failed");
+    }
+
     /// <summary>Whether the replica cannot have started the request: refused before sending, or a 503.</summary>
     internal static bool NotStarted(IForwarderErrorFeature error) =>
         error.Error == ForwarderError.Request && error.Exception switch
         {
             ReplicaNotReadyException => true,
-            HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => true,
+            // Only a connection that never opened: a reset after the request went out is a ConnectionError too.
+            HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError, InnerException: SocketException socket } =>
+                socket.SocketErrorCode is SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable,
             _ => false,
         };
 }

@@ -69,4 +69,45 @@ public sealed class ServerErrorFailoverTests(EngineReplicas replicas)
         Assert.Equal(errors, crashing.Requests);
         Assert.Equal(oks, counting.Requests);
     }
+
+    [Fact]
+    public async Task A_replica_that_dies_after_taking_the_request_gets_an_openai_502_and_no_replay()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var dying = new DyingReplica();
+        await using var counting = new FakeReplica(200, """{"id":"x","object":"chat.completion","created":0,"model":"m","choices":[]}""");
+        await using var api = await EngineReplicas.StartApiAsync([dying.Address, counting.Address]);
+        using var http = EngineReplicas.Http(api);
+        int failed = 0;
+        for (int c = 0; c < 16; c++)
+        {
+            using var response = await http.PostAsJsonAsync("/v1/chat/completions", Request(c), ct);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                failed++;
+                Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+                var error = (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("error");
+                Assert.Equal("replica_failed", error.GetProperty("code").GetString());
+                Assert.Equal("server_error", error.GetProperty("type").GetString());
+            }
+        }
+
+        Assert.True(failed > 0, $"no conversation hashed to the dying replica ({dying.Requests} requests reached it)");
+        Assert.Equal(failed, dying.Requests);
+        Assert.Equal(16 - failed, counting.Requests);
+    }
+
+    [Fact]
+    public async Task When_no_replica_is_ready_the_client_gets_an_openai_503_with_retry_after()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var draining = new FakeReplica(503, """{"error":{"message":"draining","type":"service_unavailable","param":null,"code":"draining"}}""");
+        await using var api = await EngineReplicas.StartApiAsync([draining.Address]);
+        using var http = EngineReplicas.Http(api);
+        using var response = await http.PostAsJsonAsync("/v1/chat/completions", Request(0), ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
+        var error = (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("error");
+        Assert.Equal("no_replica_ready", error.GetProperty("code").GetString());
+    }
 }
