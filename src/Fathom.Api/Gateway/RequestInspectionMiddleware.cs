@@ -7,7 +7,7 @@ namespace Fathom.Api.Gateway;
 
 /// <summary>
 /// For POSTs to <c>/v1/*</c>: enforces the size limit (413, after reading the rest of the body up to a bound so
-/// that the client receives it: <see cref="OversizedBody"/>), buffers the body so a failed replica can be retried
+/// that the client receives it: <see cref="OversizedRequestBody"/>), buffers the body so a failed replica can be retried
 /// with it, and reads the routing key (<see cref="GatewayRequest"/>). The body is parsed, never logged.
 /// </summary>
 internal sealed class RequestInspectionMiddleware(RequestDelegate next, IOptions<ApiOptions> options)
@@ -32,7 +32,7 @@ internal sealed class RequestInspectionMiddleware(RequestDelegate next, IOptions
         var original = request.Body;
         if (request.ContentLength > limit)
         {
-            await OversizedBody.DiscardAsync(context, original, 0, discardBound);
+            await OversizedRequestBody.DiscardAsync(context, original, 0, discardBound, context.RequestAborted);
             await TooLargeAsync(context, limit);
             return;
         }
@@ -65,7 +65,7 @@ internal sealed class RequestInspectionMiddleware(RequestDelegate next, IOptions
         catch (IOException) when (!context.RequestAborted.IsCancellationRequested)
         {
             // The buffer's limit (a body without Content-Length): what it read counts toward the bound.
-            await OversizedBody.DiscardAsync(context, original, limit, discardBound);
+            await OversizedRequestBody.DiscardAsync(context, original, limit, discardBound, context.RequestAborted);
             await TooLargeAsync(context, limit);
             return;
         }

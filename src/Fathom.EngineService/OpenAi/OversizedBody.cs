@@ -4,9 +4,8 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Fathom.EngineService.OpenAi;
 
 /// <summary>
-/// Reads a request body under a limit. A body over it is read to its end and thrown away (up to a bound) before
-/// the 413 is answered: a server that answers and closes while the client is still sending makes the client see
-/// a reset connection, which the official OpenAI clients report as a connection error and retry.
+/// Reads a request body under a limit. A body over it is read to its end and thrown away (up to a bound, by
+/// <see cref="Microsoft.Extensions.Hosting.OversizedRequestBody"/>, as the API does) before the 413 is answered.
 /// </summary>
 internal static class OversizedBody
 {
@@ -21,7 +20,7 @@ internal static class OversizedBody
 
         if (request.ContentLength > limit)
         {
-            await DiscardAsync(request, 0, discardBound, cancellationToken);
+            await OversizedRequestBody.DiscardAsync(request.HttpContext, request.Body, 0, discardBound, cancellationToken);
             throw TooLarge(limit);
         }
 
@@ -34,7 +33,7 @@ internal static class OversizedBody
             {
                 if (body.Length + n > limit)
                 {
-                    await DiscardAsync(request, body.Length + n, discardBound, cancellationToken);
+                    await OversizedRequestBody.DiscardAsync(request.HttpContext, request.Body, body.Length + n, discardBound, cancellationToken);
                     throw TooLarge(limit);
                 }
 
@@ -52,40 +51,6 @@ internal static class OversizedBody
         }
 
         return body;
-    }
-
-    private static async Task DiscardAsync(HttpRequest request, long alreadyRead, long bound, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > bound)
-        {
-            request.HttpContext.Response.Headers.Connection = "close";
-            return;
-        }
-
-        byte[] chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
-        {
-            long total = alreadyRead;
-            int n;
-            while ((n = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-            {
-                total += n;
-                if (total > bound)
-                {
-                    request.HttpContext.Response.Headers.Connection = "close";
-                    return;
-                }
-            }
-        }
-        catch (BadHttpRequestException)
-        {
-            // Beyond Kestrel's bound or a broken upload: the 413 still goes out, and the connection closes.
-            request.HttpContext.Response.Headers.Connection = "close";
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
     }
 
     private static OpenAiException TooLarge(long limit) =>
