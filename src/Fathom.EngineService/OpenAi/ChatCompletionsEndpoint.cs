@@ -48,7 +48,7 @@ internal static class ChatCompletionsEndpoint
                 choice.ReasoningContent,
                 choice.ToolCalls.Count > 0 ? ProtocolMapping.ToolCalls(choice.ToolCalls) : null,
                 request.Sampling.Logprobs ? ProtocolMapping.ChatLogprobs(model.Tokenizer, choice.Tokens) : null,
-                FinishReason(choice.FinishReason)))],
+                ProtocolMapping.FinishReason(choice.FinishReason)))],
             Usage = ProtocolMapping.Usage(completion.Usage),
         };
         context.Response.ContentType = "application/json";
@@ -80,7 +80,7 @@ internal static class ChatCompletionsEndpoint
             yield return ChatCompletionChunk.Delta(id, created, model.Name, index,
                 Fathom.OpenAi.Protocol.ChatDelta.Of(delta.Content, delta.ReasoningContent, calls),
                 request.Sampling.Logprobs ? ProtocolMapping.ChatLogprobs(model.Tokenizer, [delta.Token]) : null,
-                FinishReason(delta.FinishReason), calledTools: false, request.IncludeUsage);
+                ProtocolMapping.FinishReason(delta.FinishReason), calledTools: false, request.IncludeUsage);
         }
 
         if (request.IncludeUsage)
@@ -88,13 +88,4 @@ internal static class ChatCompletionsEndpoint
             yield return ChatCompletionChunk.ForUsage(id, created, model.Name, ProtocolMapping.Usage(session.Usage!));
         }
     }
-
-    private static string? FinishReason(ChatFinishReason? reason) => reason switch
-    {
-        ChatFinishReason.ToolCalls => FinishReasons.ToolCalls,
-        ChatFinishReason.Stop => FinishReasons.Stop,
-        ChatFinishReason.Length => FinishReasons.Length,
-        ChatFinishReason.Abort => FinishReasons.Abort,
-        _ => null,
-    };
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
+using Fathom.Engine.Serving;
 using Fathom.Engine.Templates;
 using Fathom.Engine.Tokenization;
 using Fathom.OpenAi.Protocol;
@@ -15,6 +16,15 @@ internal static class ProtocolMapping
         Engine.Scheduling.FinishReason.Stop => FinishReasons.Stop,
         Engine.Scheduling.FinishReason.Length => FinishReasons.Length,
         Engine.Scheduling.FinishReason.Abort => FinishReasons.Abort,
+        _ => null,
+    };
+
+    public static string? FinishReason(ChatFinishReason? reason) => reason switch
+    {
+        ChatFinishReason.ToolCalls => FinishReasons.ToolCalls,
+        ChatFinishReason.Stop => FinishReasons.Stop,
+        ChatFinishReason.Length => FinishReasons.Length,
+        ChatFinishReason.Abort => FinishReasons.Abort,
         _ => null,
     };
 
