@@ -9,7 +9,7 @@ namespace Fathom.Api.Gateway;
 /// nothing for a request the engine refused (4xx). A failed non-streamed response, whose usage is unknown, keeps
 /// its charge.
 /// </summary>
-internal sealed class UsageSettlementMiddleware(RequestDelegate next, ILogger<UsageSettlementMiddleware> logger)
+internal sealed class UsageSettlementMiddleware(RequestDelegate next, ApiMetrics metrics, ILogger<UsageSettlementMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -33,6 +33,7 @@ internal sealed class UsageSettlementMiddleware(RequestDelegate next, ILogger<Us
             {
                 meter.Complete();
                 int? actual = Actual(context, request, meter);
+                metrics.Settled(charge.Charged, actual ?? charge.Charged);
                 if (actual is { } used)
                 {
                     try
