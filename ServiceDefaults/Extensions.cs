@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,9 @@ public static class Extensions
 
     /// <summary>Tag for checks that gate <c>/health/ready</c> only (e.g. the engine's model-loaded check).</summary>
     public const string ReadyTag = "ready";
+
+    // The category under which the health-check service logs each check's result (every probe).
+    private const string HealthCheckLogCategory = "Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService";
 
     /// <summary>Tag for checks that <c>/alive</c> runs: the process can make progress at all.</summary>
     public const string LiveTag = "live";
@@ -60,19 +64,23 @@ public static class Extensions
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource([.. FathomTelemetrySources])
-                .AddAspNetCoreInstrumentation(options =>
-                    // Probes would drown the traces that matter.
-                    options.Filter = context =>
-                        !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(MetricsEndpointPath))
-                .AddHttpClientInstrumentation()
+                // Probes and scrapes, answered and sent (the API probes its engines' /health/ready and reads their
+                // /metrics every second or two), would drown the traces that matter; they stay counted as metrics.
+                .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsProbeOrScrape(context.Request.Path))
+                .AddHttpClientInstrumentation(options => options.FilterHttpRequestMessage = request =>
+                    request.RequestUri is not { IsAbsoluteUri: true } uri || !IsProbeOrScrape(new PathString(uri.AbsolutePath)))
                 // Redis calls of the KV tier: traced for any IConnectionMultiplexer registered in DI.
                 .AddRedisInstrumentation());
 
         builder.AddOpenTelemetryExporters();
         return builder;
     }
+
+    /// <summary>True for the health, liveness and Prometheus endpoints, which are left out of traces.</summary>
+    public static bool IsProbeOrScrape(PathString path) =>
+        path.StartsWithSegments(HealthEndpointPath)
+        || path.StartsWithSegments(AlivenessEndpointPath)
+        || path.StartsWithSegments(MetricsEndpointPath);
 
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -83,8 +91,15 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>
+    /// Adds the <c>self</c> liveness check. A check reports <see cref="HealthStatus.Degraded"/> for a state that is
+    /// expected but not ready (a model loading, a drain for shutdown): <c>/health</c> and <c>/health/ready</c> answer
+    /// it 503 like <see cref="HealthStatus.Unhealthy"/>, but it is not logged as an error (the health-check service
+    /// logs Degraded at Warning, which is left out below; Unhealthy, a real failure, stays an Error).
+    /// </summary>
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.Logging.AddFilter(HealthCheckLogCategory, LogLevel.Error);
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         return builder;
@@ -97,13 +112,22 @@ public static class Extensions
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath);
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResultStatusCodes = NotReadyWhenDegraded() });
         app.MapHealthChecks(ReadinessEndpointPath, new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(LiveTag) || r.Tags.Contains(ReadyTag),
+            ResultStatusCodes = NotReadyWhenDegraded(),
         });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
         return app;
     }
+
+    // Degraded is "not ready yet, nothing wrong" (see AddDefaultHealthChecks): no traffic, as for Unhealthy.
+    private static Dictionary<HealthStatus, int> NotReadyWhenDegraded() => new()
+    {
+        [HealthStatus.Healthy] = StatusCodes.Status200OK,
+        [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+        [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+    };
 }

@@ -1,3 +1,5 @@
+using Fathom.Api.Gateway;
+
 namespace Fathom.Api;
 
 /// <summary>The <c>Fathom:Api</c> configuration section (<c>Fathom__Api__X</c> in the environment).</summary>
@@ -11,7 +13,11 @@ internal sealed class ApiOptions
     /// <summary>Requests per minute per key (or per client address when open); 0: unlimited.</summary>
     public int RequestsPerMinute { get; set; } = 600;
 
-    /// <summary>Tokens (prompt estimate + max_tokens) per minute per key; 0: unlimited.</summary>
+    /// <summary>
+    /// Tokens per minute per key; 0: unlimited. A request is charged its prompt estimate plus <c>max_tokens × n</c>
+    /// (without <c>max_tokens</c>: the rest of the model's context) up front, and settled to its actual usage when
+    /// its response ends.
+    /// </summary>
     public int TokensPerMinute { get; set; }
 
     /// <summary>Streaming responses open at once per key; 0: unlimited.</summary>
@@ -55,6 +61,21 @@ internal sealed class ApiOptions
 
     /// <summary>How often replicas' /health/ready is probed.</summary>
     public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// <c>per-key</c> (default): every generation request is forwarded with a <c>cache_salt</c> derived from its API
+    /// key's id (and the client's own <c>cache_salt</c>, if any), so one key's prompts never hit another key's cached
+    /// prefix and routing does not group them either. <c>global</c>: the prefix cache is shared by all keys (the
+    /// client's <c>cache_salt</c> is forwarded as sent).
+    /// </summary>
+    public string PrefixCacheSharing { get; set; } = CacheSalt.PerKey;
+
+    /// <summary>
+    /// Optional secret for the per-key <c>cache_salt</c> (an HMAC key); every API instance of a deployment must use
+    /// the same. Unset: a fixed label, which still isolates keys (a client cannot choose another key's salt) but
+    /// lets someone who knows a key's id compute its salt.
+    /// </summary>
+    public string? CacheSaltSecret { get; set; }
 
     /// <summary><c>prefix</c> (default) or <c>round-robin</c> (for comparison benchmarks).</summary>
     public string Routing { get; set; } = "prefix";

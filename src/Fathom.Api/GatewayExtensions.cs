@@ -1,6 +1,7 @@
 using Fathom.Api.Gateway;
 using Fathom.Api.OpenAi;
 using Fathom.Api.Security;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Fathom.Api;
@@ -13,6 +14,7 @@ internal static class GatewayExtensions
         var section = builder.Configuration.GetSection(ApiOptions.Section);
         builder.Services.Configure<ApiOptions>(section);
         var options = section.Get<ApiOptions>() ?? new ApiOptions();
+        _ = new CacheSalt(Options.Create(options)); // a misspelt PrefixCacheSharing stops the start, not the first request
         if (options.StreamLease < TimeSpan.FromSeconds(1))
         {
             // Renewal runs every lease / 3; a zero lease would fail every stream and PEXPIRE 0 deletes the slot set.
@@ -24,6 +26,9 @@ internal static class GatewayExtensions
         builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddSingleton<SharedLimits>();
         builder.Services.AddSingleton<ReplicaLoad>();
+        builder.Services.AddSingleton<CacheSalt>();
+        builder.Services.AddSingleton<ModelContextLengths>();
+        builder.Services.AddSingleton(new TokenWindows(TimeProvider.System));
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy, PrefixAwareLoadBalancingPolicy>();
         builder.Services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
@@ -41,7 +46,10 @@ internal static class GatewayExtensions
         return builder;
     }
 
-    /// <summary>The middleware, in order: request id, key, body inspection (size, prefix), limits (shared through Redis, else local).</summary>
+    /// <summary>
+    /// The middleware, in order: request id, key, body inspection (size, fields, prefix, charge), settlement of the
+    /// token charge when the response ends, limits (shared through Redis, else local).
+    /// </summary>
     public static WebApplication UseFathomGateway(this WebApplication app)
     {
         if (!app.Services.GetRequiredService<ApiKeys>().Required)
@@ -52,6 +60,7 @@ internal static class GatewayExtensions
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseMiddleware<RequestInspectionMiddleware>();
+        app.UseMiddleware<UsageSettlementMiddleware>();
         app.UseMiddleware<SharedLimitsMiddleware>();
         app.UseRateLimiter();
         app.UseMiddleware<TokenRateLimitMiddleware>();

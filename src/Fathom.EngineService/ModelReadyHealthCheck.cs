@@ -4,14 +4,16 @@ namespace Fathom.EngineService;
 
 /// <summary>
 /// Ready once the model is loaded and its engine is running (gates <c>/health/ready</c>); not ready again while a
-/// failed forward step has not been followed by a good one, or while the service drains for shutdown.
+/// failed forward step has not been followed by a good one, or while the service drains for shutdown. Loading and
+/// draining are expected states, reported Degraded (503 all the same, but no error in the log at every probe);
+/// a failed load or step is Unhealthy.
 /// </summary>
 internal sealed class ModelReadyHealthCheck(ModelHost host) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(host.Draining ? HealthCheckResult.Unhealthy("draining for shutdown")
+        Task.FromResult(host.Draining ? HealthCheckResult.Degraded("draining for shutdown")
             : host.Engine is { IsReady: false } ? HealthCheckResult.Unhealthy("a forward step failed; waiting for one to succeed")
             : host.Engine is not null ? HealthCheckResult.Healthy($"serving {host.Model!.Name}")
             : host.LoadError is { } error ? HealthCheckResult.Unhealthy($"model failed to load: {error}")
-            : HealthCheckResult.Unhealthy("model loading"));
+            : HealthCheckResult.Degraded("model loading"));
 }

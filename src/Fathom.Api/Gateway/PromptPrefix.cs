@@ -10,11 +10,13 @@ namespace Fathom.Api.Gateway;
 /// message up to and including the first user message (the system prompt plus the opening question); for
 /// completions: the first <c>chars</c> characters of the prompt. Every later turn of a conversation starts with
 /// exactly these messages, so the whole conversation hashes alike and finds its KV blocks on one replica,
-/// while different conversations that merely share a system prompt can spread over replicas.
+/// while different conversations that merely share a system prompt can spread over replicas. The request's
+/// <c>cache_salt</c> (per API key by default: <see cref="CacheSalt"/>) leads the key, so the same prompt from two
+/// keys routes independently, as it caches independently.
 /// </summary>
 internal static class PromptPrefix
 {
-    public static ulong? Hash(JsonElement body, int chars)
+    public static ulong? Hash(JsonElement body, int chars, string? cacheSalt = null)
     {
         var key = new StringBuilder();
         if (body.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
@@ -49,6 +51,11 @@ internal static class PromptPrefix
         if (key.Length == 0)
         {
             return null;
+        }
+
+        if (cacheSalt is not null)
+        {
+            key.Insert(0, '\u001d').Insert(0, cacheSalt);
         }
 
         Span<byte> digest = stackalloc byte[32];

@@ -9,8 +9,9 @@ internal static class SharedLimitScripts
     /// <summary>
     /// Checks all of a request's limits and takes all of them, or none. KEYS: requests counter, tokens counter,
     /// streams sorted set (lease id → expiry in ms). ARGV: requests limit, tokens limit, tokens charged, window ms,
-    /// streams limit (0: not a stream), lease ms, lease id. Returns {0, 0} when admitted, else {1 requests | 2 tokens
-    /// | 3 streams, retry-after ms}. Counters are fixed windows that start with their first request and expire with it.
+    /// streams limit (0: not a stream), lease ms, lease id. Returns {0, 0, tokens window end in ms (0: none charged)}
+    /// when admitted, else {1 requests | 2 tokens | 3 streams, retry-after ms}. Counters are fixed windows that start
+    /// with their first request and expire with it.
     /// </summary>
     public const string Acquire = """
         local function used(key)
@@ -40,12 +41,32 @@ internal static class SharedLimitScripts
         end
         if rpm > 0 then charge(KEYS[1], 1) end
         -- A request that costs no tokens (a model list) must not open a token window, as locally.
-        if tpm > 0 and cost > 0 then charge(KEYS[2], cost) end
+        local window_end = 0
+        if tpm > 0 and cost > 0 then
+          charge(KEYS[2], cost)
+          window_end = now + redis.call('PTTL', KEYS[2])
+        end
         if streams > 0 then
           redis.call('ZADD', KEYS[3], now + lease, ARGV[7])
           redis.call('PEXPIRE', KEYS[3], lease)
         end
-        return {0, 0}
+        return {0, 0, window_end}
+        """;
+
+    /// <summary>
+    /// Settles a token charge: adds ARGV[1] (negative: a refund) to the tokens counter KEYS[1], never below zero, but
+    /// only while the window the charge was taken in (ending at ARGV[2] ms) is still the current one: a refund into
+    /// the next window would be budget that window never charged. Returns 1 when applied, 0 when the window had passed.
+    /// </summary>
+    public const string Settle = """
+        local ttl = redis.call('PTTL', KEYS[1])
+        if ttl < 0 then return 0 end
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        if math.abs(now + ttl - tonumber(ARGV[2])) > 5 then return 0 end
+        local value = redis.call('INCRBY', KEYS[1], tonumber(ARGV[1]))
+        if value < 0 then redis.call('SET', KEYS[1], 0, 'KEEPTTL') end
+        return 1
         """;
 
     /// <summary>Extends a live stream's lease. KEYS: streams set. ARGV: lease ms, lease id. Returns 1, or 0 when the lease had already gone.</summary>

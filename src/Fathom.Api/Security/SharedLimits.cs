@@ -72,7 +72,12 @@ internal sealed class SharedLimits : IAsyncDisposable
                 return new SharedDecision(limit, retryAfter, null);
             }
 
-            return new SharedDecision(SharedLimit.None, TimeSpan.Zero, streams > 0 ? new StreamLease(this, key, leaseId) : null);
+            int charged = tokenLimit > 0 ? Math.Clamp(tokens, 0, tokenLimit) : 0;
+            long windowEnd = result.Length > 2 ? (long)result[2] : 0;
+            return new SharedDecision(SharedLimit.None, TimeSpan.Zero, streams > 0 ? new StreamLease(this, key, leaseId) : null)
+            {
+                Charge = windowEnd > 0 ? new TokenCharge(charged, delta => SettleAsync(key, delta, windowEnd)) : null,
+            };
         }
         catch (OperationCanceledException) when (streams > 0)
         {
@@ -120,6 +125,25 @@ internal sealed class SharedLimits : IAsyncDisposable
         {
             Degraded(e);
             return false;
+        }
+    }
+
+    /// <summary>Moves a token charge by <paramref name="delta"/> within the window ending at <paramref name="windowEnd"/> ms (Redis time).</summary>
+    internal async Task SettleAsync(string key, int delta, long windowEnd)
+    {
+        if (Connection() is not { } redis)
+        {
+            return;
+        }
+
+        try
+        {
+            await redis.GetDatabase().ScriptEvaluateAsync(SharedLimitScripts.Settle, [TokensKey(key)], [delta, windowEnd]);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // The charge stays as taken: at worst the key waits for the window it paid in full.
+            Degraded(e);
         }
     }
 
@@ -210,4 +234,8 @@ internal enum SharedLimit
 }
 
 /// <summary>The outcome of <see cref="SharedLimits.TryAcquireAsync"/>: refused by <paramref name="Limit"/>, or admitted with an optional stream lease.</summary>
-internal sealed record SharedDecision(SharedLimit Limit, TimeSpan RetryAfter, StreamLease? Lease);
+internal sealed record SharedDecision(SharedLimit Limit, TimeSpan RetryAfter, StreamLease? Lease)
+{
+    /// <summary>The tokens taken, to settle when the response ends; null when none were charged.</summary>
+    public TokenCharge? Charge { get; init; }
+}

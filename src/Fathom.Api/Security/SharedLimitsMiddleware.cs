@@ -42,6 +42,11 @@ internal sealed class SharedLimitsMiddleware(RequestDelegate next, SharedLimits 
         }
 
         context.Items[AdmittedItem] = true;
+        if (decision.Charge is { } charge)
+        {
+            context.Features.Set(charge);
+        }
+
         if (decision.Lease is not { } lease)
         {
             await next(context);

@@ -1,18 +1,15 @@
-using System.Collections.Concurrent;
-using System.Threading.RateLimiting;
 using Fathom.Api.Gateway;
 using Microsoft.Extensions.Options;
 
 namespace Fathom.Api.Security;
 
 /// <summary>
-/// Tokens per window per key: each request is charged its estimate (prompt characters / 4 + <c>max_tokens</c>),
-/// up front, from a fixed-window limiter; over budget answers 429 with <c>Retry-After</c>.
+/// Tokens per window per key, on this instance (when the shared limits did not already admit the request): each
+/// generation request is charged its estimate (<see cref="TokenEstimate"/>) up front; over budget answers 429 with
+/// <c>Retry-After</c>. The charge is left as a <see cref="TokenCharge"/> feature for settlement with the actual usage.
 /// </summary>
-internal sealed class TokenRateLimitMiddleware(RequestDelegate next, IOptions<ApiOptions> options)
+internal sealed class TokenRateLimitMiddleware(RequestDelegate next, IOptions<ApiOptions> options, TokenWindows windows)
 {
-    private readonly ConcurrentDictionary<string, FixedWindowRateLimiter> _byKey = new();
-
     public async Task InvokeAsync(HttpContext context)
     {
         int limit = options.Value.TokensPerMinute;
@@ -22,20 +19,14 @@ internal sealed class TokenRateLimitMiddleware(RequestDelegate next, IOptions<Ap
             return;
         }
 
-        var limiter = _byKey.GetOrAdd(key, _ => new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions
+        var (charge, retryAfter) = windows.TryTake(key, request.EstimatedTokens, limit, options.Value.RateWindow);
+        if (charge is null)
         {
-            PermitLimit = limit,
-            Window = options.Value.RateWindow,
-            QueueLimit = 0,
-        }));
-        using var lease = limiter.AttemptAcquire(Math.Clamp(request.EstimatedTokens, 1, limit));
-        if (!lease.IsAcquired)
-        {
-            var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : options.Value.RateWindow;
             await RateLimits.RejectAsync(context, retryAfter, RateLimits.TokensMessage);
             return;
         }
 
+        context.Features.Set(charge);
         await next(context);
     }
 }

@@ -18,6 +18,7 @@ internal static class OpenAiErrors
     public static OpenAiException? Translate(Exception error) => error switch
     {
         OpenAiException e => e,
+        RequestFieldException e => OpenAiException.BadRequest(e.Message, e.Param, e.Code),
         InvalidSamplingParameterException e => OpenAiException.BadRequest(e.Message, e.ParamName),
         RequestRejectedException e => OpenAiException.BadRequest(e.Message, e.ParamName,
             e.ParamName is "max_tokens" or "prompt" ? "context_length_exceeded" : null),

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Unicode;
 using Microsoft.Extensions.Options;
@@ -6,8 +5,9 @@ using Microsoft.Extensions.Options;
 namespace Fathom.EngineService.OpenAi;
 
 /// <summary>
-/// Reads a JSON request body strictly (within <see cref="RequestLimits"/>, valid UTF-8, valid JSON, an object) and
-/// its fields by type: a field of the wrong type, or a number that is not what the field holds, is a 400 naming it.
+/// Reads a JSON request body strictly (within <see cref="RequestLimits"/>, valid UTF-8, valid JSON, an object). Its
+/// fields are read by the protocol's shared readers (<see cref="RequestFields"/>, <see cref="SamplingFields"/>), which
+/// the API uses too, so both read a body alike: a field of the wrong type is a 400 naming it.
 /// </summary>
 internal static class RequestJson
 {
@@ -49,122 +49,9 @@ internal static class RequestJson
         return document;
     }
 
-    /// <summary>The property, or null when absent or JSON null.</summary>
-    public static JsonElement? Get(this JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+    /// <summary>A string element's value (<see cref="RequestFields.StringOf"/>), for this project's readers.</summary>
+    public static string StringOf(JsonElement value, string name) => RequestFields.StringOf(value, name);
 
-    public static string? GetString(this JsonElement obj, string name) => obj.Get(name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.String } v => StringOf(v, name),
-        _ => throw Invalid(name, "a string"),
-    };
-
-    /// <summary>A string element's value; an escaped lone surrogate (<c>"\ud800"</c>) is no text and a 400 naming <paramref name="name"/>.</summary>
-    public static string StringOf(JsonElement value, string name)
-    {
-        try
-        {
-            return value.GetString()!;
-        }
-        catch (InvalidOperationException)
-        {
-            throw OpenAiException.BadRequest($"'{name}' is not valid Unicode text (an unpaired surrogate escape).", name);
-        }
-    }
-
-    public static bool? GetBool(this JsonElement obj, string name) => obj.Get(name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.True } => true,
-        { ValueKind: JsonValueKind.False } => false,
-        _ => throw Invalid(name, "a boolean"),
-    };
-
-    public static float? GetFloat(this JsonElement obj, string name) => obj.Get(name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.Number } v when v.TryGetDouble(out double d) && double.IsFinite(d) => (float)d,
-        _ => throw Invalid(name, "a number"),
-    };
-
-    public static int? GetInt(this JsonElement obj, string name) => obj.Get(name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.Number } v when v.GetInt(out int i) => i,
-        _ => throw Invalid(name, "an integer"),
-    };
-
-    /// <summary>An integer written as one (<c>4096</c>) or as a whole float (<c>4096.0</c>, which some clients send); <c>4096.5</c> is not.</summary>
-    private static bool GetInt(this JsonElement number, out int value)
-    {
-        if (number.TryGetInt32(out value))
-        {
-            return true;
-        }
-
-        if (number.TryGetDouble(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
-        {
-            value = (int)d;
-            return true;
-        }
-
-        return false;
-    }
-
-    public static long? GetLong(this JsonElement obj, string name) => obj.Get(name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.Number } v when v.TryGetInt64(out long i) => i,
-        { ValueKind: JsonValueKind.Number } v when v.TryGetDouble(out double d) && d == Math.Floor(d) && d is >= long.MinValue and < long.MaxValue => (long)d,
-        _ => throw Invalid(name, "an integer"),
-    };
-
-    /// <summary>A string or an array of strings (OpenAI's <c>stop</c>).</summary>
-    public static IReadOnlyList<string>? GetStringOrArray(this JsonElement obj, string name) => obj.Get(name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.String } v => [StringOf(v, name)],
-        { ValueKind: JsonValueKind.Array } v => [.. v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? StringOf(e, name) : throw Invalid(name, "a string or an array of strings"))],
-        _ => throw Invalid(name, "a string or an array of strings"),
-    };
-
-    public static IReadOnlyList<int>? GetIntArray(this JsonElement obj, string name) => obj.Get(name) switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.Array } v => [.. v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.GetInt(out int i) ? i : throw Invalid(name, "an array of integers"))],
-        _ => throw Invalid(name, "an array of integers"),
-    };
-
-    /// <summary>OpenAI's <c>logit_bias</c>: token id (as a string key) to bias.</summary>
-    public static IReadOnlyDictionary<int, float>? GetLogitBias(this JsonElement obj, string name)
-    {
-        if (obj.Get(name) is not { } value)
-        {
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.Object)
-        {
-            throw Invalid(name, "an object mapping token ids to numbers");
-        }
-
-        var bias = new Dictionary<int, float>();
-        foreach (var property in value.EnumerateObject())
-        {
-            if (!int.TryParse(property.Name, NumberStyles.Integer, CultureInfo.InvariantCulture, out int token)
-                || property.Value.ValueKind != JsonValueKind.Number
-                || !property.Value.TryGetDouble(out double biasValue) || !double.IsFinite(biasValue))
-            {
-                throw Invalid(name, "an object mapping token ids to finite numbers");
-            }
-
-            bias[token] = (float)biasValue;
-        }
-
-        return bias;
-    }
-
-    public static OpenAiException Invalid(string param, string expected) =>
-        OpenAiException.BadRequest($"'{param}' must be {expected}.", param);
+    /// <summary>The error for a field that is not <paramref name="expected"/> (<see cref="RequestFields.Invalid"/>).</summary>
+    public static RequestFieldException Invalid(string param, string expected) => RequestFields.Invalid(param, expected);
 }

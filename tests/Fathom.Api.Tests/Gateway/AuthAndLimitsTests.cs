@@ -75,7 +75,8 @@ public sealed class AuthAndLimitsTests(EngineReplicas replicas)
         replicas.Require();
         await using var api = await EngineReplicas.StartApiAsync([replicas.A], ("TokensPerMinute", "40"), ("MaxRequestBytes", "2000"));
         using var http = EngineReplicas.Http(api);
-        object Body(int maxTokens) => new { model = SharedFixtures.Stories260KName, max_tokens = maxTokens, messages = new[] { new { role = "user", content = "Once" } } };
+        // ignore_eos: each request uses its max_tokens, so the charge settles to at least that much.
+        object Body(int maxTokens) => new { model = SharedFixtures.Stories260KName, max_tokens = maxTokens, ignore_eos = true, messages = new[] { new { role = "user", content = "Once" } } };
 
         using (var first = await http.PostAsJsonAsync("/v1/chat/completions", Body(30), ct))
         {
@@ -101,7 +102,7 @@ public sealed class AuthAndLimitsTests(EngineReplicas replicas)
         await using var api = await EngineReplicas.StartApiAsync([replicas.A], ("TokensPerMinute", "40"));
         using var http = EngineReplicas.Http(api);
         HttpContent Body(string maxTokens) => new StringContent(
-            $$"""{"model":"{{SharedFixtures.Stories260KName}}","max_tokens":{{maxTokens}},"messages":[{"role":"user","content":"Once"}]}""",
+            $$"""{"model":"{{SharedFixtures.Stories260KName}}","max_tokens":{{maxTokens}},"ignore_eos":true,"messages":[{"role":"user","content":"Once"}]}""",
             System.Text.Encoding.UTF8, "application/json");
 
         using (var first = await http.PostAsync("/v1/chat/completions", Body("40.0"), ct))

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Fathom.Testing;
@@ -6,7 +7,7 @@ namespace Fathom.Api.Tests.Gateway;
 
 /// <summary>
 /// An HTTP listener standing in for an engine replica: healthy on <c>/health/*</c>, and every <c>/v1/*</c> request
-/// counted and answered with <c>status</c> and <c>body</c> (an OpenAI error or a minimal completion).
+/// counted, its body recorded, and answered with <c>status</c> and <c>body</c> (an OpenAI error or a minimal completion).
 /// </summary>
 internal sealed class FakeReplica : IAsyncDisposable
 {
@@ -27,6 +28,9 @@ internal sealed class FakeReplica : IAsyncDisposable
     /// <summary>The <c>/v1/*</c> requests this replica has seen.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>The bodies of the <c>/v1/*</c> requests this replica has seen, as forwarded to it.</summary>
+    public ConcurrentQueue<string> Bodies { get; } = new();
+
     private async Task ServeAsync(int status, byte[] body)
     {
         while (_listener.IsListening)
@@ -43,6 +47,11 @@ internal sealed class FakeReplica : IAsyncDisposable
 
             if (context.Request.Url!.AbsolutePath.StartsWith("/v1/", StringComparison.Ordinal))
             {
+                using (var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8))
+                {
+                    Bodies.Enqueue(await reader.ReadToEndAsync());
+                }
+
                 Interlocked.Increment(ref _requests);
                 context.Response.StatusCode = status;
                 context.Response.ContentType = "application/json";

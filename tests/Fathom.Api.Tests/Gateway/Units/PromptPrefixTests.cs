@@ -105,4 +105,18 @@ public sealed class PromptPrefixTests
         Assert.Equal(6, PromptPrefix.PromptChars(completion.RootElement));
         Assert.Equal(0, PromptPrefix.PromptChars(neither.RootElement));
     }
+
+    [Fact]
+    public void The_cache_salt_leads_the_key_so_two_keys_route_the_same_prompt_independently()
+    {
+        string body = Chat(("system", System), ("user", "Tell me about the fox."));
+        using var document = JsonDocument.Parse(body);
+
+        var a = PromptPrefix.Hash(document.RootElement, 4096, "salt-of-key-a");
+        var b = PromptPrefix.Hash(document.RootElement, 4096, "salt-of-key-b");
+
+        Assert.NotEqual(a, b);
+        Assert.Equal(a, PromptPrefix.Hash(document.RootElement, 4096, "salt-of-key-a"));
+        Assert.NotEqual(Hash(body), a);
+    }
 }
