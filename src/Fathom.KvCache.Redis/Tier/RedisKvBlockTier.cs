@@ -78,6 +78,9 @@ public sealed class RedisKvBlockTier : IKvBlockTier
     /// <summary>The store behind the tier.</summary>
     public RedisKvBlockStore Store => _store;
 
+    /// <summary>What each of the model's blocks looks like in the store (f32 payloads of all layers).</summary>
+    public KvBlockShape BlockShape => _shape;
+
     /// <summary>Totals since creation.</summary>
     public KvTierStatistics Statistics => new()
     {
