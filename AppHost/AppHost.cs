@@ -15,7 +15,7 @@ var engines = builder.AddEngines("engine", model, servedModelName, backend, kvca
 var api = builder.AddProject<Projects.Fathom_Api>("api")
     .WithExternalHttpEndpoints()
     .WithEngines(engines)
-    .WithKvCache(kvcache)
+    .WithSharedLimits(kvcache)   // rate-limit counters, in a store that never evicts them (docs/security.md)
     .WithHttpHealthCheck("/health");
 
 builder.AddProject<Projects.Fathom_Samples_Chat>("chat")

@@ -60,7 +60,8 @@ internal static class KvCacheSelection
     {
         var problem = mode switch
         {
-            KvCacheMode.ConnectionString when !situation.HasConnectionString =>
+            // Publishing asks the deployer for it (a secret parameter), e.g. a managed Redis with ssl=true: the TLS option.
+            KvCacheMode.ConnectionString when !situation.HasConnectionString && !situation.IsPublishMode =>
                 "ConnectionStrings:kvcache is not configured",
             KvCacheMode.RedisServer when situation.IsPublishMode =>
                 "a local redis-server cannot be deployed; use container or connection-string",

@@ -51,9 +51,10 @@ public sealed class KvCacheManager
 
     /// <summary>
     /// The longest cached run of leading full blocks of <paramref name="tokens"/>, never covering the last token
-    /// (its logits must be computed). <paramref name="hashes"/> memoizes the sequence's block keys.
+    /// (its logits must be computed). <paramref name="hashes"/> memoizes the sequence's block keys, chained from
+    /// <paramref name="root"/> (<see cref="BlockHasher.RootFor"/> the request's cache salt).
     /// </summary>
-    public PrefixMatch FindCachedPrefix(ReadOnlySpan<int> tokens, List<BlockHash> hashes)
+    public PrefixMatch FindCachedPrefix(ReadOnlySpan<int> tokens, List<BlockHash> hashes, BlockHash root = default)
     {
         ArgumentNullException.ThrowIfNull(hashes);
         if (!PrefixCachingEnabled || tokens.Length == 0)
@@ -62,7 +63,7 @@ public sealed class KvCacheManager
         }
 
         int maxBlocks = (tokens.Length - 1) / BlockSize;
-        BlockHasher.ExtendChain(hashes, tokens, BlockSize, maxBlocks, Fingerprint);
+        BlockHasher.ExtendChain(hashes, tokens, BlockSize, maxBlocks, Fingerprint, root);
         var local = new List<int>();
         while (local.Count < maxBlocks && Pool.TryGetCachedBlock(hashes[local.Count], out int block))
         {
@@ -171,9 +172,10 @@ public sealed class KvCacheManager
 
     /// <summary>
     /// Registers the full blocks among the first <paramref name="numComputedTokens"/> tokens (K/V now written)
-    /// in the prefix cache, and tells the second tier about blocks computed for the first time.
+    /// in the prefix cache, and tells the second tier about blocks computed for the first time. <paramref name="root"/>
+    /// is the one the sequence's lookup used.
     /// </summary>
-    public void CacheComputedBlocks(BlockTable table, ReadOnlySpan<int> tokens, int numComputedTokens, List<BlockHash> hashes)
+    public void CacheComputedBlocks(BlockTable table, ReadOnlySpan<int> tokens, int numComputedTokens, List<BlockHash> hashes, BlockHash root = default)
     {
         ArgumentNullException.ThrowIfNull(table);
         int fullBlocks = Math.Min(numComputedTokens / BlockSize, table.Blocks.Count);
@@ -182,7 +184,7 @@ public sealed class KvCacheManager
             return;
         }
 
-        BlockHasher.ExtendChain(hashes, tokens, BlockSize, fullBlocks, Fingerprint);
+        BlockHasher.ExtendChain(hashes, tokens, BlockSize, fullBlocks, Fingerprint, root);
         for (int i = table.NumRegisteredBlocks; i < fullBlocks; i++)
         {
             int block = table.Blocks[i];

@@ -82,7 +82,7 @@ public sealed partial class EngineHost : IDisposable
 
         if (_options.Prefetch is { } prefetch)
         {
-            await prefetch(request.PromptTokenIds, cancellationToken).ConfigureAwait(false);
+            await prefetch(request, cancellationToken).ConfigureAwait(false);
         }
 
         if (Interlocked.Increment(ref _unfinishedRequests) - _runningRequests > _options.MaxQueuedRequests)

@@ -12,10 +12,10 @@ public sealed record EngineHostOptions
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Called with a request's prompt before it is queued, e.g. to fetch KV blocks from a second tier into local
-    /// memory so that <see cref="IKvBlockTier.CountAvailable"/> can offer them without waiting. Null: nothing.
+    /// Called with a request (its prompt and cache salt) before it is queued, e.g. to fetch KV blocks from a second
+    /// tier into local memory so that <see cref="IKvBlockTier.CountAvailable"/> can offer them without waiting. Null: nothing.
     /// </summary>
-    public Func<IReadOnlyList<int>, CancellationToken, ValueTask>? Prefetch { get; init; }
+    public Func<EngineRequest, CancellationToken, ValueTask>? Prefetch { get; init; }
 
     /// <summary>
     /// Wraps the model runner the host is given (e.g. by <c>Serving.EngineHostFactory.Create</c>), e.g. to time prefill steps for a second tier's

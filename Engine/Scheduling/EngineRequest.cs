@@ -10,4 +10,10 @@ public sealed record EngineRequest(string RequestId, IReadOnlyList<int> PromptTo
 {
     /// <summary>Under <see cref="SchedulingPolicy.Priority"/>, lower values are served first.</summary>
     public int Priority { get; init; }
+
+    /// <summary>
+    /// vLLM's <c>cache_salt</c>: folded into the first prompt block's key, so requests with different salts (e.g.
+    /// different tenants) never share prefix-cache blocks, locally or through a shared tier. Null: no salt.
+    /// </summary>
+    public string? CacheSalt { get; init; }
 }

@@ -72,7 +72,7 @@ public sealed partial class Scheduler
     {
         var sequence = scheduled.Sequence;
         sequence.NumComputedTokens += scheduled.NumTokens;
-        KvCache.CacheComputedBlocks(sequence.BlockTable, sequence.TokenSpan, sequence.NumComputedTokens, sequence.BlockHashes);
+        KvCache.CacheComputedBlocks(sequence.BlockTable, sequence.TokenSpan, sequence.NumComputedTokens, sequence.BlockHashes, sequence.PrefixRoot);
         if (scheduled.SampleCount == 0)
         {
             return;

@@ -201,7 +201,7 @@ public sealed partial class Scheduler
                 break;
             }
 
-            var prefix = KvCache.FindCachedPrefix(sequence.TokenSpan, sequence.BlockHashes);
+            var prefix = KvCache.FindCachedPrefix(sequence.TokenSpan, sequence.BlockHashes, sequence.PrefixRoot);
             int remaining = sequence.NumTokens - prefix.NumTokens;
             int numTokens = Math.Min(remaining, budget);
             var copies = new List<BlockCopy>();

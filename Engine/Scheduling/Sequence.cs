@@ -20,6 +20,7 @@ public sealed class Sequence
         Seed = seed;
         _tokens = [.. tokens];
         PromptLength = promptLength;
+        PrefixRoot = BlockHasher.RootFor(request.CacheSalt);
     }
 
     /// <summary>Unique id, increasing in creation order.</summary>
@@ -74,6 +75,9 @@ public sealed class Sequence
     public BlockTable BlockTable { get; } = new();
 
     internal List<BlockHash> BlockHashes { get; } = [];
+
+    /// <summary>The parent of its first block's key: the request's cache salt, so salts never share blocks.</summary>
+    internal BlockHash PrefixRoot { get; }
 
     /// <summary>Siblings still to fork off when the prompt's first token is sampled (n - 1 until then).</summary>
     internal int PendingForks { get; set; }

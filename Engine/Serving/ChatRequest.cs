@@ -25,6 +25,9 @@ public sealed record ChatRequest
     /// </summary>
     public bool ToolsEnabled { get; init; } = true;
 
+    /// <summary>The request's cache salt (<see cref="Scheduling.EngineRequest.CacheSalt"/>); null: none.</summary>
+    public string? CacheSalt { get; init; }
+
     /// <summary>The prefix of the engine's request id (the host appends a unique number).</summary>
     public string RequestIdPrefix { get; init; } = "chatcmpl";
 }

@@ -50,7 +50,7 @@ public sealed class ChatSession
         var sampling = format.Template.StopStrings is { Count: > 0 } templateStops
             ? request.Sampling with { Stop = [.. request.Sampling.Stop ?? [], .. templateStops] }
             : request.Sampling;
-        var outputs = await engine.SubmitAsync(new EngineRequest(request.RequestIdPrefix, prompt, sampling), cancellationToken).ConfigureAwait(false);
+        var outputs = await engine.SubmitAsync(new EngineRequest(request.RequestIdPrefix, prompt, sampling) { CacheSalt = request.CacheSalt }, cancellationToken).ConfigureAwait(false);
         var tools = hasTools && request.ToolsEnabled ? format.Template.CreateToolCallParser() : null;
         return new ChatSession(model, outputs, tools, sampling.N);
     }

@@ -44,7 +44,7 @@ internal sealed partial class KvTier(string connectionString, KvCacheOptions opt
         // The prefill reporter feeds the store's fetch-or-recompute rule with this engine's measured prefill speed.
         return (tier, hostOptions with
         {
-            Prefetch = async (prompt, ct) => await tier.PrefetchAsync(prompt, ct).ConfigureAwait(false),
+            Prefetch = async (request, ct) => await tier.PrefetchAsync(request.PromptTokenIds, request.CacheSalt, ct).ConfigureAwait(false),
             WrapRunner = runner => new KvPrefillRateReporter(runner, store),
         });
     }

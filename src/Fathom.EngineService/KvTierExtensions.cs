@@ -7,7 +7,8 @@ namespace Fathom.EngineService;
 /// Wires the Redis KV tier into the engine service when the connection string <c>ConnectionStrings:kvcache</c>
 /// (Aspire's convention; StackExchange.Redis format, <c>ssl=true</c> and <c>password=…</c> supported) is set.
 /// Settings come from the <c>Fathom:KvCache</c> section (docs/redis-tier.md). Without it the service runs with the
-/// local prefix cache only.
+/// local prefix cache only. Outside Development the tier needs <c>Fathom:KvCache:HmacKey</c> (docs/security.md):
+/// without it anyone who can write to the Redis could feed the engine forged K/V, so the service refuses to start.
 /// </summary>
 internal static class KvTierExtensions
 {
@@ -22,6 +23,13 @@ internal static class KvTierExtensions
         }
 
         var options = KvCacheConfiguration.ReadOptions(builder.Configuration);
+        if (!builder.Environment.IsDevelopment() && KvCacheConfiguration.HmacKeyProblem(options) is { } problem)
+        {
+            // One line and a failing exit code, not a stack trace: this is a deployment mistake, not a bug.
+            Console.Error.WriteLine($"fathom engine: refusing to start: {problem}");
+            Environment.Exit(2);
+        }
+
         _ = RedisKvBlockStore.CreateConfiguration(connectionString, options); // a malformed string fails at startup, not per request
         builder.Services.AddSingleton(sp => new KvTier(
             connectionString, options, sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<ILogger<KvTier>>()));

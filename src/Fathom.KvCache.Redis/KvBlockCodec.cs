@@ -1,5 +1,6 @@
 using System.IO.Hashing;
 using System.Security.Cryptography;
+using Fathom.Engine.KvCache;
 
 namespace Fathom.KvCache.Redis;
 
@@ -18,14 +19,14 @@ internal static class KvBlockCodec
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkBytes, 1);
         var payload = block.Payload;
-        int chunkCount = payload.Length > chunkBytes ? (payload.Length + chunkBytes - 1) / chunkBytes : 0;
+        int chunkCount = KvBlockShape.ChunkCountOf(payload.Length, chunkBytes);
         var header = new KvBlockHeader(
             hmacKey is null ? (ushort)0 : KvBlockHeader.HmacFlag,
             fingerprint.Value, block.Hash, block.LayerCount, block.TokenCount, block.DType, chunkCount, payload.Length);
 
         int inline = chunkCount == 0 ? payload.Length : 0;
-        var manifest = new byte[KvBlockHeader.Size + inline + header.TrailerSize];
-        header.Write(manifest);
+        var manifest = new byte[header.ManifestLength];
+        header.Write(manifest, hmacKey);
         payload.Span[..inline].CopyTo(manifest.AsSpan(KvBlockHeader.Size));
 
         var headerBytes = manifest.AsSpan(0, KvBlockHeader.Size);
@@ -52,41 +53,40 @@ internal static class KvBlockCodec
         return new KvEncodedBlock(manifest, chunks);
     }
 
+    /// <summary>The exact length of chunk <paramref name="index"/> of a payload of <paramref name="payloadLength"/> bytes.</summary>
+    public static int ChunkLength(long payloadLength, int chunkBytes, int index) =>
+        (int)Math.Min(chunkBytes, payloadLength - ((long)index * chunkBytes));
+
     /// <summary>
     /// Validates a fetched value (and its chunks, when the header names some) and returns the block. Never throws on
-    /// bad data: a value that is not exactly what this key should hold is rejected with a reason.
+    /// bad data: a value that is not exactly what this key should hold, in the model's <paramref name="shape"/>, is
+    /// rejected with a reason.
     /// </summary>
     public static bool TryDecode(
-        KvModelFingerprint fingerprint, UInt128 blockHash, byte[] manifest, IReadOnlyList<byte[]?>? chunks,
-        byte[]? hmacKey, out KvBlock? block, out KvRejectReason reason)
+        KvModelFingerprint fingerprint, BlockHash blockHash, KvBlockShape shape, int chunkBytes, byte[] manifest,
+        IReadOnlyList<byte[]?>? chunks, byte[]? hmacKey, out KvBlock? block, out KvRejectReason reason)
     {
         block = null;
-        if (!KvBlockHeader.TryRead(manifest, fingerprint, blockHash, out var header, out reason))
+        if (!KvBlockHeader.TryRead(manifest, fingerprint, blockHash, shape, chunkBytes, hmacKey, out var header, out reason))
         {
             return false;
         }
 
-        if (hmacKey is not null && !header.HasHmac)
-        {
-            reason = KvRejectReason.HmacMissing;
-            return false;
-        }
-
-        ReadOnlyMemory<byte> payload;
-        long inline = header.ChunkCount == 0 ? header.PayloadLength : 0;
-        if (manifest.LongLength != KvBlockHeader.Size + inline + header.TrailerSize)
+        if (manifest.LongLength != header.ManifestLength)
         {
             reason = KvRejectReason.Truncated;
             return false;
         }
 
+        long inline = header.ChunkCount == 0 ? header.PayloadLength : 0;
+        ReadOnlyMemory<byte> payload;
         if (header.ChunkCount == 0)
         {
             payload = manifest.AsMemory(KvBlockHeader.Size, (int)header.PayloadLength);
         }
         else
         {
-            if (!TryAssemble(header, chunks, out var assembled, out reason))
+            if (!TryAssemble(header, chunkBytes, chunks, out var assembled, out reason))
             {
                 return false;
             }
@@ -125,20 +125,23 @@ internal static class KvBlockCodec
     }
 
     private static bool TryAssemble(
-        KvBlockHeader header, IReadOnlyList<byte[]?>? chunks, out byte[] payload, out KvRejectReason reason)
+        KvBlockHeader header, int chunkBytes, IReadOnlyList<byte[]?>? chunks, out byte[] payload, out KvRejectReason reason)
     {
         payload = [];
-        if (chunks is null || chunks.Count != header.ChunkCount || chunks.Any(c => c is null))
+        if (chunks is null || chunks.Count != header.ChunkCount || chunks.Any(c => c is null || c.Length == 0))
         {
             reason = KvRejectReason.MissingChunk;
             return false;
         }
 
-        // Chunk sizes are the writer's choice; only the total must match the header.
-        if (chunks.Sum(c => c!.LongLength) != header.PayloadLength)
+        // Every chunk is exactly its share: the header was checked against the model, so the total is one block.
+        for (int i = 0; i < chunks.Count; i++)
         {
-            reason = KvRejectReason.Truncated;
-            return false;
+            if (chunks[i]!.Length != ChunkLength(header.PayloadLength, chunkBytes, i))
+            {
+                reason = KvRejectReason.Truncated;
+                return false;
+            }
         }
 
         payload = new byte[header.PayloadLength];

@@ -1,115 +1,166 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Fathom.Engine.KvCache;
 
 namespace Fathom.KvCache.Redis;
 
 /// <summary>
-/// The fixed 64-byte header that starts every stored value (little-endian). Layout, format version 1:
+/// The fixed 96-byte header that starts every stored value (little-endian integers). Layout, format version 2:
 /// <code>
 ///  0  4  magic "FKVB"
-///  4  2  format version (1)
-///  6  2  flags (bit 0: an HMAC-SHA256 follows the checksum)
+///  4  2  format version (2)
+///  6  2  flags (bit 0: signed: the header tag and an HMAC-SHA256 trailer are set)
 ///  8 16  model fingerprint (UInt128)
-/// 24 16  block hash (UInt128)
-/// 40  4  layer count
-/// 44  4  token count
-/// 48  1  dtype (<see cref="KvBlockDType"/>)
-/// 49  3  reserved (0)
-/// 52  4  chunk count (0: payload inline after the header; n: payload in keys "key:0".."key:n-1")
-/// 56  8  payload length in bytes
+/// 24 32  block hash (SHA-256 digest, <see cref="BlockHash"/>)
+/// 56  4  layer count
+/// 60  4  token count
+/// 64  1  dtype (<see cref="KvBlockDType"/>)
+/// 65  3  reserved (0)
+/// 68  4  chunk count (0: payload inline after the header; n: payload in keys "key:0".."key:n-1")
+/// 72  8  payload length in bytes
+/// 80 16  header tag: the first 16 bytes of HMAC-SHA256(key, bytes 0..79) when signed, else 0
 /// </code>
 /// After the header (and the inline payload, if any) comes the trailer: an 8-byte XxHash3 of header + payload, then
-/// the 32-byte HMAC-SHA256 of header + payload when flag bit 0 is set.
+/// the 32-byte HMAC-SHA256 of header + payload when signed. The header tag lets a reader reject a forged header
+/// from the header alone, before it reads any payload.
 /// </summary>
 internal readonly record struct KvBlockHeader(
     ushort Flags,
     UInt128 Fingerprint,
-    UInt128 BlockHash,
+    BlockHash BlockHash,
     int LayerCount,
     int TokenCount,
     KvBlockDType DType,
     int ChunkCount,
     long PayloadLength)
 {
-    public const int Size = 64;
-    public const ushort FormatVersion = 1;
+    public const int Size = 96;
+    public const ushort FormatVersion = 2;
     public const ushort HmacFlag = 1;
     public const int ChecksumSize = 8;
     public const int HmacSize = 32;
+    private const int TagOffset = 80;
+    private const int TagSize = 16;
     private const uint Magic = 0x42564B46; // "FKVB" read as little-endian
 
     public bool HasHmac => (Flags & HmacFlag) != 0;
 
     public int TrailerSize => ChecksumSize + (HasHmac ? HmacSize : 0);
 
-    public void Write(Span<byte> destination)
+    /// <summary>Bytes of the value under the block's key: header, inline payload (if any), trailer.</summary>
+    public long ManifestLength => Size + (ChunkCount == 0 ? PayloadLength : 0) + TrailerSize;
+
+    /// <summary>Writes the header, with its tag when <paramref name="hmacKey"/> is given (and <see cref="HmacFlag"/> set).</summary>
+    public void Write(Span<byte> destination, byte[]? hmacKey)
     {
         destination[..Size].Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(destination, Magic);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], FormatVersion);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], Flags);
         BinaryPrimitives.WriteUInt128LittleEndian(destination[8..], Fingerprint);
-        BinaryPrimitives.WriteUInt128LittleEndian(destination[24..], BlockHash);
-        BinaryPrimitives.WriteInt32LittleEndian(destination[40..], LayerCount);
-        BinaryPrimitives.WriteInt32LittleEndian(destination[44..], TokenCount);
-        destination[48] = (byte)DType;
-        BinaryPrimitives.WriteInt32LittleEndian(destination[52..], ChunkCount);
-        BinaryPrimitives.WriteInt64LittleEndian(destination[56..], PayloadLength);
+        BlockHash.Write(destination[24..]);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[56..], LayerCount);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[60..], TokenCount);
+        destination[64] = (byte)DType;
+        BinaryPrimitives.WriteInt32LittleEndian(destination[68..], ChunkCount);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[72..], PayloadLength);
+        if (hmacKey is not null && HasHmac)
+        {
+            Tag(hmacKey, destination[..TagOffset], destination.Slice(TagOffset, TagSize));
+        }
     }
 
-    /// <summary>Parses and checks the header against what the caller expects under this key.</summary>
+    /// <summary>
+    /// Parses the header and checks all of it against what the reader expects under this key: the model, the block,
+    /// the signature (when <paramref name="hmacKey"/> is set), the model's block shape, and a chunk count consistent
+    /// with the payload length and <paramref name="chunkBytes"/>. A header that passes names exactly one block of
+    /// <paramref name="shape"/>, so reading on costs at most one block.
+    /// </summary>
     public static bool TryRead(
-        ReadOnlySpan<byte> source, KvModelFingerprint fingerprint, UInt128 blockHash,
-        out KvBlockHeader header, out KvRejectReason reason)
+        ReadOnlySpan<byte> source, KvModelFingerprint fingerprint, BlockHash blockHash, KvBlockShape shape, int chunkBytes,
+        byte[]? hmacKey, out KvBlockHeader header, out KvRejectReason reason)
     {
         header = default;
         if (source.Length < Size)
         {
-            reason = KvRejectReason.Truncated;
-            return false;
+            return Reject(KvRejectReason.Truncated, out reason);
         }
 
         if (BinaryPrimitives.ReadUInt32LittleEndian(source) != Magic)
         {
-            reason = KvRejectReason.BadMagic;
-            return false;
+            return Reject(KvRejectReason.BadMagic, out reason);
         }
 
         if (BinaryPrimitives.ReadUInt16LittleEndian(source[4..]) != FormatVersion)
         {
-            reason = KvRejectReason.UnsupportedVersion;
-            return false;
+            return Reject(KvRejectReason.UnsupportedVersion, out reason);
         }
 
         header = new KvBlockHeader(
             BinaryPrimitives.ReadUInt16LittleEndian(source[6..]),
             BinaryPrimitives.ReadUInt128LittleEndian(source[8..]),
-            BinaryPrimitives.ReadUInt128LittleEndian(source[24..]),
-            BinaryPrimitives.ReadInt32LittleEndian(source[40..]),
-            BinaryPrimitives.ReadInt32LittleEndian(source[44..]),
-            (KvBlockDType)source[48],
-            BinaryPrimitives.ReadInt32LittleEndian(source[52..]),
-            BinaryPrimitives.ReadInt64LittleEndian(source[56..]));
+            BlockHash.Read(source[24..]),
+            BinaryPrimitives.ReadInt32LittleEndian(source[56..]),
+            BinaryPrimitives.ReadInt32LittleEndian(source[60..]),
+            (KvBlockDType)source[64],
+            BinaryPrimitives.ReadInt32LittleEndian(source[68..]),
+            BinaryPrimitives.ReadInt64LittleEndian(source[72..]));
+
+        if ((header.Flags & ~HmacFlag) != 0 || source[65] != 0 || source[66] != 0 || source[67] != 0)
+        {
+            return Reject(KvRejectReason.BadHeader, out reason);
+        }
+
+        if (hmacKey is not null)
+        {
+            if (!header.HasHmac)
+            {
+                return Reject(KvRejectReason.HmacMissing, out reason);
+            }
+
+            Span<byte> tag = stackalloc byte[TagSize];
+            Tag(hmacKey, source[..TagOffset], tag);
+            if (!CryptographicOperations.FixedTimeEquals(tag, source.Slice(TagOffset, TagSize)))
+            {
+                return Reject(KvRejectReason.HmacMismatch, out reason);
+            }
+        }
 
         if (header.Fingerprint != fingerprint.Value)
         {
-            reason = KvRejectReason.WrongFingerprint;
-            return false;
+            return Reject(KvRejectReason.WrongFingerprint, out reason);
         }
 
         if (header.BlockHash != blockHash)
         {
-            reason = KvRejectReason.WrongBlockHash;
-            return false;
+            return Reject(KvRejectReason.WrongBlockHash, out reason);
         }
 
-        if (header.LayerCount <= 0 || header.TokenCount <= 0 || header.ChunkCount < 0
-            || header.PayloadLength < 0 || header.PayloadLength > Array.MaxLength)
+        if (header.LayerCount != shape.LayerCount || header.TokenCount != shape.TokenCount || header.DType != shape.DType
+            || header.PayloadLength != shape.PayloadBytes)
         {
-            reason = KvRejectReason.BadHeader;
-            return false;
+            return Reject(KvRejectReason.WrongShape, out reason);
+        }
+
+        if (header.ChunkCount != KvBlockShape.ChunkCountOf(header.PayloadLength, chunkBytes))
+        {
+            return Reject(KvRejectReason.BadHeader, out reason);
         }
 
         reason = default;
         return true;
+    }
+
+    private static void Tag(byte[] hmacKey, ReadOnlySpan<byte> fields, Span<byte> tag)
+    {
+        Span<byte> mac = stackalloc byte[HmacSize];
+        HMACSHA256.HashData(hmacKey, fields, mac);
+        mac[..TagSize].CopyTo(tag);
+    }
+
+    private static bool Reject(KvRejectReason why, out KvRejectReason reason)
+    {
+        reason = why;
+        return false;
     }
 }

@@ -15,7 +15,7 @@ public sealed class KvCacheOptions
     /// <summary>The connection string name (Aspire's convention: <c>ConnectionStrings:kvcache</c>).</summary>
     public const string ConnectionStringName = "kvcache";
 
-    /// <summary>Key prefix; the full key is <c>{prefix}:{v1}:{fingerprintHex}:{blockHashHex}</c>.</summary>
+    /// <summary>Key prefix; the full key is <c>{prefix}:v2:{fingerprintHex}:{blockHashHex}</c>.</summary>
     public string KeyPrefix { get; set; } = "fathom:kv";
 
     /// <summary>Time to live of every stored value (Redis evicts earlier under <c>maxmemory</c> + <c>allkeys-lru</c>).</summary>
@@ -38,15 +38,20 @@ public sealed class KvCacheOptions
 
     /// <summary>
     /// Payloads larger than this are stored in chunk keys <c>key:0..n-1</c> of this size, so that no single value
-    /// holds the server's event loop for long (4 MiB ≈ 3 ms at 10 Gbit/s).
+    /// holds the server's event loop for long (4 MiB ≈ 3 ms at 10 Gbit/s). Engines sharing a Redis must agree on it:
+    /// a header whose chunk count does not follow from this size is rejected.
     /// </summary>
     public int ChunkBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>
-    /// Shared secret of the engines (UTF-8 text). When set, every value is signed with HMAC-SHA256 and unsigned or
-    /// wrongly signed values are rejected. Set it in production configuration.
+    /// Shared secret of the engines (UTF-8 text). When set, every value is signed with HMAC-SHA256 (its header
+    /// separately, so a forged header is rejected before any payload is read) and unsigned or wrongly signed values
+    /// are rejected. Required outside Development (the engine service refuses to start without it).
     /// </summary>
     public string? HmacKey { get; set; }
+
+    /// <summary>Shortest <see cref="HmacKey"/> (UTF-8 bytes) accepted outside Development.</summary>
+    public const int MinimumHmacKeyBytes = 32;
 
     /// <summary>Consecutive failures or timeouts that open the circuit.</summary>
     public int CircuitFailureThreshold { get; set; } = 3;

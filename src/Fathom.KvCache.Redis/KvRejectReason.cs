@@ -3,7 +3,7 @@ namespace Fathom.KvCache.Redis;
 /// <summary>Why a stored value was not used (the <c>reason</c> tag of the rejected-entries counter).</summary>
 public enum KvRejectReason
 {
-    /// <summary>Shorter than its header says, or than a header.</summary>
+    /// <summary>Shorter or longer than its header says, or shorter than a header.</summary>
     Truncated,
 
     /// <summary>Not a Fathom KV block value.</summary>
@@ -18,8 +18,11 @@ public enum KvRejectReason
     /// <summary>Holds another block than its key names.</summary>
     WrongBlockHash,
 
-    /// <summary>Header fields out of range (negative counts, payload length not matching the chunks).</summary>
+    /// <summary>Header fields out of range (unknown flags, reserved bytes set, a chunk count that does not follow from the payload length and chunk size).</summary>
     BadHeader,
+
+    /// <summary>Layers, tokens, dtype or payload size differ from the model's block shape.</summary>
+    WrongShape,
 
     /// <summary>Checksum over header and payload does not match (corruption).</summary>
     ChecksumMismatch,

@@ -1,3 +1,4 @@
+using Fathom.Engine.KvCache;
 using StackExchange.Redis;
 
 namespace Fathom.KvCache.Redis;
@@ -6,18 +7,25 @@ public sealed partial class RedisKvBlockStore
 {
     /// <summary>
     /// Finds the longest contiguous run of <paramref name="blockHashes"/>, from the first, that Redis holds and that
-    /// validates, and returns those blocks. Two pipelined rounds: the 64-byte headers of all candidates (finds the
+    /// validates, and returns those blocks. Two pipelined rounds: the 96-byte headers of all candidates (finds the
     /// run and its size), then the values of the run, cut to what the skip rule says is faster than recomputing and
     /// fits in the timeout. Returns within <see cref="KvCacheOptions.FetchTimeout"/>; Redis failures give an empty
     /// result, never an exception.
     /// </summary>
+    /// <remarks>
+    /// A header is checked completely (model, block, signature, <paramref name="shape"/>, chunk count) before any of
+    /// its payload is asked for, and every read is a <c>GETRANGE</c> bounded by the length the checked header implies:
+    /// a forged or foreign value costs one 96-byte read and no allocation beyond it.
+    /// </remarks>
     /// <param name="fingerprint">The model.</param>
+    /// <param name="shape">What each of the model's blocks looks like; values that say otherwise are rejected.</param>
     /// <param name="blockHashes">The blocks following the local prefix hit, in order.</param>
     /// <param name="cancellationToken">The request's token; cancelling it throws <see cref="OperationCanceledException"/>.</param>
     public async Task<KvFetchResult> FetchLongestRunAsync(
-        KvModelFingerprint fingerprint, IReadOnlyList<UInt128> blockHashes, CancellationToken cancellationToken = default)
+        KvModelFingerprint fingerprint, KvBlockShape shape, IReadOnlyList<BlockHash> blockHashes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(blockHashes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shape.PayloadBytes, nameof(shape));
         long started = _time.GetTimestamp();
         if (blockHashes.Count == 0)
         {
@@ -37,7 +45,7 @@ public sealed partial class RedisKvBlockStore
         KvFetchResult result;
         try
         {
-            result = await FetchAsync(fingerprint, blockHashes, started, timeout.Token).ConfigureAwait(false);
+            result = await FetchAsync(fingerprint, shape, blockHashes, started, timeout.Token).ConfigureAwait(false);
             _circuit.RecordSuccess();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -77,7 +85,7 @@ public sealed partial class RedisKvBlockStore
     }
 
     private async Task<KvFetchResult> FetchAsync(
-        KvModelFingerprint fingerprint, IReadOnlyList<UInt128> blockHashes, long started, CancellationToken cancellationToken)
+        KvModelFingerprint fingerprint, KvBlockShape shape, IReadOnlyList<BlockHash> blockHashes, long started, CancellationToken cancellationToken)
     {
         var db = _redis.GetDatabase();
         int candidates = Math.Min(blockHashes.Count, _options.MaxBlocksPerFetch);
@@ -101,7 +109,7 @@ public sealed partial class RedisKvBlockStore
             }
 
             _metrics.Read(bytes.Length);
-            if (!KvBlockHeader.TryRead(bytes, fingerprint, blockHashes[i], out var header, out var reason))
+            if (!KvBlockHeader.TryRead(bytes, fingerprint, blockHashes[i], shape, _options.ChunkBytes, _hmacKey, out var header, out var reason))
             {
                 _metrics.Rejected(reason);
                 break;
@@ -126,27 +134,31 @@ public sealed partial class RedisKvBlockStore
         }
 
         long transferStarted = _time.GetTimestamp();
-        var blocks = await TransferRunAsync(db, fingerprint, blockHashes, keys, headers, decision.Blocks, cancellationToken).ConfigureAwait(false);
+        var blocks = await TransferRunAsync(db, fingerprint, shape, blockHashes, keys, headers, decision.Blocks, cancellationToken).ConfigureAwait(false);
         _rates.ObserveFetch(blocks.Bytes, _time.GetElapsedTime(transferStarted));
         var outcome = blocks.Blocks.Count > 0 ? KvFetchOutcome.Hit : KvFetchOutcome.Miss;
         return new KvFetchResult(outcome, blocks.Blocks, _time.GetElapsedTime(started));
     }
 
     private async Task<(List<KvBlock> Blocks, long Bytes)> TransferRunAsync(
-        IDatabase db, KvModelFingerprint fingerprint, IReadOnlyList<UInt128> blockHashes, RedisKey[] keys,
+        IDatabase db, KvModelFingerprint fingerprint, KvBlockShape shape, IReadOnlyList<BlockHash> blockHashes, RedisKey[] keys,
         List<KvBlockHeader> headers, int count, CancellationToken cancellationToken)
     {
+        // Each read asks for one byte more than the checked header implies, so a value grown since the probe is
+        // seen (and rejected) without ever being read whole.
+        int chunkBytes = _options.ChunkBytes;
         var manifests = new Task<RedisValue>[count];
         var chunks = new Task<RedisValue>[count][];
         var all = new List<Task>();
         for (int i = 0; i < count; i++)
         {
-            manifests[i] = db.StringGetAsync(keys[i]);
+            var header = headers[i];
+            manifests[i] = db.StringGetRangeAsync(keys[i], 0, header.ManifestLength);
             all.Add(manifests[i]);
-            chunks[i] = new Task<RedisValue>[headers[i].ChunkCount];
+            chunks[i] = new Task<RedisValue>[header.ChunkCount];
             for (int c = 0; c < chunks[i].Length; c++)
             {
-                chunks[i][c] = db.StringGetAsync(ChunkKey(keys[i], c));
+                chunks[i][c] = db.StringGetRangeAsync(ChunkKey(keys[i], c), 0, KvBlockCodec.ChunkLength(header.PayloadLength, chunkBytes, c));
                 all.Add(chunks[i][c]);
             }
         }
@@ -157,14 +169,14 @@ public sealed partial class RedisKvBlockStore
         for (int i = 0; i < count; i++)
         {
             byte[]? manifest = manifests[i].Result;
-            if (manifest is null)
+            if (manifest is null || manifest.Length == 0)
             {
                 break; // Expired or evicted since the probe.
             }
 
             var chunkValues = chunks[i].Select(t => (byte[]?)t.Result).ToArray();
             bytes += manifest.LongLength + chunkValues.Sum(c => c?.LongLength ?? 0);
-            if (!KvBlockCodec.TryDecode(fingerprint, blockHashes[i], manifest, chunkValues, _hmacKey, out var block, out var reason))
+            if (!KvBlockCodec.TryDecode(fingerprint, blockHashes[i], shape, chunkBytes, manifest, chunkValues, _hmacKey, out var block, out var reason))
             {
                 _metrics.Rejected(reason);
                 break;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
+using Fathom.Engine.KvCache;
 using StackExchange.Redis;
 
 namespace Fathom.KvCache.Redis;
@@ -13,7 +14,7 @@ namespace Fathom.KvCache.Redis;
 /// </summary>
 public sealed partial class RedisKvBlockStore : IAsyncDisposable
 {
-    private const string FormatTag = "v1";
+    private const string FormatTag = "v2";
     private readonly IConnectionMultiplexer _redis;
     private readonly bool _ownsConnection;
     private readonly KvCacheOptions _options;
@@ -107,11 +108,14 @@ public sealed partial class RedisKvBlockStore : IAsyncDisposable
     /// <summary>Blocks enqueued and not yet written or dropped.</summary>
     public long PendingWrites => Interlocked.Read(ref _pendingWrites);
 
-    /// <summary>The Redis key of a block: <c>{prefix}:v1:{fingerprintHex}:{blockHashHex}</c>; chunks append <c>:{i}</c>.</summary>
+    /// <summary>
+    /// The Redis key of a block: <c>{prefix}:v2:{fingerprintHex}:{blockHashHex}</c> (the 64-digit SHA-256 block
+    /// hash, which already carries the request's cache salt); chunks append <c>:{i}</c>.
+    /// </summary>
     /// <param name="fingerprint">The model.</param>
     /// <param name="blockHash">The block.</param>
-    public string KeyFor(KvModelFingerprint fingerprint, UInt128 blockHash) =>
-        $"{_options.KeyPrefix}:{FormatTag}:{fingerprint.Hex}:{blockHash:x32}";
+    public string KeyFor(KvModelFingerprint fingerprint, BlockHash blockHash) =>
+        $"{_options.KeyPrefix}:{FormatTag}:{fingerprint.Hex}:{blockHash}";
 
     /// <summary>The engine's measured prefill speed; feeds the skip rule's EWMA.</summary>
     /// <param name="tokens">Tokens prefilled.</param>

@@ -1,3 +1,5 @@
+using Fathom.Engine.KvCache;
+
 namespace Fathom.KvCache.Redis.Tests;
 
 internal static class TestBlocks
@@ -24,7 +26,12 @@ internal static class TestBlocks
         PayloadLayout = "layer,kv,token,head,dim",
     };
 
-    public static UInt128 Hash(int i) => new(0xF00D_0000_0000_0000UL + (uint)i, 0x1234_5678_9ABC_DEF0UL ^ (uint)i);
+    /// <summary>The shape of <see cref="Block"/>'s blocks (default size), as a model would expect them.</summary>
+    public static KvBlockShape Shape { get; } = new(Layers, Tokens, KvBlockDType.F16, BlockBytes);
+
+    public static KvBlockShape ShapeOf(int bytes) => Shape with { PayloadBytes = bytes };
+
+    public static BlockHash Hash(int i) => new(new(0xF00D_0000_0000_0000UL + (uint)i, 0x1234_5678_9ABC_DEF0UL ^ (uint)i), (UInt128)(uint)i * 0x9E3779B97F4A7C15UL);
 
     public static KvBlock Block(int i, int bytes = BlockBytes)
     {
@@ -33,5 +40,5 @@ internal static class TestBlocks
         return new KvBlock(Hash(i), Layers, Tokens, KvBlockDType.F16, payload);
     }
 
-    public static IReadOnlyList<UInt128> Hashes(params int[] indices) => [.. indices.Select(Hash)];
+    public static IReadOnlyList<BlockHash> Hashes(params int[] indices) => [.. indices.Select(Hash)];
 }

@@ -17,7 +17,7 @@ internal static class CompletionsEndpoint
         var request = SamplingRequest.Parse(body, chat: false);
         GenerationCall.CheckModel(request.Model, model);
         int[] prompt = Prompt(body, model);
-        var outputs = await engine.SubmitAsync(new EngineRequest("cmpl", prompt, request.Sampling), context.RequestAborted);
+        var outputs = await engine.SubmitAsync(new EngineRequest("cmpl", prompt, request.Sampling) { CacheSalt = CacheSaltField.Read(body) }, context.RequestAborted);
         string id = $"cmpl-{Guid.NewGuid():N}";
         long created = GenerationCall.Created();
         if (request.Stream)

@@ -1,6 +1,6 @@
 namespace Fathom.KvCache.Redis.Tier;
 
-/// <summary>What a <see cref="RedisKvBlockTier.PrefetchAsync"/> found for a prompt's leading full blocks.</summary>
+/// <summary>What a <see cref="RedisKvBlockTier.PrefetchAsync(IReadOnlyList{int}, string, CancellationToken)"/> found for a prompt's leading full blocks.</summary>
 /// <param name="LocalBlocks">Leading blocks the local prefix cache holds (not fetched).</param>
 /// <param name="AlreadyStagedBlocks">Blocks after those already staged by an earlier prefetch.</param>
 /// <param name="FetchedBlocks">Blocks fetched from Redis and staged now.</param>

@@ -6,14 +6,14 @@ using Fathom.Engine.Model;
 namespace Fathom.KvCache.Redis.Tier;
 
 /// <summary>
-/// The Redis store as the engine's second prefix-cache tier. Before a request is queued, <see cref="PrefetchAsync"/>
+/// The Redis store as the engine's second prefix-cache tier. Before a request is queued, <see cref="PrefetchAsync(IReadOnlyList{int}, string, CancellationToken)"/>
 /// fetches the blocks that follow what the local cache holds and stages them in memory; on admission the engine
 /// counts (<see cref="CountAvailable"/>) and loads (<see cref="TryLoad"/>) staged blocks only, so its loop never
 /// waits for the network. Blocks computed for the first time — or evicted before they were stored — are copied out
 /// and queued to the store's write-behind queue, which drops rather than blocks.
 /// </summary>
 /// <remarks>
-/// The <see cref="IKvBlockTier"/> members run on the engine loop thread; <see cref="PrefetchAsync"/> may run on
+/// The <see cref="IKvBlockTier"/> members run on the engine loop thread; <see cref="PrefetchAsync(IReadOnlyList{int}, string, CancellationToken)"/> may run on
 /// any thread, concurrently with them. Payloads are the engine's f32 block layout, little-endian.
 /// </remarks>
 public sealed class RedisKvBlockTier : IKvBlockTier
@@ -26,6 +26,7 @@ public sealed class RedisKvBlockTier : IKvBlockTier
     private readonly int _blockSize;
     private readonly int _layerCount;
     private readonly int _payloadBytes;
+    private readonly KvBlockShape _shape;
     private readonly KvStagingArea _staging;
 
     // Mirror of the local prefix cache's keys, readable from prefetch threads (the pool itself is loop-only).
@@ -61,6 +62,7 @@ public sealed class RedisKvBlockTier : IKvBlockTier
         _blockSize = blockSize;
         _layerCount = layerCount;
         _payloadBytes = checked(storage.BlockFloats * sizeof(float));
+        _shape = new KvBlockShape(layerCount, blockSize, KvBlockDType.F32, _payloadBytes);
         _staging = new KvStagingArea(store.Options.StagingCapacityBytes, store.Options.StagingLifetime, time ?? TimeProvider.System);
     }
 
@@ -75,6 +77,9 @@ public sealed class RedisKvBlockTier : IKvBlockTier
 
     /// <summary>The store behind the tier.</summary>
     public RedisKvBlockStore Store => _store;
+
+    /// <summary>What each of the model's blocks looks like in the store (f32 payloads of all layers).</summary>
+    public KvBlockShape BlockShape => _shape;
 
     /// <summary>Totals since creation.</summary>
     public KvTierStatistics Statistics => new()
@@ -96,7 +101,14 @@ public sealed class RedisKvBlockTier : IKvBlockTier
     /// </summary>
     /// <param name="promptTokenIds">The prompt exactly as it will be queued.</param>
     /// <param name="cancellationToken">The request's token.</param>
-    public async Task<KvPrefetchResult> PrefetchAsync(IReadOnlyList<int> promptTokenIds, CancellationToken cancellationToken = default)
+    public Task<KvPrefetchResult> PrefetchAsync(IReadOnlyList<int> promptTokenIds, CancellationToken cancellationToken = default) =>
+        PrefetchAsync(promptTokenIds, cacheSalt: null, cancellationToken);
+
+    /// <summary>As <see cref="PrefetchAsync(IReadOnlyList{int}, CancellationToken)"/>, for a request with a cache salt.</summary>
+    /// <param name="promptTokenIds">The prompt exactly as it will be queued.</param>
+    /// <param name="cacheSalt">The request's <c>cache_salt</c> (its blocks' keys depend on it); null: none.</param>
+    /// <param name="cancellationToken">The request's token.</param>
+    public async Task<KvPrefetchResult> PrefetchAsync(IReadOnlyList<int> promptTokenIds, string? cacheSalt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(promptTokenIds);
         // As KvCacheManager.FindCachedPrefix: never the block holding the last token, whose logits must be computed.
@@ -108,7 +120,7 @@ public sealed class RedisKvBlockTier : IKvBlockTier
 
         int[] tokens = promptTokenIds as int[] ?? [.. promptTokenIds];
         var hashes = new List<BlockHash>(maxBlocks);
-        BlockHasher.ExtendChain(hashes, tokens, _blockSize, maxBlocks, _fingerprint);
+        BlockHasher.ExtendChain(hashes, tokens, _blockSize, maxBlocks, _fingerprint, BlockHasher.RootFor(cacheSalt));
         int local = 0;
         while (local < maxBlocks && _local.ContainsKey(hashes[local]))
         {
@@ -127,13 +139,8 @@ public sealed class RedisKvBlockTier : IKvBlockTier
         }
 
         Interlocked.Increment(ref _prefetches);
-        var wanted = new UInt128[maxBlocks - first];
-        for (int i = 0; i < wanted.Length; i++)
-        {
-            wanted[i] = hashes[first + i].Value;
-        }
-
-        var result = await _store.FetchLongestRunAsync(_remoteFingerprint, wanted, cancellationToken).ConfigureAwait(false);
+        var wanted = hashes.GetRange(first, maxBlocks - first);
+        var result = await _store.FetchLongestRunAsync(_remoteFingerprint, _shape, wanted, cancellationToken).ConfigureAwait(false);
         var run = new List<(BlockHash, ReadOnlyMemory<byte>)>(result.Blocks.Count);
         foreach (var block in result.Blocks)
         {
@@ -143,7 +150,7 @@ public sealed class RedisKvBlockTier : IKvBlockTier
                 break;
             }
 
-            run.Add((new BlockHash(block.Hash), block.Payload));
+            run.Add((block.Hash, block.Payload));
         }
 
         int staged = _staging.Stage(run);
@@ -191,16 +198,15 @@ public sealed class RedisKvBlockTier : IKvBlockTier
         }
     }
 
-    private bool Fits(KvBlock block) =>
-        block.DType == KvBlockDType.F32 && block.LayerCount == _layerCount && block.TokenCount == _blockSize
-        && block.Payload.Length == _payloadBytes;
+    // The store already rejects other shapes from the header; this guards the copy into the engine's blocks.
+    private bool Fits(KvBlock block) => block.Shape == _shape;
 
     private void WriteBehind(BlockHash hash, int block)
     {
         // A fresh buffer: the store keeps it until the writer has sent it.
         var payload = new byte[_payloadBytes];
         _storage.ReadBlock(block, MemoryMarshal.Cast<byte, float>(payload.AsSpan())); // (layers, 2, block_size, n_head_kv, head_dim)
-        if (_store.TryEnqueue(_remoteFingerprint, new KvBlock(hash.Value, _layerCount, _blockSize, KvBlockDType.F32, payload)))
+        if (_store.TryEnqueue(_remoteFingerprint, new KvBlock(hash, _layerCount, _blockSize, KvBlockDType.F32, payload)))
         {
             Remember(hash);
             Interlocked.Increment(ref _writesQueued);

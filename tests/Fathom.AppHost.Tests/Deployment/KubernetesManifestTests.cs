@@ -7,7 +7,7 @@ using YamlDotNet.Serialization;
 
 namespace Fathom.AppHost.Tests.Deployment;
 
-public sealed class KubernetesManifestTests
+public sealed partial class KubernetesManifestTests
 {
     private static readonly string K8sDirectory = Path.Combine(RepositoryRoot.Find(), "deploy", "k8s");
 
@@ -36,7 +36,7 @@ public sealed class KubernetesManifestTests
         Assert.Equal("/alive", Text(container["livenessProbe"]!["httpGet"]!["path"]));
         Assert.Equal("cuda", EnvValue(container, "Fathom__Backend"));
         Assert.Equal("deepseek-r1-distill-llama-70b", EnvValue(container, "Fathom__ServedModelName"));
-        Assert.Equal("kvcache:6379", EnvValue(container, "ConnectionStrings__kvcache"));
+        Assert.Equal("kvcache:6379,password=$(KVCACHE_PASSWORD)", EnvValue(container, "ConnectionStrings__kvcache"));
         Assert.Equal("None", Text(Single("Service", "engine")["spec"]!["clusterIP"]));
     }
 

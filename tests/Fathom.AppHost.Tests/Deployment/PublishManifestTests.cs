@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace Fathom.AppHost.Tests.Deployment;
 
-public sealed class PublishManifestTests
+public sealed partial class PublishManifestTests
 {
     [Fact]
     public async Task The_manifest_has_a_redis_container_the_engine_the_api_the_chat_sample_and_the_parameters()
@@ -32,7 +32,6 @@ public sealed class PublishManifestTests
 
         var api = resources["api"]!;
         Assert.Equal("{engine.bindings.http.url}", api["env"]!["services__engine__http__0"]!.GetValue<string>());
-        Assert.Equal("{kvcache.connectionString}", api["env"]!["ConnectionStrings__kvcache"]!.GetValue<string>());
         Assert.True(api["bindings"]!["http"]!["external"]!.GetValue<bool>());
         Assert.Null(resources["engine"]!["bindings"]!["http"]!["external"]);
 
@@ -41,14 +40,14 @@ public sealed class PublishManifestTests
         Assert.Contains("--prompt", chat["args"]!.AsArray().Select(a => a!.GetValue<string>()));
     }
 
-    private static async Task<JsonNode> PublishAsync(CancellationToken ct)
+    private static async Task<JsonNode> PublishAsync(CancellationToken ct, params string[] arguments)
     {
         var output = Directory.CreateTempSubdirectory("fathom-manifest-");
         try
         {
             // The built AppHost itself, as `dotnet run --project AppHost -- --publisher manifest` runs it.
             var appHost = Path.Combine(AppContext.BaseDirectory, "Fathom.AppHost.dll");
-            var start = new ProcessStartInfo("dotnet", [appHost, "--publisher", "manifest", "--output-path", output.FullName])
+            var start = new ProcessStartInfo("dotnet", [appHost, "--publisher", "manifest", "--output-path", output.FullName, .. arguments])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,

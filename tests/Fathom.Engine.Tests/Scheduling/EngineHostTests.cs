@@ -108,9 +108,9 @@ public sealed class EngineHostTests
         var seen = new List<int[]>();
         using var setup = new Setup(new EngineHostOptions
         {
-            Prefetch = (prompt, _) =>
+            Prefetch = (request, _) =>
             {
-                seen.Add([.. prompt]);
+                seen.Add([.. request.PromptTokenIds]);
                 return ValueTask.CompletedTask;
             },
         });

@@ -85,7 +85,7 @@ public sealed class RedisTierTtftBenchmark
         Say($"fetched {read.BytesRead / 1e6:F1} MB = {bytesPerToken:F0} B/token; {fetchBps / 1e9:F2} GB/s over the whole fetch (probe + transfer + validation)");
 
         // Fixed cost of a fetch: a one-block run (already local on B, so ask the store directly).
-        var one = await storeB.FetchLongestRunAsync(new KvModelFingerprint(b.Fingerprint.Value), [b.Hashes(prompt)[0].Value], ct);
+        var one = await storeB.FetchLongestRunAsync(new KvModelFingerprint(b.Fingerprint.Value), b.Shape, [b.Hashes(prompt)[0]], ct);
         double overhead = Math.Max(0, one.Elapsed.TotalSeconds - (bytesPerToken * 16 / fetchBps));
         var rates = new KvTransferRates(fetchBps, overhead, prompt.Length / recompute.TotalSeconds);
         int? breakEven = KvFetchCostModel.BreakEvenBlocks((long)(bytesPerToken * 16), 16, rates);
@@ -123,7 +123,8 @@ public sealed class RedisTierTtftBenchmark
                 server.ConnectionString,
                 new KvCacheOptions { FetchTimeout = TimeSpan.FromSeconds(30), WriteTimeout = TimeSpan.FromSeconds(30), MaxBlocksPerFetch = 1024 });
             var fingerprint = new KvModelFingerprint(42);
-            var hashes = Enumerable.Range(1, Blocks).Select(i => (UInt128)i).ToArray();
+            var hashes = Enumerable.Range(1, Blocks).Select(i => new BlockHash(0, (UInt128)i)).ToArray();
+            var shape = new KvBlockShape(16, 16, KvBlockDType.F32, BlockBytes);
             foreach (var hash in hashes)
             {
                 Assert.True(store.TryEnqueue(fingerprint, new KvBlock(hash, 16, 16, KvBlockDType.F32, new byte[BlockBytes])));
@@ -135,10 +136,10 @@ public sealed class RedisTierTtftBenchmark
             double bestOne = double.MaxValue;
             for (int round = 0; round < 5; round++)
             {
-                var result = await store.FetchLongestRunAsync(fingerprint, hashes, ct);
+                var result = await store.FetchLongestRunAsync(fingerprint, shape, hashes, ct);
                 Assert.Equal(Blocks, result.Blocks.Count);
                 best = Math.Max(best, (double)Blocks * BlockBytes / result.Elapsed.TotalSeconds);
-                bestOne = Math.Min(bestOne, (await store.FetchLongestRunAsync(fingerprint, hashes[..1], ct)).Elapsed.TotalSeconds);
+                bestOne = Math.Min(bestOne, (await store.FetchLongestRunAsync(fingerprint, shape, hashes[..1], ct)).Elapsed.TotalSeconds);
             }
 
             string line = $"{(garnet ? "Garnet (in-process)" : "redis-server")}: {Blocks} × 1 MiB in one fetch: best {best / 1e9:F2} GB/s; one-block fetch best {bestOne * 1e3:F2} ms";
@@ -162,6 +163,8 @@ public sealed class RedisTierTtftBenchmark
         private readonly LlamaModel _model = LlamaModel.Load(path, new ModelLoadOptions { Threads = threads, KvBlockCount = (promptLength / 16) + 8 });
 
         public ModelFingerprint Fingerprint => _model.Fingerprint;
+
+        public KvBlockShape Shape => RedisKvBlockTier.For(store, _model).BlockShape;
 
         public List<BlockHash> Hashes(int[] prompt)
         {

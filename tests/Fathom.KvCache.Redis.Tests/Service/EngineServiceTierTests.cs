@@ -77,6 +77,27 @@ public abstract class EngineServiceTierTests : IAsyncLifetime
         Assert.Equal(first.Text, withoutRedis.Text);
     }
 
+    [Fact]
+    public async Task Salted_blocks_reach_another_service_only_under_the_same_salt()
+    {
+        var a = await StartServiceAsync();
+        var b = await StartServiceAsync();
+
+        var first = await CompleteAsync(a, "tenant-a");
+        await WaitForKeysAsync(6);
+        var otherSalt = await CompleteAsync(b, "tenant-b");
+        var unsalted = await CompleteAsync(b);
+        var sameSalt = await CompleteAsync(b, "tenant-a");
+
+        Assert.Equal(0, first.Cached);
+        Assert.Equal(0, otherSalt.Cached);
+        Assert.Equal(0, unsalted.Cached);
+        Assert.Equal(5 * 16, sameSalt.Cached);
+        Assert.Equal(5 * 16, await MetricAsync(b, "fathom_kvcache_remote_hit_tokens_total"));
+        Assert.Equal(first.Text, sameSalt.Text);
+        Assert.Equal(first.Text, otherSalt.Text);
+    }
+
     private async Task<ServiceProcess> StartServiceAsync()
     {
         var service = await EngineServiceProcess.StartAsync(environment: new Dictionary<string, string?>
@@ -88,11 +109,13 @@ public abstract class EngineServiceTierTests : IAsyncLifetime
         return service;
     }
 
-    private static async Task<(string Text, int PromptTokens, int Cached)> CompleteAsync(ServiceProcess service)
+    private static async Task<(string Text, int PromptTokens, int Cached)> CompleteAsync(ServiceProcess service, string? salt = null)
     {
         using var http = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
-        using var response = await http.PostAsJsonAsync(
-            "/v1/completions", new { prompt = Prompt, max_tokens = 16, temperature = 0, ignore_eos = true }, Ct);
+        object request = salt is null
+            ? new { prompt = Prompt, max_tokens = 16, temperature = 0, ignore_eos = true }
+            : new { prompt = Prompt, max_tokens = 16, temperature = 0, ignore_eos = true, cache_salt = salt };
+        using var response = await http.PostAsJsonAsync("/v1/completions", request, Ct);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {body}\n{service.Output}");
         var usage = body.GetProperty("usage");

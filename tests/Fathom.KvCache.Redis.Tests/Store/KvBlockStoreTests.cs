@@ -70,7 +70,7 @@ public abstract class KvBlockStoreTests : IAsyncLifetime
         var fp = TestBlocks.Fingerprint();
         await WriteAsync(store, fp, 0, 1, 2, 3);
 
-        var result = await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0, 1, 2, 3), Ct);
+        var result = await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0, 1, 2, 3), Ct);
 
         Assert.Equal(KvFetchOutcome.Hit, result.Outcome);
         Assert.Equal(4, result.Blocks.Count);
@@ -100,10 +100,10 @@ public abstract class KvBlockStoreTests : IAsyncLifetime
         var fp = TestBlocks.Fingerprint();
         await WriteAsync(store, fp, 0, 1, 3);
 
-        var result = await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0, 1, 2, 3), Ct);
+        var result = await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0, 1, 2, 3), Ct);
         Assert.Equal([TestBlocks.Hash(0), TestBlocks.Hash(1)], result.Blocks.Select(b => b.Hash));
 
-        var none = await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(2, 3), Ct);
+        var none = await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(2, 3), Ct);
         Assert.Equal(KvFetchOutcome.Miss, none.Outcome);
         Assert.Empty(none.Blocks);
     }
@@ -126,7 +126,7 @@ public abstract class KvBlockStoreTests : IAsyncLifetime
         }
 
         Assert.False(await db.KeyExistsAsync(key + ":6")); // 512 KiB in 100 kB chunks: 0..5
-        var fetched = await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0), Ct);
+        var fetched = await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0), Ct);
         Assert.True(TestBlocks.Block(0).Payload.Span.SequenceEqual(fetched.Blocks[0].Payload.Span));
     }
 
@@ -139,7 +139,7 @@ public abstract class KvBlockStoreTests : IAsyncLifetime
         var db = await RawAsync();
         await db.StringSetRangeAsync(store.KeyFor(fp, TestBlocks.Hash(1)), 1000, new byte[] { 0xFF, 0x00, 0xAA });
 
-        var result = await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0, 1, 2), Ct);
+        var result = await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0, 1, 2), Ct);
 
         Assert.Single(result.Blocks);
         Assert.Equal(1, store.Statistics.Rejected[KvRejectReason.ChecksumMismatch]);
@@ -156,7 +156,7 @@ public abstract class KvBlockStoreTests : IAsyncLifetime
         byte[] whole = (await db.StringGetAsync(chunk))!;
         await db.StringSetAsync(chunk, whole.AsMemory(0, whole.Length / 2));
 
-        var result = await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0, 1), Ct);
+        var result = await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0, 1), Ct);
 
         Assert.Equal(KvFetchOutcome.Miss, result.Outcome);
         Assert.Equal(1, store.Statistics.Rejected[KvRejectReason.Truncated]);
@@ -170,12 +170,12 @@ public abstract class KvBlockStoreTests : IAsyncLifetime
         var b = TestBlocks.Fingerprint("weights-b");
         await WriteAsync(store, a, 0);
 
-        Assert.Equal(KvFetchOutcome.Miss, (await store.FetchLongestRunAsync(b, TestBlocks.Hashes(0), Ct)).Outcome);
+        Assert.Equal(KvFetchOutcome.Miss, (await store.FetchLongestRunAsync(b, TestBlocks.Shape, TestBlocks.Hashes(0), Ct)).Outcome);
         Assert.Equal(0, store.Statistics.RejectedTotal);
 
         var db = await RawAsync();
         await db.StringSetAsync(store.KeyFor(b, TestBlocks.Hash(0)), await db.StringGetAsync(store.KeyFor(a, TestBlocks.Hash(0))));
-        var poisoned = await store.FetchLongestRunAsync(b, TestBlocks.Hashes(0), Ct);
+        var poisoned = await store.FetchLongestRunAsync(b, TestBlocks.Shape, TestBlocks.Hashes(0), Ct);
 
         Assert.Empty(poisoned.Blocks);
         Assert.Equal(1, store.Statistics.Rejected[KvRejectReason.WrongFingerprint]);
@@ -192,9 +192,9 @@ public abstract class KvBlockStoreTests : IAsyncLifetime
         await WriteAsync(unsigned, fp, 1);
         await WriteAsync(ours, fp, 2);
 
-        Assert.Empty((await ours.FetchLongestRunAsync(fp, TestBlocks.Hashes(0), Ct)).Blocks);
-        Assert.Empty((await ours.FetchLongestRunAsync(fp, TestBlocks.Hashes(1), Ct)).Blocks);
-        Assert.Single((await ours.FetchLongestRunAsync(fp, TestBlocks.Hashes(2), Ct)).Blocks);
+        Assert.Empty((await ours.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0), Ct)).Blocks);
+        Assert.Empty((await ours.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(1), Ct)).Blocks);
+        Assert.Single((await ours.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(2), Ct)).Blocks);
         Assert.Equal(1, ours.Statistics.Rejected[KvRejectReason.HmacMismatch]);
         Assert.Equal(1, ours.Statistics.Rejected[KvRejectReason.HmacMissing]);
     }
@@ -229,7 +229,7 @@ public abstract class KvBlockStoreTests : IAsyncLifetime
         var fp = TestBlocks.Fingerprint();
         await WriteAsync(store, fp, 0, 1);
 
-        var result = await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0, 1), Ct);
+        var result = await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0, 1), Ct);
 
         Assert.Equal(KvFetchOutcome.SkippedSlowerThanRecompute, result.Outcome);
         Assert.Empty(result.Blocks);
@@ -243,20 +243,20 @@ public abstract class KvBlockStoreTests : IAsyncLifetime
         var store = await StoreAsync(options);
         var fp = TestBlocks.Fingerprint();
         await WriteAsync(store, fp, 0, 1);
-        Assert.Equal(2, (await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0, 1), Ct)).Blocks.Count);
+        Assert.Equal(2, (await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0, 1), Ct)).Blocks.Count);
 
         await Server.KillAsync();
         var bound = options.FetchTimeout + TimeSpan.FromMilliseconds(250);
         for (int i = 0; i < options.CircuitFailureThreshold + 2; i++)
         {
             var clock = Stopwatch.StartNew();
-            var result = await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0, 1), Ct);
+            var result = await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0, 1), Ct);
             Assert.True(clock.Elapsed < bound, $"fetch {i} took {clock.Elapsed}");
             Assert.Empty(result.Blocks);
         }
 
         Assert.Equal(KvCircuitState.Open, store.CircuitState);
-        Assert.Equal(KvFetchOutcome.SkippedCircuitOpen, (await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0), Ct)).Outcome);
+        Assert.Equal(KvFetchOutcome.SkippedCircuitOpen, (await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0), Ct)).Outcome);
         Assert.True(store.TryEnqueue(fp, TestBlocks.Block(5)));
         await store.FlushAsync(Ct); // dropped (circuit open or failed), not stuck
 
@@ -265,12 +265,12 @@ public abstract class KvBlockStoreTests : IAsyncLifetime
         while (store.CircuitState != KvCircuitState.Closed && deadline.Elapsed < TimeSpan.FromSeconds(15))
         {
             await Task.Delay(100, Ct);
-            await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0), Ct);
+            await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0), Ct);
         }
 
         Assert.Equal(KvCircuitState.Closed, store.CircuitState);
         await WriteAsync(store, fp, 0); // the restarted server is empty
-        Assert.Single((await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0), Ct)).Blocks);
+        Assert.Single((await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0), Ct)).Blocks);
     }
 
     [Fact]
@@ -290,7 +290,7 @@ public abstract class KvBlockStoreTests : IAsyncLifetime
         var sleep = db.ExecuteAsync("DEBUG", "SLEEP", "1");
         await Task.Delay(50, Ct);
         var clock = Stopwatch.StartNew();
-        var result = await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0), Ct);
+        var result = await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0), Ct);
         var elapsed = clock.Elapsed;
         await sleep;
 

@@ -45,7 +45,7 @@ public class KvCacheMetricsTests
         var fp = TestBlocks.Fingerprint();
         store.TryEnqueue(fp, TestBlocks.Block(0));
         await store.FlushAsync(ct);
-        await store.FetchLongestRunAsync(fp, TestBlocks.Hashes(0, 1), ct);
+        await store.FetchLongestRunAsync(fp, TestBlocks.Shape, TestBlocks.Hashes(0, 1), ct);
         listener.RecordObservableInstruments();
 
         // The names of docs/metrics.md, which the Grafana dashboard and the scaling rules query.

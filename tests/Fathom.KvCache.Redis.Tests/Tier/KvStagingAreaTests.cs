@@ -72,7 +72,7 @@ public sealed class KvStagingAreaTests
         public void Advance(TimeSpan by) => _now += by.Ticks;
     }
 
-    private static BlockHash H(int i) => new((UInt128)(i + 1) * 0x9E3779B97F4A7C15UL);
+    private static BlockHash H(int i) => new(0, (UInt128)(i + 1) * 0x9E3779B97F4A7C15UL);
 
     private static List<(BlockHash, ReadOnlyMemory<byte>)> Run(int first, int count, int bytes) =>
         [.. Enumerable.Range(first, count).Select(i => (H(i), (ReadOnlyMemory<byte>)new byte[bytes]))];

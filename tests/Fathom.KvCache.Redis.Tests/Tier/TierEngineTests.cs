@@ -306,7 +306,7 @@ public abstract class TierEngineTests : IAsyncLifetime
     {
         var hashes = new List<BlockHash>();
         BlockHasher.ExtendChain(hashes, prompt, BlockSize, block + 1, fingerprint);
-        return store.KeyFor(new KvModelFingerprint(fingerprint.Value), hashes[block].Value);
+        return store.KeyFor(new KvModelFingerprint(fingerprint.Value), hashes[block]);
     }
 
     /// <summary>A generous fetch timeout: CI machines are shared, and a timeout is not what functional tests test.</summary>
