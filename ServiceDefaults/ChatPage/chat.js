@@ -220,7 +220,7 @@ async function send(text) {
 
 function bindSetting(input, name) {
   input.value = state.settings[name] ?? "";
-  input.addEventListener("change", () => { state.settings[name] = input.value; save(); });
+  input.addEventListener("input", () => { state.settings[name] = input.value; save(); });
 }
 
 bindSetting(ui.system, "system");
