@@ -206,7 +206,9 @@ async function send(text) {
     const rate = tokens > 1 && last > first ? (tokens - 1) / ((last - first) / 1000) : tokens / Math.max((end - started) / 1000, 1e-6);
     answer.stats = statsText(usage, (first ?? end) - started, rate, pieces);
   } catch (e) {
+    // A failed or stopped turn stays on screen but is not sent again: the question goes with its missing answer.
     answer.failed = true;
+    user.failed = true;
     answer.stats = e.name === "AbortError" ? "stopped" : "failed";
     if (e.name !== "AbortError") showError(String(e.message || e));
   } finally {

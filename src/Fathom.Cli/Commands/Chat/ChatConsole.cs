@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Fathom.Engine.Scheduling;
 
 namespace Fathom.Cli.Commands.Chat;
 
@@ -84,7 +85,7 @@ internal sealed class ChatConsole
         return 0;
     }
 
-    /// <summary>One message and its answer, the answer alone on <see cref="_output"/> (for scripts); 0, or 2 on a failure.</summary>
+    /// <summary>One message and its answer, the answer alone on the output (for scripts); 0, or 2 on a failure.</summary>
     public async Task<int> AnswerOnceAsync(string message, CancellationToken cancellationToken)
     {
         var answer = new StringBuilder();
@@ -100,7 +101,7 @@ internal sealed class ChatConsole
                 }
             }
         }
-        catch (ChatBackendException e)
+        catch (Exception e) when (IsAnswerFailure(e))
         {
             _error.WriteLine($"fathom chat: {e.Message.ReplaceLineEndings(" ")}");
             return ModelCommandSupport.ExitFailure;
@@ -187,8 +188,9 @@ internal sealed class ChatConsole
             WriteDim("[answer stopped; not kept in the history]");
             _output.WriteLine();
         }
-        catch (ChatBackendException e)
+        catch (Exception e) when (IsAnswerFailure(e))
         {
+            // One failed answer (a server gone, a conversation past the context) leaves the chat running: /clear helps.
             view.End();
             _error.WriteLine($"fathom chat: {e.Message.ReplaceLineEndings(" ")}");
         }
@@ -200,6 +202,11 @@ internal sealed class ChatConsole
             }
         }
     }
+
+    // What can end one answer without being a bug: the backend's refusals, a connection lost mid-stream, the engine's
+    // typed rejections (context full, queue full).
+    private static bool IsAnswerFailure(Exception e) =>
+        e is ChatBackendException or HttpRequestException or IOException or ArgumentException or SequenceFailedException;
 
     private void WriteDim(string text)
     {

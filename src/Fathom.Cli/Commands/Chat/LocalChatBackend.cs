@@ -55,7 +55,7 @@ internal sealed class LocalChatBackend : IChatBackend
         {
             session = await ChatSession.StartAsync(_model, _engine, request, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ChatTemplateException or InvalidSamplingParameterException or RequestRejectedException)
+        catch (Exception e) when (e is ChatTemplateException or InvalidSamplingParameterException or RequestRejectedException or EngineOverloadedException)
         {
             throw new ChatBackendException(e.Message, e);
         }

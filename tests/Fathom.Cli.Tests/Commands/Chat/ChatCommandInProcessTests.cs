@@ -45,6 +45,25 @@ public sealed class ChatCommandInProcessTests
     }
 
     [Fact]
+    public async Task A_conversation_past_the_context_is_one_error_line_and_the_chat_goes_on()
+    {
+        // stories260K holds 2048 tokens: a system prompt of some 2,600 cannot fit.
+        var longSystem = string.Join(' ', Enumerable.Repeat("The little dog ran to the park and played with a red ball.", 120));
+        string input = $"/system {longSystem}\n{Story}\n/system\n{Story}\n";
+
+        var run = await ChatRun.StartAsync(input, "--model", SharedFixtures.Default.GetPath(SharedFixtures.Stories260K), "--threads", "1",
+            "--temperature", "0", "--max-tokens", "8");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        var errors = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(errors);
+        Assert.StartsWith("fathom chat: ", errors[0]);
+        Assert.Contains("The prompt has", errors[0]); // the engine's own reason
+        Assert.Contains("(system prompt removed)", run.Output);
+        Assert.Single(run.PromptTokens); // only the message after the system prompt went away was answered
+    }
+
+    [Fact]
     public async Task Stopping_an_answer_keeps_the_chat_going_and_drops_the_turn()
     {
         await using var backend = LocalChatBackend.Load(SharedFixtures.Default.GetPath(SharedFixtures.Stories260K), ComputeBackendKind.Cpu, threads: 1);
