@@ -9,7 +9,7 @@ builder.AddFathomGateway();
 var app = builder.Build();
 app.UseFathomGateway();
 app.MapDefaultEndpoints();
-app.MapGet("/", () => "Fathom API");
+app.MapChatPage(); // the browser chat page at /
 app.MapPlanEndpoints();
 app.MapFathomGateway();
 app.Run();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Fathom.Cli.Commands;
+using Fathom.Cli.Commands.Chat;
 
 namespace Fathom.Cli;
 
@@ -17,6 +18,7 @@ internal static class FathomCommand
         root.Subcommands.Add(SyntheticCommand.Create());
         root.Subcommands.Add(DeviceBenchCommand.Create());
         BenchServeCommand.AddTo(root);
+        root.Subcommands.Add(ChatCommand.Create());
         return root;
     }
 }

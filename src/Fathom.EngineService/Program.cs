@@ -13,5 +13,5 @@ var app = builder.Build();
 app.UseRequestIdTagging(); // x-request-id on the traces
 app.MapDefaultEndpoints();
 app.MapOpenAiEndpoints();
-app.MapGet("/", () => "Fathom engine service");
+app.MapChatPage(); // the browser chat page at /
 app.Run();

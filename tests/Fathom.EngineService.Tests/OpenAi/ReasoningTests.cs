@@ -1,7 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Fathom.Gguf;
-using Fathom.Engine.Templates;
 using Fathom.Testing;
 
 namespace Fathom.EngineService.Tests.OpenAi;
@@ -61,24 +59,6 @@ public sealed class ReasoningTests
     }
 
     // A copy of the GGUF at source with tokenizer.chat_template set.
-    internal static void WithTemplate(string source, string template, string destination)
-    {
-        using var file = GgufFile.Open(source);
-        var writer = new GgufWriter();
-        foreach (var (key, value) in file.Metadata)
-        {
-            if (key != GgufChatFormat.ChatTemplateKey && key != "general.alignment")
-            {
-                writer.AddMetadata(key, value);
-            }
-        }
-
-        writer.AddMetadata(GgufChatFormat.ChatTemplateKey, template);
-        foreach (var tensor in file.Tensors)
-        {
-            writer.AddTensor(tensor.Name, tensor.Type, tensor.Dimensions, file.GetTensorBytes(tensor));
-        }
-
-        writer.WriteTo(destination);
-    }
+    internal static void WithTemplate(string source, string template, string destination) =>
+        GgufTemplateCopy.Write(source, template, destination);
 }
