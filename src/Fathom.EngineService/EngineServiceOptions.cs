@@ -38,6 +38,12 @@ internal sealed class EngineServiceOptions
     /// </summary>
     public string? GatewayToken { get; set; }
 
+    /// <summary>
+    /// A second token accepted besides <see cref="GatewayToken"/> while it is rotated: engines accept old and new, then
+    /// the API switches, then this is removed (docs/deployment.md). Ignored without <see cref="GatewayToken"/>.
+    /// </summary>
+    public string? PreviousGatewayToken { get; set; }
+
     /// <summary>Most requests waiting for admission before 429.</summary>
     public int MaxQueuedRequests { get; set; } = 256;
 }

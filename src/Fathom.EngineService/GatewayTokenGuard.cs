@@ -16,18 +16,20 @@ internal static class GatewayTokenGuard
 {
     public static WebApplication UseGatewayToken(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<IOptions<EngineServiceOptions>>().Value.GatewayToken is not { Length: > 0 } token)
+        var options = app.Services.GetRequiredService<IOptions<EngineServiceOptions>>().Value;
+        if (options.GatewayToken is not { Length: > 0 } token)
         {
             app.Logger.LogWarning("No gateway token (Fathom:GatewayToken): anyone who can reach this engine can use it");
             return app;
         }
 
-        app.Logger.LogInformation("Gateway token required on every request but the probes and /metrics");
-        byte[] expected = Hash(token);
+        byte[] current = Hash(token);
+        byte[]? previous = options.PreviousGatewayToken is { Length: > 0 } old ? Hash(old) : null;
+        app.Logger.LogInformation("Gateway token required on every request but the probes and /metrics{Previous}",
+            previous is null ? "" : " (the previous token is accepted too, while it is rotated)");
         app.Use((context, next) =>
         {
-            if (context.GetEndpoint()?.Metadata.GetMetadata<DefaultEndpointMetadata>() is not null
-                || CryptographicOperations.FixedTimeEquals(Hash(Presented(context.Request)), expected))
+            if (context.GetEndpoint()?.Metadata.GetMetadata<DefaultEndpointMetadata>() is not null || Accepts(Hash(Presented(context.Request)), current, previous))
             {
                 return next(context);
             }
@@ -44,6 +46,14 @@ internal static class GatewayTokenGuard
         const string Bearer = "Bearer ";
         string header = request.Headers.Authorization.ToString();
         return header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase) ? header[Bearer.Length..].Trim() : "";
+    }
+
+    private static bool Accepts(byte[] presented, byte[] current, byte[]? previous)
+    {
+        // Both compared, whichever matches, so the time says nothing about which token was sent.
+        bool isCurrent = CryptographicOperations.FixedTimeEquals(presented, current);
+        bool isPrevious = previous is not null && CryptographicOperations.FixedTimeEquals(presented, previous);
+        return isCurrent | isPrevious;
     }
 
     private static byte[] Hash(string text) => SHA256.HashData(Encoding.UTF8.GetBytes(text));

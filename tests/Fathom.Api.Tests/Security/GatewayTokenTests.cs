@@ -70,6 +70,35 @@ public sealed class GatewayTokenTests
         }
     }
 
+    [Fact]
+    public async Task While_the_token_is_rotated_an_engine_accepts_the_new_and_the_previous_one_and_nothing_else()
+    {
+        const string previous = "gateway-token-before-rotation-0123456789";
+        await using var engine = await EngineServiceProcess.StartAsync(environment: new Dictionary<string, string?>
+        {
+            ["Fathom__GatewayToken"] = Token,
+            ["Fathom__PreviousGatewayToken"] = previous,
+        });
+
+        foreach (var (presented, expected) in new (string?, HttpStatusCode)[]
+        {
+            (Token, HttpStatusCode.OK),
+            (previous, HttpStatusCode.OK),
+            (null, HttpStatusCode.Unauthorized),
+            ("gateway-token-after-rotation-0123456789", HttpStatusCode.Unauthorized),
+        })
+        {
+            using var http = new HttpClient { BaseAddress = engine.BaseAddress };
+            if (presented is not null)
+            {
+                http.DefaultRequestHeaders.Authorization = new("Bearer", presented);
+            }
+
+            using var response = await http.GetAsync("/v1/models", Ct);
+            Assert.True(expected == response.StatusCode, $"{presented ?? "(none)"}: {response.StatusCode}");
+        }
+    }
+
     private static HttpClient Client(ServiceProcess api)
     {
         var http = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
