@@ -107,6 +107,10 @@ public sealed class AppHostRunTests
         Assert.Equal(first.Content[0].Text, again.Content[0].Text);
         Assert.True(again.Usage.InputTokenDetails?.CachedTokenCount >= 16,
             $"the repeated prefix should be served from the prefix cache; cached {again.Usage.InputTokenDetails?.CachedTokenCount} of {again.Usage.InputTokenCount}");
+
+        // The sample chat got the key from the AppHost: it asked the API for the model and answered, then exited 0.
+        var chatSample = await app.ResourceNotifications.WaitForResourceAsync("chat", e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), timeout.Token);
+        Assert.Equal(0, chatSample.Snapshot.ExitCode);
     }
 
     [Fact]
