@@ -8,19 +8,29 @@ var kvcache = builder.AddKvCache("kvcache");
 var model = builder.AddModelParameter("model");
 var servedModelName = builder.AddParameterWithDefault("served-model-name", "deepseek-r1-distill-llama-70b");   // the id clients send
 var backend = builder.AddParameterWithDefault("backend", "auto");   // auto | cpu | cuda
+var apiKey = builder.AddApiKey("api-key");                  // run: generated and shown; publish: api-key-sha256, required
+var gatewayToken = builder.AddGatewayToken("gateway-token");   // engines serve only the API
 
 // Services
-var engines = builder.AddEngines("engine", model, servedModelName, backend, kvcache);
+var engines = builder.AddEngines("engine", model, servedModelName, backend, kvcache)
+    .WithGatewayToken(gatewayToken);
 
 var api = builder.AddProject<Projects.Fathom_Api>("api")
     .WithExternalHttpEndpoints()
     .WithEngines(engines)
     .WithSharedLimits(kvcache)   // rate-limit counters, in a store that never evicts them (docs/security.md)
-    .WithHttpHealthCheck("/health");
+    .WithApiKeyHash(apiKey)
+    .WithGatewayToken(gatewayToken)
+    .WithManagementEndpoint();   // /metrics and /health, internal only
 
-builder.AddProject<Projects.Fathom_Samples_Chat>("chat")
-    .WithReference(api)
-    .WaitFor(api)
-    .WithArgs("--prompt", "Tell me a short story about a fox.", "--max-tokens", "64");
+// A local demo that answers once and exits: run mode only (a deployment would restart it forever, and holds no key).
+if (builder.ExecutionContext.IsRunMode)
+{
+    builder.AddProject<Projects.Fathom_Samples_Chat>("chat")
+        .WithReference(api)
+        .WaitFor(api)
+        .WithApiKey(apiKey)
+        .WithArgs("--prompt", "Tell me a short story about a fox.", "--max-tokens", "64");
+}
 
 builder.Build().Run();

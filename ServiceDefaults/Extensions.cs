@@ -108,18 +108,20 @@ public static class Extensions
     /// <summary>
     /// Maps <c>/health</c> (all checks), <c>/health/ready</c> (checks tagged <see cref="LiveTag"/> or
     /// <see cref="ReadyTag"/>: traffic may come), <c>/alive</c> (<see cref="LiveTag"/> only: do not restart me) and
-    /// <c>/metrics</c> (Prometheus).
+    /// <c>/metrics</c> (Prometheus), each tagged with <see cref="DefaultEndpointMetadata"/>.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResultStatusCodes = NotReadyWhenDegraded() });
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResultStatusCodes = NotReadyWhenDegraded() })
+            .WithMetadata(DefaultEndpointMetadata.Details);
         app.MapHealthChecks(ReadinessEndpointPath, new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(LiveTag) || r.Tags.Contains(ReadyTag),
             ResultStatusCodes = NotReadyWhenDegraded(),
-        });
-        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
-        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
+        }).WithMetadata(DefaultEndpointMetadata.Probe);
+        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) })
+            .WithMetadata(DefaultEndpointMetadata.Probe);
+        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath).WithMetadata(DefaultEndpointMetadata.Details);
         return app;
     }
 

@@ -7,8 +7,22 @@ internal sealed class ApiOptions
 {
     public const string Section = "Fathom:Api";
 
-    /// <summary>SHA-256 hex hashes of the accepted API keys; empty: no authentication (local development).</summary>
+    /// <summary>
+    /// SHA-256 hex hashes of the accepted API keys (64 hex digits, optionally written <c>sha256:HEX</c>); the keys
+    /// themselves are never configured. Empty: the API refuses to start unless <see cref="AllowAnonymous"/> is set or
+    /// the environment is Development (see <see cref="Security.ApiKeyPolicy"/>).
+    /// </summary>
     public List<string> KeyHashes { get; set; } = [];
+
+    /// <summary>Serve <c>/v1</c> without keys outside Development (a private network, a demo); off by default.</summary>
+    public bool AllowAnonymous { get; set; }
+
+    /// <summary>
+    /// The local port (one the server listens on, e.g. <c>ASPNETCORE_HTTP_PORTS=8080;8081</c>) that alone serves
+    /// <c>/metrics</c> and <c>/health</c>, and serves nothing but them and the probes; 0: none, and then those two are
+    /// served on every port in Development only (see <see cref="Security.ManagementPortMiddleware"/>).
+    /// </summary>
+    public int ManagementPort { get; set; }
 
     /// <summary>Requests per minute per key (or per client address when open); 0: unlimited.</summary>
     public int RequestsPerMinute { get; set; } = 600;

@@ -24,6 +24,7 @@ internal static class GatewayExtensions
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes);
 
         builder.Services.AddSingleton<ApiKeys>();
+        builder.Services.AddSingleton<GatewayToken>();
         builder.Services.AddSingleton<SharedLimits>();
         builder.Services.AddSingleton<ReplicaLoad>();
         builder.Services.AddSingleton<CacheSalt>();
@@ -37,6 +38,7 @@ internal static class GatewayExtensions
         // default pipeline's circuit breaker (shared by all replicas) would hide the healthy ones behind a dead one.
 #pragma warning disable EXTEXP0001 // Evaluation API of Microsoft.Extensions.Http.Resilience; the supported way to opt one client out.
         builder.Services.AddHttpClient<ReplicaModelsClient>(http => http.Timeout = ReplicaModelsClient.Timeout)
+            .AddHttpMessageHandler(services => new GatewayTokenHandler(services.GetRequiredService<GatewayToken>()))
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         builder.Services.AddRateLimiter(limiter => RateLimits.Configure(limiter, options));
@@ -47,16 +49,16 @@ internal static class GatewayExtensions
     }
 
     /// <summary>
-    /// The middleware, in order: request id, key, body inspection (size, fields, prefix, charge), settlement of the
-    /// token charge when the response ends, limits (shared through Redis, else local).
+    /// The middleware, in order: management port, request id, key, body inspection (size, fields, prefix, charge),
+    /// settlement of the token charge when the response ends, limits (shared through Redis, else local).
     /// </summary>
     public static WebApplication UseFathomGateway(this WebApplication app)
     {
-        if (!app.Services.GetRequiredService<ApiKeys>().Required)
-        {
-            app.Logger.LogWarning("No API keys configured (Fathom__Api__KeyHashes__0): the API is open to anyone who can reach it");
-        }
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value;
+        ApiKeyPolicy.LogDecision(app.Logger, options, app.Environment);
+        ManagementPortMiddleware.LogDecision(app.Logger, options, app.Environment);
 
+        app.UseMiddleware<ManagementPortMiddleware>();
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseMiddleware<RequestInspectionMiddleware>();

@@ -32,6 +32,18 @@ internal sealed class EngineServiceOptions
     /// <summary>Most tokens computed in one step.</summary>
     public int MaxNumBatchedTokens { get; set; } = 512;
 
+    /// <summary>
+    /// The secret the API gateway sends as <c>Authorization: Bearer</c> (<c>Fathom__GatewayToken</c>, the same value on
+    /// the API); when set, everything but the probes and <c>/metrics</c> requires it (see <see cref="GatewayTokenGuard"/>).
+    /// </summary>
+    public string? GatewayToken { get; set; }
+
+    /// <summary>
+    /// A second token accepted besides <see cref="GatewayToken"/> while it is rotated: engines accept old and new, then
+    /// the API switches, then this is removed (docs/deployment.md). Ignored without <see cref="GatewayToken"/>.
+    /// </summary>
+    public string? PreviousGatewayToken { get; set; }
+
     /// <summary>Most requests waiting for admission before 429.</summary>
     public int MaxQueuedRequests { get; set; } = 256;
 }

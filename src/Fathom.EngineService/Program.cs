@@ -11,6 +11,7 @@ builder.AddFathomKvTier(); // the Redis tier, when ConnectionStrings:kvcache is 
 
 var app = builder.Build();
 app.UseRequestIdTagging(); // x-request-id on the traces
+app.UseGatewayToken(); // with Fathom:GatewayToken set, only the API gets past the probes
 app.MapDefaultEndpoints();
 app.MapOpenAiEndpoints();
 app.MapChatPage(); // the browser chat page at /

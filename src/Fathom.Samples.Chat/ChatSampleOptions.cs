@@ -6,9 +6,11 @@ namespace Fathom.Samples.Chat;
 /// <remarks>
 /// Under the AppHost, Aspire injects <c>services__api__http__0</c>; the endpoint is then the service-discovery name
 /// <c>https+http://api</c>, resolved per request. Standalone, <c>--endpoint</c> (or <c>Fathom:Endpoint</c>) names a
-/// server directly; without either, the API's default local address is used.
+/// server directly; without either, the API's default local address is used. The API key comes from
+/// <c>--api-key</c> or <c>Fathom:ApiKey</c> (<c>Fathom__ApiKey</c>, which the AppHost sets).
 /// </remarks>
-internal sealed record ChatSampleOptions(Uri Endpoint, string? Model, string? Prompt, string? SystemPrompt, float? Temperature, int? MaxTokens)
+internal sealed record ChatSampleOptions(
+    Uri Endpoint, string? ApiKey, string? Model, string? Prompt, string? SystemPrompt, float? Temperature, int? MaxTokens)
 {
     public const string ServiceDiscoveryEndpoint = "https+http://api";
     public const string LocalApiEndpoint = "http://127.0.0.1:5080";
@@ -25,6 +27,7 @@ internal sealed record ChatSampleOptions(Uri Endpoint, string? Model, string? Pr
 
         return new ChatSampleOptions(
             uri,
+            configuration["api-key"] ?? configuration["Fathom:ApiKey"],
             configuration["model"] ?? configuration["Fathom:Model"],
             configuration["prompt"],
             configuration["system"],

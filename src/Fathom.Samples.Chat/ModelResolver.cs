@@ -9,7 +9,8 @@ internal static class ModelResolver
 {
     public const string Fallback = "default";
 
-    public static async Task<string> ResolveAsync(IHttpClientFactory factory, Uri endpoint, string? configured, CancellationToken cancellationToken)
+    public static async Task<string> ResolveAsync(
+        IHttpClientFactory factory, Uri endpoint, string? apiKey, string? configured, CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(configured))
         {
@@ -21,7 +22,15 @@ internal static class ModelResolver
             using var http = factory.CreateClient(FathomServiceCollectionExtensions.HttpClientName);
             var root = endpoint.ToString().TrimEnd('/');
             var models = root.EndsWith("/v1", StringComparison.Ordinal) ? root + "/models" : root + "/v1/models";
-            using var list = await http.GetFromJsonAsync<JsonDocument>(models, cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Get, models);
+            if (!string.IsNullOrEmpty(apiKey))
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+            }
+
+            using var response = await http.SendAsync(request, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            using var list = await response.Content.ReadFromJsonAsync<JsonDocument>(cancellationToken);
             if (list?.RootElement.TryGetProperty("data", out var data) == true
                 && data.ValueKind == JsonValueKind.Array && data.GetArrayLength() > 0
                 && data[0].TryGetProperty("id", out var id) && id.GetString() is { Length: > 0 } name)

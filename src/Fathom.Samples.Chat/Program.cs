@@ -1,5 +1,5 @@
 // A Semantic Kernel console chat over Fathom's OpenAI-compatible API.
-//   dotnet run --project src/Fathom.Samples.Chat -- [--endpoint URL] [--model NAME] [--prompt TEXT]
+//   dotnet run --project src/Fathom.Samples.Chat -- [--endpoint URL] [--api-key KEY] [--model NAME] [--prompt TEXT]
 //       [--system TEXT] [--temperature T] [--max-tokens N]
 // With --prompt it answers once and exits; otherwise it reads lines until EOF (piped input works) or /exit.
 // Under the AppHost the endpoint comes from service discovery (services:api:http:0 → https+http://api).
@@ -30,7 +30,7 @@ try
     builder.Services.AddHttpClient(FathomServiceCollectionExtensions.HttpClientName).AddStandardResilienceHandler(ConfigureResilience);
     builder.Services.AddKernel();
 
-    builder.Services.AddFathomChatCompletion(options.Model ?? ModelResolver.Fallback, options.Endpoint);
+    builder.Services.AddFathomChatCompletion(options.Model ?? ModelResolver.Fallback, options.Endpoint, options.ApiKey);
 
     using var host = builder.Build();
     using var cancellation = new CancellationTokenSource();
@@ -41,7 +41,8 @@ try
     };
 
     // Without a configured model, ask the server which one it serves; each request then names it.
-    var model = await ModelResolver.ResolveAsync(host.Services.GetRequiredService<IHttpClientFactory>(), options.Endpoint, options.Model, cancellation.Token);
+    var model = await ModelResolver.ResolveAsync(
+        host.Services.GetRequiredService<IHttpClientFactory>(), options.Endpoint, options.ApiKey, options.Model, cancellation.Token);
     var kernel = host.Services.GetRequiredService<Kernel>();
     var settings = new FathomPromptExecutionSettings
     {

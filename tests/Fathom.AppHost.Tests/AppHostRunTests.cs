@@ -53,9 +53,28 @@ public sealed class AppHostRunTests
         Assert.False(env.ContainsKey("services__engine__http__2"));
         Assert.Equal(kvcache, env["ConnectionStrings__kvcache"]);
 
+        // The key the AppHost generated: the API holds only its hash; without it /v1 is closed.
+        var apiKey = await builder.Resources.OfType<ParameterResource>().Single(p => p.Name == "api-key").GetValueAsync(ct);
+        Assert.False(string.IsNullOrEmpty(apiKey));
+        Assert.Equal(ApiKeyExtensions.Sha256Hex(apiKey), env["Fathom__Api__KeyHashes__0"]);
+        Assert.DoesNotContain(env, e => e.Value == apiKey);
         using var apiHttp = app.CreateHttpClient("api", "http");
-        using var apiHealth = await apiHttp.GetAsync("/health", ct);
-        Assert.True(apiHealth.IsSuccessStatusCode);
+        using (var anonymous = await apiHttp.GetAsync("/v1/models", ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        apiHttp.DefaultRequestHeaders.Authorization = new("Bearer", apiKey);
+
+        // /metrics and /health on the management endpoint only; the engines refuse anyone without the gateway token.
+        using var management = app.CreateHttpClient("api", ManagementEndpointExtensions.EndpointName);
+        Assert.True((await management.GetAsync("/health", ct)).IsSuccessStatusCode);
+        Assert.Contains("# TYPE", await management.GetStringAsync("/metrics", ct));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await apiHttp.GetAsync("/metrics", ct)).StatusCode);
+        using (var engine0 = app.CreateHttpClient("engine-0", "http"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await engine0.GetAsync("/v1/models", ct)).StatusCode);
+        }
 
         // The engines serve stories260K under the id the README's Semantic Kernel snippet sends.
         const string servedModel = "deepseek-r1-distill-llama-70b";
@@ -64,7 +83,7 @@ public sealed class AppHostRunTests
 
         // Chat through the API with the official OpenAI client, whole and streamed; the same prefix again is
         // routed to the replica that holds it and reports cached tokens.
-        var chat = new ChatClient(servedModel, new System.ClientModel.ApiKeyCredential("local"),
+        var chat = new ChatClient(servedModel, new System.ClientModel.ApiKeyCredential(apiKey),
             new OpenAIClientOptions { Endpoint = new Uri(app.GetEndpoint("api", "http"), "v1") });
         ChatMessage[] messages =
         [
@@ -88,6 +107,10 @@ public sealed class AppHostRunTests
         Assert.Equal(first.Content[0].Text, again.Content[0].Text);
         Assert.True(again.Usage.InputTokenDetails?.CachedTokenCount >= 16,
             $"the repeated prefix should be served from the prefix cache; cached {again.Usage.InputTokenDetails?.CachedTokenCount} of {again.Usage.InputTokenCount}");
+
+        // The sample chat got the key from the AppHost: it asked the API for the model and answered, then exited 0.
+        var chatSample = await app.ResourceNotifications.WaitForResourceAsync("chat", e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), timeout.Token);
+        Assert.Equal(0, chatSample.Snapshot.ExitCode);
     }
 
     [Fact]

@@ -8,9 +8,14 @@ public static class ApiServiceProcess
 
     /// <summary>
     /// Starts the API with <paramref name="replicas"/> as <c>services__engine__http__{i}</c> (its configuration
-    /// contract, as the AppHost sets it) plus <paramref name="environment"/>; ready when <c>/health</c> answers.
+    /// contract, as the AppHost sets it) plus <paramref name="environment"/>; ready when <c>/health/ready</c> answers
+    /// (a probe, served on every port in every environment). In Development, as <see cref="ServiceProcess"/> starts
+    /// services, unless <paramref name="environment"/> sets <c>ASPNETCORE_ENVIRONMENT</c>: outside it the API needs keys
+    /// or <c>Fathom__Api__AllowAnonymous</c>. <paramref name="managementPort"/>: also listen on that loopback port and
+    /// make it <c>Fathom:Api:ManagementPort</c>.
     /// </summary>
-    public static Task<ServiceProcess> StartAsync(IEnumerable<Uri> replicas, IReadOnlyDictionary<string, string?>? environment = null)
+    public static Task<ServiceProcess> StartAsync(
+        IEnumerable<Uri> replicas, IReadOnlyDictionary<string, string?>? environment = null, int? managementPort = null)
     {
         ArgumentNullException.ThrowIfNull(replicas);
         var env = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>());
@@ -20,6 +25,12 @@ public static class ApiServiceProcess
             env[$"services__engine__http__{i++}"] = replica.ToString().TrimEnd('/');
         }
 
-        return ServiceProcess.StartAsync(AssemblyFileName, environment: env);
+        if (managementPort is { } port)
+        {
+            env["Fathom__Api__ManagementPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return ServiceProcess.StartAsync(AssemblyFileName, environment: env, readyPath: "/health/ready",
+            morePorts: managementPort is { } extra ? [extra] : null);
     }
 }

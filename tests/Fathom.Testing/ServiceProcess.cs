@@ -47,7 +47,8 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="assemblyFileName"/> (found beside the test binaries) on a free loopback port and
-    /// waits until <paramref name="readyPath"/> answers 200.
+    /// waits until <paramref name="readyPath"/> answers 200. <paramref name="morePorts"/>: more loopback ports it
+    /// listens on as well (a management port).
     /// </summary>
     public static async Task<ServiceProcess> StartAsync(
         string assemblyFileName,
@@ -55,7 +56,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         IReadOnlyDictionary<string, string?>? environment = null,
         string readyPath = "/health",
         TimeSpan? timeout = null,
-        int? port = null)
+        int? port = null,
+        IEnumerable<int>? morePorts = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, assemblyFileName);
         if (!File.Exists(dll))
@@ -74,7 +76,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         psi.ArgumentList.Add(dll);
         psi.ArgumentList.Add("--urls");
-        psi.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
+        psi.ArgumentList.Add(string.Join(';', [baseAddress.ToString().TrimEnd('/'), .. (morePorts ?? []).Select(p => $"http://127.0.0.1:{p}")]));
         foreach (var a in args ?? [])
         {
             psi.ArgumentList.Add(a);

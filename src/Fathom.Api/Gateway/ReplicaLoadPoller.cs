@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fathom.Api.Security;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy;
 
@@ -9,12 +10,13 @@ namespace Fathom.Api.Gateway;
 /// <c>fathom_engine_requests_waiting</c> and <c>fathom_engine_kv_cache_usage_ratio</c> (the names the autoscaler
 /// also uses), so the load-aware choice sees work the gateway did not send itself (other API instances).
 /// </summary>
-internal sealed class ReplicaLoadPoller(IProxyStateLookup proxy, ReplicaLoad load, IOptions<ApiOptions> options, ILogger<ReplicaLoadPoller> logger)
+internal sealed class ReplicaLoadPoller(
+    IProxyStateLookup proxy, ReplicaLoad load, GatewayToken token, IOptions<ApiOptions> options, ILogger<ReplicaLoadPoller> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var http = new HttpClient(new GatewayTokenHandler(token) { InnerHandler = new SocketsHttpHandler() }) { Timeout = TimeSpan.FromSeconds(2) };
         using var timer = new PeriodicTimer(options.Value.LoadPollInterval);
         do
         {

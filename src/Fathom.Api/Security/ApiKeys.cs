@@ -40,16 +40,43 @@ internal sealed class ApiKeys
     /// <summary>The hex SHA-256 of a key, the form that goes into <c>Fathom__Api__KeyHashes__N</c>.</summary>
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
-    private static byte[] Parse(string hex)
+    /// <summary>Why an entry of <c>Fathom:Api:KeyHashes</c> is not a SHA-256 hash, or null when all are.</summary>
+    public static string? FindInvalid(IEnumerable<string> hashes)
     {
+        int index = 0;
+        foreach (string entry in hashes)
+        {
+            if (!string.IsNullOrWhiteSpace(entry) && TryParse(entry) is null)
+            {
+                return $"Fathom:Api:KeyHashes:{index} is not a SHA-256 hash (64 hex digits, optionally prefixed 'sha256:')";
+            }
+
+            index++;
+        }
+
+        return null;
+    }
+
+    private static byte[] Parse(string entry) =>
+        TryParse(entry) ?? throw new InvalidOperationException(FindInvalid([entry]));
+
+    private static byte[]? TryParse(string entry)
+    {
+        const string Prefix = "sha256:";
+        string hex = entry.Trim();
+        if (hex.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            hex = hex[Prefix.Length..];
+        }
+
         try
         {
-            byte[] bytes = Convert.FromHexString(hex.Trim());
-            return bytes.Length == 32 ? bytes : throw new FormatException();
+            byte[] bytes = Convert.FromHexString(hex);
+            return bytes.Length == 32 ? bytes : null;
         }
         catch (FormatException)
         {
-            throw new InvalidOperationException("Fathom:Api:KeyHashes holds an entry that is not a 64-digit SHA-256 hex hash");
+            return null;
         }
     }
 }

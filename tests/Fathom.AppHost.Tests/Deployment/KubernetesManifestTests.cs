@@ -98,7 +98,7 @@ public sealed partial class KubernetesManifestTests
         Assert.Equal("StatefulSet", Text(Single("HorizontalPodAutoscaler", "engine")["spec"]!["scaleTargetRef"]!["kind"]));
     }
 
-    private static JsonNode Single(string kind, string name)
+    internal static JsonNode Single(string kind, string name)
     {
         var matches = LoadAll().Where(o => Text(o.Object["kind"]) == kind && Text(o.Object["metadata"]!["name"]) == name).ToList();
         Assert.True(matches.Count == 1, $"{matches.Count} objects {kind}/{name} under deploy/k8s");
@@ -108,9 +108,9 @@ public sealed partial class KubernetesManifestTests
     private static string? EnvValue(JsonNode container, string name) =>
         container["env"]!.AsArray().Where(e => Text(e!["name"]) == name).Select(e => Text(e!["value"])).FirstOrDefault();
 
-    private static string? Text(JsonNode? node) => node?.GetValue<string>();
+    internal static string? Text(JsonNode? node) => node?.GetValue<string>();
 
-    private static List<(string File, JsonNode Object)> LoadAll()
+    internal static List<(string File, JsonNode Object)> LoadAll()
     {
         var deserializer = new DeserializerBuilder().Build();
         var toJson = new SerializerBuilder().JsonCompatible().Build();

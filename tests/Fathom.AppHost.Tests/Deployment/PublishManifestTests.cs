@@ -6,7 +6,7 @@ namespace Fathom.AppHost.Tests.Deployment;
 public sealed partial class PublishManifestTests
 {
     [Fact]
-    public async Task The_manifest_has_a_redis_container_the_engine_the_api_the_chat_sample_and_the_parameters()
+    public async Task The_manifest_has_a_redis_container_the_engine_the_api_and_the_parameters()
     {
         var manifest = await PublishAsync(TestContext.Current.CancellationToken);
         var resources = manifest["resources"]!.AsObject();
@@ -35,9 +35,48 @@ public sealed partial class PublishManifestTests
         Assert.True(api["bindings"]!["http"]!["external"]!.GetValue<bool>());
         Assert.Null(resources["engine"]!["bindings"]!["http"]!["external"]);
 
-        var chat = resources["chat"]!;
-        Assert.Equal("{api.bindings.http.url}", chat["env"]!["services__api__http__0"]!.GetValue<string>());
-        Assert.Contains("--prompt", chat["args"]!.AsArray().Select(a => a!.GetValue<string>()));
+        // The sample answers once and exits: a local demo, not something a platform should keep restarting.
+        Assert.Null(resources["chat"]);
+    }
+
+    [Fact]
+    public async Task The_api_key_hash_and_the_gateway_token_come_from_secret_parameters_and_metrics_from_an_internal_port()
+    {
+        var manifest = await PublishAsync(TestContext.Current.CancellationToken);
+        var resources = manifest["resources"]!.AsObject();
+        var apiEnv = resources["api"]!["env"]!;
+        var engineEnv = resources["engine"]!["env"]!;
+
+        // The deployment holds the key's hash only, asked for at deploy time (no default: it must be given).
+        var keyHash = resources["api-key-sha256"]!;
+        Assert.Equal("parameter.v0", keyHash["type"]!.GetValue<string>());
+        Assert.True(keyHash["inputs"]!["value"]!["secret"]!.GetValue<bool>());
+        Assert.Null(keyHash["inputs"]!["value"]!["default"]);
+        Assert.Null(resources["api-key"]);
+        Assert.Equal("{api-key-sha256.value}", apiEnv["Fathom__Api__KeyHashes__0"]!.GetValue<string>());
+
+        // One generated secret shared by the API and the engine.
+        var token = resources["gateway-token"]!["inputs"]!["value"]!;
+        Assert.True(token["secret"]!.GetValue<bool>());
+        Assert.True(token["default"]!["generate"]!["minLength"]!.GetValue<int>() >= 32);
+        Assert.Equal("{gateway-token.value}", apiEnv["Fathom__GatewayToken"]!.GetValue<string>());
+        Assert.Equal("{gateway-token.value}", engineEnv["Fathom__GatewayToken"]!.GetValue<string>());
+
+        // Every secret-looking value is a reference, never a literal.
+        foreach (var (name, value) in apiEnv.AsObject().Concat(engineEnv.AsObject()))
+        {
+            if (name.Contains("Key", StringComparison.Ordinal) || name.Contains("Token", StringComparison.Ordinal))
+            {
+                Assert.Matches("^\\{[a-z0-9-]+\\.value\\}$", value!.GetValue<string>());
+            }
+        }
+
+        // /metrics and /health: the API's second, internal port, which it listens on and knows as its management port.
+        var management = resources["api"]!["bindings"]!["management"]!;
+        Assert.Null(management["external"]);
+        Assert.Equal(8081, management["targetPort"]!.GetValue<int>());
+        Assert.Equal("{api.bindings.management.targetPort}", apiEnv["Fathom__Api__ManagementPort"]!.GetValue<string>());
+        Assert.Contains("{api.bindings.management.targetPort}", apiEnv["HTTP_PORTS"]!.GetValue<string>());
     }
 
     private static async Task<JsonNode> PublishAsync(CancellationToken ct, params string[] arguments)

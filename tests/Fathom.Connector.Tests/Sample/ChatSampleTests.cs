@@ -86,6 +86,19 @@ public sealed class ChatSampleTests
     }
 
     [Fact]
+    public async Task The_api_key_from_configuration_goes_with_every_request_as_a_bearer_token()
+    {
+        await using var server = await ScriptedOpenAiServer.StartAsync(Ct);
+        server.Enqueue(new ScriptedReply(Text: "Hi."));
+
+        // Fathom:ApiKey is what the AppHost sets (Fathom__ApiKey); on the command line it is the same setting.
+        var run = await RunSampleAsync(server.BaseAddress, stdin: "", "--model", "m", "--prompt", "x", "--Fathom:ApiKey", "sk-sample-key");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(["Bearer sk-sample-key"], server.AuthorizationHeaders);
+    }
+
+    [Fact]
     public async Task Piped_lines_are_a_conversation_that_ends_at_eof()
     {
         await using var server = await ScriptedOpenAiServer.StartAsync(Ct);
