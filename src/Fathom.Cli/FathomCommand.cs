@@ -17,6 +17,7 @@ internal static class FathomCommand
         root.Subcommands.Add(SyntheticCommand.Create());
         root.Subcommands.Add(DeviceBenchCommand.Create());
         BenchServeCommand.AddTo(root);
+        ModelStoreCommands.AddTo(root);
         return root;
     }
 }
