@@ -4,7 +4,9 @@ namespace Fathom.EngineService;
 
 /// <summary>
 /// Ready once the model is loaded and its engine is running (gates <c>/health/ready</c>); not ready again while a
-/// failed forward step has not been followed by a good one, or while the service drains for shutdown.
+/// failed forward step has not been followed by a good one, or while the service drains for shutdown. Pulling and
+/// loading are Degraded, not Unhealthy: they are the normal way to start, so they log no error, and
+/// <c>/health/ready</c> still answers 503 for them (see ServiceDefaults).
 /// </summary>
 internal sealed class ModelReadyHealthCheck(ModelHost host) : IHealthCheck
 {
@@ -13,5 +15,6 @@ internal sealed class ModelReadyHealthCheck(ModelHost host) : IHealthCheck
             : host.Engine is { IsReady: false } ? HealthCheckResult.Unhealthy("a forward step failed; waiting for one to succeed")
             : host.Engine is not null ? HealthCheckResult.Healthy($"serving {host.Model!.Name}")
             : host.LoadError is { } error ? HealthCheckResult.Unhealthy($"model failed to load: {error}")
-            : HealthCheckResult.Unhealthy("model loading"));
+            : host.PullStatus is { } pulling ? HealthCheckResult.Degraded(pulling)
+            : HealthCheckResult.Degraded("model loading"));
 }

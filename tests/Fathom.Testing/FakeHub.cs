@@ -42,6 +42,9 @@ public sealed class FakeHub : IAsyncDisposable
     /// <summary>Tree entries per page; small values exercise the client's paging.</summary>
     public int TreePageSize { get; set; } = 1000;
 
+    /// <summary>When above zero, downloads are paced to about this many bytes a second (so a test can watch a pull).</summary>
+    public int BytesPerSecond { get; set; }
+
     /// <summary>Every request received, in order.</summary>
     public ConcurrentQueue<HubRequest> Requests { get; } = new();
 
@@ -215,7 +218,7 @@ public sealed class FakeHub : IAsyncDisposable
     }
 
     /// <summary>Serves a file's bytes with ETag and Range support, applying its faults.</summary>
-    private static async Task ServeAsync(HttpContext context, HubFileContent? file)
+    private async Task ServeAsync(HttpContext context, HubFileContent? file)
     {
         if (file is null)
         {
@@ -266,7 +269,19 @@ public sealed class FakeHub : IAsyncDisposable
             return;
         }
 
-        await context.Response.Body.WriteAsync(body);
+        if (BytesPerSecond <= 0)
+        {
+            await context.Response.Body.WriteAsync(body);
+            return;
+        }
+
+        const int Chunk = 16 * 1024;
+        for (var offset = 0; offset < body.Length; offset += Chunk)
+        {
+            await context.Response.Body.WriteAsync(body.AsMemory(offset, Math.Min(Chunk, body.Length - offset)), context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await Task.Delay(TimeSpan.FromSeconds((double)Chunk / BytesPerSecond), context.RequestAborted);
+        }
     }
 
     private static IResult RepoNotFound(HttpContext context)
