@@ -10,7 +10,8 @@ internal static class EngineResourceExtensions
     private const string DefaultModelRelativeToShared = "models/stories260K.gguf";
 
     /// <summary>
-    /// The GGUF file the engines serve. Run mode defaults to stories260K from the shared data when present
+    /// The GGUF file the engines serve, or a model reference (<c>hf.co/ORG/REPO:QUANT</c>) that each engine takes from
+    /// the model store, pulling it first when missing. Run mode defaults to stories260K from the shared data when present
     /// (<c>$FATHOM_SHARED</c>, else <c>../shared</c> beside the checkout), else to the empty value, which asks
     /// the engine for its built-in deterministic model. A deployment must name its model.
     /// </summary>
@@ -92,6 +93,7 @@ internal static class EngineResourceExtensions
         builder.AddProject<Projects.Fathom_EngineService>(name, launchProfileName: null)
             .WithHttpEndpoint()
             .WithEnvironment("Fathom__Model", model)
+            .WithModelStoreEnvironment()
             .WithEnvironment("Fathom__ServedModelName", servedModelName)
             .WithEnvironment("Fathom__Backend", backend)
             .WithKvCache(kvcache)

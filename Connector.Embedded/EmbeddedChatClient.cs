@@ -22,6 +22,7 @@ internal sealed class EmbeddedChatClient : IChatClient
     private readonly ServedModel _model;
     private readonly EngineHost _engine;
     private readonly ChatClientMetadata _metadata;
+    private int _disposed;
 
     public EmbeddedChatClient(ServedModel model, EngineHost engine, string modelId)
     {
@@ -124,6 +125,12 @@ internal sealed class EmbeddedChatClient : IChatClient
 
     public void Dispose()
     {
+        // A service provider disposes its singletons once more after a caller did; the model's native memory must be freed once.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _engine.Dispose();
         _model.Dispose();
     }

@@ -1,13 +1,20 @@
 using Fathom.Engine.Serving;
+using Fathom.Models;
 
 namespace Fathom.Connector.Embedded;
 
-/// <summary>Loads a GGUF file and starts an in-process engine for <see cref="EmbeddedChatClient"/>.</summary>
+/// <summary>Loads a GGUF file (a reference: from the model store, pulled when missing) and starts an in-process engine for <see cref="EmbeddedChatClient"/>.</summary>
 internal static class EmbeddedChatClientFactory
 {
     public static EmbeddedChatClient Create(string modelPath, string? modelId, EmbeddedEngineOptions? options)
     {
         options ??= new EmbeddedEngineOptions();
+        if (ModelStore.IsReference(modelPath))
+        {
+            using var store = new ModelStore(options.ModelStore);
+            modelPath = store.ResolveAsync(modelPath, options.PullProgress).GetAwaiter().GetResult();
+        }
+
         var model = ServedModel.Load(modelPath, new ServedModelOptions
         {
             Threads = options.Threads,

@@ -1,3 +1,5 @@
+using Fathom.Models;
+
 namespace Fathom.Connector.Embedded;
 
 /// <summary>How an in-process engine is loaded for <c>AddFathomEmbeddedChatCompletion</c>.</summary>
@@ -11,4 +13,13 @@ public sealed record EmbeddedEngineOptions
 
     /// <summary>Longest prompt plus output, capped by the model's context length; null = the model's.</summary>
     public int? MaxModelLength { get; init; }
+
+    /// <summary>
+    /// The model store a reference (<c>hf.co/ORG/REPO:QUANT</c>, an https URL) is resolved from and pulled into;
+    /// null: <c>FATHOM_MODELS</c> (else <c>~/.cache/fathom/models</c>) and the hub in <c>HF_ENDPOINT</c> with <c>HF_TOKEN</c>.
+    /// </summary>
+    public ModelStoreOptions? ModelStore { get; init; }
+
+    /// <summary>Where a pull (on first use, when the reference is not in the store yet) reports its progress.</summary>
+    public IProgress<PullProgress>? PullProgress { get; init; }
 }

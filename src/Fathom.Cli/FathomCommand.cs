@@ -19,6 +19,7 @@ internal static class FathomCommand
         root.Subcommands.Add(DeviceBenchCommand.Create());
         BenchServeCommand.AddTo(root);
         root.Subcommands.Add(ChatCommand.Create());
+        ModelStoreCommands.AddTo(root);
         return root;
     }
 }

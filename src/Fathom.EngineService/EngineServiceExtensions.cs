@@ -10,6 +10,7 @@ internal static class EngineServiceExtensions
     {
         ["--model"] = "Fathom:Model",
         ["--served-model-name"] = "Fathom:ServedModelName",
+        ["--model-store"] = "Fathom:ModelStore",
         ["--backend"] = "Fathom:Backend",
         ["--threads"] = "Fathom:Threads",
         ["--tp"] = "Fathom:TensorParallel",

@@ -5,8 +5,14 @@ internal sealed class EngineServiceOptions
 {
     public const string Section = "Fathom";
 
-    /// <summary>GGUF file to serve; empty: the built-in model (see <see cref="BuiltInModel"/>).</summary>
+    /// <summary>
+    /// GGUF file to serve, or a model reference (<c>hf.co/ORG/REPO:QUANT</c>, an https URL) taken from the model store
+    /// and pulled when missing; empty: the built-in model (see <see cref="BuiltInModel"/>).
+    /// </summary>
     public string? Model { get; set; }
+
+    /// <summary>The model store's folder for references; empty: <c>FATHOM_MODELS</c>, else <c>~/.cache/fathom/models</c>.</summary>
+    public string? ModelStore { get; set; }
 
     /// <summary>Name clients put in <c>model</c>; default: the file name without extension.</summary>
     public string? ServedModelName { get; set; }

@@ -4,6 +4,7 @@ using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 using Fathom.Engine.Scheduling;
 using Fathom.Engine.Serving;
+using Fathom.Models;
 using Microsoft.Extensions.Options;
 
 namespace Fathom.EngineService;
@@ -16,6 +17,7 @@ internal sealed partial class ModelHost(
     IOptions<EngineServiceOptions> options, IMeterFactory meters, ILogger<ModelHost> logger) : BackgroundService
 {
     private volatile Loaded? _loaded;
+    private volatile ModelPullLog? _pull;
     private bool _draining;
 
     /// <summary>Why loading failed, if it did.</summary>
@@ -27,6 +29,9 @@ internal sealed partial class ModelHost(
         get => Volatile.Read(ref _draining);
         set => Volatile.Write(ref _draining, value);
     }
+
+    /// <summary>While a model reference is being pulled into the store: how far it got; else null.</summary>
+    public string? PullStatus => _pull?.Status;
 
     public ServedModel? Model => _loaded?.Model;
 
@@ -51,12 +56,14 @@ internal sealed partial class ModelHost(
         base.Dispose();
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() =>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(async () =>
     {
         var o = options.Value;
         try
         {
-            string path = string.IsNullOrWhiteSpace(o.Model) ? BuiltInModel.Resolve(logger) : o.Model;
+            string path = string.IsNullOrWhiteSpace(o.Model) ? BuiltInModel.Resolve(logger)
+                : ModelStore.IsReference(o.Model) ? await PullAsync(o, stoppingToken)
+                : o.Model;
             var model = ServedModel.Load(path, new ServedModelOptions
             {
                 Backend = ComputeBackendKinds.TryParse(o.Backend, out var backend) ? backend
@@ -90,6 +97,30 @@ internal sealed partial class ModelHost(
             LogLoadFailed(logger, e);
         }
     }, stoppingToken);
+
+    /// <summary>A reference (<c>hf.co/ORG/REPO:QUANT</c>…) comes from the model store, pulled first when missing, with its progress logged.</summary>
+    private async Task<string> PullAsync(EngineServiceOptions o, CancellationToken stoppingToken)
+    {
+        using var store = new ModelStore(new ModelStoreOptions { Root = string.IsNullOrWhiteSpace(o.ModelStore) ? null : o.ModelStore });
+        if (store.Find(ModelReference.Parse(o.Model!)) is { } stored)
+        {
+            return stored.Path;
+        }
+
+        LogPulling(logger, o.Model!, store.Root);
+        _pull = new ModelPullLog(logger, TimeSpan.FromSeconds(5));
+        try
+        {
+            return await store.ResolveAsync(o.Model!, _pull, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pull = null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fathom:Model {Reference} is not in the model store {Store}: pulling it")]
+    private static partial void LogPulling(ILogger logger, string reference, string store);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Name} from {Path} on {Backend}: {Blocks} KV blocks, context {Context} tokens")]
     private static partial void LogLoaded(ILogger logger, string name, string path, string backend, int blocks, int context);

@@ -17,7 +17,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "The GGUF model file.", Required = true };
+        var model = new Option<string>("--model") { Description = "The GGUF model file, or a reference (hf.co/ORG/REPO:QUANT) pulled into the model store when missing.", Required = true };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length of the prefill step.", DefaultValueFactory = _ => 128 };
         var genTokens = new Option<int>("--gen-tokens") { Description = "Tokens decoded one at a time.", DefaultValueFactory = _ => 64 };
         var runs = new Option<int>("--runs") { Description = "Runs; the best is reported.", DefaultValueFactory = _ => 3 };

@@ -18,7 +18,7 @@ internal static class DeviceBenchCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "The GGUF model file.", Required = true };
+        var model = new Option<string>("--model") { Description = "The GGUF model file, or a reference (hf.co/ORG/REPO:QUANT) pulled into the model store when missing.", Required = true };
         var backend = new Option<string>("--backend") { Description = "cuda, ilgpu-cpu, cpu, reference or auto.", DefaultValueFactory = _ => "cuda" };
         var batches = new Option<string>("--batches") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,8,32,64" };
         var steps = new Option<int>("--steps") { Description = "Decode steps timed per batch size.", DefaultValueFactory = _ => 32 };
@@ -41,6 +41,7 @@ internal static class DeviceBenchCommand
         {
             var sizes = batchList.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             var perSequenceBlocks = ((PromptTokens + steps + 1) / 16) + 1;
+            path = ModelStoreSupport.Resolve(path, error);
             using var llama = LlamaModel.Load(path, new ModelLoadOptions { Backend = kind, KvBlockCount = sizes.Max() * perSequenceBlocks });
             var weightBytes = llama.File.Tensors.Sum(t => t.ByteSize);
             var bandwidth = llama.BackendName is "cuda" or "ilgpu-cpu" ? DeviceBandwidth.MeasureCopyGigabytesPerSecond(kind, 1L << 30) : double.NaN;

@@ -12,7 +12,7 @@ internal static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "The GGUF model file.", Required = true };
+        var model = new Option<string>("--model") { Description = "The GGUF model file, or a reference (hf.co/ORG/REPO:QUANT) pulled into the model store when missing.", Required = true };
         var prompt = new Option<string?>("--prompt") { Description = "The prompt text (tokenized with the model's vocabulary; BOS as the file asks)." };
         var promptIds = new Option<string?>("--prompt-ids") { Description = "The prompt as token ids (comma-separated), used as given." };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 128 };

@@ -29,6 +29,7 @@ internal static class InspectCommand
     {
         try
         {
+            path = ModelStoreSupport.Resolve(path, error);
             using var file = GgufFile.Open(path);
             output.Write(json ? ToJson(path, file.Metadata, file, null) : ToText(path, file.Metadata, file));
             return 0;
@@ -44,7 +45,7 @@ internal static class InspectCommand
 
             return Fail(error, e.Message);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or Fathom.Models.ModelPullException)
         {
             return Fail(error, e.Message);
         }

@@ -14,6 +14,7 @@ internal static class ModelCommandSupport
 
     public static LlamaModel Load(string path, int? threads, ComputeBackendKind backend, int? kvBlocks, TextWriter error, int tensorParallel = 1)
     {
+        path = ModelStoreSupport.Resolve(path, error);
         var showProgress = !Console.IsErrorRedirected && ReferenceEquals(error, Console.Error)
             && File.Exists(path) && new FileInfo(path).Length > ProgressThresholdBytes;
         var options = new ModelLoadOptions
@@ -35,7 +36,7 @@ internal static class ModelCommandSupport
 
     /// <summary>True for the errors a user can cause (bad file, bad arguments); they print as one line.</summary>
     public static bool IsUserError(Exception e) =>
-        e is GgufFormatException or ModelLoadException or IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException;
+        e is GgufFormatException or ModelLoadException or Fathom.Models.ModelPullException or IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException;
 
     public static int Fail(TextWriter error, string verb, Exception e)
     {

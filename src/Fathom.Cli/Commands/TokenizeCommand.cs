@@ -27,14 +27,14 @@ internal static class TokenizeCommand
             var path = result.GetValue(model)!;
             try
             {
-                var tokenizer = GgufTokenizerVocabulary.CreateTokenizer(path);
+                var tokenizer = GgufTokenizerVocabulary.CreateTokenizer(ModelStoreSupport.Resolve(path, error));
                 var ids = tokenizer.Encode(result.GetValue(text) ?? "", result.GetValue(bos), result.GetValue(special));
                 output.WriteLine(result.GetValue(json)
                     ? JsonSerializer.Serialize(new TokenizeResult(ids), TokenizeJsonContext.Default.TokenizeResult)
                     : string.Join(' ', ids));
                 return 0;
             }
-            catch (Exception e) when (e is GgufFormatException or TokenizerException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is GgufFormatException or TokenizerException or Fathom.Models.ModelPullException or IOException or UnauthorizedAccessException)
             {
                 error.WriteLine($"fathom tokenize: {OneLine(e.Message)}");
                 return 2;
