@@ -96,9 +96,9 @@ public sealed class GrammarMatcherTests
         Assert.True(Allowed(matcher, Token(tokenizer, "123")));
         Assert.True(matcher.Accept(Token(tokenizer, "12")));
         Assert.False(Allowed(matcher, Token(tokenizer, "34")));
-        Assert.False(Allowed(matcher, Token(tokenizer, """)));
+        Assert.False(Allowed(matcher, Token(tokenizer, "\"")));
         Assert.True(matcher.Accept(Token(tokenizer, "3")));
-        Assert.True(Allowed(matcher, Token(tokenizer, """)));
+        Assert.True(Allowed(matcher, Token(tokenizer, "\"")));
     }
 
     [Fact]
