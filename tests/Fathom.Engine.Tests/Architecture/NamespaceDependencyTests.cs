@@ -13,8 +13,8 @@ public sealed class NamespaceDependencyTests
     // Who may use whom. Serving is the top: it wires models to the scheduler and turns output into chat answers.
     private static readonly Dictionary<string, string[]> Allowed = new(StringComparer.Ordinal)
     {
-        ["Serving"] = ["Scheduling", "Model", "Templates", "Tokenization", "Sampling", "KvCache", "Backends", "Diagnostics", "Quantization"],
-        ["Scheduling"] = ["KvCache", "Sampling", "Tokenization", "Diagnostics"],
+        ["Serving"] = ["Scheduling", "Model", "Templates", "Tokenization", "Sampling", "KvCache", "Backends", "Diagnostics", "Quantization", "Constraints"],
+        ["Scheduling"] = ["KvCache", "Sampling", "Tokenization", "Diagnostics", "Constraints"],
         // Diagnostics sits below Scheduling (which records through it), so it must not use Scheduling or Serving.
         ["Diagnostics"] = ["Backends", "Quantization", "Sampling"],
         // Known cycle, allowed for now: the backends implement the forward pass over the model's weight and batch types,
@@ -24,7 +24,9 @@ public sealed class NamespaceDependencyTests
         ["KvCache"] = [],
         ["Templates"] = [],
         ["Tokenization"] = [],
-        ["Sampling"] = [],
+        ["Sampling"] = ["Constraints"],
+        // Constrained decoding: grammars and token masks, built from a tokenizer's pieces.
+        ["Constraints"] = ["Tokenization"],
         ["Quantization"] = [],
         [""] = [],
     };
