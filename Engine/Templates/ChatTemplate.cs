@@ -47,6 +47,12 @@ public sealed class ChatTemplate
     /// <summary>True when the model had no template and <see cref="FallbackSource"/> is used.</summary>
     public bool IsFallback { get; }
 
+    /// <summary>
+    /// Whether the template can render tool definitions: it reads the <c>tools</c> variable somewhere. A template that
+    /// never does (DeepSeek-R1's own, ChatML's fallback) would drop the tools of a request silently.
+    /// </summary>
+    public bool RendersTools => _template.Reads("tools");
+
     /// <summary>The recognised format, which decides <see cref="CreateReasoningParser"/> and <see cref="CreateToolCallParser"/>.</summary>
     public ChatTemplateFamily Family { get; }
 

@@ -28,6 +28,7 @@ internal static class ChatCompletionsEndpoint
             Sampling = request.Sampling,
             Tools = tools?.Tools,
             ToolsEnabled = tools?.Enabled ?? false,
+            TemplateVariables = ChatTemplateKwargs.Parse(body),
         }, ct);
         string id = $"chatcmpl-{Guid.NewGuid():N}";
         if (request.Stream)
