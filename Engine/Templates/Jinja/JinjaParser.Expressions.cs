@@ -448,8 +448,6 @@ internal sealed partial class JinjaParser
     {
         JinjaToken name = Current;
         string filterName = ExpectNameToken();
-        if (!JinjaFilters.Exists(filterName))
-            throw new TemplateSyntaxException($"No filter named '{filterName}'", name.Line);
         List<Expr> args = [];
         List<(string, Expr)> kwargs = [];
         if (Current.IsOperator("("))
@@ -468,8 +466,6 @@ internal sealed partial class JinjaParser
 
         JinjaToken name = Current;
         string testName = ExpectNameToken();
-        if (!JinjaTests.Exists(testName))
-            throw new TemplateSyntaxException($"No test named '{testName}'", name.Line);
         List<Expr> args = [];
         JinjaToken next = Current;
         if (next.IsOperator("("))

@@ -25,6 +25,7 @@ internal sealed partial class JinjaParser
         List<Node> body = parser.ParseBody([], out string? end);
         if (end is not null)
             throw new TemplateSyntaxException($"Unexpected '{end}'", parser.Current.Line);
+        JinjaUnknownNames.Check(body);
         return body;
     }
 

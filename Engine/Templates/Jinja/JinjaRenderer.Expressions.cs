@@ -55,7 +55,7 @@ internal sealed partial class JinjaRenderer
                 var items = new List<object?>(tuple.Items.Count);
                 foreach (Expr e in tuple.Items)
                     items.Add(EvaluatePlain(e, scope));
-                return items;
+                return new JinjaTuple(items);
             }
 
             case DictExpr dict:

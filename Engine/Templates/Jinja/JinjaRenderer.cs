@@ -233,7 +233,7 @@ internal sealed partial class JinjaRenderer
             }
 
             if (macro.CatchVarargs)
-                callScope.Set("varargs", args.Count > macro.Parameters.Count ? args[macro.Parameters.Count..] : new List<object?>());
+                callScope.Set("varargs", new JinjaTuple(args.Skip(macro.Parameters.Count)));
             else if (args.Count > macro.Parameters.Count)
                 throw new ChatTemplateException($"macro '{macro.Name}' takes not more than {macro.Parameters.Count} argument(s)");
 
