@@ -68,6 +68,21 @@ internal static class ChatTemplateConversations
         ]),
         new("kwargs-no-thinking", [new("user", "Quick answer: capital of France?")],
             Extra: new Dictionary<string, object?> { ["enable_thinking"] = false }),
+        new("nested-arguments-and-named-user",
+        [
+            new("system", "First system."),
+            new("user", "Plan a trip.") { Name = "ann" },
+            new("assistant", "") { ToolCalls = [new("call_9", "plan", """{"stops": [{"city": "Genève", "days": 2.5, "booked": true, "note": null}], "budget": 1200, "tags": ["a\"b", "ü"]}""")] },
+            new("tool", "[]") { ToolCallId = "call_9", Name = "plan" },
+            new("user", ""),
+        ], WeatherTools),
+        new("reasoning-content-only",
+        [
+            new("user", "Hi"),
+            new("assistant", "Hello! How can I help?") { ReasoningContent = "The user greets me." },
+            new("user", "Bye"),
+            new("assistant", "Goodbye."),
+        ], AddGenerationPrompt: false),
         new("awkward-text",
         [
             new("system", "  Leading and trailing spaces  \n"),
