@@ -27,6 +27,11 @@ public sealed record ChatRequest
 
     /// <summary>The request's cache salt (<see cref="Scheduling.EngineRequest.CacheSalt"/>); null: none.</summary>
     public string? CacheSalt { get; init; }
+    /// <summary>
+    /// Extra variables for the chat template (<c>chat_template_kwargs</c>, e.g. <c>enable_thinking</c>), checked with
+    /// <see cref="ChatTemplateVariables.FromJson"/>; null for none.
+    /// </summary>
+    public IReadOnlyDictionary<string, object?>? TemplateVariables { get; init; }
 
     /// <summary>The prefix of the engine's request id (the host appends a unique number).</summary>
     public string RequestIdPrefix { get; init; } = "chatcmpl";

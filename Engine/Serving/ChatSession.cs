@@ -36,6 +36,7 @@ public sealed class ChatSession
 
     /// <summary>Renders and submits <paramref name="request"/>; cancelling <paramref name="cancellationToken"/> later aborts it.</summary>
     /// <exception cref="Templates.ChatTemplateException">The template rejected the messages.</exception>
+    /// <exception cref="Templates.ToolsNotRenderedException">The request has tools and no template of the model renders them.</exception>
     /// <exception cref="Sampling.InvalidSamplingParameterException">A sampling parameter is out of range.</exception>
     /// <exception cref="RequestRejectedException">The request can never be served (e.g. beyond the context).</exception>
     /// <exception cref="EngineOverloadedException">The engine's waiting queue is full.</exception>
@@ -46,12 +47,14 @@ public sealed class ChatSession
         ArgumentNullException.ThrowIfNull(request);
         var format = model.ChatFormat;
         bool hasTools = request.Tools is { Count: > 0 };
-        int[] prompt = model.EncodeChat(request.Messages, hasTools ? format.RenderOptions(tools: request.Tools) : format.RenderOptions());
+        // A template that never reads 'tools' would drop them: the family's bundled template renders them instead.
+        var template = hasTools ? format.TemplateForTools() : format.Template;
+        int[] prompt = model.EncodeChat(request.Messages, format.RenderOptions(tools: hasTools ? request.Tools : null, extraVariables: request.TemplateVariables), template);
         var sampling = format.Template.StopStrings is { Count: > 0 } templateStops
             ? request.Sampling with { Stop = [.. request.Sampling.Stop ?? [], .. templateStops] }
             : request.Sampling;
         var outputs = await engine.SubmitAsync(new EngineRequest(request.RequestIdPrefix, prompt, sampling) { CacheSalt = request.CacheSalt }, cancellationToken).ConfigureAwait(false);
-        var tools = hasTools && request.ToolsEnabled ? format.Template.CreateToolCallParser() : null;
+        var tools = hasTools && request.ToolsEnabled ? template.CreateToolCallParser() : null;
         return new ChatSession(model, outputs, tools, sampling.N);
     }
 

@@ -29,6 +29,7 @@ internal static class ChatCompletionsEndpoint
             Tools = tools?.Tools,
             ToolsEnabled = tools?.Enabled ?? false,
             CacheSalt = CacheSaltField.Read(body),
+            TemplateVariables = ChatTemplateKwargs.Parse(body),
         }, ct);
         string id = $"chatcmpl-{Guid.NewGuid():N}";
         if (request.Stream)

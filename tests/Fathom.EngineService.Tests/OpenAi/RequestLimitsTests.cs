@@ -17,7 +17,9 @@ public sealed class RequestLimitsEngineFixture() : EngineServiceFixture(
     "--Fathom:RequestLimits:MaxStopTokenIds", "2",
     "--Fathom:RequestLimits:MaxLogitBiasEntries", "3",
     "--Fathom:RequestLimits:MaxTools", "2",
-    "--Fathom:RequestLimits:MaxToolsBytes", "600");
+    "--Fathom:RequestLimits:MaxToolsBytes", "600",
+    // stories260K has no template (ChatML fallback, which renders no tools, so tools would be refused): one that does.
+    "--chat-template", Path.Combine(AppContext.BaseDirectory, "Templates", "tool-names.jinja"));
 
 /// <summary>Each bound of <c>RequestLimits</c> at its limit (answered) and one beyond (a 400 naming the field).</summary>
 public sealed class RequestLimitsTests(RequestLimitsEngineFixture fixture) : IClassFixture<RequestLimitsEngineFixture>
