@@ -22,6 +22,8 @@ public sealed record EmbeddedEngineOptions
 
     /// <summary>Where a pull (on first use, when the reference is not in the store yet) reports its progress.</summary>
     public IProgress<PullProgress>? PullProgress { get; init; }
+
+    /// <summary>
     /// A chat template file (Jinja, or a <c>tokenizer_config.json</c>) that replaces the model's own, as the engine
     /// service's <c>--chat-template</c>; null = the model's.
     /// </summary>
