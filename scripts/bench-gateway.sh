@@ -36,12 +36,12 @@ start_engine() { # port
 }
 start_api() { # routing replicas...
   local routing=$1; shift
-  local env=(Fathom__Api__Routing="$routing" Fathom__Api__RequestsPerMinute=0 Fathom__Api__ConcurrentStreams=0)
+  local env=(Fathom__Api__Routing="$routing" Fathom__Api__AllowAnonymous=true Fathom__Api__RequestsPerMinute=0 Fathom__Api__ConcurrentStreams=0)
   local i=0; for r in "$@"; do env+=("services__engine__http__$i=$r"); i=$((i + 1)); done
   env -u ConnectionStrings__kvcache "${env[@]}" dotnet "$(bin src/Fathom.Api Fathom.Api.dll)" \
     --urls "http://127.0.0.1:$((PORT + 2))" >/tmp/fathom-bench-gateway-api.log 2>&1 &
   PIDS+=($!)
-  wait_ready "http://127.0.0.1:$((PORT + 2))/health"
+  wait_ready "http://127.0.0.1:$((PORT + 2))/health/ready"
 }
 A=http://127.0.0.1:$PORT B=http://127.0.0.1:$((PORT + 1)) API=http://127.0.0.1:$((PORT + 2))
 echo "model $MODEL, threads $THREADS per replica, KV ${KV:-default} per replica, system prompt ~$SYSTEM_CHARS chars; $(date -u +%FT%TZ); uptime:$(uptime)"

@@ -73,11 +73,11 @@ start_engine() { # name port
 start_redis
 start_engine engine-a "$PORT"; start_engine engine-b "$((PORT + 1))"
 wait_ready "$A/health/ready"; wait_ready "$B/health/ready"
-ConnectionStrings__kvcache=$KV Fathom__Api__RequestsPerMinute=0 Fathom__Api__ConcurrentStreams=0 \
+ConnectionStrings__kvcache=$KV Fathom__Api__AllowAnonymous=true Fathom__Api__RequestsPerMinute=0 Fathom__Api__ConcurrentStreams=0 \
   services__engine__http__0=$A services__engine__http__1=$B \
   dotnet "$(bin src/Fathom.Api Fathom.Api.dll)" --urls "$API" >>"$RUN/api.log" 2>&1 &
 echo $! >"$RUN/pids/api.pid"
-wait_ready "$API/health"
+wait_ready "$API/health/ready"
 sleep 3 # the API's first health probes
 SECONDS_TOTAL=$(awk "BEGIN { printf \"%d\", $MINUTES * 60 }")
 (

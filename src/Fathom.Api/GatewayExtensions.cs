@@ -1,6 +1,8 @@
 using Fathom.Api.Gateway;
 using Fathom.Api.OpenAi;
 using Fathom.Api.Security;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -54,9 +56,19 @@ internal static class GatewayExtensions
     /// </summary>
     public static WebApplication UseFathomGateway(this WebApplication app)
     {
-        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value;
+        var options = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value;
         ApiKeyPolicy.LogDecision(app.Logger, options, app.Environment);
         ManagementPortMiddleware.LogDecision(app.Logger, options, app.Environment);
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            // A management port the server does not listen on would hide /metrics without a word.
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            if (options.ManagementPort != 0 && !addresses.Any(a => BindingAddress.Parse(a).Port == options.ManagementPort))
+            {
+                app.Logger.LogWarning("Fathom:Api:ManagementPort {Port} is not among the addresses the server listens on ({Addresses})",
+                    options.ManagementPort, string.Join(", ", addresses));
+            }
+        });
 
         app.UseMiddleware<ManagementPortMiddleware>();
         app.UseMiddleware<RequestIdMiddleware>();

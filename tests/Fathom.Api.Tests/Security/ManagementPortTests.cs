@@ -47,6 +47,19 @@ public sealed class ManagementPortTests
         Assert.Equal(HttpStatusCode.OK, (await outside.GetAsync("/v1/models", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await inside.GetAsync("/v1/models", Ct)).StatusCode);
         Assert.Contains($"served on the management port {managementPort} only", api.Output);
+        Assert.DoesNotContain("is not among the addresses the server listens on", api.Output);
+    }
+
+    [Fact]
+    public async Task A_management_port_the_server_does_not_listen_on_is_reported()
+    {
+        int unbound = ServiceProcess.FreePort();
+        var environment = Production();
+        environment["Fathom__Api__ManagementPort"] = unbound.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var api = await ApiServiceProcess.StartAsync([], environment);
+
+        await Task.Delay(TimeSpan.FromSeconds(1), Ct); // the check runs once the server has started
+        Assert.Contains($"Fathom:Api:ManagementPort {unbound} is not among the addresses the server listens on", api.Output);
     }
 
     [Fact]
