@@ -24,7 +24,7 @@ public sealed class AppHostRunTests
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromMinutes(4));
         await app.ResourceNotifications.WaitForResourceHealthyAsync("kvcache", timeout.Token);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("engine-0", timeout.Token);
+        var engine0 = await app.ResourceNotifications.WaitForResourceHealthyAsync("engine-0", timeout.Token);
         await app.ResourceNotifications.WaitForResourceHealthyAsync("engine-1", timeout.Token);
         var api = await app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
 
@@ -51,7 +51,13 @@ public sealed class AppHostRunTests
         Assert.Equal(engineUris[0], new Uri(env["services__engine__http__0"]!));
         Assert.Equal(engineUris[1], new Uri(env["services__engine__http__1"]!));
         Assert.False(env.ContainsKey("services__engine__http__2"));
-        Assert.Equal(kvcache, env["ConnectionStrings__kvcache"]);
+        // Rate-limit counters live in their own non-evicting redis-server, not in the cache (docs/security.md).
+        Assert.Equal(await app.GetConnectionStringAsync("limits", ct), env["ConnectionStrings__limits"]);
+        Assert.NotEqual(kvcache, env["ConnectionStrings__limits"]);
+        Assert.False(env.ContainsKey("ConnectionStrings__kvcache"));
+        var engineEnv = engine0.Snapshot.EnvironmentVariables.Where(e => e.IsFromSpec).ToDictionary(e => e.Name, e => e.Value);
+        Assert.Equal(kvcache, engineEnv["ConnectionStrings__kvcache"]);
+        Assert.True(engineEnv["Fathom__KvCache__HmacKey"]!.Length >= 32, "the engines get the generated HMAC key");
 
         // The key the AppHost generated: the API holds only its hash; without it /v1 is closed.
         var apiKey = await builder.Resources.OfType<ParameterResource>().Single(p => p.Name == "api-key").GetValueAsync(ct);
