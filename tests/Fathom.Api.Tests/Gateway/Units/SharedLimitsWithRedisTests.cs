@@ -46,6 +46,33 @@ public sealed class SharedLimitsWithRedisTests
     }
 
     [Fact]
+    public async Task A_settled_charge_returns_unused_tokens_to_its_own_window_only()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        void Configure(ApiOptions o) => (o.RequestsPerMinute, o.TokensPerMinute, o.RateWindow) = (0, 100, TimeSpan.FromSeconds(2));
+        await using var a = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, Configure);
+        await using var b = await SharedLimitsFactory.ConnectedAsync(redis.ConnectionString, Configure);
+
+        var first = await a.TryAcquireAsync(Key, 90, false, Ct);
+        Assert.Equal(SharedLimit.None, first!.Limit);
+        Assert.Equal(90, first.Charge!.Charged);
+        Assert.Equal(SharedLimit.Tokens, await LimitAsync(b, tokens: 90));
+
+        await first.Charge.SettleAsync(10);
+
+        // Another instance sees the refund: 10 + 90 fit in 100.
+        var second = await b.TryAcquireAsync(Key, 90, false, Ct);
+        Assert.Equal(SharedLimit.None, second!.Limit);
+        Assert.Equal(SharedLimit.Tokens, await LimitAsync(a, tokens: 1));
+
+        // After the window turned over, a late refund is not credited to the new window.
+        await Task.Delay(TimeSpan.FromSeconds(2.2), Ct);
+        Assert.Equal(SharedLimit.None, await LimitAsync(a, tokens: 95));
+        await second.Charge!.SettleAsync(0);
+        Assert.Equal(SharedLimit.Tokens, await LimitAsync(b, tokens: 10));
+    }
+
+    [Fact]
     public async Task Tokens_are_charged_against_one_budget_and_a_refusal_charges_nothing()
     {
         await using var redis = await RedisServer.StartAsync();
