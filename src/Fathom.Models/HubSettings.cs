@@ -2,7 +2,8 @@ namespace Fathom.Models;
 
 /// <summary>
 /// The hub's address and the token to send, read the way Hugging Face's own client reads them: <c>HF_ENDPOINT</c>
-/// (default <c>https://huggingface.co</c>, trailing slash dropped), <c>HF_TOKEN</c>, else the token file at
+/// (default <c>https://huggingface.co</c>, trailing slash dropped), <c>HF_TOKEN</c> (or the older
+/// <c>HUGGING_FACE_HUB_TOKEN</c>), else the token file at
 /// <c>HF_TOKEN_PATH</c> or <c>$HF_HOME/token</c> (<c>HF_HOME</c> defaulting to <c>$XDG_CACHE_HOME/huggingface</c>,
 /// i.e. <c>~/.cache/huggingface</c>) that <c>hf auth login</c> writes.
 /// </summary>
@@ -35,9 +36,13 @@ public sealed record HubSettings
 
     private static string? ReadToken(Func<string, string?> variable)
     {
-        if (variable("HF_TOKEN") is { } token && token.Trim().Length > 0)
+        // HUGGING_FACE_HUB_TOKEN is the older name the hub's client still honours after HF_TOKEN.
+        foreach (string name in new[] { "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN" })
         {
-            return token.Trim();
+            if (variable(name) is { } token && token.Trim().Length > 0)
+            {
+                return token.Trim();
+            }
         }
 
         string? path = variable("HF_TOKEN_PATH");

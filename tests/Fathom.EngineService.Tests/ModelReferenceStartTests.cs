@@ -32,6 +32,7 @@ public sealed class ModelReferenceStartTests
                 ["FATHOM_MODELS"] = store,
                 ["HF_HOME"] = Path.Combine(store, ".hf-home"),
                 ["HF_TOKEN"] = null,
+                ["HUGGING_FACE_HUB_TOKEN"] = null,
             };
             await using var engine = await EngineServiceProcess.StartAsync(
                 model: $"hf.co/{Repo}:F32", environment: environment, readyPath: "/alive");

@@ -12,6 +12,7 @@ public sealed class ProjectGraphTests
     [InlineData("Fathom.Connector", "Fathom.Engine")]
     [InlineData("Fathom.Planner", "Fathom.Engine")]
     [InlineData("Fathom.Api", "Fathom.Engine")]
+    [InlineData("Fathom.Models", "Fathom.Engine")]
     public void A_project_does_not_reach_a_forbidden_one_even_transitively(string project, string forbidden)
     {
         var reached = Graph.Value.Closure(project);

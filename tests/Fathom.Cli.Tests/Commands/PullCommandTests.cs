@@ -126,6 +126,7 @@ public sealed class PullCommandTests : IAsyncLifetime
         psi.Environment["FATHOM_MODELS"] = _store;
         psi.Environment["HF_HOME"] = Path.Combine(_store, ".hf-home");   // no token file of the machine's user
         psi.Environment.Remove("HF_TOKEN");
+        psi.Environment.Remove("HUGGING_FACE_HUB_TOKEN");
         foreach (var (k, v) in environment ?? new Dictionary<string, string?>())
         {
             psi.Environment[k] = v;
