@@ -48,6 +48,9 @@ public sealed class ChatPageServices : IAsyncLifetime
     public async Task<IPage> NewPageAsync()
     {
         var context = await Require()._browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 760 } });
+        // A shared CI machine also runs other suites: give each step room beyond Playwright's defaults.
+        context.SetDefaultTimeout(60_000);
+        Assertions.SetDefaultExpectTimeout(30_000);
         return await context.NewPageAsync();
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Fathom.Testing;
 using Microsoft.Playwright;
@@ -46,13 +47,24 @@ public sealed partial class ChatPageTests(ChatPageServices services) : IClassFix
         // Markup typed by the user (or written by the model) is shown as text, never parsed.
         const string Markup = "<img src=x onerror=\"window.pwned=1\"><b>bold</b>";
         await page.FillAsync("#message", Markup);
-        await page.ClickAsync("#send");
+        var sent = await page.RunAndWaitForRequestAsync(() => page.ClickAsync("#send"), r => r.Url.EndsWith("/v1/chat/completions", StringComparison.Ordinal));
+        // The whole conversation goes with it, asking for the usage that the numbers come from.
+        using (var body = JsonDocument.Parse(sent.PostData!))
+        {
+            var messages = body.RootElement.GetProperty("messages").EnumerateArray()
+                .Select(m => (m.GetProperty("role").GetString(), m.GetProperty("content").GetString())).ToArray();
+            Assert.Equal([("user", Story), ("assistant", answer), ("user", Markup)], messages);
+            Assert.True(body.RootElement.GetProperty("stream_options").GetProperty("include_usage").GetBoolean());
+            Assert.Equal(24, body.RootElement.GetProperty("max_tokens").GetInt32());
+            Assert.Equal(0, body.RootElement.GetProperty("temperature").GetDouble());
+        }
+
         var second = page.Locator(".message.assistant").Nth(1);
         await Expect(second.Locator(".stats")).ToContainTextAsync("tokens/s", Patient);
         await Expect(page.Locator(".message.user .content").Nth(1)).ToHaveTextAsync(Markup);
         Assert.Equal(0, await page.Locator("#messages img, #messages b").CountAsync());
         Assert.False(await page.EvaluateAsync<bool>("() => window.pwned === 1"));
-        // The history went with it: the second prompt holds the first turn, whose start the prefix cache already had.
+        // The second prompt holds the first turn, whose start the prefix cache already had: the page shows it cached.
         var next = Stats(await second.Locator(".stats").TextContentAsync());
         Assert.True(next.Prompt > stats.Prompt + stats.Tokens, $"{next.Prompt} vs {stats.Prompt} + {stats.Tokens}");
         Assert.True(next.Cached > 0, $"cached {next.Cached}");

@@ -14,13 +14,13 @@ internal static class SystemChromium
     /// <summary>The browser's executable, or null when none is installed.</summary>
     public static string? Find() =>
         Environment.GetEnvironmentVariable("FATHOM_CHROMIUM") is { Length: > 0 } configured
-            ? configured
+            ? (File.Exists(configured) ? configured : null)
             : Candidates.FirstOrDefault(File.Exists);
 
     /// <summary>The browser's executable; skips (or, when fixtures are required, fails) the calling test when none is installed.</summary>
     public static string Require()
     {
-        if (Find() is { } path && File.Exists(path))
+        if (Find() is { } path)
         {
             return path;
         }
