@@ -99,11 +99,7 @@ internal sealed class TokenTables
         }
     }
 
-    internal ulong[] ComputeMaskForProbe(int config) => ComputeMask(config);
-
     internal int ConfigCount => _configCount;
-
-    internal bool IsStringLoopForProbe(int config) => IsStringLoop(config);
 
     private ulong[] ComputeMask(int config)
     {

@@ -1,8 +1,8 @@
 using BenchmarkDotNet.Running;
 
-if (args is ["constraints-probe"])
+if (args is ["constraints-trace", var workload])
 {
-    Fathom.Benchmarks.ConstraintLatency.Probe();
+    Fathom.Benchmarks.ConstraintLatency.Trace(workload);
     return;
 }
 
