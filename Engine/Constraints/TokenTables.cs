@@ -15,6 +15,12 @@ internal sealed class TokenTables
     /// <summary>Stacks deeper than this are dropped (nesting beyond it is not generated), so recursion stays bounded.</summary>
     public const int MaxStackDepth = 512;
 
+    /// <summary>Configurations one table set may hold before <see cref="Grammar"/> starts a fresh one (rows are 1 KB each).</summary>
+    public const int MaxConfigurations = 50_000;
+
+    /// <summary>Masks cached per table set (each is Size/8 bytes: 16 KB for Llama-3); beyond it masks are recomputed.</summary>
+    public const int MaxCachedMasks = 2048;
+
     private const int Unknown = -2;
     private const int Dead = -1;
 
@@ -33,6 +39,7 @@ internal sealed class TokenTables
     private volatile int[][] _rows = new int[16][];
     private volatile ulong[]?[] _masks = new ulong[16][];
     private int _configCount;
+    private int _maskCount;
 
     public TokenTables(CompiledGrammar grammar, ConstraintVocabulary vocabulary)
     {
@@ -95,11 +102,23 @@ internal sealed class TokenTables
         var mask = ComputeMask(config);
         lock (_lock)
         {
-            return _masks[config] ??= mask;
+            if (_masks[config] is { } other)
+            {
+                return other;
+            }
+
+            if (_maskCount < MaxCachedMasks)
+            {
+                _masks[config] = mask;
+                _maskCount++;
+            }
+
+            return mask;
         }
     }
 
-    internal int ConfigCount => _configCount;
+    /// <summary>The configurations created so far.</summary>
+    public int ConfigCount => Volatile.Read(ref _configCount);
 
     private ulong[] ComputeMask(int config)
     {
