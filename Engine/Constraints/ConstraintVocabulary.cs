@@ -68,7 +68,7 @@ public sealed class ConstraintVocabulary
             }
         }
 
-        return new ConstraintVocabulary(bytes, ends, TokenTrie.Build(bytes, candidates));
+        return new ConstraintVocabulary(bytes, ends, TokenTrie.Build(bytes, candidates, (bytes.Length + 63) >> 6));
     }
 
     /// <summary>

@@ -51,11 +51,14 @@ public sealed class Grammar
         return grammar;
     }
 
-    /// <summary>Any JSON object (OpenAI's <c>response_format: json_object</c>).</summary>
-    public static Grammar AnyJsonObject() => new(JsonGrammars.AnyObject);
+    private static readonly Grammar SharedAnyObject = new(JsonGrammars.AnyObject);
+    private static readonly Grammar SharedAnyValue = new(JsonGrammars.AnyValue);
 
-    /// <summary>Any JSON value.</summary>
-    public static Grammar AnyJson() => new(JsonGrammars.AnyValue);
+    /// <summary>Any JSON object (OpenAI's <c>response_format: json_object</c>). One shared instance, so its caches serve every request.</summary>
+    public static Grammar AnyJsonObject() => SharedAnyObject;
+
+    /// <summary>Any JSON value. One shared instance, so its caches serve every request.</summary>
+    public static Grammar AnyJson() => SharedAnyValue;
 
     /// <summary>Exactly <paramref name="text"/> (its UTF-8 bytes).</summary>
     public static Grammar Literal(string text)
@@ -96,6 +99,18 @@ public sealed class Grammar
         return new(new RepeatNode(item.Root, min, max, separator?.Root));
     }
 
-    internal TokenTables TablesFor(ConstraintVocabulary vocabulary) =>
-        _tables.GetOrAdd(vocabulary, static (v, g) => new TokenTables(g.Compiled, v), this);
+    // Recursive grammars (any JSON, $ref trees) meet new stacks as long as they serve new nestings: past a size the
+    // tables are replaced, so a long-running server's memory stays bounded (matchers keep the tables they started on).
+    internal TokenTables TablesFor(ConstraintVocabulary vocabulary)
+    {
+        var tables = _tables.GetOrAdd(vocabulary, static (v, g) => new TokenTables(g.Compiled, v), this);
+        if (tables.ConfigCount > TokenTables.MaxConfigurations)
+        {
+            var fresh = new TokenTables(Compiled, vocabulary);
+            _tables.TryUpdate(vocabulary, fresh, tables);
+            return fresh;
+        }
+
+        return tables;
+    }
 }
