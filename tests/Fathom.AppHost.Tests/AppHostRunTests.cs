@@ -77,9 +77,9 @@ public sealed class AppHostRunTests
         Assert.True((await management.GetAsync("/health", ct)).IsSuccessStatusCode);
         Assert.Contains("# TYPE", await management.GetStringAsync("/metrics", ct));
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await apiHttp.GetAsync("/metrics", ct)).StatusCode);
-        using (var engine0 = app.CreateHttpClient("engine-0", "http"))
+        using (var engineHttp = app.CreateHttpClient("engine-0", "http"))
         {
-            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await engine0.GetAsync("/v1/models", ct)).StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await engineHttp.GetAsync("/v1/models", ct)).StatusCode);
         }
 
         // The engines serve stories260K under the id the README's Semantic Kernel snippet sends.
