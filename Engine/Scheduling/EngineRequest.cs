@@ -10,4 +10,10 @@ public sealed record EngineRequest(string RequestId, IReadOnlyList<int> PromptTo
 {
     /// <summary>Under <see cref="SchedulingPolicy.Priority"/>, lower values are served first.</summary>
     public int Priority { get; init; }
+
+    /// <summary>
+    /// Makes the constraint (grammar) of one completion: called once per sequence, so that each of the <c>n</c>
+    /// completions walks the rule on its own. Null: unconstrained.
+    /// </summary>
+    public Func<ITokenConstraint>? Constraint { get; init; }
 }
