@@ -14,6 +14,7 @@ internal static class EmbeddedChatClientFactory
             KvCacheMemoryBytes = options.KvCacheMemoryBytes,
             MaxModelLength = options.MaxModelLength,
             ServedName = modelId,
+            ChatTemplatePath = options.ChatTemplatePath,
         });
         try
         {

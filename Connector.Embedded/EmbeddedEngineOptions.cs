@@ -11,4 +11,10 @@ public sealed record EmbeddedEngineOptions
 
     /// <summary>Longest prompt plus output, capped by the model's context length; null = the model's.</summary>
     public int? MaxModelLength { get; init; }
+
+    /// <summary>
+    /// A chat template file (Jinja, or a <c>tokenizer_config.json</c>) that replaces the model's own, as the engine
+    /// service's <c>--chat-template</c>; null = the model's.
+    /// </summary>
+    public string? ChatTemplatePath { get; init; }
 }

@@ -45,7 +45,7 @@ public sealed class ServedModel : IDisposable
 
     /// <summary>Loads <paramref name="path"/> for serving.</summary>
     /// <exception cref="Gguf.GgufFormatException">The file is not valid GGUF.</exception>
-    /// <exception cref="ModelLoadException">The file is not a model Fathom can run, its chat template fails the load check, or the KV budget holds no block.</exception>
+    /// <exception cref="ModelLoadException">The file is not a model Fathom can run, its chat template (or <see cref="ServedModelOptions.ChatTemplatePath"/>'s) cannot be read or fails the load check, or the KV budget holds no block.</exception>
     /// <exception cref="TokenizerException">The file's vocabulary cannot be used.</exception>
     public static ServedModel Load(string path, ServedModelOptions? options = null)
     {
@@ -53,13 +53,14 @@ public sealed class ServedModel : IDisposable
         options ??= new ServedModelOptions();
         Tokenizer tokenizer;
         GgufChatFormat chat;
+        ChatTemplate? templateOverride = LoadTemplateOverride(options.ChatTemplatePath);
         LlamaHyperParameters hp;
         using (var file = Gguf.GgufFile.Open(path))
         {
             tokenizer = Tokenizer.Create(GgufTokenizerVocabulary.Read(file.Metadata));
             try
             {
-                chat = GgufChatFormat.FromMetadata(file.Metadata);
+                chat = GgufChatFormat.FromMetadata(file.Metadata, templateOverride: templateOverride);
             }
             catch (ChatTemplateException e)
             {
@@ -87,6 +88,19 @@ public sealed class ServedModel : IDisposable
         });
         string name = options.ServedName ?? Path.GetFileNameWithoutExtension(path);
         return new ServedModel(model, tokenizer, chat, name, context);
+    }
+
+    // Read before the model so that a wrong --chat-template path fails at once, naming the template file.
+    private static ChatTemplate? LoadTemplateOverride(string? path)
+    {
+        try
+        {
+            return string.IsNullOrWhiteSpace(path) ? null : ChatTemplateFile.Load(path);
+        }
+        catch (ChatTemplateException e)
+        {
+            throw new ModelLoadException(e.Message, e);
+        }
     }
 
     /// <summary>Bytes one token's K and V take across all layers (the storage keeps them as float32).</summary>

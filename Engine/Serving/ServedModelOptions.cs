@@ -28,4 +28,10 @@ public sealed record ServedModelOptions
 
     /// <summary>The name clients use for the model (<c>model</c> in requests); null: the file name without extension.</summary>
     public string? ServedName { get; init; }
+
+    /// <summary>
+    /// A chat template file that replaces the model's own (<c>--chat-template</c>): Jinja text, or a
+    /// <c>tokenizer_config.json</c> with a <c>chat_template</c>; null: the GGUF's template (see <see cref="Templates.ChatTemplateFile"/>).
+    /// </summary>
+    public string? ChatTemplatePath { get; init; }
 }

@@ -28,12 +28,13 @@ public sealed record GgufChatFormat(ChatTemplate Template, string BosToken, stri
     /// </summary>
     /// <param name="metadata">The file's metadata.</param>
     /// <param name="limits">What the template may spend per render; <see cref="ChatTemplateLimits.Default"/> if null.</param>
+    /// <param name="templateOverride">A template that replaces the file's own (<c>--chat-template</c>); null: the file's.</param>
     /// <exception cref="TemplateSyntaxException">The file's template is not valid Jinja.</exception>
-    /// <exception cref="ChatTemplateException">The file's template cannot render <see cref="CannedConversation"/>.</exception>
-    public static GgufChatFormat FromMetadata(GgufMetadata metadata, ChatTemplateLimits? limits = null)
+    /// <exception cref="ChatTemplateException">The template cannot render <see cref="CannedConversation"/>.</exception>
+    public static GgufChatFormat FromMetadata(GgufMetadata metadata, ChatTemplateLimits? limits = null, ChatTemplate? templateOverride = null)
     {
         ArgumentNullException.ThrowIfNull(metadata);
-        ChatTemplate template = ChatTemplate.FromModel(metadata.GetString(ChatTemplateKey), limits);
+        ChatTemplate template = templateOverride ?? ChatTemplate.FromModel(metadata.GetString(ChatTemplateKey), limits);
         string[]? tokens = metadata.GetStringArray("tokenizer.ggml.tokens");
         var format = new GgufChatFormat(template, TokenText(metadata, tokens, "tokenizer.ggml.bos_token_id"),
             TokenText(metadata, tokens, "tokenizer.ggml.eos_token_id"));

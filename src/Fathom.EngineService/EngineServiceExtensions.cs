@@ -15,6 +15,7 @@ internal static class EngineServiceExtensions
         ["--tp"] = "Fathom:TensorParallel",
         ["--kv-cache-memory"] = "Fathom:KvCacheMemory",
         ["--max-model-len"] = "Fathom:MaxModelLength",
+        ["--chat-template"] = "Fathom:ChatTemplate",
         ["--max-num-seqs"] = "Fathom:MaxNumSequences",
         ["--max-num-batched-tokens"] = "Fathom:MaxNumBatchedTokens",
         ["--max-queued-requests"] = "Fathom:MaxQueuedRequests",

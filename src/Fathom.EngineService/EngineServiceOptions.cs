@@ -26,6 +26,12 @@ internal sealed class EngineServiceOptions
     /// <summary>Context length limit; 0: the model's.</summary>
     public int MaxModelLength { get; set; }
 
+    /// <summary>
+    /// A chat template file (<c>--chat-template</c>: Jinja, or a <c>tokenizer_config.json</c>) that replaces the model's
+    /// own; empty: the model's. A missing or invalid file fails the load, as a broken model does.
+    /// </summary>
+    public string? ChatTemplate { get; set; }
+
     /// <summary>Most sequences running at once.</summary>
     public int MaxNumSequences { get; set; } = 64;
 

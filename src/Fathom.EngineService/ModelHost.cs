@@ -66,6 +66,7 @@ internal sealed partial class ModelHost(
                 KvCacheMemoryBytes = string.IsNullOrWhiteSpace(o.KvCacheMemory) ? null : ByteSize.Parse(o.KvCacheMemory),
                 MaxModelLength = o.MaxModelLength > 0 ? o.MaxModelLength : null,
                 ServedName = string.IsNullOrWhiteSpace(o.ServedModelName) ? null : o.ServedModelName,
+                ChatTemplatePath = string.IsNullOrWhiteSpace(o.ChatTemplate) ? null : o.ChatTemplate,
             });
             var hostOptions = new EngineHostOptions { MaxQueuedRequests = o.MaxQueuedRequests };
             IKvBlockTier? tier = null;

@@ -48,6 +48,17 @@ internal static class ModelCommandSupport
             .Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var id) ? id
                 : throw new ArgumentException($"'{s}' in --prompt-ids is not a token id"))];
 
+    /// <summary>
+    /// The <c>--chat-template FILE</c> option for commands that chat with a model: a Jinja file (or a
+    /// <c>tokenizer_config.json</c>) replacing the model's own template. Pass its value as
+    /// <see cref="Engine.Serving.ServedModelOptions.ChatTemplatePath"/>; a bad file then fails the load with a
+    /// <see cref="ModelLoadException"/>, which <see cref="IsUserError"/> prints as one line.
+    /// </summary>
+    public static Option<string?> ChatTemplateOption() => new("--chat-template")
+    {
+        Description = "A chat template file (Jinja, or a tokenizer_config.json) used instead of the model's own.",
+    };
+
     /// <summary>The <c>--backend</c> option: any <see cref="ComputeBackendKind"/> by kebab-case name, or <c>auto</c>.</summary>
     public static Option<string> BackendOption() => new("--backend")
     {
