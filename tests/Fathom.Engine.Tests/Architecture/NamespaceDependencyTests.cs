@@ -13,7 +13,7 @@ public sealed class NamespaceDependencyTests
     // Who may use whom. Serving is the top: it wires models to the scheduler and turns output into chat answers.
     private static readonly Dictionary<string, string[]> Allowed = new(StringComparer.Ordinal)
     {
-        ["Serving"] = ["Scheduling", "Model", "Templates", "Tokenization", "Sampling", "KvCache", "Backends", "Diagnostics", "Quantization"],
+        ["Serving"] = ["Scheduling", "Model", "Templates", "Tokenization", "Sampling", "KvCache", "Backends", "Diagnostics", "Quantization", "Constraints"],
         ["Scheduling"] = ["KvCache", "Sampling", "Tokenization", "Diagnostics"],
         // Diagnostics sits below Scheduling (which records through it), so it must not use Scheduling or Serving.
         ["Diagnostics"] = ["Backends", "Quantization", "Sampling"],
@@ -25,6 +25,7 @@ public sealed class NamespaceDependencyTests
         ["Templates"] = [],
         ["Tokenization"] = [],
         ["Sampling"] = [],
+        ["Constraints"] = [],
         ["Quantization"] = [],
         [""] = [],
     };
