@@ -22,12 +22,17 @@ internal static class ChatCompletionsEndpoint
         GenerationCall.CheckModel(request.Model, model);
         var messages = ChatMessages.Parse(body);
         var tools = ChatTools.Parse(body);
+        var structured = StructuredOutputRequest.Parse(body);
         var session = await ChatSession.StartAsync(model, engine, new ChatRequest
         {
             Messages = messages,
             Sampling = request.Sampling,
             Tools = tools?.Tools,
             ToolsEnabled = tools?.Enabled ?? false,
+            ToolChoice = structured.ToolChoice,
+            ParallelToolCalls = structured.ParallelToolCalls,
+            ResponseFormat = structured.ResponseFormat,
+            MaxReasoningTokens = structured.MaxReasoningTokens,
         }, ct);
         string id = $"chatcmpl-{Guid.NewGuid():N}";
         if (request.Stream)
