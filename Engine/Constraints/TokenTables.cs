@@ -1,0 +1,296 @@
+using System.Runtime.CompilerServices;
+
+namespace Fathom.Engine.Constraints;
+
+/// <summary>
+/// The pushdown automaton over one grammar, made deterministic lazily, plus the token masks per state for one vocabulary.
+/// A configuration is the set of parse stacks alive after some bytes (each stack a chain of (rule, DFA state) frames,
+/// interned so equal stacks share an id); stepping a configuration by a byte is memoized in a 256-entry row, so walking
+/// the token trie is an array lookup per trie node once the rows are warm. Each configuration's token mask is computed
+/// once and shared by every sequence on this grammar: the same schema reached again costs a copy.
+/// Thread-safe: lookups read published arrays without locking; creating configurations and rows takes a lock.
+/// </summary>
+internal sealed class TokenTables
+{
+    /// <summary>Stacks deeper than this are dropped (nesting beyond it is not generated), so recursion stays bounded.</summary>
+    public const int MaxStackDepth = 512;
+
+    private const int Unknown = -2;
+    private const int Dead = -1;
+
+    private readonly CompiledGrammar _grammar;
+    private readonly ConstraintVocabulary _vocabulary;
+    private readonly Lock _lock = new();
+
+    // Stacks: frame (rule, state) on top of parent stack id (-1 for none).
+    private readonly Dictionary<(int Rule, int State, int Parent), int> _stackIds = [];
+    private readonly List<(int Rule, int State, int Parent, int Depth)> _stacks = [];
+
+    // Configurations.
+    private readonly Dictionary<ConfigKey, int> _configIds = [];
+    private readonly List<int[]> _configStacks = [];
+    private volatile int[][] _rows = new int[16][];
+    private volatile ulong[]?[] _masks = new ulong[16][];
+    private int _configCount;
+
+    public TokenTables(CompiledGrammar grammar, ConstraintVocabulary vocabulary)
+    {
+        _grammar = grammar;
+        _vocabulary = vocabulary;
+        lock (_lock)
+        {
+            int root = InternStack(0, RuleDfa.Start, -1);
+            InitialConfig = CloseAndIntern([root]);
+        }
+    }
+
+    /// <summary>The configuration before any byte; -1 if the grammar matches nothing.</summary>
+    public int InitialConfig { get; }
+
+    public ConstraintVocabulary Vocabulary => _vocabulary;
+
+    public bool CanEnd(int config) => _rows[config][256] != 0;
+
+    /// <summary>Whether no byte can follow (the configuration has no live stack).</summary>
+    public bool IsFinal(int config)
+    {
+        lock (_lock)
+        {
+            return _configStacks[config].Length == 0;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Step(int config, byte b)
+    {
+        int next = Volatile.Read(ref _rows[config][b]);
+        return next != Unknown ? next : SlowStep(config, b);
+    }
+
+    /// <summary>The configuration after <paramref name="bytes"/>, or -1 if they leave the grammar.</summary>
+    public int Walk(int config, ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes)
+        {
+            config = Step(config, b);
+            if (config < 0)
+            {
+                return Dead;
+            }
+        }
+
+        return config;
+    }
+
+    /// <summary>The tokens (end tokens excluded) whose bytes keep <paramref name="config"/> alive; computed once, then shared.</summary>
+    public ulong[] MaskOf(int config)
+    {
+        var masks = _masks;
+        if (config < masks.Length && masks[config] is { } cached)
+        {
+            return cached;
+        }
+
+        var mask = ComputeMask(config);
+        lock (_lock)
+        {
+            return _masks[config] ??= mask;
+        }
+    }
+
+    private ulong[] ComputeMask(int config)
+    {
+        var trie = _vocabulary.Trie;
+        var mask = new ulong[_vocabulary.Words];
+        Span<int> at = trie.MaxDepth < 256 ? stackalloc int[trie.MaxDepth + 1] : new int[trie.MaxDepth + 1];
+        at[0] = config;
+        byte[] nodeByte = trie.NodeByte;
+        int[] depth = trie.Depth;
+        int[] subtreeEnd = trie.SubtreeEnd;
+        int[] tokenStart = trie.TokenStart;
+        int[] tokens = trie.Tokens;
+        int[][] rows = _rows;
+        int i = 0;
+        int count = nodeByte.Length;
+        while (i < count)
+        {
+            int from = at[depth[i] - 1];
+            int next = rows[from][nodeByte[i]];
+            if (next == Unknown)
+            {
+                next = SlowStep(from, nodeByte[i]);
+                rows = _rows;
+            }
+
+            if (next < 0)
+            {
+                i = subtreeEnd[i];
+                continue;
+            }
+
+            if (next >= rows.Length)
+            {
+                rows = _rows;
+            }
+
+            at[depth[i]] = next;
+            for (int t = tokenStart[i]; t < tokenStart[i + 1]; t++)
+            {
+                int id = tokens[t];
+                mask[id >> 6] |= 1UL << (id & 63);
+            }
+
+            i++;
+        }
+
+        return mask;
+    }
+
+    private int SlowStep(int config, byte b)
+    {
+        lock (_lock)
+        {
+            int known = _rows[config][b];
+            if (known != Unknown)
+            {
+                return known;
+            }
+
+            var moved = new List<int>();
+            foreach (int s in _configStacks[config])
+            {
+                var (rule, state, parent, _) = _stacks[s];
+                int target = _grammar.Rules[rule].Next(state, b);
+                if (target >= 0)
+                {
+                    moved.Add(InternStack(rule, target, parent));
+                }
+            }
+
+            int result = moved.Count == 0 ? Dead : CloseAndIntern(moved);
+            Volatile.Write(ref _rows[config][b], result);
+            return result;
+        }
+    }
+
+    private int InternStack(int rule, int state, int parent)
+    {
+        if (!_stackIds.TryGetValue((rule, state, parent), out int id))
+        {
+            id = _stacks.Count;
+            _stacks.Add((rule, state, parent, parent < 0 ? 1 : _stacks[parent].Depth + 1));
+            _stackIds.Add((rule, state, parent), id);
+        }
+
+        return id;
+    }
+
+    // Expands calls (push the callee's start on the return frame) and ends (pop to the parent) until nothing new appears;
+    // keeps the stacks that can take a byte. Returns -1 when none can and the grammar cannot end here either.
+    private int CloseAndIntern(List<int> seeds)
+    {
+        var visited = new HashSet<int>();
+        var live = new List<int>();
+        var work = new Stack<int>(seeds);
+        bool canEnd = false;
+        while (work.TryPop(out int s))
+        {
+            if (!visited.Add(s))
+            {
+                continue;
+            }
+
+            var (rule, state, parent, depth) = _stacks[s];
+            var dfa = _grammar.Rules[rule];
+            if (dfa.HasBytes[state])
+            {
+                live.Add(s);
+            }
+
+            if (depth < MaxStackDepth)
+            {
+                foreach (var (callee, returnState) in dfa.Calls[state])
+                {
+                    int returnStack = InternStack(rule, returnState, parent);
+                    work.Push(InternStack(callee, RuleDfa.Start, returnStack));
+                }
+            }
+
+            if (dfa.Accepting[state])
+            {
+                if (parent < 0)
+                {
+                    canEnd = true;
+                }
+                else
+                {
+                    work.Push(parent);
+                }
+            }
+        }
+
+        if (live.Count == 0 && !canEnd)
+        {
+            return Dead;
+        }
+
+        int[] stacks = [.. live];
+        Array.Sort(stacks);
+        var key = new ConfigKey(stacks, canEnd);
+        if (_configIds.TryGetValue(key, out int id))
+        {
+            return id;
+        }
+
+        id = _configCount;
+        if (id == _rows.Length)
+        {
+            Grow();
+        }
+
+        // Entry 256 holds whether the grammar may end here.
+        var row = new int[257];
+        Array.Fill(row, Unknown);
+        row[256] = canEnd ? 1 : 0;
+        _rows[id] = row;
+        _configStacks.Add(stacks);
+        _configIds.Add(key, id);
+        _configCount = id + 1;
+        return id;
+    }
+
+    private void Grow()
+    {
+        int size = _rows.Length * 2;
+        var rows = new int[size][];
+        Array.Copy(_rows, rows, _rows.Length);
+        var masks = new ulong[size][];
+        Array.Copy(_masks, masks, _masks.Length);
+
+        // Fill before publishing, so a reader that sees the new arrays sees every existing entry.
+        _masks = masks;
+        _rows = rows;
+    }
+
+    private readonly struct ConfigKey(int[] stacks, bool canEnd) : IEquatable<ConfigKey>
+    {
+        private readonly int[] _stacks = stacks;
+        private readonly bool _canEnd = canEnd;
+
+        public bool Equals(ConfigKey other) => _canEnd == other._canEnd && _stacks.AsSpan().SequenceEqual(other._stacks);
+
+        public override bool Equals(object? obj) => obj is ConfigKey other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            hash.Add(_canEnd);
+            foreach (int s in _stacks)
+            {
+                hash.Add(s);
+            }
+
+            return hash.ToHashCode();
+        }
+    }
+}
