@@ -49,8 +49,11 @@ public sealed class StructuredOutputTests(ToolTemplateEngineFixture engine) : IC
         ["strings"] = """
             {"type":"object","properties":{"code":{"type":"string","pattern":"^[A-Z]{3}-[0-9]{2}$"},
              "when":{"type":"string","format":"date-time"},"day":{"type":"string","format":"date"},
-             "at":{"type":"string","format":"time"},"id":{"type":"string","format":"uuid"},"mail":{"type":"string","format":"email"}},
-             "required":["code","when","day","at","id","mail"],"additionalProperties":false}
+             "at":{"type":"string","format":"time"},"id":{"type":"string","format":"uuid"}},
+             "required":["code","when","day","at","id"],"additionalProperties":false}
+            """,
+        ["email"] = """
+            {"type":"object","properties":{"mail":{"type":"string","format":"email"}},"required":["mail"],"additionalProperties":false}
             """,
         ["unions"] = """
             {"type":"object","properties":{"either":{"anyOf":[{"type":"integer","minimum":0,"maximum":9},{"type":"boolean"}]},
@@ -73,12 +76,28 @@ public sealed class StructuredOutputTests(ToolTemplateEngineFixture engine) : IC
     private ChatClient Client() => new(SharedFixtures.Stories260KName, new ApiKeyCredential("unused"),
         new OpenAIClientOptions { Endpoint = new Uri(engine.Require().BaseAddress, "v1"), NetworkTimeout = TimeSpan.FromMinutes(5) });
 
-    private static ChatCompletionOptions Options(string name, string schema) => new()
+    // stories260K's ids of '@' (a byte token), '"' and 'a"' style closing quotes, and '}'.
+    private const int At = 67, Quote = 313, ClosingQuote = 436, CloseBrace = 128;
+
+    private static ChatCompletionOptions Options(string name, string schema)
     {
-        ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat(name, BinaryData.FromString(schema), jsonSchemaIsStrict: true),
-        Temperature = 0,
-        MaxOutputTokenCount = 440,
-    };
+        var options = new ChatCompletionOptions
+        {
+            ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat(name, BinaryData.FromString(schema), jsonSchemaIsStrict: true),
+            Temperature = 0,
+            MaxOutputTokenCount = 440,
+        };
+        if (name == "email")
+        {
+            // A story model never stops writing the free local part of an address on its own (within the context):
+            // logit_bias, applied before the mask, favours '@' and closing quotes wherever the grammar allows them.
+            options.LogitBiases.Add(At, 30);
+            options.LogitBiases.Add(Quote, 30);
+            options.LogitBiases.Add(ClosingQuote, 30);
+        }
+
+        return options;
+    }
 
     [Theory]
     [MemberData(nameof(Schemas))]
@@ -131,7 +150,7 @@ public sealed class StructuredOutputTests(ToolTemplateEngineFixture engine) : IC
         }
 
         ChatCompletion json = await Client().CompleteChatAsync([new UserChatMessage("A bird.")],
-            new ChatCompletionOptions { ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat(), Temperature = 0, MaxOutputTokenCount = 440 }, Ct);
+            new ChatCompletionOptions { ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat(), Temperature = 0, MaxOutputTokenCount = 440, LogitBiases = { [CloseBrace] = 30 } }, Ct);
         Assert.Equal(ChatFinishReason.Stop, json.FinishReason);
         Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(json.Content[0].Text).RootElement.ValueKind);
     }
