@@ -48,7 +48,7 @@ public static class ChatConstraints
             case ChatResponseFormatKind.JsonSchema:
                 try
                 {
-                    return Grammar.FromJsonSchema(format.Schema!.Value);
+                    return SchemaCompilation.Compile(format.Schema!.Value);
                 }
                 catch (UnsupportedSchemaException e)
                 {

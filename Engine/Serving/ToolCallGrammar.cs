@@ -55,7 +55,7 @@ internal static class ToolCallGrammar
 
         try
         {
-            return Grammar.FromJsonSchema(schema);
+            return SchemaCompilation.Compile(schema);
         }
         catch (UnsupportedSchemaException e)
         {
