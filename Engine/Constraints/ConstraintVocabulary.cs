@@ -1,3 +1,5 @@
+using Fathom.Engine.Tokenization;
+
 namespace Fathom.Engine.Constraints;
 
 /// <summary>
@@ -66,7 +68,24 @@ public sealed class ConstraintVocabulary
             }
         }
 
-        return new ConstraintVocabulary(bytes, ends, TokenTrie.Build(bytes, candidates));
+        return new ConstraintVocabulary(bytes, ends, TokenTrie.Build(bytes, candidates, (bytes.Length + 63) >> 6));
+    }
+
+    /// <summary>
+    /// The vocabulary of <paramref name="tokenizer"/>: each token's piece bytes (control and unknown tokens never allowed),
+    /// with its end-of-generation tokens as the end tokens.
+    /// </summary>
+    public static ConstraintVocabulary FromTokenizer(Tokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var bytes = new byte[]?[tokenizer.Count];
+        for (int id = 0; id < bytes.Length; id++)
+        {
+            var piece = tokenizer.GetPiece(id);
+            bytes[id] = piece.IsEmpty ? null : piece.ToArray();
+        }
+
+        return Create(bytes, [.. tokenizer.EndOfGenerationIds]);
     }
 
     internal ReadOnlySpan<byte> BytesOf(int tokenId) => _bytes[tokenId];

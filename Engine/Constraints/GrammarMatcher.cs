@@ -30,6 +30,10 @@ public sealed class GrammarMatcher
         _ended = other._ended;
     }
 
+    internal TokenTables Tables => _tables;
+
+    internal int Configuration => _config;
+
     /// <summary>The vocabulary's size: the number of bits <see cref="FillNextTokenMask"/> writes.</summary>
     public int VocabularySize => _tables.Vocabulary.Size;
 

@@ -76,6 +76,11 @@ internal static class IntegerRange
             return G.Empty;
         }
 
+        if (a.All(c => c == '0') && b.All(c => c == '9'))
+        {
+            return G.Digits(a.Length);
+        }
+
         if (a[0] == b[0])
         {
             return G.Seq(G.Lit(a[..1]), SameLength(a[1..], b[1..]));

@@ -205,7 +205,9 @@ internal sealed class RuleDfa
                 }
             }
 
-            int[] set = [.. _result];
+            // Only states that can do something (take a byte, call, or end) matter: keeping the pass-through ones would
+            // split equivalent DFA states (e.g. after an ASCII character vs after a multi-byte one).
+            int[] set = [.. _result.Where(q => nfa.Edges[q].Count > 0 || nfa.Calls[q].Count > 0 || q == nfa.Final)];
             Array.Sort(set);
             return set;
         }

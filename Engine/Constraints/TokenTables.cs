@@ -27,6 +27,7 @@ internal sealed class TokenTables
     private readonly List<(int Rule, int State, int Parent, int Depth)> _stacks = [];
 
     // Configurations.
+    private readonly Dictionary<int, int> _plainConfigs = [];
     private readonly Dictionary<ConfigKey, int> _configIds = [];
     private readonly List<int[]> _configStacks = [];
     private volatile int[][] _rows = new int[16][];
@@ -98,10 +99,14 @@ internal sealed class TokenTables
         }
     }
 
+    internal int ConfigCount => _configCount;
+
     private ulong[] ComputeMask(int config)
     {
         var trie = _vocabulary.Trie;
-        var mask = new ulong[_vocabulary.Words];
+        bool stringLoop = IsStringLoop(config);
+        var mask = stringLoop ? (ulong[])trie.SafeStringTokens.Clone() : new ulong[_vocabulary.Words];
+        bool[] safeSubtree = trie.SafeSubtree;
         Span<int> at = trie.MaxDepth < 256 ? stackalloc int[trie.MaxDepth + 1] : new int[trie.MaxDepth + 1];
         at[0] = config;
         byte[] nodeByte = trie.NodeByte;
@@ -114,6 +119,12 @@ internal sealed class TokenTables
         int count = nodeByte.Length;
         while (i < count)
         {
+            if (stringLoop && safeSubtree[i])
+            {
+                i = subtreeEnd[i];
+                continue;
+            }
+
             int from = at[depth[i] - 1];
             int next = rows[from][nodeByte[i]];
             if (next == Unknown)
@@ -146,6 +157,58 @@ internal sealed class TokenTables
         return mask;
     }
 
+    // Whether every character a JSON string may hold unescaped leads from the configuration back to itself (free string
+    // content): then all "safe" tokens are allowed without walking them. Checked byte by byte along UTF-8's structure.
+    private bool IsStringLoop(int config)
+    {
+        for (int b = 0x20; b <= 0x7F; b++)
+        {
+            if (b != '"' && b != '\\' && Step(config, (byte)b) != config)
+            {
+                return false;
+            }
+        }
+
+        var seen = new HashSet<(int, int, int, int)>();
+        bool Tail(int at, int remaining, int low, int high)
+        {
+            if (!seen.Add((at, remaining, low, high)))
+            {
+                return true;
+            }
+
+            for (int b = low; b <= high; b++)
+            {
+                int next = Step(at, (byte)b);
+                if (next < 0 || (remaining == 1 ? next != config : !Tail(next, remaining - 1, 0x80, 0xBF)))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        (int Low, int High, int Remaining, int First, int Last)[] leads =
+        [
+            (0xC2, 0xDF, 1, 0x80, 0xBF), (0xE0, 0xE0, 2, 0xA0, 0xBF), (0xE1, 0xEC, 2, 0x80, 0xBF), (0xED, 0xED, 2, 0x80, 0x9F),
+            (0xEE, 0xEF, 2, 0x80, 0xBF), (0xF0, 0xF0, 3, 0x90, 0xBF), (0xF1, 0xF3, 3, 0x80, 0xBF), (0xF4, 0xF4, 3, 0x80, 0x8F),
+        ];
+        foreach (var (low, high, remaining, first, last) in leads)
+        {
+            for (int lead = low; lead <= high; lead++)
+            {
+                int next = Step(config, (byte)lead);
+                if (next < 0 || !Tail(next, remaining, first, last))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
     private int SlowStep(int config, byte b)
     {
         lock (_lock)
@@ -154,6 +217,27 @@ internal sealed class TokenTables
             if (known != Unknown)
             {
                 return known;
+            }
+
+            int result;
+            if (_configStacks[config] is [int only])
+            {
+                result = StepSingle(only, b);
+
+                // A single stack's step depends only on the byte's class in its rule: fill the whole class at once.
+                var (rule, _, _, _) = _stacks[only];
+                var dfa = _grammar.Rules[rule];
+                int cls = dfa.ClassOf[b];
+                int[] row = _rows[config];
+                for (int other = 0; other < 256; other++)
+                {
+                    if (dfa.ClassOf[other] == cls)
+                    {
+                        Volatile.Write(ref row[other], result);
+                    }
+                }
+
+                return result;
             }
 
             var moved = new List<int>();
@@ -167,10 +251,36 @@ internal sealed class TokenTables
                 }
             }
 
-            int result = moved.Count == 0 ? Dead : CloseAndIntern(moved);
+            result = moved.Count == 0 ? Dead : CloseAndIntern(moved);
             Volatile.Write(ref _rows[config][b], result);
             return result;
         }
+    }
+
+    // The common case (no recursion or ambiguity in play): one stack, and a target state that neither calls nor ends.
+    private int StepSingle(int stack, byte b)
+    {
+        var (rule, state, parent, _) = _stacks[stack];
+        var dfa = _grammar.Rules[rule];
+        int target = dfa.Next(state, b);
+        if (target < 0)
+        {
+            return Dead;
+        }
+
+        int moved = InternStack(rule, target, parent);
+        if (dfa.Calls[target].Length != 0 || dfa.Accepting[target] || !dfa.HasBytes[target])
+        {
+            return CloseAndIntern([moved]);
+        }
+
+        if (!_plainConfigs.TryGetValue(moved, out int config))
+        {
+            config = CloseAndIntern([moved]);
+            _plainConfigs.Add(moved, config);
+        }
+
+        return config;
     }
 
     private int InternStack(int rule, int state, int parent)

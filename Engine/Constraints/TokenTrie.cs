@@ -6,8 +6,27 @@ namespace Fathom.Engine.Constraints;
 /// </summary>
 internal sealed class TokenTrie
 {
-    private TokenTrie(byte[] nodeByte, int[] depth, int[] subtreeEnd, int[] tokenStart, int[] tokens, int maxDepth)
+    private TokenTrie(byte[] nodeByte, int[] depth, int[] subtreeEnd, int[] tokenStart, int[] tokens, int maxDepth, byte[]?[] bytes, int words)
     {
+        // Tokens under a node are contiguous in Tokens, so a prefix count of "unsafe" tokens answers per subtree.
+        var unsafeBefore = new int[tokens.Length + 1];
+        SafeStringTokens = new ulong[words];
+        for (int k = 0; k < tokens.Length; k++)
+        {
+            bool safe = IsSafeStringText(bytes[tokens[k]]!);
+            unsafeBefore[k + 1] = unsafeBefore[k] + (safe ? 0 : 1);
+            if (safe)
+            {
+                SafeStringTokens[tokens[k] >> 6] |= 1UL << (tokens[k] & 63);
+            }
+        }
+
+        SafeSubtree = new bool[nodeByte.Length];
+        for (int i = 0; i < nodeByte.Length; i++)
+        {
+            SafeSubtree[i] = unsafeBefore[tokenStart[subtreeEnd[i]]] == unsafeBefore[tokenStart[i]];
+        }
+
         NodeByte = nodeByte;
         Depth = depth;
         SubtreeEnd = subtreeEnd;
@@ -29,9 +48,31 @@ internal sealed class TokenTrie
 
     public int MaxDepth { get; }
 
+    /// <summary>
+    /// Tokens that are whole characters JSON strings may hold unescaped (valid UTF-8, no control character, quote or
+    /// backslash): inside free string content every one of them is allowed, so masks there start from this set.
+    /// </summary>
+    public ulong[] SafeStringTokens { get; }
+
+    /// <summary>Per node: every token in its subtree is in <see cref="SafeStringTokens"/> (the walk can skip it there).</summary>
+    public bool[] SafeSubtree { get; }
+
+    private static bool IsSafeStringText(byte[] text)
+    {
+        foreach (byte b in text)
+        {
+            if (b < 0x20 || b == (byte)'"' || b == (byte)'\\')
+            {
+                return false;
+            }
+        }
+
+        return System.Text.Unicode.Utf8.IsValid(text);
+    }
+
     public int NodeCount => NodeByte.Length;
 
-    public static TokenTrie Build(byte[]?[] bytes, List<int> tokenIds)
+    public static TokenTrie Build(byte[]?[] bytes, List<int> tokenIds, int words)
     {
         tokenIds.Sort((a, b) =>
         {
@@ -79,6 +120,6 @@ internal sealed class TokenTrie
         }
 
         tokenStart.Add(tokens.Count);
-        return new TokenTrie([.. nodeByte], [.. depth], [.. subtreeEnd], [.. tokenStart], [.. tokens], maxDepth);
+        return new TokenTrie([.. nodeByte], [.. depth], [.. subtreeEnd], [.. tokenStart], [.. tokens], maxDepth, bytes, words);
     }
 }

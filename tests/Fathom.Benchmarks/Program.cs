@@ -1,3 +1,15 @@
 using BenchmarkDotNet.Running;
 
+if (args is ["constraints-trace", var workload])
+{
+    Fathom.Benchmarks.ConstraintLatency.Trace(workload);
+    return;
+}
+
+if (args is ["constraints-latency", ..])
+{
+    Fathom.Benchmarks.ConstraintLatency.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Fathom.Benchmarks.MatVecBenchmarks).Assembly).Run(args);

@@ -214,9 +214,8 @@ public sealed class StructuredOutputTests(ToolTemplateEngineFixture engine) : IC
     /// <summary>Validates <paramref name="json"/> against <paramref name="schema"/> with formats asserted.</summary>
     internal static void AssertValid(string schema, string json)
     {
-        var node = JsonNode.Parse(json);
-        var result = JsonSchema.FromText(schema).Evaluate(node, new EvaluationOptions { RequireFormatValidation = true, OutputFormat = OutputFormat.List });
-        Assert.True(result.IsValid, $"not valid against the schema: {json}\n" + string.Join("\n",
-            (result.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"))));
+        using var document = JsonDocument.Parse(json);
+        var result = JsonSchema.FromText(schema).Evaluate(document.RootElement, new EvaluationOptions { RequireFormatValidation = true, OutputFormat = OutputFormat.List });
+        Assert.True(result.IsValid, $"not valid against the schema: {json}\n{JsonSerializer.Serialize(result)}");
     }
 }
