@@ -43,6 +43,12 @@ public sealed record ChatRequest
     /// </summary>
     public int? MaxReasoningTokens { get; init; }
 
+    /// <summary>
+    /// Extra variables for the chat template (<c>chat_template_kwargs</c>, e.g. <c>enable_thinking</c>), checked with
+    /// <see cref="ChatTemplateVariables.FromJson"/>; null for none.
+    /// </summary>
+    public IReadOnlyDictionary<string, object?>? TemplateVariables { get; init; }
+
     /// <summary>The prefix of the engine's request id (the host appends a unique number).</summary>
     public string RequestIdPrefix { get; init; } = "chatcmpl";
 }

@@ -36,6 +36,7 @@ public sealed class ChatSession
 
     /// <summary>Renders and submits <paramref name="request"/>; cancelling <paramref name="cancellationToken"/> later aborts it.</summary>
     /// <exception cref="Templates.ChatTemplateException">The template rejected the messages.</exception>
+    /// <exception cref="Templates.ToolsNotRenderedException">The request has tools and no template of the model renders them.</exception>
     /// <exception cref="Sampling.InvalidSamplingParameterException">A sampling parameter is out of range, or the response format or tool choice cannot be enforced (the parameter is named).</exception>
     /// <exception cref="RequestRejectedException">The request can never be served (e.g. beyond the context).</exception>
     /// <exception cref="EngineOverloadedException">The engine's waiting queue is full.</exception>
@@ -46,16 +47,18 @@ public sealed class ChatSession
         ArgumentNullException.ThrowIfNull(request);
         var format = model.ChatFormat;
         bool hasTools = request.Tools is { Count: > 0 };
-        int[] prompt = model.EncodeChat(request.Messages, hasTools ? format.RenderOptions(tools: request.Tools) : format.RenderOptions());
+        // A template that never reads 'tools' would drop them: the family's bundled template renders them instead.
+        var template = hasTools ? format.TemplateForTools() : format.Template;
+        int[] prompt = model.EncodeChat(request.Messages, format.RenderOptions(tools: hasTools ? request.Tools : null, extraVariables: request.TemplateVariables), template);
         var sampling = format.Template.StopStrings is { Count: > 0 } templateStops
             ? request.Sampling with { Stop = [.. request.Sampling.Stop ?? [], .. templateStops] }
             : request.Sampling;
-        var grammar = ChatConstraints.AnswerGrammar(request, format.Template.Family);
+        var grammar = ChatConstraints.AnswerGrammar(request, template.Family);
         var constraint = grammar is null ? null : ChatConstraints.Factory(grammar, model.ConstraintTokens, model.ReasoningParser, request.MaxReasoningTokens);
         var engineRequest = new EngineRequest(request.RequestIdPrefix, prompt, sampling) { Constraint = constraint };
         var outputs = await engine.SubmitAsync(engineRequest, cancellationToken).ConfigureAwait(false);
         bool readCalls = hasTools && request.ToolsEnabled && request.ToolChoice?.Mode != ChatToolChoiceMode.None;
-        var tools = readCalls ? format.Template.CreateToolCallParser() : null;
+        var tools = readCalls ? template.CreateToolCallParser() : null;
         return new ChatSession(model, outputs, tools, sampling.N);
     }
 

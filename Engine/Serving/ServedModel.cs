@@ -114,11 +114,11 @@ public sealed class ServedModel : IDisposable
         return 2L * hyperParameters.LayerCount * hyperParameters.KvLength * sizeof(float);
     }
 
-    /// <summary>Renders <paramref name="messages"/> with the chat template and tokenizes the prompt.</summary>
+    /// <summary>Renders <paramref name="messages"/> with the chat template (or <paramref name="template"/>) and tokenizes the prompt.</summary>
     /// <exception cref="ChatTemplateException">The template rejected the messages.</exception>
-    public int[] EncodeChat(IReadOnlyList<ChatMessage> messages, ChatTemplateRenderOptions? options = null)
+    public int[] EncodeChat(IReadOnlyList<ChatMessage> messages, ChatTemplateRenderOptions? options = null, ChatTemplate? template = null)
     {
-        string text = ChatFormat.Template.Render(messages, options ?? ChatFormat.RenderOptions());
+        string text = (template ?? ChatFormat.Template).Render(messages, options ?? ChatFormat.RenderOptions());
         // Templates that write the BOS text themselves must not get a second one from the tokenizer.
         bool hasBos = ChatFormat.BosToken.Length > 0 && text.StartsWith(ChatFormat.BosToken, StringComparison.Ordinal);
         return Tokenizer.Encode(text, addSpecial: !hasBos, parseSpecial: true);

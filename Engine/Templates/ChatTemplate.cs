@@ -47,6 +47,12 @@ public sealed class ChatTemplate
     /// <summary>True when the model had no template and <see cref="FallbackSource"/> is used.</summary>
     public bool IsFallback { get; }
 
+    /// <summary>
+    /// Whether the template can render tool definitions: it reads the <c>tools</c> variable somewhere. A template that
+    /// never does (DeepSeek-R1's own, ChatML's fallback) would drop the tools of a request silently.
+    /// </summary>
+    public bool RendersTools => _template.Reads("tools");
+
     /// <summary>The recognised format, which decides <see cref="CreateReasoningParser"/> and <see cref="CreateToolCallParser"/>.</summary>
     public ChatTemplateFamily Family { get; }
 
@@ -83,6 +89,12 @@ public sealed class ChatTemplate
     {
         ArgumentNullException.ThrowIfNull(messages);
         options ??= new ChatTemplateRenderOptions();
+        return _template.Render(Variables(messages, options), options.Now, options.Limits);
+    }
+
+    /// <summary>The variables a render passes to the template, as Python values (the corpus tests hand them to jinja2).</summary>
+    internal Dictionary<string, object?> Variables(IReadOnlyList<ChatMessage> messages, ChatTemplateRenderOptions options)
+    {
         var variables = new Dictionary<string, object?>(StringComparer.Ordinal);
         if (options.ExtraVariables is { } extra)
         {
@@ -96,7 +108,7 @@ public sealed class ChatTemplate
         variables["eos_token"] = options.EosToken;
         // transformers passes tools=None when there are none; templates test "tools is not none".
         variables["tools"] = options.Tools is { Count: > 0 } tools ? tools.Select(t => TemplateValues.From(t)).ToList() : null;
-        return _template.Render(variables, options.Now, options.Limits);
+        return variables;
     }
 
     /// <summary>A reasoning parser for the format, or null when the format has no reasoning section.</summary>

@@ -51,6 +51,18 @@ public sealed record ChatTemplateLimits
     /// </summary>
     public int MaxDepth { get; init; } = 200;
 
+    /// <summary>
+    /// Extra variables a request may give the template (<c>chat_template_kwargs</c>, see <see cref="ChatTemplateVariables"/>).
+    /// Default 64: the templates tested read a handful (<c>enable_thinking</c>, <c>date_string</c>, <c>tools_in_user_message</c>…).
+    /// </summary>
+    public int MaxExtraVariables { get; init; } = 64;
+
+    /// <summary>
+    /// Characters of JSON all extra variables' values may hold together. Default 64 Ki (65,536): room for a
+    /// document or a long system text, while far below what could strain a render.
+    /// </summary>
+    public int MaxExtraVariablesLength { get; init; } = 64 * 1024;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> unless every limit is positive.</summary>
     public void Validate()
     {
@@ -59,5 +71,7 @@ public sealed record ChatTemplateLimits
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxStringLength);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxListLength);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxDepth);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxExtraVariables);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxExtraVariablesLength);
     }
 }

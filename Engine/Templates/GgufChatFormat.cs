@@ -37,7 +37,10 @@ public sealed record GgufChatFormat(ChatTemplate Template, string BosToken, stri
         ChatTemplate template = templateOverride ?? ChatTemplate.FromModel(metadata.GetString(ChatTemplateKey), limits);
         string[]? tokens = metadata.GetStringArray("tokenizer.ggml.tokens");
         var format = new GgufChatFormat(template, TokenText(metadata, tokens, "tokenizer.ggml.bos_token_id"),
-            TokenText(metadata, tokens, "tokenizer.ggml.eos_token_id"));
+            TokenText(metadata, tokens, "tokenizer.ggml.eos_token_id"))
+        {
+            VocabularyFamily = FamilyOfVocabulary(tokens),
+        };
         format.Verify();
         return format;
     }
@@ -68,11 +71,46 @@ public sealed record GgufChatFormat(ChatTemplate Template, string BosToken, stri
         }
     }
 
+    /// <summary>
+    /// The family the vocabulary's special tokens show (DeepSeek-R1's <c>&lt;｜User｜&gt;</c>, <c>&lt;｜Assistant｜&gt;</c>
+    /// and <c>&lt;｜tool▁calls▁begin｜&gt;</c>), for a model whose template says nothing (none, or an unknown one).
+    /// </summary>
+    public ChatTemplateFamily VocabularyFamily { get; init; }
+
+    /// <summary>The model's family: its template's when recognised, else its vocabulary's.</summary>
+    public ChatTemplateFamily Family =>
+        Template.Family != ChatTemplateFamily.Unknown && !Template.IsFallback ? Template.Family : VocabularyFamily;
+
+    /// <summary>
+    /// The template that renders a request with tools: the model's own when it reads <c>tools</c>, else the bundled
+    /// tool-capable template of its <see cref="Family"/> (<see cref="BundledChatTemplates.ForTools"/>).
+    /// </summary>
+    /// <exception cref="ToolsNotRenderedException">Neither exists: tools would be dropped.</exception>
+    public ChatTemplate TemplateForTools() =>
+        Template.RendersTools ? Template : BundledChatTemplates.ForTools(Family) ?? throw new ToolsNotRenderedException();
+
     /// <summary>Render options carrying this model's BOS/EOS texts.</summary>
     /// <param name="addGenerationPrompt">Whether to open the assistant's turn.</param>
     /// <param name="tools">OpenAI-shaped tool definitions for the template to render, if any.</param>
-    public ChatTemplateRenderOptions RenderOptions(bool addGenerationPrompt = true, IReadOnlyList<System.Text.Json.JsonElement>? tools = null) =>
-        new() { AddGenerationPrompt = addGenerationPrompt, BosToken = BosToken, EosToken = EosToken, Tools = tools };
+    /// <param name="extraVariables">More template variables (<c>chat_template_kwargs</c>), if any.</param>
+    public ChatTemplateRenderOptions RenderOptions(bool addGenerationPrompt = true, IReadOnlyList<System.Text.Json.JsonElement>? tools = null,
+        IReadOnlyDictionary<string, object?>? extraVariables = null) =>
+        new() { AddGenerationPrompt = addGenerationPrompt, BosToken = BosToken, EosToken = EosToken, Tools = tools, ExtraVariables = extraVariables };
+
+    private static ChatTemplateFamily FamilyOfVocabulary(string[]? tokens)
+    {
+        if (tokens is null)
+            return ChatTemplateFamily.Unknown;
+        bool user = false, assistant = false, calls = false;
+        foreach (string token in tokens)
+        {
+            user |= token == "<｜User｜>";
+            assistant |= token == "<｜Assistant｜>";
+            calls |= token == "<｜tool▁calls▁begin｜>";
+        }
+
+        return user && assistant && calls ? ChatTemplateFamily.DeepSeekR1 : ChatTemplateFamily.Unknown;
+    }
 
     private static string TokenText(GgufMetadata metadata, string[]? tokens, string key)
     {

@@ -25,7 +25,7 @@ internal static class JinjaFilters
         ["items"] = (v, _) => v switch
         {
             JinjaUndefined => new List<object?>(),
-            Dictionary<string, object?> dict => dict.Select(p => (object?)new List<object?> { p.Key, p.Value }).ToList(),
+            Dictionary<string, object?> dict => new JinjaGenerator(dict.Select(p => (object?)JinjaTuple.Pair(p.Key, p.Value))),
             _ => throw new ChatTemplateException($"Can only get item pairs from a mapping, not '{JinjaOps.TypeName(v)}'"),
         },
         ["join"] = Join,
@@ -42,7 +42,13 @@ internal static class JinjaFilters
         ["rejectattr"] = (v, a) => Select(v, a, byAttribute: true, keep: false),
         ["replace"] = (v, a) => JinjaMethods.Replace(JinjaOps.ToStr(v), JinjaOps.ToStr(a.Get(0, "old")), JinjaOps.ToStr(a.Get(1, "new")),
             a.Get(2, "count") is { } count ? JinjaOps.ToLong(count) : -1),
-        ["reverse"] = (v, _) => v is string s ? string.Concat(JinjaOps.Characters(s).AsEnumerable().Reverse()) : Enumerable.Reverse(JinjaOps.Iterate(v)).ToList(),
+        ["reverse"] = (v, _) => v switch
+        {
+            string s => string.Concat(JinjaOps.Characters(s).AsEnumerable().Reverse()),
+            // reversed() of a list is an iterator; of anything else jinja2 builds a reversed list.
+            List<object?> and not JinjaGenerator => new JinjaGenerator(Enumerable.Reverse(JinjaOps.Iterate(v)), "list_reverseiterator"),
+            _ => Enumerable.Reverse(JinjaOps.Iterate(v)).ToList(),
+        },
         ["round"] = Round,
         ["safe"] = (v, _) => v as JinjaMarkup ?? new JinjaMarkup(JinjaOps.ToStr(v)),
         ["sort"] = Sort,
@@ -51,9 +57,9 @@ internal static class JinjaFilters
             JinjaOps.Binary("+", acc, a.Get(0, "attribute") is { } attr ? Attribute(x, attr) : x)),
         ["tojson"] = ToJson,
         ["trim"] = (v, a) => JinjaMethods.Strip(JinjaOps.ToStr(v), a.Get(0, "chars"), true, true),
-        ["unique"] = (v, _) => Unique(JinjaOps.Iterate(v)),
+        ["unique"] = (v, _) => new JinjaGenerator(Unique(JinjaOps.Iterate(v))),
         ["wordcount"] = (v, _) => (long)JinjaOps.ToStr(v).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length,
-        ["format"] = (v, a) => JinjaFormat.Percent(JinjaOps.ToStr(v), a.Positional.Count == 1 ? a.Positional[0] : a.Positional),
+        ["format"] = (v, a) => JinjaFormat.Percent(JinjaOps.ToStr(v), new JinjaTuple(a.Positional)),
     };
 
     public static bool Exists(string name) => Filters.ContainsKey(name);
@@ -184,18 +190,18 @@ internal static class JinjaFilters
         {
             object? fallback = args.Keywords.GetValueOrDefault("default", null);
             bool hasDefault = args.Keywords.ContainsKey("default");
-            return items.Select(x =>
+            return new JinjaGenerator(items.Select(x =>
             {
                 object? v = Attribute(x, attribute);
                 return v is JinjaUndefined && hasDefault ? fallback : v;
-            }).ToList();
+            }));
         }
 
         if (args.Positional.Count == 0)
             throw new ChatTemplateException("map requires a filter argument");
         string filter = JinjaOps.ToStr(args.Positional[0]);
         var rest = new JinjaArguments(args.Positional.Skip(1).ToList(), args.Keywords);
-        return items.Select(x => Apply(filter, x, rest)).ToList();
+        return new JinjaGenerator(items.Select(x => Apply(filter, x, rest)));
     }
 
     private static List<object?> Select(object? value, JinjaArguments args, bool byAttribute, bool keep)
@@ -214,7 +220,7 @@ internal static class JinjaFilters
                 result.Add(item);
         }
 
-        return result;
+        return new JinjaGenerator(result);
     }
 
     /// <summary>jinja2's <c>make_attrgetter</c>: a dotted path, each part an item or attribute (digits index lists).</summary>
@@ -239,7 +245,7 @@ internal static class JinjaFilters
         bool caseSensitive = JinjaOps.IsTruthy(args.Get(0, "case_sensitive", false));
         bool byValue = JinjaOps.ToStr(args.Get(1, "by", "key")) == "value";
         bool reverse = JinjaOps.IsTruthy(args.Get(2, "reverse", false));
-        List<object?> pairs = dict.Select(p => (object?)new List<object?> { p.Key, p.Value }).ToList();
+        List<object?> pairs = dict.Select(p => (object?)JinjaTuple.Pair(p.Key, p.Value)).ToList();
         return SortBy(pairs, p => SortKey(((List<object?>)p!)[byValue ? 1 : 0], caseSensitive), reverse);
     }
 

@@ -123,7 +123,7 @@ internal static class JinjaMethods
 
     private static JinjaCallable DictMethod(Dictionary<string, object?> dict, string name) => name switch
     {
-        "items" => new JinjaCallable("items", (_, _) => dict.Select(p => (object?)new List<object?> { p.Key, p.Value }).ToList()),
+        "items" => new JinjaCallable("items", (_, _) => dict.Select(p => (object?)JinjaTuple.Pair(p.Key, p.Value)).ToList()),
         "keys" => new JinjaCallable("keys", (_, _) => dict.Keys.Select(k => (object?)k).ToList()),
         "values" => new JinjaCallable("values", (_, _) => dict.Values.ToList()),
         _ => new JinjaCallable("get", (args, _) =>
@@ -150,6 +150,7 @@ internal static class JinjaMethods
         "join" => new(name, (a, _) => JinjaFilters.JoinStrings(s, JinjaOps.Iterate(Arg(a, 0)).Select(x => x as string
             ?? throw new ChatTemplateException($"sequence item: expected str instance, {JinjaOps.TypeName(x)} found")))),
         "splitlines" => new(name, (_, _) => SplitLines(s)),
+        "format" => new(name, (a, k) => JinjaFormat.Brace(s, a, k)),
         "isdigit" => new(name, (_, _) => s.Length > 0 && s.All(char.IsDigit)),
         "isalpha" => new(name, (_, _) => s.Length > 0 && s.All(char.IsLetter)),
         "isspace" => new(name, (_, _) => s.Length > 0 && s.All(char.IsWhiteSpace)),

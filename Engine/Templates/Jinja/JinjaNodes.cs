@@ -26,8 +26,25 @@ internal sealed record SetNode(IReadOnlyList<string> Targets, string? Attribute,
 internal sealed record SetBlockNode(string Target, string? Attribute, IReadOnlyList<Node> Body, IReadOnlyList<FilterExpr> Filters, int Line)
     : Node(Line);
 
+/// <summary>
+/// <c>{% macro name(params) %}</c>. As in jinja2, a macro whose body reads <c>varargs</c>, <c>kwargs</c> or
+/// <c>caller</c> accepts extra positional arguments, extra keyword arguments or a <c>caller</c> (see <see cref="CallBlockNode"/>).
+/// </summary>
 internal sealed record MacroNode(string Name, IReadOnlyList<(string Name, Expr? Default)> Parameters, IReadOnlyList<Node> Body, int Line)
-    : Node(Line);
+    : Node(Line)
+{
+    public bool CatchVarargs { get; } = JinjaVariableReferences.Reads(Body, "varargs");
+
+    public bool CatchKwargs { get; } = JinjaVariableReferences.Reads(Body, "kwargs");
+
+    public bool CatchCaller { get; } = JinjaVariableReferences.Reads(Body, "caller");
+}
+
+/// <summary>
+/// <c>{% call(params) macro(args) %}body{% endcall %}</c>: calls <see cref="Call"/> with <c>caller</c> set to a macro
+/// (<see cref="Caller"/>, named <c>caller</c>) that renders the body, and outputs the result.
+/// </summary>
+internal sealed record CallBlockNode(CallExpr Call, MacroNode Caller, int Line) : Node(Line);
 
 internal sealed record FilterBlockNode(IReadOnlyList<FilterExpr> Filters, IReadOnlyList<Node> Body, int Line) : Node(Line);
 
@@ -52,6 +69,9 @@ internal sealed record GetAttrExpr(Expr Target, string Name, int Line) : Expr(Li
 internal sealed record GetItemExpr(Expr Target, Expr Index, int Line) : Expr(Line);
 
 internal sealed record SliceExpr(Expr Target, Expr? Start, Expr? Stop, Expr? Step, int Line) : Expr(Line);
+
+/// <summary><c>*value</c> (<see cref="Keywords"/> false) or <c>**value</c> in a call's arguments: spread into positional or keyword arguments.</summary>
+internal sealed record SpreadExpr(Expr Value, bool Keywords, int Line) : Expr(Line);
 
 internal sealed record CallExpr(Expr Callee, IReadOnlyList<Expr> Args, IReadOnlyList<(string Name, Expr Value)> Kwargs, int Line)
     : Expr(Line);

@@ -54,7 +54,8 @@ internal static partial class JinjaOps
                 break;
             case List<object?> list:
                 budget.Depth(depth + 1);
-                sb.Append('[');
+                bool tuple = list is JinjaTuple;
+                sb.Append(tuple ? '(' : '[');
                 for (int i = 0; i < list.Count; i++)
                 {
                     if (i > 0)
@@ -62,7 +63,7 @@ internal static partial class JinjaOps
                     AppendRepr(sb, list[i], depth + 1, budget);
                 }
 
-                sb.Append(']');
+                sb.Append(tuple ? (list.Count == 1 ? ",)" : ")") : "]");
                 break;
             case Dictionary<string, object?> dict:
                 budget.Depth(depth + 1);

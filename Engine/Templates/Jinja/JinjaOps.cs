@@ -13,6 +13,8 @@ internal static partial class JinjaOps
         long => "int",
         double => "float",
         string => "str",
+        JinjaGenerator g => g.Kind,
+        JinjaTuple => "tuple",
         List<object?> => "list",
         Dictionary<string, object?> => "dict",
         JinjaUndefined => "Undefined",
@@ -30,6 +32,7 @@ internal static partial class JinjaOps
         double d => d != 0,
         string s => s.Length > 0,
         JinjaMarkup markup => markup.Text.Length > 0,
+        JinjaGenerator => true,
         List<object?> list => list.Count > 0,
         Dictionary<string, object?> dict => dict.Count > 0,
         _ => true,
@@ -171,6 +174,7 @@ internal static partial class JinjaOps
     public static long Length(object? value) => value switch
     {
         string s => CodePointCount(s),
+        JinjaGenerator => throw new ChatTemplateException($"object of type '{TypeName(value)}' has no len()"),
         List<object?> list => list.Count,
         Dictionary<string, object?> dict => dict.Count,
         JinjaUndefined => 0,

@@ -389,7 +389,15 @@ internal sealed partial class JinjaParser
                 ExpectOperator(",");
             if (Current.IsOperator(")"))
                 break;
-            if (Current.Kind == JinjaTokenKind.Name && Peek().IsOperator("="))
+            if (Current.IsOperator("*") || Current.IsOperator("**"))
+            {
+                // jinja2's dyn_args/dyn_kwargs: f(a, *rest, **options).
+                int line = Current.Line;
+                bool keywords = Current.Value == "**";
+                _index++;
+                args.Add(new SpreadExpr(ParseExpression(allowCondition: true), keywords, line));
+            }
+            else if (Current.Kind == JinjaTokenKind.Name && Peek().IsOperator("="))
             {
                 string name = Current.Value;
                 _index += 2;
@@ -397,7 +405,7 @@ internal sealed partial class JinjaParser
             }
             else
             {
-                if (kwargs.Count > 0)
+                if (kwargs.Count > 0 || args.Any(a => a is SpreadExpr))
                     throw new TemplateSyntaxException("Positional argument after keyword argument", Current.Line);
                 args.Add(ParseExpression(allowCondition: true));
             }
@@ -440,8 +448,6 @@ internal sealed partial class JinjaParser
     {
         JinjaToken name = Current;
         string filterName = ExpectNameToken();
-        if (!JinjaFilters.Exists(filterName))
-            throw new TemplateSyntaxException($"No filter named '{filterName}'", name.Line);
         List<Expr> args = [];
         List<(string, Expr)> kwargs = [];
         if (Current.IsOperator("("))
@@ -460,8 +466,6 @@ internal sealed partial class JinjaParser
 
         JinjaToken name = Current;
         string testName = ExpectNameToken();
-        if (!JinjaTests.Exists(testName))
-            throw new TemplateSyntaxException($"No test named '{testName}'", name.Line);
         List<Expr> args = [];
         JinjaToken next = Current;
         if (next.IsOperator("("))

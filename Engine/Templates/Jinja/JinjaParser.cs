@@ -25,6 +25,7 @@ internal sealed partial class JinjaParser
         List<Node> body = parser.ParseBody([], out string? end);
         if (end is not null)
             throw new TemplateSyntaxException($"Unexpected '{end}'", parser.Current.Line);
+        JinjaUnknownNames.Check(body);
         return body;
     }
 
@@ -91,6 +92,8 @@ internal sealed partial class JinjaParser
                 return ParseSet(keyword.Line);
             case "macro":
                 return ParseMacro(keyword.Line);
+            case "call":
+                return ParseCallBlock(keyword.Line);
             case "filter":
                 List<FilterExpr> filters = ParseFilterChain();
                 Expect(JinjaTokenKind.BlockEnd);
@@ -224,6 +227,29 @@ internal sealed partial class JinjaParser
     private MacroNode ParseMacro(int line)
     {
         string name = ExpectNameToken();
+        List<(string, Expr?)> parameters = ParseParameters();
+        Expect(JinjaTokenKind.BlockEnd);
+        List<Node> body = ParseBody(["endmacro"], out _);
+        if (Current.Kind == JinjaTokenKind.Name)
+            _index++;
+        Expect(JinjaTokenKind.BlockEnd);
+        return new MacroNode(name, parameters, body, line);
+    }
+
+    private CallBlockNode ParseCallBlock(int line)
+    {
+        List<(string, Expr?)> parameters = Current.IsOperator("(") ? ParseParameters() : [];
+        Expr call = ParseExpression(allowCondition: false);
+        if (call is not CallExpr callExpr)
+            throw new TemplateSyntaxException("A call block needs a call expression, e.g. {% call macro(x) %}", line);
+        Expect(JinjaTokenKind.BlockEnd);
+        List<Node> body = ParseBody(["endcall"], out _);
+        Expect(JinjaTokenKind.BlockEnd);
+        return new CallBlockNode(callExpr, new MacroNode("caller", parameters, body, line), line);
+    }
+
+    private List<(string, Expr?)> ParseParameters()
+    {
         ExpectOperator("(");
         var parameters = new List<(string, Expr?)>();
         while (!Current.IsOperator(")"))
@@ -240,16 +266,16 @@ internal sealed partial class JinjaParser
                 defaultValue = ParseExpression(allowCondition: true);
             }
 
+            else if (parameters.Any(p => p.Item2 is not null))
+            {
+                throw new TemplateSyntaxException("non-default argument follows default argument", Current.Line);
+            }
+
             parameters.Add((parameter, defaultValue));
         }
 
         _index++;
-        Expect(JinjaTokenKind.BlockEnd);
-        List<Node> body = ParseBody(["endmacro"], out _);
-        if (Current.Kind == JinjaTokenKind.Name)
-            _index++;
-        Expect(JinjaTokenKind.BlockEnd);
-        return new MacroNode(name, parameters, body, line);
+        return parameters;
     }
 
     /// <summary><c>name(args) | name2</c> as used by filter blocks and block sets (the leading '|' is optional).</summary>

@@ -55,7 +55,7 @@ internal sealed partial class JinjaRenderer
                 var items = new List<object?>(tuple.Items.Count);
                 foreach (Expr e in tuple.Items)
                     items.Add(EvaluatePlain(e, scope));
-                return items;
+                return new JinjaTuple(items);
             }
 
             case DictExpr dict:
@@ -139,10 +139,12 @@ internal sealed partial class JinjaRenderer
         return true;
     }
 
-    private object? EvaluateCall(CallExpr call, JinjaScope scope)
+    private object? EvaluateCall(CallExpr call, JinjaScope scope, JinjaCallable? caller = null)
     {
         object? callee = Evaluate(call.Callee, scope);
         JinjaArguments args = EvaluateArguments(call.Args, call.Kwargs, scope);
+        if (caller is not null)
+            args = args with { Keywords = new(args.Keywords, StringComparer.Ordinal) { ["caller"] = caller } };
         _budget.Step();
         return callee switch
         {
@@ -157,11 +159,31 @@ internal sealed partial class JinjaRenderer
         if (args.Count == 0 && kwargs.Count == 0)
             return new JinjaArguments([], []);
         var positional = new List<object?>(args.Count);
-        foreach (Expr arg in args)
-            positional.Add(EvaluatePlain(arg, scope));
         var keywords = new Dictionary<string, object?>(StringComparer.Ordinal);
+        List<SpreadExpr>? keywordSpreads = null;
+        foreach (Expr arg in args)
+        {
+            if (arg is SpreadExpr { Keywords: true } spread)
+                (keywordSpreads ??= []).Add(spread);
+            else if (arg is SpreadExpr items)
+                positional.AddRange(JinjaOps.Iterate(EvaluatePlain(items.Value, scope)));
+            else
+                positional.Add(EvaluatePlain(arg, scope));
+        }
+
         foreach ((string name, Expr value) in kwargs)
             keywords[name] = EvaluatePlain(value, scope);
+        foreach (SpreadExpr spread in keywordSpreads ?? [])
+        {
+            if (EvaluatePlain(spread.Value, scope) is not Dictionary<string, object?> dict)
+                throw new ChatTemplateException($"argument after ** must be a mapping (template line {spread.Line})");
+            foreach (KeyValuePair<string, object?> pair in dict)
+            {
+                if (!keywords.TryAdd(pair.Key, pair.Value))
+                    throw new ChatTemplateException($"got multiple values for keyword argument '{pair.Key}'");
+            }
+        }
+
         return new JinjaArguments(positional, keywords);
     }
 }

@@ -75,6 +75,9 @@ internal sealed partial class JinjaRenderer
             case MacroNode macro:
                 scope.Set(macro.Name, MakeMacro(macro, scope));
                 return Flow.Normal;
+            case CallBlockNode callBlock:
+                Write(output, JinjaOps.ToStr(EvaluateCall(callBlock.Call, scope, MakeMacro(callBlock.Caller, scope))));
+                return Flow.Normal;
             case FilterBlockNode filterBlock:
                 var body2 = new StringBuilder();
                 Flow flow = Execute(filterBlock.Body, scope, body2);
@@ -181,35 +184,58 @@ internal sealed partial class JinjaRenderer
         return value;
     }
 
+    // jinja2's Macro.__call__: parameters by position then by name, then caller, kwargs and varargs for macros that read them.
     private JinjaCallable MakeMacro(MacroNode macro, JinjaScope definingScope) => new(macro.Name, (args, kwargs) =>
     {
-        if (args.Count > macro.Parameters.Count)
-            throw new ChatTemplateException($"macro '{macro.Name}' takes not more than {macro.Parameters.Count} argument(s)");
         _budget.Step();
         try
         {
             _budget.Depth(++_depth);
             var callScope = new JinjaScope(definingScope);
+            var extra = new Dictionary<string, object?>(kwargs, StringComparer.Ordinal);
             for (int i = 0; i < macro.Parameters.Count; i++)
             {
                 (string name, Expr? defaultValue) = macro.Parameters[i];
                 object? value;
                 if (i < args.Count)
+                {
+                    if (extra.ContainsKey(name))
+                        throw new ChatTemplateException($"macro '{macro.Name}' got multiple values for argument '{name}'");
                     value = args[i];
-                else if (kwargs.TryGetValue(name, out object? named))
+                }
+                else if (extra.Remove(name, out object? named))
+                {
                     value = named;
+                }
                 else if (defaultValue is not null)
+                {
                     value = Evaluate(defaultValue, callScope);
+                }
                 else
+                {
                     value = new JinjaUndefined($"parameter '{name}' was not provided");
+                }
+
                 callScope.Set(name, value);
             }
 
-            foreach (string name in kwargs.Keys)
+            if (macro.CatchCaller)
+                callScope.Set("caller", extra.Remove("caller", out object? caller) && caller is not null ? caller : new JinjaUndefined("No caller defined"));
+            if (macro.CatchKwargs)
             {
-                if (!macro.Parameters.Any(p => p.Name == name))
-                    throw new ChatTemplateException($"macro '{macro.Name}' takes no keyword argument '{name}'");
+                callScope.Set("kwargs", extra);
             }
+            else if (extra.Count > 0)
+            {
+                throw new ChatTemplateException(extra.ContainsKey("caller")
+                    ? $"macro '{macro.Name}' was invoked with two values for the special caller argument. This is most likely a bug."
+                    : $"macro '{macro.Name}' takes no keyword argument '{extra.Keys.First()}'");
+            }
+
+            if (macro.CatchVarargs)
+                callScope.Set("varargs", new JinjaTuple(args.Skip(macro.Parameters.Count)));
+            else if (args.Count > macro.Parameters.Count)
+                throw new ChatTemplateException($"macro '{macro.Name}' takes not more than {macro.Parameters.Count} argument(s)");
 
             var output = new StringBuilder();
             Execute(macro.Body, callScope, output);

@@ -21,6 +21,9 @@ internal sealed class JinjaTemplate
         _nodes = JinjaParser.Parse(source, Limits.MaxDepth);
     }
 
+    /// <summary>Whether the template reads the variable <paramref name="name"/> anywhere (not counting its own assignments' targets).</summary>
+    public bool Reads(string name) => JinjaVariableReferences.Reads(_nodes, name);
+
     /// <summary>The limits renders use unless they pass their own.</summary>
     public ChatTemplateLimits Limits { get; }
 

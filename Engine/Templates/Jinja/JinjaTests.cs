@@ -17,7 +17,7 @@ internal static class JinjaTests
         ["string"] = (v, _) => v is string,
         ["mapping"] = (v, _) => v is Dictionary<string, object?>,
         ["iterable"] = (v, _) => v is string or List<object?> or Dictionary<string, object?> or JinjaUndefined,
-        ["sequence"] = (v, _) => v is string or List<object?> or Dictionary<string, object?> or JinjaUndefined,
+        ["sequence"] = (v, _) => v is string or Dictionary<string, object?> or JinjaUndefined || (v is List<object?> && v is not JinjaGenerator),
         ["callable"] = (v, _) => v is JinjaCallable,
         ["sameas"] = (v, a) => ReferenceEquals(v, Arg(a)) || (v is null && Arg(a) is null) || (v is bool b && Arg(a) is bool c && b == c),
         ["equalto"] = (v, a) => JinjaOps.PyEquals(v, Arg(a)),

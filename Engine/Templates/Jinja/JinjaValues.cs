@@ -23,6 +23,38 @@ internal sealed class JinjaUndefined
         new(target is null ? $"'None' has no attribute '{name}'" : $"'{JinjaOps.TypeName(target)} object' has no attribute '{name}'");
 }
 
+/// <summary>
+/// What jinja2's lazy filters return (<c>map</c>, <c>select</c>, <c>reject</c>, <c>selectattr</c>, <c>rejectattr</c>,
+/// <c>unique</c>, <c>items</c>: a Python generator; <c>reverse</c> of a list: a <c>list_reverseiterator</c>). It
+/// iterates as its items, but unlike a list it is always true, has no length and is not JSON serializable, so a
+/// template that forgets <c>| list</c> behaves as it does in Python (e.g. <c>tools | map(...) | tojson</c> fails).
+/// </summary>
+internal sealed class JinjaGenerator : List<object?>
+{
+    public JinjaGenerator(IEnumerable<object?> items, string kind = "generator")
+        : base(items)
+    {
+        Kind = kind;
+    }
+
+    /// <summary>Python's type name: <c>generator</c> or <c>list_reverseiterator</c>.</summary>
+    public string Kind { get; }
+}
+
+/// <summary>
+/// A Python tuple (tuple literals, <c>items()</c> pairs, <c>dictsort</c> pairs, a macro's <c>varargs</c>): a list
+/// that prints with parentheses.
+/// </summary>
+internal sealed class JinjaTuple : List<object?>
+{
+    public JinjaTuple(IEnumerable<object?> items)
+        : base(items)
+    {
+    }
+
+    public static JinjaTuple Pair(object? first, object? second) => new([first, second]);
+}
+
 /// <summary>The object made by <c>namespace(...)</c>: attributes can be assigned from inner scopes.</summary>
 internal sealed class JinjaNamespace
 {

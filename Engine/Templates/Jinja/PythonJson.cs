@@ -53,6 +53,8 @@ internal static class PythonJson
                 case JinjaMarkup markup:
                     WriteString(markup.Text);
                     break;
+                case JinjaGenerator generator:
+                    throw new ChatTemplateException($"Object of type {generator.Kind} is not JSON serializable");
                 case List<object?> list:
                     if (list.Count == 0)
                     {

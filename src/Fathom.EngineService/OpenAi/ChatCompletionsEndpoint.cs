@@ -33,6 +33,7 @@ internal static class ChatCompletionsEndpoint
             ParallelToolCalls = structured.ParallelToolCalls,
             ResponseFormat = structured.ResponseFormat,
             MaxReasoningTokens = structured.MaxReasoningTokens,
+            TemplateVariables = ChatTemplateKwargs.Parse(body),
         }, ct);
         string id = $"chatcmpl-{Guid.NewGuid():N}";
         if (request.Stream)

@@ -21,6 +21,7 @@ internal static class OpenAiErrors
         InvalidSamplingParameterException e => OpenAiException.BadRequest(e.Message, e.ParamName),
         RequestRejectedException e => OpenAiException.BadRequest(e.Message, e.ParamName,
             e.ParamName is "max_tokens" or "prompt" ? "context_length_exceeded" : null),
+        ToolsNotRenderedException e => OpenAiException.BadRequest(e.Message, "tools"),
         ChatTemplateException e => OpenAiException.BadRequest($"The chat template rejected the messages: {e.Message}", "messages"),
         TokenizerException e => OpenAiException.BadRequest(e.Message, "prompt"),
         SequenceFailedException { CausedByInput: true } e => OpenAiException.BadRequest(e.Message, null, "generation_failed"),

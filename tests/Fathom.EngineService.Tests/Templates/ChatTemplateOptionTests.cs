@@ -15,7 +15,7 @@ public sealed class ChatTemplateOptionTests
     internal const string ToolsTemplate =
         "{{- bos_token }}{%- if tools %}<|start_header_id|>system<|end_header_id|>\n\nTools:\n{%- for t in tools %}\n{{ t | tojson }}{%- endfor %}<|eot_id|>{%- endif %}"
         + "{%- for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n{{ m['content'] | trim }}<|eot_id|>{%- endfor %}"
-        + "{%- if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{%- endif %}";
+        + "{%- if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{%- if enable_thinking is defined and not enable_thinking %}I will answer without thinking about it at length.{%- endif %}{%- endif %}";
 
     private static readonly object WeatherTool = new
     {
@@ -47,6 +47,22 @@ public sealed class ChatTemplateOptionTests
             Assert.Equal(HttpStatusCode.OK, withTools.Status);
             static int PromptTokens(JsonElement body) => body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
             Assert.True(PromptTokens(withTools.Body) > PromptTokens(plain.Body) + 20, "the tool definition is rendered into the prompt");
+
+            // chat_template_kwargs are template variables: enable_thinking=false makes this template add a sentence.
+            var noThinking = await PostAsync(http, new { model = "tpl", messages, max_tokens = 2, temperature = 0, chat_template_kwargs = new { enable_thinking = false } }, ct);
+            var thinking = await PostAsync(http, new { model = "tpl", messages, max_tokens = 2, temperature = 0, chat_template_kwargs = new { enable_thinking = true } }, ct);
+            Assert.Equal(HttpStatusCode.OK, noThinking.Status);
+            Assert.True(PromptTokens(noThinking.Body) > PromptTokens(plain.Body) + 5, "enable_thinking=false reached the template");
+            Assert.Equal(PromptTokens(plain.Body), PromptTokens(thinking.Body));
+
+            foreach (string bad in new[] { """{"messages":[]}""", """{"bos_token":"x"}""", """{"a b":1}""", "[1]", "\"x\"" })
+            {
+                using var response = await http.PostAsync("/v1/chat/completions", new StringContent(
+                    $$"""{"model":"tpl","messages":[{"role":"user","content":"hi"}],"max_tokens":1,"chat_template_kwargs":{{bad}}}""",
+                    System.Text.Encoding.UTF8, "application/json"), ct);
+                var error = (await ErrorTests.ErrorOf(response, HttpStatusCode.BadRequest));
+                Assert.Equal("chat_template_kwargs", error.GetProperty("param").GetString());
+            }
         }
         finally
         {
