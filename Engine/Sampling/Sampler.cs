@@ -4,14 +4,15 @@ using System.Numerics.Tensors;
 namespace Fathom.Engine.Sampling;
 
 /// <summary>
-/// Picks one token from a row of logits: penalties → logit bias → temperature → top-k → top-p → min-p → draw
-/// (greedy at temperature 0, ties to the lowest id). Log probabilities are the log-softmax of the processed
-/// logits (after penalties, bias and temperature; before truncation) over the whole vocabulary.
+/// Picks one token from a row of logits: penalties → logit bias → constraint mask → temperature → top-k → top-p →
+/// min-p → draw (greedy at temperature 0, ties to the lowest id). Log probabilities are the log-softmax of the
+/// processed logits (after penalties, bias, mask and temperature; before truncation) over the whole vocabulary, so a
+/// token the mask excludes has probability 0 and the allowed ones share all of it.
 /// For any parameters that pass <see cref="SamplingParams.Validate"/> it returns a token id in the vocabulary and
 /// never throws: a logit the model gave as NaN or +∞ (a broken weight) excludes its token; an infinity that
 /// processing made (a tiny repetition penalty or temperature) makes its token the top choice; when filters would
 /// leave nothing, the most likely token stays; and when no token has any weight left the model's most likely finite
-/// logit is taken, or token 0 if it gave none.
+/// logit is taken (among the allowed tokens when masked), or token 0 (the first allowed) if it gave none.
 /// </summary>
 /// <remarks>Holds vocabulary-sized scratch buffers: one sampler per engine loop; not thread-safe.</remarks>
 public sealed class Sampler
@@ -32,7 +33,12 @@ public sealed class Sampler
     /// <param name="promptTokens">The prompt (for the repetition penalty).</param>
     /// <param name="outputTokens">Tokens generated so far (for all penalties).</param>
     /// <param name="key">The draw's key in the request's random stream.</param>
-    public SampledToken Sample(ReadOnlySpan<float> logits, SamplingParams parameters, ReadOnlySpan<int> promptTokens, ReadOnlySpan<int> outputTokens, SampleKey key)
+    /// <param name="allowed">
+    /// The sequence's constraint mask (<see cref="TokenMask"/>): only tokens set in it can be drawn. Empty: every token may be.
+    /// </param>
+    /// <exception cref="ArgumentException">The mask allows no token of the row.</exception>
+    public SampledToken Sample(ReadOnlySpan<float> logits, SamplingParams parameters, ReadOnlySpan<int> promptTokens, ReadOnlySpan<int> outputTokens, SampleKey key,
+        ReadOnlySpan<ulong> allowed = default)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (logits.IsEmpty)
@@ -56,6 +62,17 @@ public sealed class Sampler
             }
         }
 
+        if (!allowed.IsEmpty)
+        {
+            if (TokenMask.First(allowed, vocab) < 0)
+            {
+                throw new ArgumentException("The constraint allows no token at this position.", nameof(allowed));
+            }
+
+            // After penalties and bias, so that neither can bring back a token the constraint excludes.
+            TokenMask.Apply(x, allowed);
+        }
+
         int chosen;
         if (parameters.IsGreedy)
         {
@@ -63,7 +80,7 @@ public sealed class Sampler
             if (!float.IsFinite(x[chosen]))
             {
                 // IndexOfMax finds the first NaN if there is one, else the largest value: finite means all is well.
-                chosen = MakeFinite(x, logits) == float.NegativeInfinity ? Degenerate(x, logits) : TensorPrimitives.IndexOfMax<float>(x);
+                chosen = MakeFinite(x, logits) == float.NegativeInfinity ? Degenerate(x, logits, allowed) : TensorPrimitives.IndexOfMax<float>(x);
             }
         }
         else
@@ -79,7 +96,7 @@ public sealed class Sampler
                 max = MakeFinite(x, logits);
             }
 
-            chosen = max == float.NegativeInfinity ? Degenerate(x, logits) : Draw(x, max, parameters, key.NextUniform());
+            chosen = max == float.NegativeInfinity ? Degenerate(x, logits, allowed) : Draw(x, max, parameters, key.NextUniform());
         }
 
         return parameters.Logprobs ? WithLogprobs(x, chosen, parameters.TopLogprobs) : new SampledToken(chosen, float.NaN, []);
@@ -113,21 +130,21 @@ public sealed class Sampler
 
     /// <summary>
     /// No token has any weight left (every logit is -∞ or excluded): the model's most likely finite logit, or token 0
-    /// when the model gave no finite logit at all. The row becomes that one token with probability 1, so logprobs
-    /// stay well defined.
+    /// when the model gave no finite logit at all — both among the allowed tokens when a mask is given. The row
+    /// becomes that one token with probability 1, so logprobs stay well defined.
     /// </summary>
-    private static int Degenerate(Span<float> x, ReadOnlySpan<float> raw)
+    private static int Degenerate(Span<float> x, ReadOnlySpan<float> raw, ReadOnlySpan<ulong> allowed)
     {
         int best = -1;
         for (int i = 0; i < raw.Length; i++)
         {
-            if (float.IsFinite(raw[i]) && (best < 0 || raw[i] > raw[best]))
+            if (float.IsFinite(raw[i]) && (best < 0 || raw[i] > raw[best]) && (allowed.IsEmpty || TokenMask.IsAllowed(allowed, i)))
             {
                 best = i;
             }
         }
 
-        best = Math.Max(best, 0);
+        best = best >= 0 ? best : allowed.IsEmpty ? 0 : TokenMask.First(allowed, raw.Length);
         x.Fill(float.NegativeInfinity);
         x[best] = 0f;
         return best;

@@ -9,6 +9,12 @@ namespace Fathom.Engine.Scheduling;
 /// thread; they take effect at the start of the next step.
 /// </summary>
 /// <remarks>
+/// A request with a <see cref="EngineRequest.Constraint"/> gets one per sequence: the token masks of the step's
+/// constrained sequences are computed on a worker while the forward pass runs (they depend only on the tokens
+/// accepted so far), applied by the sampler, and each sampled token is accepted into its sequence's constraint. A
+/// sequence whose constraint is complete finishes with <see cref="FinishReason.Stop"/>.
+/// </remarks>
+/// <remarks>
 /// Faults stay with the sequence they belong to: one whose sampling or bookkeeping throws is finished alone and
 /// listed in <see cref="Faults"/>, and the others' updates go on. A forward step that throws is run once more
 /// (the scheduler's state does not move until the update, and rewriting the same positions' K/V is idempotent);
@@ -48,6 +54,15 @@ public sealed class EngineCore
 
     /// <summary>Seam for tests: see <see cref="EngineHostOptions.FaultInjector"/>.</summary>
     internal Action<Sequence, FaultPoint>? FaultInjector { get; init; }
+
+    /// <summary>
+    /// Compute constraint masks on a worker while the forward pass runs (true, the default) or on the loop thread
+    /// after it (false; kept to measure what the overlap saves).
+    /// </summary>
+    public bool OverlapConstraintMasks { get; init; } = true;
+
+    /// <summary>Time the loop thread spent waiting for (or computing) constraint masks after forward passes, in stopwatch ticks.</summary>
+    public long MaskWaitTicks { get; private set; }
 
     /// <summary>Logits per row of the runner (token ids must be below it).</summary>
     public int VocabSize => _runner.VocabSize;
@@ -104,7 +119,21 @@ public sealed class EngineCore
             _logits = new float[size];
         }
 
-        if (!TryExecute(step, _logits.AsSpan(0, size)))
+        var masks = ConstrainedSequences(step, vocab);
+        var masking = masks.Count > 0 && OverlapConstraintMasks ? Task.Run(() => FillMasks(masks)) : null;
+        bool ran = TryExecute(step, _logits.AsSpan(0, size));
+        long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (masking is not null)
+        {
+            masking.Wait(); // FillMasks never throws: a failed mask is recomputed (and its error met) at sampling
+        }
+        else if (ran && masks.Count > 0)
+        {
+            FillMasks(masks);
+        }
+
+        MaskWaitTicks += masks.Count > 0 ? System.Diagnostics.Stopwatch.GetTimestamp() - waitStart : 0;
+        if (!ran)
         {
             return [];
         }
@@ -129,8 +158,60 @@ public sealed class EngineCore
             }
         }
 
-        return Scheduler.Update(step, samples, (sequence, e) =>
+        var updates = Scheduler.Update(step, samples, (sequence, e) =>
             _faults.Add(new SequenceFault(sequence, new SequenceFailedException($"Updating the sequence failed: {e.Message}", causedByInput: false, e))));
+        return masks.Count > 0 ? FinishCompleted(updates) : updates;
+    }
+
+    // The step's sampling sequences that are constrained, each with its constraint made on first use.
+    private static List<SequenceConstraint> ConstrainedSequences(SchedulerOutput step, int vocab)
+    {
+        var masks = new List<SequenceConstraint>();
+        foreach (var scheduled in step.Sequences)
+        {
+            var sequence = scheduled.Sequence;
+            if (scheduled.SampleCount > 0 && sequence.Request.Constraint is { } factory)
+            {
+                sequence.Constraint ??= new SequenceConstraint(factory(), vocab);
+                masks.Add(sequence.Constraint);
+            }
+        }
+
+        return masks;
+    }
+
+    private static void FillMasks(List<SequenceConstraint> masks)
+    {
+        foreach (var mask in masks)
+        {
+            try
+            {
+                mask.FillMask();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Left without a mask: sampling computes it again on the loop thread, where the error fails that sequence alone.
+            }
+        }
+    }
+
+    // A sequence whose constraint admits nothing more ends here, as if it had sampled a stop token.
+    private List<SequenceUpdate> FinishCompleted(IReadOnlyList<SequenceUpdate> updates)
+    {
+        var result = new List<SequenceUpdate>(updates.Count);
+        foreach (var update in updates)
+        {
+            if (update.FinishReason is null && update.Sequence.Constraint?.Rule.IsComplete == true
+                && Scheduler.FinishSequence(update.Sequence.Id, FinishReason.Stop))
+            {
+                result.Add(update with { FinishReason = FinishReason.Stop });
+                continue;
+            }
+
+            result.Add(update);
+        }
+
+        return result;
     }
 
     private SampledToken[] Sample(ScheduledSequence scheduled, ReadOnlySpan<float> row)
@@ -138,11 +219,33 @@ public sealed class EngineCore
         var sequence = scheduled.Sequence;
         FaultInjector?.Invoke(sequence, FaultPoint.Sample);
         var tokens = new SampledToken[scheduled.SampleCount];
+        var constraint = sequence.Constraint;
+        if (constraint is not null)
+        {
+            constraint.FillMask(); // normally done by the worker during the forward pass
+        }
+
+        var mask = constraint is null ? default : constraint.Mask;
         for (int i = 0; i < tokens.Length; i++)
         {
             // Completion i of a forking prompt draws from its own stream: (seed, i, position).
             var key = new SampleKey(sequence.Seed, i == 0 ? sequence.Index : i, sequence.NumOutputTokens);
-            tokens[i] = _sampler.Sample(row, sequence.Request.Sampling, sequence.PromptSpan, sequence.OutputSpan, key);
+            tokens[i] = _sampler.Sample(row, sequence.Request.Sampling, sequence.PromptSpan, sequence.OutputSpan, key, mask);
+        }
+
+        if (constraint is not null)
+        {
+            // The forked siblings start where the parent did (nothing accepted yet), so the parent's mask was theirs too;
+            // each gets its own constraint, which the scheduler hands over when it forks them.
+            sequence.ForkConstraints = tokens.Length > 1 ? [] : null;
+            for (int i = 1; i < tokens.Length; i++)
+            {
+                var sibling = new SequenceConstraint(sequence.Request.Constraint!(), _runner.VocabSize);
+                sibling.Accept(tokens[i].TokenId);
+                sequence.ForkConstraints!.Add(sibling);
+            }
+
+            constraint.Accept(tokens[0].TokenId);
         }
 
         return tokens;

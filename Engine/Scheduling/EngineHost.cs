@@ -48,7 +48,7 @@ public sealed partial class EngineHost : IDisposable
         _options = options ?? new EngineHostOptions();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxQueuedRequests);
         _metrics = metrics;
-        _core = new EngineCore(new Scheduler(config, kvCache), runner) { FaultInjector = _options.FaultInjector };
+        _core = new EngineCore(new Scheduler(config, kvCache), runner) { FaultInjector = _options.FaultInjector, OverlapConstraintMasks = _options.OverlapConstraintMasks };
         _loop = new Thread(Run) { IsBackground = true, Name = "Fathom engine loop" };
         _loop.Start();
     }

@@ -35,6 +35,9 @@ public sealed record EngineHostOptions
     /// </summary>
     public Action<Exception>? OnStepFailed { get; init; }
 
+    /// <summary>See <see cref="EngineCore.OverlapConstraintMasks"/> (true: masks are computed while the forward pass runs).</summary>
+    public bool OverlapConstraintMasks { get; init; } = true;
+
     /// <summary>
     /// Test seam: called for each sequence at each <see cref="FaultPoint"/> of a step; throwing from it plays a
     /// fault of that sequence's own work. Null (always, outside tests): nothing.

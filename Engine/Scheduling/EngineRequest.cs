@@ -16,4 +16,10 @@ public sealed record EngineRequest(string RequestId, IReadOnlyList<int> PromptTo
     /// different tenants) never share prefix-cache blocks, locally or through a shared tier. Null: no salt.
     /// </summary>
     public string? CacheSalt { get; init; }
+
+    /// <summary>
+    /// Makes the constraint (grammar) of one completion: called once per sequence, so that each of the <c>n</c>
+    /// completions walks the rule on its own. Null: unconstrained.
+    /// </summary>
+    public Func<ITokenConstraint>? Constraint { get; init; }
 }

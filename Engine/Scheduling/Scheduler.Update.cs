@@ -104,6 +104,7 @@ public sealed partial class Scheduler
                 NumComputedTokens = parent.NumComputedTokens,
                 CachedPromptTokens = parent.CachedPromptTokens,
                 Status = SequenceStatus.Running,
+                Constraint = parent.ForkConstraints is { } constraints && i - 1 < constraints.Count ? constraints[i - 1] : null,
             };
             child.BlockHashes.AddRange(parent.BlockHashes);
             KvCache.Fork(parent.BlockTable, child.BlockTable);
@@ -112,6 +113,7 @@ public sealed partial class Scheduler
         }
 
         parent.PendingForks = 0;
+        parent.ForkConstraints = null;
         return children;
     }
 

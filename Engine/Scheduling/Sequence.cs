@@ -82,6 +82,12 @@ public sealed class Sequence
     /// <summary>Siblings still to fork off when the prompt's first token is sampled (n - 1 until then).</summary>
     internal int PendingForks { get; set; }
 
+    /// <summary>Where the sequence is in its request's constraint, once it has sampled under one (null: unconstrained or not yet).</summary>
+    internal SequenceConstraint? Constraint { get; set; }
+
+    /// <summary>The constraints of the siblings forked off at the prompt's first token, accepted that token each, in child order.</summary>
+    internal List<SequenceConstraint>? ForkConstraints { get; set; }
+
     internal ReadOnlySpan<int> TokenSpan => CollectionsMarshal.AsSpan(_tokens);
 
     internal ReadOnlySpan<int> PromptSpan => TokenSpan[..PromptLength];

@@ -27,6 +27,25 @@ public sealed record ChatRequest
 
     /// <summary>The request's cache salt (<see cref="Scheduling.EngineRequest.CacheSalt"/>); null: none.</summary>
     public string? CacheSalt { get; init; }
+
+    /// <summary>What the answer's content must be (OpenAI's <c>response_format</c>); null: free text.</summary>
+    public ChatResponseFormat? ResponseFormat { get; init; }
+
+    /// <summary>
+    /// OpenAI's <c>tool_choice</c>; null: <see cref="ChatToolChoice.Auto"/>. <c>required</c> and a named function are
+    /// enforced by constraining the output to the template family's call syntax; <c>none</c> reads no calls.
+    /// </summary>
+    public ChatToolChoice? ToolChoice { get; init; }
+
+    /// <summary>OpenAI's <c>parallel_tool_calls</c>: false allows exactly one call where calls are enforced.</summary>
+    public bool ParallelToolCalls { get; init; } = true;
+
+    /// <summary>
+    /// For a reasoning model under a constraint: most reasoning tokens before the end of the reasoning is forced and
+    /// the constrained answer begins; null: no limit.
+    /// </summary>
+    public int? MaxReasoningTokens { get; init; }
+
     /// <summary>
     /// Extra variables for the chat template (<c>chat_template_kwargs</c>, e.g. <c>enable_thinking</c>), checked with
     /// <see cref="ChatTemplateVariables.FromJson"/>; null for none.

@@ -37,7 +37,7 @@ public sealed class ChatSession
     /// <summary>Renders and submits <paramref name="request"/>; cancelling <paramref name="cancellationToken"/> later aborts it.</summary>
     /// <exception cref="Templates.ChatTemplateException">The template rejected the messages.</exception>
     /// <exception cref="Templates.ToolsNotRenderedException">The request has tools and no template of the model renders them.</exception>
-    /// <exception cref="Sampling.InvalidSamplingParameterException">A sampling parameter is out of range.</exception>
+    /// <exception cref="Sampling.InvalidSamplingParameterException">A sampling parameter is out of range, or the response format or tool choice cannot be enforced (the parameter is named).</exception>
     /// <exception cref="RequestRejectedException">The request can never be served (e.g. beyond the context).</exception>
     /// <exception cref="EngineOverloadedException">The engine's waiting queue is full.</exception>
     public static async ValueTask<ChatSession> StartAsync(ServedModel model, EngineHost engine, ChatRequest request, CancellationToken cancellationToken = default)
@@ -53,8 +53,12 @@ public sealed class ChatSession
         var sampling = format.Template.StopStrings is { Count: > 0 } templateStops
             ? request.Sampling with { Stop = [.. request.Sampling.Stop ?? [], .. templateStops] }
             : request.Sampling;
-        var outputs = await engine.SubmitAsync(new EngineRequest(request.RequestIdPrefix, prompt, sampling) { CacheSalt = request.CacheSalt }, cancellationToken).ConfigureAwait(false);
-        var tools = hasTools && request.ToolsEnabled ? template.CreateToolCallParser() : null;
+        var grammar = ChatConstraints.AnswerGrammar(request, template.Family);
+        var constraint = grammar is null ? null : ChatConstraints.Factory(grammar, model.ConstraintTokens, model.ReasoningParser, request.MaxReasoningTokens);
+        var engineRequest = new EngineRequest(request.RequestIdPrefix, prompt, sampling) { Constraint = constraint, CacheSalt = request.CacheSalt };
+        var outputs = await engine.SubmitAsync(engineRequest, cancellationToken).ConfigureAwait(false);
+        bool readCalls = hasTools && request.ToolsEnabled && request.ToolChoice?.Mode != ChatToolChoiceMode.None;
+        var tools = readCalls ? template.CreateToolCallParser() : null;
         return new ChatSession(model, outputs, tools, sampling.N);
     }
 

@@ -20,7 +20,11 @@ public sealed class ServedModel : IDisposable
         Name = name;
         MaxModelLength = maxModelLength;
         ReasoningParser = chat.Template.CreateReasoningParser();
+        ConstraintTokens = new ConstraintTokens(tokenizer);
     }
+
+    /// <summary>The tokens as constrained decoding (response formats, enforced tool calls) sees them; built on first use.</summary>
+    public ConstraintTokens ConstraintTokens { get; }
 
     /// <summary>The weights and the paged KV storage.</summary>
     public LlamaModel Model { get; }

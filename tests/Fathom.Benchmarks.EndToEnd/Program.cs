@@ -7,7 +7,8 @@
 // `gateway-model|gateway-workload|gateway-overhead ...`: the API gateway benchmark (GatewayBench; scripts/bench-gateway.sh).
 // `hostile --url U ...`: the hostile-traffic suite against a server (HostileMode; scripts/hostile-traffic.sh).
 // `soak --api U --minutes M ...`: the soak load driver (LoadSoak; scripts/load-soak.sh); `synthetic-model --out P`
-// writes the 1B-shape Q8_0 synthetic model it can serve.
+// writes the 1B-shape Q8_0 synthetic model it can serve. `constrained [--gen N] [--rounds R] [--threads T]`: decode
+// tokens/s free versus under a JSON Schema constraint on the 1B-shape Q8_0 model (ConstrainedDecode).
 using System.Diagnostics;
 using System.Globalization;
 using Fathom.Engine.Diagnostics;
@@ -34,6 +35,9 @@ switch (args)
         return;
     case ["soak", ..]:
         Environment.ExitCode = await LoadSoak.RunAsync(ParseArgs(args[1..]));
+        return;
+    case ["constrained", ..]:
+        await ConstrainedDecode.RunAsync(ParseArgs(args[1..]));
         return;
     case ["synthetic-model", ..]:
         WriteSyntheticModel(ParseArgs(args[1..])["out"]);

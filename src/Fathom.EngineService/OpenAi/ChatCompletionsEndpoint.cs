@@ -22,6 +22,7 @@ internal static class ChatCompletionsEndpoint
         GenerationCall.CheckModel(request.Model, model);
         var messages = ChatMessages.Parse(body);
         var tools = ChatTools.Parse(body);
+        var structured = StructuredOutputRequest.Parse(body);
         var session = await ChatSession.StartAsync(model, engine, new ChatRequest
         {
             Messages = messages,
@@ -29,6 +30,10 @@ internal static class ChatCompletionsEndpoint
             Tools = tools?.Tools,
             ToolsEnabled = tools?.Enabled ?? false,
             CacheSalt = CacheSaltField.Read(body),
+            ToolChoice = structured.ToolChoice,
+            ParallelToolCalls = structured.ParallelToolCalls,
+            ResponseFormat = structured.ResponseFormat,
+            MaxReasoningTokens = structured.MaxReasoningTokens,
             TemplateVariables = ChatTemplateKwargs.Parse(body),
         }, ct);
         string id = $"chatcmpl-{Guid.NewGuid():N}";
