@@ -49,7 +49,7 @@ public sealed class KubernetesSecurityTests
     }
 
     [Fact]
-    public void Engines_accept_only_the_api_and_prometheus_and_redis_only_the_engines_and_the_api()
+    public void Engines_accept_only_the_api_and_prometheus_redis_only_the_engines_and_the_api_and_limits_only_the_api()
     {
         var engine = Single("NetworkPolicy", "engine")["spec"]!;
         Assert.Equal("engine", Text(engine["podSelector"]!["matchLabels"]!["app.kubernetes.io/name"]));
@@ -61,6 +61,12 @@ public sealed class KubernetesSecurityTests
         Assert.Equal("kvcache", Text(redis["podSelector"]!["matchLabels"]!["app.kubernetes.io/name"]));
         Assert.Equal(["Ingress"], redis["policyTypes"]!.AsArray().Select(Text));
         Assert.Equal(["api", "engine"], Sources(redis));
+
+        // The rate-limit counters' own instance: the API alone.
+        var limits = Single("NetworkPolicy", "limits")["spec"]!;
+        Assert.Equal("limits", Text(limits["podSelector"]!["matchLabels"]!["app.kubernetes.io/name"]));
+        Assert.Equal(["api"], Sources(limits));
+        Assert.Equal("limits", Text(Single("Deployment", "limits")["spec"]!["template"]!["metadata"]!["labels"]!["app.kubernetes.io/name"]));
 
         // The selectors name pods that exist: the labels of the workloads they protect and admit.
         Assert.Equal("engine", Text(Single("StatefulSet", "engine")["spec"]!["template"]!["metadata"]!["labels"]!["app.kubernetes.io/name"]));
