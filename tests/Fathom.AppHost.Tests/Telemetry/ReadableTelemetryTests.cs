@@ -74,7 +74,9 @@ public sealed class ReadableTelemetryTests
             Content = new StringContent("""{"messages":[{"role":"user","content":"Once upon a time"}],"max_tokens":4,"temperature":0}""", System.Text.Encoding.UTF8, "application/json"),
         };
         request.Headers.Add("x-request-id", requestId);
-        request.Headers.Authorization = new("Bearer", "local");
+        // The key the AppHost generated for this run (the API holds only its hash).
+        string apiKey = (await builder.Resources.OfType<ParameterResource>().Single(p => p.Name == "api-key").GetValueAsync(ct))!;
+        request.Headers.Authorization = new("Bearer", apiKey);
         using (var response = await http.SendAsync(request, ct))
         {
             Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(ct));
