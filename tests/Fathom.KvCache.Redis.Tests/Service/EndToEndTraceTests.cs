@@ -44,8 +44,14 @@ public sealed class EndToEndTraceTests
         // OTEL_SERVICE_NAME is what the AppHost sets for each resource.
         await using var warm = await EngineServiceProcess.StartAsync(environment: new Dictionary<string, string?>(engineEnv) { ["OTEL_SERVICE_NAME"] = "warm" });
         await using var engine = await EngineServiceProcess.StartAsync(environment: new Dictionary<string, string?>(engineEnv) { ["OTEL_SERVICE_NAME"] = Engine });
+        // The warm-up goes straight to engine A without a cache_salt, so the API must not salt this request per key
+        // (its default) for engine B to find A's blocks: the prefix cache is shared on purpose here.
         await using var api = await ApiServiceProcess.StartAsync(
-            [engine.BaseAddress], new Dictionary<string, string?>(receiver.Environment) { ["OTEL_SERVICE_NAME"] = Api });
+            [engine.BaseAddress], new Dictionary<string, string?>(receiver.Environment)
+            {
+                ["OTEL_SERVICE_NAME"] = Api,
+                ["Fathom__Api__PrefixCacheSharing"] = "global",
+            });
 
         using (var direct = new HttpClient { BaseAddress = warm.BaseAddress, Timeout = TimeSpan.FromMinutes(2) })
         {
