@@ -33,6 +33,16 @@ public sealed class SplitModelTests : IDisposable
     }
 
     [Fact]
+    public void Llama_cpp_loads_the_same_parts_and_agrees()
+    {
+        // The parts are also what llama.cpp's own split loader accepts, so the writer matches gguf-split's format.
+        var parts = Split(3);
+        using var oracle = new LlamaCppOracle(parts[0]);
+        using var split = LlamaModel.Load(parts[0], new ModelLoadOptions { Backend = ComputeBackendKind.Reference, KvBlockCount = 8 });
+        Assert.Equal(oracle.Greedy(OnceUponATime, 32), ModelRunner.Greedy(split, OnceUponATime, 32));
+    }
+
+    [Fact]
     public void The_served_model_loads_from_the_first_part()
     {
         var parts = Split(3);
