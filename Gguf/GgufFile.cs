@@ -34,13 +34,13 @@ public sealed unsafe class GgufFile : IDisposable
     /// <summary>The path the file was opened from.</summary>
     public string FilePath { get; }
 
-    /// <summary>Size of the file in bytes.</summary>
+    /// <summary>Size of the file in bytes (for a split model, of the first part; see <see cref="PartPaths"/>).</summary>
     public long FileLength { get; }
 
     /// <summary>GGUF version (2 or 3).</summary>
     public uint Version { get; }
 
-    /// <summary>Absolute offset of the data section (tensor offsets are relative to it).</summary>
+    /// <summary>Absolute offset of the data section (tensor offsets are relative to it; a split part's, to its own).</summary>
     public long DataOffset { get; }
 
     /// <summary>Alignment of the data section and of each tensor (<c>general.alignment</c>, default 32).</summary>
