@@ -12,6 +12,8 @@ public sealed unsafe class GgufFile : IDisposable
     private GCHandle _pin;
     private byte* _base;
     private readonly Dictionary<string, GgufTensorInfo> _tensorsByName;
+    private readonly Dictionary<string, GgufFile> _partByTensor = new(StringComparer.Ordinal);
+    private List<GgufFile> _parts = [];
 
     private GgufFile(string filePath, byte* data, long length, MappedRegion? region, GCHandle pin, GgufLayout? layout)
     {
@@ -32,13 +34,13 @@ public sealed unsafe class GgufFile : IDisposable
     /// <summary>The path the file was opened from.</summary>
     public string FilePath { get; }
 
-    /// <summary>Size of the file in bytes.</summary>
+    /// <summary>Size of the file in bytes (for a split model, of the first part; see <see cref="PartPaths"/>).</summary>
     public long FileLength { get; }
 
     /// <summary>GGUF version (2 or 3).</summary>
     public uint Version { get; }
 
-    /// <summary>Absolute offset of the data section (tensor offsets are relative to it).</summary>
+    /// <summary>Absolute offset of the data section (tensor offsets are relative to it; a split part's, to its own).</summary>
     public long DataOffset { get; }
 
     /// <summary>Alignment of the data section and of each tensor (<c>general.alignment</c>, default 32).</summary>
@@ -47,11 +49,20 @@ public sealed unsafe class GgufFile : IDisposable
     /// <summary>All metadata, in file order.</summary>
     public GgufMetadata Metadata { get; }
 
-    /// <summary>All tensor infos, in file order.</summary>
-    public IReadOnlyList<GgufTensorInfo> Tensors { get; }
+    /// <summary>All tensor infos, in file order; for a split model, those of every part, part by part.</summary>
+    public IReadOnlyList<GgufTensorInfo> Tensors { get; private set; }
 
-    /// <summary>Opens and validates <paramref name="path"/>, mapping it read-only.</summary>
-    /// <exception cref="GgufFormatException">The file is malformed or uses an unsupported feature.</exception>
+    /// <summary>
+    /// The paths of the files the model came from: this file alone, or every part of a split model
+    /// (<see cref="GgufSplit"/>) in order, the first being <see cref="FilePath"/>.
+    /// </summary>
+    public IReadOnlyList<string> PartPaths => [FilePath, .. _parts.Select(p => p.FilePath)];
+
+    /// <summary>
+    /// Opens and validates <paramref name="path"/>, mapping it read-only. When it is the first part of a split
+    /// model (<see cref="GgufSplit"/>), its sibling parts are opened too and their tensors presented as this file's.
+    /// </summary>
+    /// <exception cref="GgufFormatException">The file (or a part of it) is malformed, missing, inconsistent or uses an unsupported feature.</exception>
     /// <exception cref="IOException">The file cannot be read (e.g. <see cref="FileNotFoundException"/>).</exception>
     public static GgufFile Open(string path) => Open(path, layout: null);
 
@@ -78,6 +89,26 @@ public sealed unsafe class GgufFile : IDisposable
 
     internal static GgufFile Open(string path, GgufLayout? layout)
     {
+        var file = OpenPart(path, layout);
+        try
+        {
+            if (GgufSplit.Read(file.Metadata, path) is { } keys)
+            {
+                file.AttachParts(GgufSplit.OpenSiblings(file, keys));
+            }
+
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens one file on its own, without looking for split parts.</summary>
+    internal static GgufFile OpenPart(string path, GgufLayout? layout = null)
+    {
         var region = MappedRegion.Map(path);
         try
         {
@@ -97,13 +128,29 @@ public sealed unsafe class GgufFile : IDisposable
 
         // A zero-length array still pins to a valid address; reads are bounded by the length.
         var pin = GCHandle.Alloc(data, GCHandleType.Pinned);
+        GgufFile? file = null;
         try
         {
-            return new GgufFile(name, (byte*)pin.AddrOfPinnedObject(), data.Length, null, pin, layout);
+            file = new GgufFile(name, (byte*)pin.AddrOfPinnedObject(), data.Length, null, pin, layout);
+            if (GgufSplit.Read(file.Metadata, name) is { } keys)
+            {
+                throw new GgufFormatException(name, file.Metadata[GgufSplit.CountKey].Offset,
+                    $"part {keys.Number + 1} of a {keys.Count}-part split model; its other parts cannot be found from in-memory data");
+            }
+
+            return file;
         }
         catch
         {
-            pin.Free();
+            if (file is null)
+            {
+                pin.Free();
+            }
+            else
+            {
+                file.Dispose();
+            }
+
             throw;
         }
     }
@@ -133,7 +180,11 @@ public sealed unsafe class GgufFile : IDisposable
     public byte* GetTensorPointer(GgufTensorInfo tensor)
     {
         CheckOwned(tensor);
-        return _base + DataOffset + (long)tensor.Offset;
+
+        // A split part's offsets are relative to that part's own data section.
+        return _partByTensor.TryGetValue(tensor.Name, out var part)
+            ? part.GetTensorPointer(tensor)
+            : _base + DataOffset + (long)tensor.Offset;
     }
 
     /// <summary>Unmaps the file; pointers and spans obtained from it become invalid.</summary>
@@ -145,11 +196,40 @@ public sealed unsafe class GgufFile : IDisposable
         }
 
         _base = null;
+        foreach (var part in _parts)
+        {
+            part.Dispose();
+        }
+
         _region?.Dispose();
         if (_pin.IsAllocated)
         {
             _pin.Free();
         }
+    }
+
+    /// <summary>Takes ownership of the other parts of a split model and merges their tensors into this file's.</summary>
+    /// <exception cref="GgufFormatException">A tensor name occurs in more than one part.</exception>
+    private void AttachParts(List<GgufFile> parts)
+    {
+        _parts = parts;
+        var all = new List<GgufTensorInfo>(Tensors);
+        foreach (var part in parts)
+        {
+            foreach (var tensor in part.Tensors)
+            {
+                if (!_tensorsByName.TryAdd(tensor.Name, tensor))
+                {
+                    var first = _partByTensor.TryGetValue(tensor.Name, out var other) ? other.FilePath : FilePath;
+                    throw new GgufFormatException(part.FilePath, -1, $"tensor '{tensor.Name}' is duplicated: it is also in '{first}'");
+                }
+
+                _partByTensor.Add(tensor.Name, part);
+                all.Add(tensor);
+            }
+        }
+
+        Tensors = all;
     }
 
     private GgufTensorInfo CheckOwned(GgufTensorInfo tensor)
