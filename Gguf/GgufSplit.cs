@@ -30,6 +30,18 @@ public static partial class GgufSplit
         return string.Create(CultureInfo.InvariantCulture, $"{prefix}-{index + 1:D5}-of-{count:D5}.gguf");
     }
 
+    /// <summary>
+    /// The model's name from a GGUF path: the file name without <c>.gguf</c>, and without <c>-00001-of-NNNNN</c> for the
+    /// first part of a split model (so a split model is served under the same name as the whole file).
+    /// </summary>
+    public static string ModelName(string path)
+    {
+        var match = PartNameRegex().Match(path);
+        return match.Success && int.Parse(match.Groups["index"].ValueSpan, CultureInfo.InvariantCulture) == 1
+            ? Path.GetFileName(match.Groups["prefix"].Value)
+            : Path.GetFileNameWithoutExtension(path);
+    }
+
     /// <summary>What the split keys of one part say; null fields when the file is not split.</summary>
     internal readonly record struct Keys(int Number, int Count, int TensorsCount);
 

@@ -90,7 +90,7 @@ public sealed class ServedModel : IDisposable
             KvBlockCount = blocks,
             KvBlockSize = options.KvBlockSize,
         });
-        string name = options.ServedName ?? Path.GetFileNameWithoutExtension(path);
+        string name = options.ServedName ?? Fathom.Gguf.GgufSplit.ModelName(path);
         return new ServedModel(model, tokenizer, chat, name, context);
     }
 

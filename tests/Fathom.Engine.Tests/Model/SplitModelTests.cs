@@ -50,6 +50,9 @@ public sealed class SplitModelTests : IDisposable
         using var reference = ServedModel.Load(_single);
         Assert.Equal(reference.EncodePrompt("Once upon a time"), served.EncodePrompt("Once upon a time"));
         Assert.Equal(OnceUponATime, served.EncodePrompt("Once upon a time"));
+        // Served under the whole model's name, not the first part's.
+        Assert.Equal(Fathom.Gguf.GgufSplit.ModelName(parts[0]), served.Name);
+        Assert.DoesNotContain("-of-", served.Name, StringComparison.Ordinal);
     }
 
     [Fact]
