@@ -11,7 +11,7 @@ namespace Fathom.AppHost.Tests.Telemetry;
 
 /// <summary>
 /// What a person sees on the dashboard after <c>dotnet run --project AppHost</c>: the AppHost's services export
-/// their traces to a receiver in the test for the first minute of a healthy start and one chat. No health-probe or
+/// their traces to a receiver in the test for the first two minutes of a healthy start and one chat. No health-probe or
 /// metric-scrape span (the API probes and polls its engines every second or two), no Error in any service's log
 /// (an engine loading its model is not an error), and the chat forms one tree from the API into the engine.
 /// </summary>
@@ -56,6 +56,7 @@ public sealed class ReadableTelemetryTests
         var logs = new ResourceLogRecorder();
         builder.Services.AddLogging(logging => logging.AddProvider(logs));
         await using var app = await builder.BuildAsync(ct);
+        var started = System.Diagnostics.Stopwatch.StartNew();
         await app.StartAsync(ct);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromMinutes(4));
@@ -64,8 +65,9 @@ public sealed class ReadableTelemetryTests
             await app.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
         }
 
-        // Some probe and poll rounds of a running system (the API probes every 2 s and polls load every second).
-        await Task.Delay(TimeSpan.FromSeconds(8), ct);
+        // The first two minutes of a running system: dozens of probe and poll rounds (the API probes every 2 s and
+        // polls load every second), each of which used to be a trace.
+        await Task.Delay(TimeSpan.FromSeconds(Math.Max(8, 120 - started.Elapsed.TotalSeconds)), ct);
 
         string requestId = $"telemetry-{Guid.NewGuid():N}";
         using var http = app.CreateHttpClient("api", "http");
@@ -98,6 +100,7 @@ public sealed class ReadableTelemetryTests
         Assert.All(Services, name => Assert.True(logs.LinesOf(name) > 0, $"no log lines seen from {name}"));
         var errors = Services.SelectMany(name => logs.ErrorsOf(name, IsError)).ToList();
         Assert.True(errors.Count == 0, $"errors logged on a healthy start:\n{string.Join('\n', errors.Take(10))}");
+        Assert.True(logs.AppHostErrors.Count == 0, $"the AppHost logged errors on a healthy start:\n{string.Join('\n', logs.AppHostErrors.Take(10))}");
 
         var trace = TraceOf(spans);
         Assert.True(trace is not null, $"no API span tagged {requestId}");
@@ -122,6 +125,10 @@ public sealed class ReadableTelemetryTests
     {
         private const string Prefix = "Fathom.AppHost.Resources.";
         private readonly ConcurrentQueue<(string Resource, string Line)> _lines = new();
+        private readonly ConcurrentQueue<string> _appHostErrors = new();
+
+        /// <summary>What the AppHost itself logged at Error or above (e.g. a failed health probe of a starting engine).</summary>
+        public IReadOnlyCollection<string> AppHostErrors => _appHostErrors;
 
         public int LinesOf(string resource) => _lines.Count(l => l.Resource == resource);
 
@@ -129,24 +136,28 @@ public sealed class ReadableTelemetryTests
             _lines.Where(l => l.Resource == resource && isError(l.Line)).Select(l => $"{resource}: {l.Line}");
 
         public ILogger CreateLogger(string categoryName) =>
-            new Logger(this, categoryName.StartsWith(Prefix, StringComparison.Ordinal) ? categoryName[Prefix.Length..] : null);
+            new Logger(this, categoryName, categoryName.StartsWith(Prefix, StringComparison.Ordinal) ? categoryName[Prefix.Length..] : null);
 
         public void Dispose()
         {
         }
 
-        private sealed class Logger(ResourceLogRecorder recorder, string? resource) : ILogger
+        private sealed class Logger(ResourceLogRecorder recorder, string category, string? resource) : ILogger
         {
             public IDisposable? BeginScope<TState>(TState state)
                 where TState : notnull => null;
 
-            public bool IsEnabled(LogLevel logLevel) => resource is not null;
+            public bool IsEnabled(LogLevel logLevel) => resource is not null || logLevel >= LogLevel.Error;
 
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
                 if (resource is not null)
                 {
                     recorder._lines.Enqueue((resource, formatter(state, exception)));
+                }
+                else if (logLevel >= LogLevel.Error)
+                {
+                    recorder._appHostErrors.Enqueue($"{category}: {formatter(state, exception)}");
                 }
             }
         }
