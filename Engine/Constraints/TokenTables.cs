@@ -215,19 +215,29 @@ internal sealed class TokenTables
             {
                 result = StepSingle(only, b);
 
-                // A single stack's step depends only on the byte's class in its rule: fill the whole class at once, and
-                // every byte its state has no edge for (most of them, met once each on the trie's first level).
+                // A single stack's step depends only on the state its rule's automaton moves to: fill every byte that
+                // moves it there at once (a counted string's content bytes may span dozens of classes of a large rule),
+                // and every byte its state has no edge for (most of them, met once each on the trie's first level).
                 var (rule, state, _, _) = _stacks[only];
                 var dfa = _grammar.Rules[rule];
-                int cls = dfa.ClassOf[b];
+                int target = dfa.Next(state, b);
+                int classes = dfa.ClassCount;
+                Span<sbyte> fill = classes <= 256 ? stackalloc sbyte[256] : new sbyte[classes];
+                for (int c = 0; c < classes; c++)
+                {
+                    int classTarget = dfa.NextTable[(state * classes) + c];
+                    fill[c] = (sbyte)(classTarget == target ? 1 : fillDead && classTarget < 0 ? -1 : 0);
+                }
+
                 int[] row = _rows[config];
                 for (int other = 0; other < 256; other++)
                 {
-                    if (dfa.ClassOf[other] == cls)
+                    int how = fill[dfa.ClassOf[other]];
+                    if (how > 0)
                     {
                         Volatile.Write(ref row[other], result);
                     }
-                    else if (fillDead && row[other] == Unknown && dfa.Next(state, (byte)other) < 0)
+                    else if (how < 0 && row[other] == Unknown)
                     {
                         Volatile.Write(ref row[other], Dead);
                     }
@@ -256,27 +266,42 @@ internal sealed class TokenTables
             for (int other = 0; other < 256; other++)
             {
                 bool same = true;
-                bool dead = fillDead && sameRow[other] == Unknown;
                 foreach (int s in stacks)
                 {
-                    var (rule, state, _, _) = _stacks[s];
-                    var dfa = _grammar.Rules[rule];
-                    same &= dfa.ClassOf[other] == dfa.ClassOf[b];
-                    dead &= dfa.Next(state, (byte)other) < 0;
-                    if (!same && !dead)
+                    var dfa = _grammar.Rules[_stacks[s].Rule];
+                    if (dfa.ClassOf[other] != dfa.ClassOf[b])
                     {
+                        same = false;
                         break;
                     }
                 }
 
-                if (same || dead)
+                if (same)
                 {
-                    Volatile.Write(ref sameRow[other], same ? result : Dead);
+                    Volatile.Write(ref sameRow[other], result);
+                }
+                else if (fillDead && sameRow[other] == Unknown && NoStackTakes(stacks, (byte)other))
+                {
+                    Volatile.Write(ref sameRow[other], Dead);
                 }
             }
 
             return result;
         }
+    }
+
+    private bool NoStackTakes(int[] stacks, byte b)
+    {
+        foreach (int s in stacks)
+        {
+            var (rule, state, _, _) = _stacks[s];
+            if (_grammar.Rules[rule].Next(state, b) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     // The common case (no recursion or ambiguity in play): one stack, and a target state that neither calls nor ends.
