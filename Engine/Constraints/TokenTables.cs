@@ -27,6 +27,7 @@ internal sealed class TokenTables
     private readonly CompiledGrammar _grammar;
     private readonly ConstraintVocabulary _vocabulary;
     private readonly Lock _lock = new();
+    private readonly ContentRuns _contentRuns;
 
     // Stacks: frame (rule, state) on top of parent stack id (-1 for none).
     private readonly Dictionary<(int Rule, int State, int Parent), int> _stackIds = [];
@@ -36,6 +37,7 @@ internal sealed class TokenTables
     private readonly Dictionary<int, int> _plainConfigs = [];
     private readonly Dictionary<ConfigKey, int> _configIds = [];
     private readonly List<int[]> _configStacks = [];
+    private readonly List<bool> _deadFilled = [];
     private volatile int[][] _rows = new int[16][];
     private volatile ulong[]?[] _masks = new ulong[16][];
     private int _configCount;
@@ -45,6 +47,7 @@ internal sealed class TokenTables
     {
         _grammar = grammar;
         _vocabulary = vocabulary;
+        _contentRuns = new ContentRuns(this);
         lock (_lock)
         {
             int root = InternStack(0, RuleDfa.Start, -1);
@@ -117,15 +120,32 @@ internal sealed class TokenTables
         }
     }
 
+    /// <summary>The rule automaton and state of the configuration's only stack, or null when it has several (or none).</summary>
+    public (RuleDfa Dfa, int State)? SingleStack(int config)
+    {
+        lock (_lock)
+        {
+            if (_configStacks[config] is [int only])
+            {
+                var (rule, state, _, _) = _stacks[only];
+                return (_grammar.Rules[rule], state);
+            }
+
+            return null;
+        }
+    }
+
     /// <summary>The configurations created so far.</summary>
     public int ConfigCount => Volatile.Read(ref _configCount);
+
 
     private ulong[] ComputeMask(int config)
     {
         var trie = _vocabulary.Trie;
-        bool stringLoop = IsStringLoop(config);
-        var mask = stringLoop ? (ulong[])trie.SafeStringTokens.Clone() : new ulong[_vocabulary.Words];
-        bool[] safeSubtree = trie.SafeSubtree;
+        var run = _contentRuns.Find(config);
+        int runLength = run?.Length ?? -1;
+        int[] runSubtree = run?.Tokens.SubtreeMaxLength ?? [];
+        var mask = run is { } found ? (ulong[])found.Tokens.UpTo[found.Length].Clone() : new ulong[_vocabulary.Words];
         Span<int> at = trie.MaxDepth < 256 ? stackalloc int[trie.MaxDepth + 1] : new int[trie.MaxDepth + 1];
         at[0] = config;
         byte[] nodeByte = trie.NodeByte;
@@ -138,7 +158,8 @@ internal sealed class TokenTables
         int count = nodeByte.Length;
         while (i < count)
         {
-            if (stringLoop && safeSubtree[i])
+            // Every token below is a run of at most runLength class characters: already in the mask.
+            if (runLength >= 0 && (uint)runSubtree[i] <= (uint)runLength)
             {
                 i = subtreeEnd[i];
                 continue;
@@ -176,58 +197,6 @@ internal sealed class TokenTables
         return mask;
     }
 
-    // Whether every character a JSON string may hold unescaped leads from the configuration back to itself (free string
-    // content): then all "safe" tokens are allowed without walking them. Checked byte by byte along UTF-8's structure.
-    private bool IsStringLoop(int config)
-    {
-        for (int b = 0x20; b <= 0x7F; b++)
-        {
-            if (b != '"' && b != '\\' && Step(config, (byte)b) != config)
-            {
-                return false;
-            }
-        }
-
-        var seen = new HashSet<(int, int, int, int)>();
-        bool Tail(int at, int remaining, int low, int high)
-        {
-            if (!seen.Add((at, remaining, low, high)))
-            {
-                return true;
-            }
-
-            for (int b = low; b <= high; b++)
-            {
-                int next = Step(at, (byte)b);
-                if (next < 0 || (remaining == 1 ? next != config : !Tail(next, remaining - 1, 0x80, 0xBF)))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-
-        (int Low, int High, int Remaining, int First, int Last)[] leads =
-        [
-            (0xC2, 0xDF, 1, 0x80, 0xBF), (0xE0, 0xE0, 2, 0xA0, 0xBF), (0xE1, 0xEC, 2, 0x80, 0xBF), (0xED, 0xED, 2, 0x80, 0x9F),
-            (0xEE, 0xEF, 2, 0x80, 0xBF), (0xF0, 0xF0, 3, 0x90, 0xBF), (0xF1, 0xF3, 3, 0x80, 0xBF), (0xF4, 0xF4, 3, 0x80, 0x8F),
-        ];
-        foreach (var (low, high, remaining, first, last) in leads)
-        {
-            for (int lead = low; lead <= high; lead++)
-            {
-                int next = Step(config, (byte)lead);
-                if (next < 0 || !Tail(next, remaining, first, last))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
-
     private int SlowStep(int config, byte b)
     {
         lock (_lock)
@@ -238,29 +207,48 @@ internal sealed class TokenTables
                 return known;
             }
 
+            // The bytes no stack can take are filled on a configuration's first slow step only.
+            bool fillDead = !_deadFilled[config];
+            _deadFilled[config] = true;
             int result;
             if (_configStacks[config] is [int only])
             {
                 result = StepSingle(only, b);
 
-                // A single stack's step depends only on the byte's class in its rule: fill the whole class at once.
-                var (rule, _, _, _) = _stacks[only];
+                // A single stack's step depends only on the state its rule's automaton moves to: fill every byte that
+                // moves it there at once (a counted string's content bytes may span dozens of classes of a large rule),
+                // and every byte its state has no edge for (most of them, met once each on the trie's first level).
+                var (rule, state, _, _) = _stacks[only];
                 var dfa = _grammar.Rules[rule];
-                int cls = dfa.ClassOf[b];
+                int target = dfa.Next(state, b);
+                int classes = dfa.ClassCount;
+                Span<sbyte> fill = classes <= 256 ? stackalloc sbyte[256] : new sbyte[classes];
+                for (int c = 0; c < classes; c++)
+                {
+                    int classTarget = dfa.NextTable[(state * classes) + c];
+                    fill[c] = (sbyte)(classTarget == target ? 1 : fillDead && classTarget < 0 ? -1 : 0);
+                }
+
                 int[] row = _rows[config];
                 for (int other = 0; other < 256; other++)
                 {
-                    if (dfa.ClassOf[other] == cls)
+                    int how = fill[dfa.ClassOf[other]];
+                    if (how > 0)
                     {
                         Volatile.Write(ref row[other], result);
+                    }
+                    else if (how < 0 && row[other] == Unknown)
+                    {
+                        Volatile.Write(ref row[other], Dead);
                     }
                 }
 
                 return result;
             }
 
+            int[] stacks = _configStacks[config];
             var moved = new List<int>();
-            foreach (int s in _configStacks[config])
+            foreach (int s in stacks)
             {
                 var (rule, state, parent, _) = _stacks[s];
                 int target = _grammar.Rules[rule].Next(state, b);
@@ -271,9 +259,49 @@ internal sealed class TokenTables
             }
 
             result = moved.Count == 0 ? Dead : CloseAndIntern(moved);
-            Volatile.Write(ref _rows[config][b], result);
+
+            // Bytes in the same class of every stack's rule move every stack alike: fill them all, so a new configuration
+            // costs one step per class combination, not one locked step per byte of the trie's first level.
+            int[] sameRow = _rows[config];
+            for (int other = 0; other < 256; other++)
+            {
+                bool same = true;
+                foreach (int s in stacks)
+                {
+                    var dfa = _grammar.Rules[_stacks[s].Rule];
+                    if (dfa.ClassOf[other] != dfa.ClassOf[b])
+                    {
+                        same = false;
+                        break;
+                    }
+                }
+
+                if (same)
+                {
+                    Volatile.Write(ref sameRow[other], result);
+                }
+                else if (fillDead && sameRow[other] == Unknown && NoStackTakes(stacks, (byte)other))
+                {
+                    Volatile.Write(ref sameRow[other], Dead);
+                }
+            }
+
             return result;
         }
+    }
+
+    private bool NoStackTakes(int[] stacks, byte b)
+    {
+        foreach (int s in stacks)
+        {
+            var (rule, state, _, _) = _stacks[s];
+            if (_grammar.Rules[rule].Next(state, b) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     // The common case (no recursion or ambiguity in play): one stack, and a target state that neither calls nor ends.
@@ -383,6 +411,7 @@ internal sealed class TokenTables
         row[256] = canEnd ? 1 : 0;
         _rows[id] = row;
         _configStacks.Add(stacks);
+        _deadFilled.Add(false);
         _configIds.Add(key, id);
         _configCount = id + 1;
         return id;

@@ -6,33 +6,23 @@ namespace Fathom.Engine.Constraints;
 /// </summary>
 internal sealed class TokenTrie
 {
+    private readonly byte[]?[] _bytes;
+    private readonly int _words;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ContentClass, ContentClassTokens> _classTokens = new();
+
     private TokenTrie(byte[] nodeByte, int[] depth, int[] subtreeEnd, int[] tokenStart, int[] tokens, int maxDepth, byte[]?[] bytes, int words)
     {
-        // Tokens under a node are contiguous in Tokens, so a prefix count of "unsafe" tokens answers per subtree.
-        var unsafeBefore = new int[tokens.Length + 1];
-        SafeStringTokens = new ulong[words];
-        for (int k = 0; k < tokens.Length; k++)
-        {
-            bool safe = IsSafeStringText(bytes[tokens[k]]!);
-            unsafeBefore[k + 1] = unsafeBefore[k] + (safe ? 0 : 1);
-            if (safe)
-            {
-                SafeStringTokens[tokens[k] >> 6] |= 1UL << (tokens[k] & 63);
-            }
-        }
-
-        SafeSubtree = new bool[nodeByte.Length];
-        for (int i = 0; i < nodeByte.Length; i++)
-        {
-            SafeSubtree[i] = unsafeBefore[tokenStart[subtreeEnd[i]]] == unsafeBefore[tokenStart[i]];
-        }
-
         NodeByte = nodeByte;
         Depth = depth;
         SubtreeEnd = subtreeEnd;
         TokenStart = tokenStart;
         Tokens = tokens;
         MaxDepth = maxDepth;
+        _bytes = bytes;
+        _words = words;
+
+        // Free JSON string content is the most common class: build it with the vocabulary, not on some grammar's first mask.
+        ClassTokens(ContentClass.JsonString);
     }
 
     public byte[] NodeByte { get; }
@@ -48,26 +38,23 @@ internal sealed class TokenTrie
 
     public int MaxDepth { get; }
 
-    /// <summary>
-    /// Tokens that are whole characters JSON strings may hold unescaped (valid UTF-8, no control character, quote or
-    /// backslash): inside free string content every one of them is allowed, so masks there start from this set.
-    /// </summary>
-    public ulong[] SafeStringTokens { get; }
+    /// <summary>Classes built per trie before further ones are refused (each costs about MaxLength × Size/8 bytes).</summary>
+    public const int MaxClasses = 64;
 
-    /// <summary>Per node: every token in its subtree is in <see cref="SafeStringTokens"/> (the walk can skip it there).</summary>
-    public bool[] SafeSubtree { get; }
-
-    private static bool IsSafeStringText(byte[] text)
+    /// <summary>The tokens of class <paramref name="set"/>, built on first use and shared by every grammar; null past <see cref="MaxClasses"/>.</summary>
+    public ContentClassTokens? ClassTokens(ContentClass set)
     {
-        foreach (byte b in text)
+        if (_classTokens.TryGetValue(set, out var known))
         {
-            if (b < 0x20 || b == (byte)'"' || b == (byte)'\\')
-            {
-                return false;
-            }
+            return known;
         }
 
-        return System.Text.Unicode.Utf8.IsValid(text);
+        if (_classTokens.Count >= MaxClasses)
+        {
+            return null;
+        }
+
+        return _classTokens.GetOrAdd(set, key => ContentClassTokens.Build(this, _bytes, key, _words));
     }
 
     public int NodeCount => NodeByte.Length;

@@ -43,8 +43,8 @@ internal static class ConstraintLatency
         }
     }
 
-    /// <summary>Prints each cold token's time for one workload (after a warm-up round), to see where cold time goes.</summary>
-    public static void Trace(string workload)
+    /// <summary>Prints each cold token slower than the threshold for one workload (third round), to see where cold time goes.</summary>
+    public static void Trace(string workload, double thresholdMicroseconds)
     {
         var vocabulary = ConstraintWorkloads.Vocabulary;
         var (_, schema, answer) = ConstraintWorkloads.All.Single(w => w.Name == workload);
@@ -61,7 +61,7 @@ internal static class ConstraintLatency
                 double fill = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
                 matcher.Accept(token);
                 double total = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-                if (round == 2 && total > 500)
+                if (round == 2 && total > thresholdMicroseconds)
                 {
                     Console.WriteLine($"{ConstraintWorkloads.Tokenizer.GetText(token),-12} fill {fill,8:F0} µs accept {total - fill,8:F0} µs configs {matcher.Tables.ConfigCount}");
                 }

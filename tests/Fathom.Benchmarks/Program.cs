@@ -1,8 +1,8 @@
 using BenchmarkDotNet.Running;
 
-if (args is ["constraints-trace", var workload])
+if (args is ["constraints-trace", var workload, ..])
 {
-    Fathom.Benchmarks.ConstraintLatency.Trace(workload);
+    Fathom.Benchmarks.ConstraintLatency.Trace(workload, args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 500);
     return;
 }
 

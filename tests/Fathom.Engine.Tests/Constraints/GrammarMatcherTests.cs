@@ -162,6 +162,14 @@ public sealed class GrammarMatcherTests
     [InlineData("number-range", "")]
     [InlineData("anyOf", "")]
     [InlineData("any-value", "[{\"k\": [tr")]
+    [InlineData("string-plain", "\"Hello")]
+    [InlineData("string-length", "\"")]
+    [InlineData("string-length", "\"abcdef")]
+    [InlineData("string-exact-length", "\"abcd")]
+    [InlineData("format-email", "\"ada")]
+    [InlineData("format-email", "\"ada.lo")]
+    [InlineData("format-email", "\"ada@example.o")]
+    [InlineData("object-escaped-names", "{\"quote\\\"d\":\"x\",\"名前\":\"a")]
     public void The_mask_agrees_with_checking_every_token(string schemaName, string prefix)
     {
         var (matcher, vocabulary, _) = Start(Schema(TestSchemas.All[schemaName]));
@@ -177,6 +185,32 @@ public sealed class GrammarMatcherTests
         }
 
         Assert.InRange(allowedCount, 1, vocabulary.Size - 1);
+    }
+
+    // Each position of a counted string (printable ASCII or escapes) is its own automaton state, and the mask there reuses
+    // the run of characters found at earlier positions (explored a bounded number of steps per mask): check every position.
+    [Fact]
+    public void The_mask_agrees_with_checking_every_token_along_a_counted_string()
+    {
+        var (matcher, vocabulary, _) = Start(Schema("""{"type":"string","minLength":3,"maxLength":40}"""));
+        Feed(matcher, "\"");
+        var mask = new ulong[vocabulary.Words];
+        string[] characters = ["A", "b", " ", "\\n", "~", "-", "1", "\\\"", .. Enumerable.Repeat("y", 31)];
+        foreach (string character in characters)
+        {
+            matcher.FillNextTokenMask(mask);
+            for (int id = 0; id < vocabulary.Size; id++)
+            {
+                bool inMask = (mask[id >> 6] & (1UL << (id & 63))) != 0;
+                Assert.True(inMask == matcher.IsAllowed(id), $"token {id} mask={inMask} before \"{character}\"");
+            }
+
+            Feed(matcher, character);
+        }
+
+        matcher.FillNextTokenMask(mask);
+        Assert.True(matcher.AcceptBytes("\""u8));
+        Assert.True(matcher.CanEnd);
     }
 
     [Fact]
