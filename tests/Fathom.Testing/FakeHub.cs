@@ -265,6 +265,9 @@ public sealed class FakeHub : IAsyncDisposable
         {
             await context.Response.Body.WriteAsync(body.AsMemory(0, (int)Math.Min(cut, body.Length)));
             await context.Response.Body.FlushAsync();
+            // Let the bytes reach the client before the reset: an abort right after the flush can make the client's
+            // socket drop data it has not read yet, and the "cut after N bytes" would arrive as a cut after 0.
+            await Task.Delay(300);
             context.Abort();
             return;
         }
