@@ -74,6 +74,21 @@ public sealed class PullCommandTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(_store, "hf.co", "acme", "stories-gguf", "gguf", "Q4_K_M", "stories260K-Q4_K_M.gguf")));
     }
 
+    [Fact]
+    public async Task A_reference_passed_to_chat_is_pulled_first()
+    {
+        byte[] model = await File.ReadAllBytesAsync(SharedFixtures.Default.GetPath(SharedFixtures.Stories260K), TestContext.Current.CancellationToken);
+        _hub.AddFile(Repo, "stories260K-Q8_0.gguf", model);
+
+        var chat = await FathomAsync("chat", "--model", $"hf.co/{Repo}:Q8_0", "--prompt", "Once upon a time", "--max-tokens", "8",
+            "--temperature", "0", "--threads", "1");
+
+        Assert.True(chat.Exit == 0, chat.Error);
+        Assert.Contains("complete", chat.Error);
+        Assert.False(string.IsNullOrWhiteSpace(chat.Output), chat.Error);
+        Assert.True(File.Exists(Path.Combine(_store, "hf.co", "acme", "stories-gguf", "gguf", "Q8_0", "stories260K-Q8_0.gguf")));
+    }
+
     [Theory]
     [InlineData("hf.co/acme/missing:Q4_K_M", "acme/missing was not found")]
     [InlineData("hf.co/acme/Gated-GGUF:Q4_K_M", "set HF_TOKEN")]

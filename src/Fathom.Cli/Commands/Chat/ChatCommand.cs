@@ -14,7 +14,7 @@ internal static class ChatCommand
     /// <param name="input">Where messages are read from; the console's input when null.</param>
     public static Command Create(TextReader? input = null)
     {
-        var model = new Option<string?>("--model") { Description = "A GGUF model file to run in this process; with --url, the served model's name (default: the server's first)." };
+        var model = new Option<string?>("--model") { Description = "A GGUF model file or a model reference (hf.co/ORG/REPO:QUANT, pulled into the store when missing) to run in this process; with --url, the served model's name (default: the server's first)." };
         var url = new Option<string?>("--url") { Description = "A running Fathom API or engine service (or any OpenAI-compatible server), e.g. http://localhost:5000." };
         var apiKey = new Option<string?>("--api-key") { Description = $"The API key for --url (default: ${ApiKeyVariable})." };
         var prompt = new Option<string?>("--prompt") { Description = "Ask once, print only the answer and exit (for scripts)." };
@@ -24,10 +24,12 @@ internal static class ChatCommand
         var maxTokens = new Option<int?>("--max-tokens") { Description = "Most tokens per answer (default: until the model ends its turn)." };
         var threads = new Option<int?>("--threads") { Description = "CPU threads for --model (default: physical cores)." };
         var backend = ModelCommandSupport.BackendOption();
+        var chatTemplate = ModelCommandSupport.ChatTemplateOption();
+        var modelsDir = ModelStoreSupport.StoreOption();
         var noColor = new Option<bool>("--no-color") { Description = "No dimming of reasoning and numbers (also when NO_COLOR is set or the output is not a terminal)." };
         var command = new Command("chat", "Chat with a model in the terminal: streaming, reasoning shown apart, /clear, /system, multi-line input.")
         {
-            model, url, apiKey, prompt, system, hideReasoning, temperature, maxTokens, threads, backend, noColor,
+            model, url, apiKey, prompt, system, hideReasoning, temperature, maxTokens, threads, backend, chatTemplate, modelsDir, noColor,
         };
         command.SetAction((r, ct) =>
         {
@@ -36,7 +38,7 @@ internal static class ChatCommand
                 && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
             var request = new Request(r.GetValue(model), r.GetValue(url), r.GetValue(apiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable),
                 r.GetValue(prompt), r.GetValue(system), r.GetValue(hideReasoning), new ChatSettings(r.GetValue(temperature), r.GetValue(maxTokens)),
-                r.GetValue(threads), r.GetValue(backend) ?? "auto", color);
+                r.GetValue(threads), r.GetValue(backend) ?? "auto", color, r.GetValue(chatTemplate), r.GetValue(modelsDir));
             return RunAsync(request, input, output, r.InvocationConfiguration.Error, ct);
         });
         return command;
@@ -47,7 +49,7 @@ internal static class ChatCommand
         IChatBackend backend;
         try
         {
-            backend = await OpenAsync(request, cancellationToken).ConfigureAwait(false);
+            backend = await OpenAsync(request, error, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ChatBackendException || ModelCommandSupport.IsUserError(e) || e is Engine.Tokenization.TokenizerException)
         {
@@ -92,7 +94,7 @@ internal static class ChatCommand
         }
     }
 
-    private static async Task<IChatBackend> OpenAsync(Request request, CancellationToken cancellationToken)
+    private static async Task<IChatBackend> OpenAsync(Request request, TextWriter error, CancellationToken cancellationToken)
     {
         if (request.Url is { } url)
         {
@@ -101,12 +103,13 @@ internal static class ChatCommand
 
         if (request.Model is { } path)
         {
-            return LocalChatBackend.Load(path, ModelCommandSupport.ParseBackend(request.Backend), request.Threads);
+            string file = ModelStoreSupport.Resolve(path, error, request.ModelsDir);
+            return LocalChatBackend.Load(file, ModelCommandSupport.ParseBackend(request.Backend), request.Threads, request.ChatTemplate);
         }
 
         throw new ArgumentException("give --model FILE (run it here) or --url URL (a running API or engine service)");
     }
 
     private sealed record Request(string? Model, string? Url, string? ApiKey, string? Prompt, string? System, bool HideReasoning,
-        ChatSettings Settings, int? Threads, string Backend, bool Color);
+        ChatSettings Settings, int? Threads, string Backend, bool Color, string? ChatTemplate, string? ModelsDir);
 }

@@ -25,10 +25,10 @@ internal sealed class LocalChatBackend : IChatBackend
 
     public string ModelName => _model.Name;
 
-    /// <summary>Loads <paramref name="path"/> for chatting.</summary>
-    public static LocalChatBackend Load(string path, ComputeBackendKind backend, int? threads)
+    /// <summary>Loads <paramref name="path"/> for chatting, with <paramref name="chatTemplate"/> (a file) in place of its own template when given.</summary>
+    public static LocalChatBackend Load(string path, ComputeBackendKind backend, int? threads, string? chatTemplate = null)
     {
-        var model = ServedModel.Load(path, new ServedModelOptions { Backend = backend, Threads = threads });
+        var model = ServedModel.Load(path, new ServedModelOptions { Backend = backend, Threads = threads, ChatTemplatePath = chatTemplate });
         try
         {
             return new LocalChatBackend(model, EngineHostFactory.Create(model));
