@@ -97,9 +97,13 @@ public sealed class CacheSaltTests(EngineReplicas replicas)
     {
         var ct = TestContext.Current.CancellationToken;
         replicas.Require();
-        await using var api = await EngineReplicas.StartApiAsync([replicas.A], ("KeyHashes__1", ApiKeys.Hash(OtherKey)));
-        using var a = EngineReplicas.Http(api);
-        using var b = EngineReplicas.Http(api, OtherKey);
+        // Two tenants new to this run: the salt of a key is the same in every API process (so that several API
+        // instances share a tenant's cache), and other tests' requests under the shared test key leave the template's
+        // first block cached under that key's salt.
+        string keyA = $"sk-fathom-a-{Guid.NewGuid():N}", keyB = $"sk-fathom-b-{Guid.NewGuid():N}";
+        await using var api = await EngineReplicas.StartApiAsync([replicas.A], ("KeyHashes__0", ApiKeys.Hash(keyA)), ("KeyHashes__1", ApiKeys.Hash(keyB)));
+        using var a = EngineReplicas.Http(api, keyA);
+        using var b = EngineReplicas.Http(api, keyB);
         // Long and unique to this run, so full blocks are cached and no earlier test left them behind.
         string prompt = string.Concat(Enumerable.Repeat($"The fox {Guid.NewGuid():N} ran into the wood. ", 12));
         StringContent Body() => new(JsonSerializer.Serialize(new
