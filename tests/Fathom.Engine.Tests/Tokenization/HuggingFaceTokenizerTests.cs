@@ -1,0 +1,68 @@
+using System.Text;
+using Fathom.Engine.Tokenization;
+using Fathom.Testing;
+
+namespace Fathom.Engine.Tests.Tokenization;
+
+/// <summary>
+/// Hugging Face <c>tokenizer.json</c> files from <c>shared/hf-tokenizers</c> against the ids transformers.js gives
+/// for the 46 llama.cpp test strings (no special tokens added).
+/// </summary>
+public sealed class HuggingFaceTokenizerTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("llama-3.1")]
+    [InlineData("qwen3")]
+    [InlineData("deepseek-v3")]
+    public void Every_vector_tokenizes_as_transformers_js(string name)
+    {
+        var tokenizer = HuggingFaceTokenizerJson.CreateTokenizer(SharedFixtures.Default.GetPath($"hf-tokenizers/{name}/tokenizer.json"));
+        var cases = VocabularyFixtures.ReadVectors($"hf-tokenizers/{name}/vectors.inp");
+        Assert.Equal(46, cases.Count);
+
+        var failures = new List<string>();
+        foreach (var (text, expected) in cases)
+        {
+            var actual = tokenizer.Encode(text, addSpecial: false, parseSpecial: true);
+            if (!actual.AsSpan().SequenceEqual(expected))
+            {
+                failures.Add($"'{Escape(text)}': expected [{string.Join(' ', expected)}], got [{string.Join(' ', actual)}]");
+            }
+        }
+        output.WriteLine($"{name}: {cases.Count - failures.Count}/{cases.Count} equal");
+        Assert.True(failures.Count == 0, $"{name}: {failures.Count}/{cases.Count} differ:\n" + string.Join('\n', failures));
+    }
+
+    [Theory]
+    [InlineData("llama-3.1", "llama-bpe", false, true)]
+    [InlineData("qwen3", "qwen2", false, false)]
+    [InlineData("deepseek-v3", "qwen2", true, false)]
+    public void Known_split_expressions_map_to_the_named_pre_tokenizers(string name, string pre, bool ownExpressions, bool ignoreMerges)
+    {
+        var vocabulary = HuggingFaceTokenizerJson.Read(SharedFixtures.Default.GetPath($"hf-tokenizers/{name}/tokenizer.json"));
+        Assert.Equal(pre, vocabulary.Pre);
+        Assert.Equal(ownExpressions, vocabulary.PreTokenizerPatterns is not null);
+        Assert.Equal(ignoreMerges, vocabulary.IgnoreMerges);
+        Assert.Equal(name == "qwen3" ? NormalizationForm.FormC : null, vocabulary.Normalization);
+    }
+
+    [Theory]
+    [InlineData("""{"model":{"type":"BPE","merges":[]}}""", "model.vocab")]
+    [InlineData("""{"model":{"type":"Unigram","vocab":[]}}""", "model.type")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{"a":0},"merges":[7]},"pre_tokenizer":{"type":"ByteLevel","use_regex":true}}""", "model.merges[0]")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{"a":"x"},"merges":[]}}""", "model.vocab")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"pre_tokenizer":{"type":"Split","pattern":{"Regex":"a"},"behavior":"Removed"}}""", "pre_tokenizer.behavior")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"pre_tokenizer":{"type":"Split","pattern":{"Regex":"("},"behavior":"Isolated"}}""", "pre_tokenizer")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"added_tokens":[{"content":"x"}]}""", "added_tokens[0].id")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"normalizer":{"type":"Lowercase"},"pre_tokenizer":{"type":"ByteLevel"}}""", "normalizer.type")]
+    [InlineData("""{"model":{"type":"BPE","byte_fallback":true,"vocab":{"a":0},"merges":[]}}""", "model.byte_fallback")]
+    [InlineData("""{"model":""", "not valid JSON")]
+    public void Malformed_files_are_rejected_naming_the_field(string json, string field)
+    {
+        var e = Assert.Throws<TokenizerException>(() => Tokenizer.Create(HuggingFaceTokenizerJson.Parse(Encoding.UTF8.GetBytes(json), "t.json")));
+        Assert.Contains(field, e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("t.json: ", e.Message, StringComparison.Ordinal);
+    }
+
+    private static string Escape(string s) => s.Replace("\n", "\\n").Replace("\t", "\\t");
+}
