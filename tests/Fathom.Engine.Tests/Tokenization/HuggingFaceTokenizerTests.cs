@@ -64,5 +64,30 @@ public sealed class HuggingFaceTokenizerTests(ITestOutputHelper output)
         Assert.StartsWith("t.json: ", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Qwen3_normalizes_to_NFC_before_splitting()
+    {
+        var tokenizer = HuggingFaceTokenizerJson.CreateTokenizer(SharedFixtures.Default.GetPath("hf-tokenizers/qwen3/tokenizer.json"));
+        Assert.Equal(tokenizer.Encode("caf\u00E9 cr\u00E8me"), tokenizer.Encode("cafe\u0301 cre\u0300me"));
+        // Without a normalizer the decomposed accent is a separate code point and tokenizes differently.
+        var llama = HuggingFaceTokenizerJson.CreateTokenizer(SharedFixtures.Default.GetPath("hf-tokenizers/llama-3.1/tokenizer.json"));
+        Assert.NotEqual(llama.Encode("caf\u00E9 cr\u00E8me"), llama.Encode("cafe\u0301 cre\u0300me"));
+    }
+
+    [Theory]
+    [InlineData("""["a b", "ab c"]""")]
+    [InlineData("""[["a", "b"], ["ab", "c"]]""")]
+    public void Merges_as_strings_or_pairs_give_the_same_tokens(string merges)
+    {
+        var json = $$"""
+            {"model":{"type":"BPE","ignore_merges":false,"vocab":{"a":0,"b":1,"c":2,"ab":3,"abc":4},"merges":{{merges}}},
+             "pre_tokenizer":{"type":"ByteLevel","add_prefix_space":false,"use_regex":true},
+             "added_tokens":[{"id":5,"content":"<sep>","special":true}]}
+            """;
+        var tokenizer = Tokenizer.Create(HuggingFaceTokenizerJson.Parse(Encoding.UTF8.GetBytes(json), "t.json"));
+        Assert.Equal([4, 5, 3, 0], tokenizer.Encode("abc<sep>aba", parseSpecial: true));
+        Assert.Equal(TokenAttributes.Control, tokenizer.GetAttributes(5) & TokenAttributes.Control);
+    }
+
     private static string Escape(string s) => s.Replace("\n", "\\n").Replace("\t", "\\t");
 }
