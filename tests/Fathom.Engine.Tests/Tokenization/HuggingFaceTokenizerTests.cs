@@ -34,6 +34,29 @@ public sealed class HuggingFaceTokenizerTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("llama-3.1")]
+    [InlineData("qwen3")]
+    [InlineData("deepseek-v3")]
+    public void Decoding_the_expected_ids_gives_back_the_text(string name)
+    {
+        var tokenizer = HuggingFaceTokenizerJson.CreateTokenizer(SharedFixtures.Default.GetPath($"hf-tokenizers/{name}/tokenizer.json"));
+        foreach (var (text, expected) in VocabularyFixtures.ReadVectors($"hf-tokenizers/{name}/vectors.inp"))
+        {
+            var decoded = tokenizer.Decode(expected);
+            // Llama 3's flavor cleans spaces before punctuation when decoding, as llama.cpp does.
+            if (tokenizer.CleanSpaces)
+            {
+                Assert.Equal(text.Replace(" ", ""), decoded.Replace(" ", ""));
+            }
+            else
+            {
+                var reference = tokenizer.Vocabulary.Normalization is { } form ? text.Normalize(form) : text;
+                Assert.Equal(reference, decoded);
+            }
+        }
+    }
+
+    [Theory]
     [InlineData("llama-3.1", "llama-bpe", false, true)]
     [InlineData("qwen3", "qwen2", false, false)]
     [InlineData("deepseek-v3", "qwen2", true, false)]
