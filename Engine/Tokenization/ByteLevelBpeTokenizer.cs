@@ -17,6 +17,7 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
 
     private readonly PreTokenizer _preTokenizer;
     private readonly bool _ignoreMerges;
+    private readonly NormalizationForm? _normalization;
     private readonly Dictionary<long, Merge>? _merges;   // (left piece, right piece) → merge; null: merge by token id
     private readonly List<string> _pieceTexts;           // token texts, then pieces that occur in merges but not as tokens
     private readonly int[] _bytePieces = new int[256];
@@ -26,8 +27,9 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
     public ByteLevelBpeTokenizer(TokenizerVocabulary vocabulary)
         : base(vocabulary, Defaults(vocabulary))
     {
-        _preTokenizer = PreTokenizer.ForName(vocabulary.Pre);
-        _ignoreMerges = _preTokenizer.Flavor == PreTokenizerFlavor.Llama3;
+        _preTokenizer = CreatePreTokenizer(vocabulary);
+        _ignoreMerges = vocabulary.IgnoreMerges ?? _preTokenizer.Flavor == PreTokenizerFlavor.Llama3;
+        _normalization = vocabulary.Normalization;
         _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
         _pieceTexts = new List<string>(Texts);
         var extra = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -63,6 +65,15 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
 
     private protected override void EncodeText(ReadOnlySpan<char> text, bool afterSpecial, List<int> output)
     {
+        if (_normalization is { } form)
+        {
+            var s = text.ToString();
+            if (!s.IsNormalized(form))
+            {
+                text = s.Normalize(form);
+            }
+        }
+
         var words = new List<(int Start, int Length)>();
         _preTokenizer.Split(text, words);
         foreach (var (start, length) in words)
@@ -311,6 +322,13 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
     }
 
     private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+
+    // Hugging Face Split expressions, when present, keep the flavor (BOS default, space clean-up) of the named pre-tokenizer.
+    private static PreTokenizer CreatePreTokenizer(TokenizerVocabulary vocabulary)
+    {
+        var named = PreTokenizer.ForName(vocabulary.Pre);
+        return vocabulary.PreTokenizerPatterns is { } patterns ? PreTokenizer.FromExpressions(patterns, named.Flavor) : named;
+    }
 
     private static TokenizerDefaults Defaults(TokenizerVocabulary vocabulary)
     {

@@ -90,6 +90,22 @@ internal sealed class PreTokenizer
         _ => throw new TokenizerException($"unsupported pre-tokenizer '{name}' (tokenizer.ggml.pre); supported: default, llama-bpe, deepseek-llm, deepseek-coder, gpt-2, qwen2"),
     };
 
+    /// <summary>
+    /// A pre-tokenizer from Hugging Face <c>Split</c> expressions (behavior <c>Isolated</c>) applied in turn.
+    /// </summary>
+    /// <exception cref="TokenizerException">An expression is not a valid .NET regular expression.</exception>
+    public static PreTokenizer FromExpressions(IReadOnlyList<string> patterns, PreTokenizerFlavor flavor)
+    {
+        try
+        {
+            return new PreTokenizer(Compile([.. patterns]), false) { Flavor = flavor };
+        }
+        catch (ArgumentException e)
+        {
+            throw new TokenizerException($"pre_tokenizer: Split pattern cannot be compiled: {e.Message}", e);
+        }
+    }
+
     /// <summary>Appends the words of <paramref name="text"/> as (start, length) ranges of UTF-16 indices.</summary>
     public void Split(ReadOnlySpan<char> text, List<(int Start, int Length)> words)
     {

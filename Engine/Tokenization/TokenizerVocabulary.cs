@@ -53,4 +53,16 @@ public sealed record TokenizerVocabulary
 
     /// <summary>GGUF <c>tokenizer.ggml.add_space_prefix</c> (SentencePiece's add_dummy_prefix).</summary>
     public bool? AddSpacePrefix { get; init; }
+
+    /// <summary>
+    /// Hugging Face <c>Split</c> pre-tokenizer expressions (behavior <c>Isolated</c>), applied in turn; when set
+    /// they replace the expressions <see cref="Pre"/> names. Null for a GGUF vocabulary.
+    /// </summary>
+    public IReadOnlyList<string>? PreTokenizerPatterns { get; init; }
+
+    /// <summary>Hugging Face BPE <c>ignore_merges</c>: a word that is itself a token is not merged. Null: the pre-tokenizer's default.</summary>
+    public bool? IgnoreMerges { get; init; }
+
+    /// <summary>The Unicode normalization applied to text before pre-tokenizing (Hugging Face <c>NFC</c>/<c>NFKC</c>); null for none.</summary>
+    public System.Text.NormalizationForm? Normalization { get; init; }
 }
