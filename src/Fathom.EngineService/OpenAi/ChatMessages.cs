@@ -19,7 +19,7 @@ internal static class ChatMessages
         {
             if (item.ValueKind != JsonValueKind.Object)
             {
-                throw RequestJson.Invalid("messages", "an array of objects");
+                throw RequestFields.Invalid("messages", "an array of objects");
             }
 
             string role = item.GetString("role") ?? throw OpenAiException.BadRequest("Every message needs a 'role'.", "messages");
@@ -47,7 +47,7 @@ internal static class ChatMessages
             case null:
                 return null;
             case { ValueKind: JsonValueKind.String } text:
-                return RequestJson.StringOf(text, "messages");
+                return RequestFields.StringOf(text, "messages");
             case { ValueKind: JsonValueKind.Array } parts:
                 var builder = new StringBuilder();
                 foreach (var part in parts.EnumerateArray())
@@ -62,7 +62,7 @@ internal static class ChatMessages
 
                 return builder.ToString();
             default:
-                throw RequestJson.Invalid("messages", "messages whose content is a string or an array of text parts");
+                throw RequestFields.Invalid("messages", "messages whose content is a string or an array of text parts");
         }
     }
 
@@ -75,7 +75,7 @@ internal static class ChatMessages
 
         if (calls.ValueKind != JsonValueKind.Array)
         {
-            throw RequestJson.Invalid("tool_calls", "an array");
+            throw RequestFields.Invalid("tool_calls", "an array");
         }
 
         return

@@ -17,7 +17,7 @@ internal static class ChatTemplateKwargs
         if (body.Get(Field) is not { } kwargs)
             return null;
         if (kwargs.ValueKind != JsonValueKind.Object)
-            throw RequestJson.Invalid(Field, "an object");
+            throw RequestFields.Invalid(Field, "an object");
         try
         {
             var variables = ChatTemplateVariables.FromJson(kwargs);

@@ -37,7 +37,7 @@ internal sealed class ChatTools
 
         if (tools.ValueKind != JsonValueKind.Array)
         {
-            throw RequestJson.Invalid("tools", "an array");
+            throw RequestFields.Invalid("tools", "an array");
         }
 
         var list = new List<JsonElement>();
@@ -62,7 +62,7 @@ internal sealed class ChatTools
         {
             case null or { ValueKind: JsonValueKind.Null }:
                 return null;
-            case { ValueKind: JsonValueKind.String } s when RequestJson.StringOf(s, "tool_choice") is "none" or "auto" or "required":
+            case { ValueKind: JsonValueKind.String } s when RequestFields.StringOf(s, "tool_choice") is "none" or "auto" or "required":
                 return s.GetString();
             case { ValueKind: JsonValueKind.Object } o when o.GetString("type") == "function"
                 && o.Get("function") is { ValueKind: JsonValueKind.Object } function && function.GetString("name") is { Length: > 0 }:

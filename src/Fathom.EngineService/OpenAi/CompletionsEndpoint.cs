@@ -87,7 +87,7 @@ internal static class CompletionsEndpoint
         switch (prompt.ValueKind)
         {
             case JsonValueKind.String:
-                return model.EncodePrompt(RequestJson.StringOf(prompt, "prompt"));
+                return model.EncodePrompt(RequestFields.StringOf(prompt, "prompt"));
             case JsonValueKind.Array:
                 var ids = new int[prompt.GetArrayLength()];
                 int i = 0;
@@ -103,7 +103,7 @@ internal static class CompletionsEndpoint
 
                 return ids;
             default:
-                throw RequestJson.Invalid("prompt", "a string or an array of token ids");
+                throw RequestFields.Invalid("prompt", "a string or an array of token ids");
         }
     }
 }

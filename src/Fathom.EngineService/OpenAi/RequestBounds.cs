@@ -46,7 +46,7 @@ internal static class RequestBounds
             Within(strings.Length <= limits.MaxStopSequences, "stop", $"At most {limits.MaxStopSequences} stop sequences are allowed, got {strings.Length}.");
             foreach (var s in strings.Where(s => s.ValueKind == JsonValueKind.String))
             {
-                int bytes = Encoding.UTF8.GetByteCount(RequestJson.StringOf(s, "stop"));
+                int bytes = Encoding.UTF8.GetByteCount(RequestFields.StringOf(s, "stop"));
                 Within(bytes <= limits.MaxStopBytes, "stop", $"A stop sequence may be at most {limits.MaxStopBytes} bytes, got {bytes}.");
             }
         }

@@ -48,10 +48,4 @@ internal static class RequestJson
 
         return document;
     }
-
-    /// <summary>A string element's value (<see cref="RequestFields.StringOf"/>), for this project's readers.</summary>
-    public static string StringOf(JsonElement value, string name) => RequestFields.StringOf(value, name);
-
-    /// <summary>The error for a field that is not <paramref name="expected"/> (<see cref="RequestFields.Invalid"/>).</summary>
-    public static RequestFieldException Invalid(string param, string expected) => RequestFields.Invalid(param, expected);
 }

@@ -31,7 +31,7 @@ internal sealed record StructuredOutputRequest(ChatResponseFormat? ResponseForma
 
         if (format.ValueKind != JsonValueKind.Object)
         {
-            throw RequestJson.Invalid("response_format", "an object");
+            throw RequestFields.Invalid("response_format", "an object");
         }
 
         switch (format.GetString("type"))
