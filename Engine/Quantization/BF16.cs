@@ -77,6 +77,15 @@ public static class BF16
                 Vector256.ShiftLeft(hi, 16).StoreUnsafe(ref dst, (nuint)(i + 8));
             }
         }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                var (lo, hi) = Vector128.Widen(Vector128.LoadUnsafe(ref src, (nuint)i));
+                Vector128.ShiftLeft(lo, 16).StoreUnsafe(ref dst, (nuint)i);
+                Vector128.ShiftLeft(hi, 16).StoreUnsafe(ref dst, (nuint)(i + 4));
+            }
+        }
 
         for (; i < n; i++)
         {

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Fathom.Gguf;
 using Fathom.Engine.Quantization;
 
@@ -73,60 +72,6 @@ internal sealed unsafe partial class CpuBackend
             }
         });
         return new QuantizedInput(q8_0, q8_0Row, q8k, q8kRow, info);
-    }
-
-    /// <summary>
-    /// Weight rows [first, last) against every activation row, in tiles of <see cref="InputRowsPerTile"/> activations
-    /// so a tile stays in cache while the chunk's weight rows stream past it. Each output comes from the same
-    /// per-row kernel sequence whatever the tile or batch (see <see cref="QuantMatMul"/>).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void QuantizedChunk(QuantizedInput input, int rows, WeightMatrix w, float[] output, int first, int last)
-    {
-        if (w.Interleaved)
-        {
-            InterleavedChunk(input, rows, w, output, first, last);
-            return;
-        }
-
-        var n = w.Rows;
-        var k = w.Columns;
-        var count = last - first;
-        var weights = new ReadOnlySpan<byte>(w.Row(first), checked((int)(count * w.RowBytes)));
-        var (activations, rowBytes) = ActivationQuantizer.PairedFormat(w.Type) == GgmlType.Q8_0
-            ? (input.Q8_0, input.Q8_0RowBytes)
-            : (input.Q8K, input.Q8KRowBytes);
-        for (var r0 = 0; r0 < rows; r0 += InputRowsPerTile)
-        {
-            var tile = Math.Min(InputRowsPerTile, rows - r0);
-            var a = new ReadOnlySpan<byte>(activations, r0 * rowBytes, tile * rowBytes);
-            var y = output.AsSpan((r0 * n) + first);
-            switch (w.Type)
-            {
-                case GgmlType.Q8_0: QuantMatMul.Q8_0(weights, count, k, a, tile, y, n); break;
-                case GgmlType.Q4_0: QuantMatMul.Q4_0(weights, count, k, a, tile, y, n); break;
-                case GgmlType.Q4_K: QuantMatMul.Q4K(weights, count, k, a, tile, y, n); break;
-                default: QuantMatMul.Q6K(weights, count, k, a, tile, y, n); break;
-            }
-        }
-    }
-
-    /// <summary>Weight rows [first, last) of an interleaved matrix against every activation row, a tile at a time.</summary>
-    private static void InterleavedChunk(QuantizedInput input, int rows, WeightMatrix w, float[] output, int first, int last)
-    {
-        fixed (byte* a = input.Q8_0)
-        fixed (int* info = input.Q8_0Info)
-        fixed (float* y = output)
-        {
-            for (var r0 = 0; r0 < rows; r0 += InputRowsPerTile)
-            {
-                var tile = Math.Min(InputRowsPerTile, rows - r0);
-                InterleavedMatMul.Rows(
-                    w.Type, w.Data, w.Rows, w.Columns, first, last,
-                    a + ((long)r0 * input.Q8_0RowBytes), input.Q8_0RowBytes, info + (2L * r0 * (w.Columns / Q8_0.BlockSize)), tile,
-                    y + ((long)r0 * w.Rows), w.Rows);
-            }
-        }
     }
 
     private static byte[] Grow(byte[] buffer, long length) =>

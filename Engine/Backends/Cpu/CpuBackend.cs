@@ -12,13 +12,8 @@ namespace Fathom.Engine.Backends.Cpu;
 /// </summary>
 internal sealed unsafe partial class CpuBackend : IComputeBackend
 {
-    private const int InputRowsPerTile = 32;
-
     /// <summary>Multiply-adds below which an op runs on the calling thread alone.</summary>
     private const long SerialWorkLimit = 64 * 1024;
-
-    [ThreadStatic]
-    private static float[]? t_rowBuffer;
 
     [ThreadStatic]
     private static float[]? t_scores;
@@ -67,58 +62,6 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
                 TensorPrimitives.Multiply(y, weight, y);
             }
         }
-    }
-
-    public void MatMul(float[] input, int rows, params ReadOnlySpan<MatMulTarget> targets)
-    {
-        var list = targets.ToArray();
-        var k = list[0].Weight.Columns;
-        foreach (var t in list)
-        {
-            if (t.Weight.Columns != k)
-            {
-                throw new ArgumentException("all weights of one matmul must share the input width");
-            }
-        }
-
-        // Tiny matmuls (small models, or the last rows of a step) cost less than waking the workers.
-        long work = 0;
-        foreach (var t in list)
-        {
-            work += (long)rows * k * t.Weight.Rows;
-        }
-
-        var parallel = work >= SerialWorkLimit;
-        var activations = QuantizeActivations(input, rows, k, list, parallel);
-
-        // Work items: chunks of weight rows, small enough that every thread gets several per matrix.
-        var chunkRows = ChooseChunkRows(list, _pool.ThreadCount);
-        var starts = new int[list.Length + 1];
-        for (var i = 0; i < list.Length; i++)
-        {
-            starts[i + 1] = starts[i] + ((list[i].Weight.Rows + chunkRows - 1) / chunkRows);
-        }
-
-        RunParallel(starts[^1], parallel, item =>
-        {
-            var target = 0;
-            while (item >= starts[target + 1])
-            {
-                target++;
-            }
-
-            var (w, output) = list[target];
-            var first = (item - starts[target]) * chunkRows;
-            var last = Math.Min(first + chunkRows, w.Rows);
-            if (IsQuantized(w.Type))
-            {
-                QuantizedChunk(activations, rows, w, output, first, last);
-            }
-            else
-            {
-                MatMulChunk(input, rows, w, output, first, last);
-            }
-        });
     }
 
     public void AddBias(float[] x, int rows, float[] bias)
@@ -279,55 +222,6 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
         for (var i = 0; i < items; i++)
         {
             body(i);
-        }
-    }
-
-    private static int ChooseChunkRows(MatMulTarget[] targets, int threads)
-    {
-        var totalRows = 0;
-        foreach (var t in targets)
-        {
-            totalRows += t.Weight.Rows;
-        }
-
-        // Aim for ~8 chunks per thread, in multiples of 8 rows (an interleaved group), at least 8.
-        var rows = totalRows / (threads * 8);
-        return Math.Clamp(rows & ~7, 8, 256);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MatMulChunk(float[] input, int rows, WeightMatrix w, float[] output, int first, int last)
-    {
-        var k = w.Columns;
-        var n = w.Rows;
-        var decode = w.Type != GgmlType.F32;
-        var buffer = decode ? (t_rowBuffer is { } b && b.Length >= k ? b : t_rowBuffer = new float[k]) : null;
-        fixed (float* x0 = input)
-        fixed (float* y0 = output)
-        fixed (float* decoded = buffer)
-        {
-            for (var r0 = 0; r0 < rows; r0 += InputRowsPerTile)
-            {
-                var r1 = Math.Min(r0 + InputRowsPerTile, rows);
-                for (var j = first; j < last; j++)
-                {
-                    float* row;
-                    if (decode)
-                    {
-                        RowDecoder.Decode(w.Type, w.Row(j), new Span<float>(decoded, k));
-                        row = decoded;
-                    }
-                    else
-                    {
-                        row = (float*)w.Row(j);
-                    }
-
-                    for (var r = r0; r < r1; r++)
-                    {
-                        y0[((long)r * n) + j] = SimdKernels.Dot(row, x0 + ((long)r * k), k);
-                    }
-                }
-            }
         }
     }
 }

@@ -32,6 +32,9 @@ public abstract class BackendConformanceTests : IDisposable
             data.Add(type, 255, 33, 1);
             data.Add(type, 4096, 19, 2);
             data.Add(type, (6 * 512) + 7, 255, 33);
+
+            // Wide rows and a long batch: several activation tiles of an L2 per weight block.
+            data.Add(type, 8192, 40, 70);
         }
 
         return data;
@@ -127,25 +130,28 @@ public abstract class BackendConformanceTests : IDisposable
     }
 
     [Theory]
-    [InlineData(GgmlType.F32)]
-    [InlineData(GgmlType.F16)]
-    [InlineData(GgmlType.Q8_0)]
-    [InlineData(GgmlType.Q4_0)]
-    [InlineData(GgmlType.Q4_K)]
-    [InlineData(GgmlType.Q6_K)]
-    public void MatMul_rows_do_not_depend_on_the_batch(GgmlType type)
+    [InlineData(GgmlType.F32, 512, 37)]
+    [InlineData(GgmlType.F16, 512, 37)]
+    [InlineData(GgmlType.BF16, 512, 37)]
+    [InlineData(GgmlType.Q8_0, 512, 37)]
+    [InlineData(GgmlType.Q4_0, 512, 37)]
+    [InlineData(GgmlType.Q4_K, 512, 37)]
+    [InlineData(GgmlType.Q6_K, 512, 37)]
+    [InlineData(GgmlType.F16, (8 * 1024) + 9, 70)] // several activation tiles per weight block, and a vector tail
+    [InlineData(GgmlType.BF16, (8 * 1024) + 9, 70)]
+    [InlineData(GgmlType.Q8_0, 32 * 1024, 70)]
+    [InlineData(GgmlType.Q4_K, 32 * 1024, 70)]
+    public void MatMul_rows_do_not_depend_on_the_batch(GgmlType type, int k, int rows)
     {
-        const int K = 512;
-        const int Rows = 37;
         var random = new Random(77);
-        using var w = new NativeWeight(type, K, 70, random);
-        var x = RandomArray(random, Rows * K);
-        var batched = new float[Rows * 70];
-        _backend.MatMul(x, Rows, new MatMulTarget(Prepare(w), batched));
-        foreach (var r in new[] { 0, 5, 33, 36 })
+        using var w = new NativeWeight(type, k, 70, random);
+        var x = RandomArray(random, rows * k);
+        var batched = new float[rows * 70];
+        _backend.MatMul(x, rows, new MatMulTarget(Prepare(w), batched));
+        foreach (var r in new[] { 0, 5, 33, rows - 1 })
         {
             var alone = new float[70];
-            _backend.MatMul(x.AsSpan(r * K, K).ToArray(), 1, new MatMulTarget(Prepare(w), alone));
+            _backend.MatMul(x.AsSpan(r * k, k).ToArray(), 1, new MatMulTarget(Prepare(w), alone));
             Assert.Equal(alone, batched.AsSpan(r * 70, 70).ToArray());
         }
     }

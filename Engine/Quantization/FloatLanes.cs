@@ -1,0 +1,148 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Fathom.Engine.Quantization;
+
+/// <summary>
+/// One vector width of f32 lanes, so <see cref="WidenedMatMul"/> is written once and compiled per tier (the JIT
+/// specializes generic code over value types, and the static members inline). Loads take raw pointers and read
+/// exactly <see cref="Count"/> elements.
+/// </summary>
+internal unsafe interface IFloatLanes<TVector>
+    where TVector : struct
+{
+    static abstract int Count { get; }
+
+    static abstract TVector Zero { get; }
+
+    static abstract TVector Load(float* p);
+
+    /// <summary><see cref="Count"/> F16 values as floats, exactly (the same floats <see cref="F16.ToSingle(ReadOnlySpan{ushort}, Span{float})"/> gives).</summary>
+    static abstract TVector LoadHalf(ushort* p);
+
+    /// <summary><see cref="Count"/> BF16 values as floats (exact: the top half of an f32).</summary>
+    static abstract TVector LoadBFloat(ushort* p);
+
+    /// <summary><c>a·b + c</c>, rounded once.</summary>
+    static abstract TVector MultiplyAdd(TVector a, TVector b, TVector c);
+
+    static abstract float Sum(TVector v);
+}
+
+/// <summary>512-bit lanes (the AVX-512 tier).</summary>
+internal readonly unsafe struct Lanes512 : IFloatLanes<Vector512<float>>
+{
+    public static int Count => 16;
+
+    public static Vector512<float> Zero => Vector512<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(float* p) => Vector512.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadHalf(ushort* p) => F16.Convert512(Vector512.WidenLower(Vector256.Load(p).ToVector512Unsafe()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadBFloat(ushort* p) => Vector512.ShiftLeft(Vector512.WidenLower(Vector256.Load(p).ToVector512Unsafe()), 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> v) => Vector512.Sum(v);
+}
+
+/// <summary>256-bit lanes (the AVX2 and AVX-VNNI tiers).</summary>
+internal readonly unsafe struct Lanes256 : IFloatLanes<Vector256<float>>
+{
+    public static int Count => 8;
+
+    public static Vector256<float> Zero => Vector256<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(float* p) => Vector256.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadHalf(ushort* p) => F16.Convert256(Vector256.WidenLower(Vector128.Load(p).ToVector256Unsafe()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadBFloat(ushort* p) => Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(p).ToVector256Unsafe()), 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> v) => Vector256.Sum(v);
+}
+
+/// <summary>128-bit lanes: the portable tier (ARM64 AdvSimd; SSE on an x64 with AVX2 off).</summary>
+internal readonly unsafe struct Lanes128 : IFloatLanes<Vector128<float>>
+{
+    public static int Count => 4;
+
+    public static Vector128<float> Zero => Vector128<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Load(float* p) => Vector128.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadHalf(ushort* p) => F16.Convert128(Vector128.WidenLower(Vector64.Load(p).ToVector128Unsafe()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadBFloat(ushort* p) => Vector128.ShiftLeft(Vector128.WidenLower(Vector64.Load(p).ToVector128Unsafe()), 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector128<float> v) => Vector128.Sum(v);
+}
+
+/// <summary>
+/// How a weight row stores its elements: the vector load of a lane width at element
+/// <c>i</c>, and the scalar value of element <c>i</c>; both exact.
+/// </summary>
+internal unsafe interface IWeightElements
+{
+    static abstract TVector Load<TLanes, TVector>(byte* row, int i)
+        where TLanes : IFloatLanes<TVector>
+        where TVector : struct;
+
+    static abstract float Element(byte* row, int i);
+}
+
+/// <summary>F32 weights (also a panel of F16/BF16 rows already converted).</summary>
+internal readonly unsafe struct F32Elements : IWeightElements
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVector Load<TLanes, TVector>(byte* row, int i)
+        where TLanes : IFloatLanes<TVector>
+        where TVector : struct => TLanes.Load((float*)row + i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Element(byte* row, int i) => ((float*)row)[i];
+}
+
+/// <summary>F16 weights, converted in registers.</summary>
+internal readonly unsafe struct F16Elements : IWeightElements
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVector Load<TLanes, TVector>(byte* row, int i)
+        where TLanes : IFloatLanes<TVector>
+        where TVector : struct => TLanes.LoadHalf((ushort*)row + i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Element(byte* row, int i) => (float)BitConverter.UInt16BitsToHalf(((ushort*)row)[i]);
+}
+
+/// <summary>BF16 weights, converted in registers.</summary>
+internal readonly unsafe struct BF16Elements : IWeightElements
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVector Load<TLanes, TVector>(byte* row, int i)
+        where TLanes : IFloatLanes<TVector>
+        where TVector : struct => TLanes.LoadBFloat((ushort*)row + i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Element(byte* row, int i) => BitConverter.UInt32BitsToSingle((uint)((ushort*)row)[i] << 16);
+}

@@ -1,0 +1,317 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using Fathom.Gguf;
+
+namespace Fathom.Engine.Quantization;
+
+/// <summary>
+/// F32, F16 and BF16 weights times f32 activations, for every <see cref="KernelTier"/>. Every output (t, r) is
+/// the same sequence whatever the kernel, batch or chunk: one vector accumulator over the row in order
+/// (<c>acc = fma(w, a, acc)</c>, a vector of the tier's width at a time), its lanes summed, then the scalar tail.
+/// F16/BF16 weights convert exactly, so converting in registers (decode) or into a panel first (prefill) gives the
+/// same floats.
+/// <para>
+/// Decode (fewer than <see cref="BlockActivations"/> activations) streams the stored rows four at a time, converting
+/// in registers: memory-bound, it reads each weight byte once and keeps four independent chains in flight. Prefill
+/// converts <see cref="BlockRows"/> rows once into an f32 panel and runs a register-blocked tile of
+/// <see cref="BlockRows"/> rows × <see cref="BlockActivations"/> activations over the whole activation tile, so each
+/// weight vector loaded feeds four multiply-adds and each activation vector two or four.
+/// </para>
+/// </summary>
+internal static unsafe class WidenedMatMul
+{
+    /// <summary>Activations per register tile.</summary>
+    public const int BlockActivations = 4;
+
+    /// <summary>
+    /// Weight rows per register tile: four where there are 32 vector registers (AVX-512, ARM64), two where there
+    /// are 16 (4 × 4 accumulators plus four weight vectors would spill).
+    /// </summary>
+    public static int BlockRows { get; } = KernelTiers.Current == KernelTier.Avx512 || AdvSimd.Arm64.IsSupported ? 4 : 2;
+
+    /// <summary>Whether <paramref name="type"/> is one of the float formats these kernels take.</summary>
+    public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
+
+    /// <summary>
+    /// Rows [first, last) of a <paramref name="type"/> matrix of <paramref name="columns"/> columns against
+    /// <paramref name="count"/> activation rows. // weights: row 0, rows <paramref name="rowBytes"/> apart;
+    /// a (count, aStride floats); y (count, yStride): element (t, r) at y[t·yStride + r]; panel: scratch of
+    /// <see cref="BlockRows"/> · columns floats (unused for F32).
+    /// </summary>
+    public static void Rows(
+        GgmlType type, byte* weights, long rowBytes, int columns, int first, int last,
+        float* a, int aStride, int count, float* y, int yStride, float* panel)
+    {
+        switch (KernelTiers.Current)
+        {
+            case KernelTier.Avx512:
+                Rows<Lanes512, Vector512<float>>(type, weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel);
+                break;
+            case KernelTier.Avx2 or KernelTier.AvxVnni:
+                Rows<Lanes256, Vector256<float>>(type, weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel);
+                break;
+            default:
+                Rows<Lanes128, Vector128<float>>(type, weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel);
+                break;
+        }
+    }
+
+    private static void Rows<TL, TV>(
+        GgmlType type, byte* weights, long rowBytes, int columns, int first, int last,
+        float* a, int aStride, int count, float* y, int yStride, float* panel)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+    {
+        if (count < BlockActivations)
+        {
+            switch (type)
+            {
+                case GgmlType.F16: Stream<TL, TV, F16Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride); break;
+                case GgmlType.BF16: Stream<TL, TV, BF16Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride); break;
+                default: Stream<TL, TV, F32Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride); break;
+            }
+
+            return;
+        }
+
+        var blockRows = BlockRows;
+        for (var r = first; r < last; r += blockRows)
+        {
+            var n = Math.Min(blockRows, last - r);
+            byte* rows;
+            long stride;
+            if (type == GgmlType.F32)
+            {
+                rows = weights + (r * rowBytes);
+                stride = rowBytes;
+            }
+            else
+            {
+                stride = (long)columns * sizeof(float);
+                for (var i = 0; i < n; i++)
+                {
+                    var source = new ReadOnlySpan<ushort>(weights + ((r + i) * rowBytes), columns);
+                    var destination = new Span<float>(panel + ((long)i * columns), columns);
+                    if (type == GgmlType.F16)
+                    {
+                        F16.ToSingle(source, destination);
+                    }
+                    else
+                    {
+                        BF16.ToSingle(source, destination);
+                    }
+                }
+
+                rows = (byte*)panel;
+            }
+
+            var t = 0;
+            for (; n == blockRows && t + BlockActivations <= count; t += BlockActivations)
+            {
+                var at = a + ((long)t * aStride);
+                var yt = y + ((long)t * yStride) + r;
+                if (blockRows == 4)
+                {
+                    Tile4x4<TL, TV>(rows, stride, at, aStride, columns, yt, yStride);
+                }
+                else
+                {
+                    Tile2x4<TL, TV>(rows, stride, at, aStride, columns, yt, yStride);
+                }
+            }
+
+            for (; t < count; t++)
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    y[((long)t * yStride) + r + i] = One<TL, TV, F32Elements>(rows + (i * stride), a + ((long)t * aStride), columns);
+                }
+            }
+        }
+    }
+
+    /// <summary>Each activation against the stored rows, four rows at a time, converting in registers.</summary>
+    private static void Stream<TL, TV, TW>(
+        byte* weights, long rowBytes, int columns, int first, int last, float* a, int aStride, int count, float* y, int yStride)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+        where TW : IWeightElements
+    {
+        for (var t = 0; t < count; t++)
+        {
+            var at = a + ((long)t * aStride);
+            var yt = y + ((long)t * yStride);
+            var r = first;
+            for (; r + 4 <= last; r += 4)
+            {
+                Rows4x1<TL, TV, TW>(weights + (r * rowBytes), rowBytes, at, columns, yt + r);
+            }
+
+            for (; r < last; r++)
+            {
+                yt[r] = One<TL, TV, TW>(weights + (r * rowBytes), at, columns);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Finish<TL, TV, TW>(TV acc, byte* w, float* a, int i, int k)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+        where TW : IWeightElements
+    {
+        var sum = TL.Sum(acc);
+        for (; i < k; i++)
+        {
+            sum = MathF.FusedMultiplyAdd(TW.Element(w, i), a[i], sum);
+        }
+
+        return sum;
+    }
+
+    /// <summary>One row times one activation: the reference sequence every tile repeats per output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float One<TL, TV, TW>(byte* w, float* a, int k)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+        where TW : IWeightElements
+    {
+        var acc = TL.Zero;
+        var i = 0;
+        for (; i + TL.Count <= k; i += TL.Count)
+        {
+            acc = TL.MultiplyAdd(TW.Load<TL, TV>(w, i), TL.Load(a + i), acc);
+        }
+
+        return Finish<TL, TV, TW>(acc, w, a, i, k);
+    }
+
+    /// <summary>Four rows, <paramref name="stride"/> bytes apart, times one activation. // y[0..3]</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows4x1<TL, TV, TW>(byte* w, long stride, float* a, int k, float* y)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+        where TW : IWeightElements
+    {
+        byte* w0 = w, w1 = w + stride, w2 = w + (2 * stride), w3 = w + (3 * stride);
+        TV acc0 = TL.Zero, acc1 = TL.Zero, acc2 = TL.Zero, acc3 = TL.Zero;
+        var i = 0;
+        for (; i + TL.Count <= k; i += TL.Count)
+        {
+            var x = TL.Load(a + i);
+            acc0 = TL.MultiplyAdd(TW.Load<TL, TV>(w0, i), x, acc0);
+            acc1 = TL.MultiplyAdd(TW.Load<TL, TV>(w1, i), x, acc1);
+            acc2 = TL.MultiplyAdd(TW.Load<TL, TV>(w2, i), x, acc2);
+            acc3 = TL.MultiplyAdd(TW.Load<TL, TV>(w3, i), x, acc3);
+        }
+
+        y[0] = Finish<TL, TV, TW>(acc0, w0, a, i, k);
+        y[1] = Finish<TL, TV, TW>(acc1, w1, a, i, k);
+        y[2] = Finish<TL, TV, TW>(acc2, w2, a, i, k);
+        y[3] = Finish<TL, TV, TW>(acc3, w3, a, i, k);
+    }
+
+    /// <summary>
+    /// Four f32 rows (<paramref name="stride"/> bytes apart) times four activations (<paramref name="aStride"/>
+    /// floats apart): sixteen accumulators, each weight vector used four times. // y (4, yStride), element (t, r) at y[t·yStride + r]
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x4<TL, TV>(byte* w, long stride, float* a, int aStride, int k, float* y, int yStride)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+    {
+        float* w0 = (float*)w, w1 = (float*)(w + stride), w2 = (float*)(w + (2 * stride)), w3 = (float*)(w + (3 * stride));
+        float* a0 = a, a1 = a + aStride, a2 = a + (2L * aStride), a3 = a + (3L * aStride);
+        TV c00 = TL.Zero, c01 = TL.Zero, c02 = TL.Zero, c03 = TL.Zero;
+        TV c10 = TL.Zero, c11 = TL.Zero, c12 = TL.Zero, c13 = TL.Zero;
+        TV c20 = TL.Zero, c21 = TL.Zero, c22 = TL.Zero, c23 = TL.Zero;
+        TV c30 = TL.Zero, c31 = TL.Zero, c32 = TL.Zero, c33 = TL.Zero;
+        var i = 0;
+        for (; i + TL.Count <= k; i += TL.Count)
+        {
+            var v0 = TL.Load(w0 + i);
+            var v1 = TL.Load(w1 + i);
+            var v2 = TL.Load(w2 + i);
+            var v3 = TL.Load(w3 + i);
+            var x = TL.Load(a0 + i);
+            c00 = TL.MultiplyAdd(v0, x, c00);
+            c10 = TL.MultiplyAdd(v1, x, c10);
+            c20 = TL.MultiplyAdd(v2, x, c20);
+            c30 = TL.MultiplyAdd(v3, x, c30);
+            x = TL.Load(a1 + i);
+            c01 = TL.MultiplyAdd(v0, x, c01);
+            c11 = TL.MultiplyAdd(v1, x, c11);
+            c21 = TL.MultiplyAdd(v2, x, c21);
+            c31 = TL.MultiplyAdd(v3, x, c31);
+            x = TL.Load(a2 + i);
+            c02 = TL.MultiplyAdd(v0, x, c02);
+            c12 = TL.MultiplyAdd(v1, x, c12);
+            c22 = TL.MultiplyAdd(v2, x, c22);
+            c32 = TL.MultiplyAdd(v3, x, c32);
+            x = TL.Load(a3 + i);
+            c03 = TL.MultiplyAdd(v0, x, c03);
+            c13 = TL.MultiplyAdd(v1, x, c13);
+            c23 = TL.MultiplyAdd(v2, x, c23);
+            c33 = TL.MultiplyAdd(v3, x, c33);
+        }
+
+        long s1 = yStride, s2 = 2L * yStride, s3 = 3L * yStride;
+        y[0] = Finish<TL, TV, F32Elements>(c00, (byte*)w0, a0, i, k);
+        y[1] = Finish<TL, TV, F32Elements>(c10, (byte*)w1, a0, i, k);
+        y[2] = Finish<TL, TV, F32Elements>(c20, (byte*)w2, a0, i, k);
+        y[3] = Finish<TL, TV, F32Elements>(c30, (byte*)w3, a0, i, k);
+        y[s1] = Finish<TL, TV, F32Elements>(c01, (byte*)w0, a1, i, k);
+        y[s1 + 1] = Finish<TL, TV, F32Elements>(c11, (byte*)w1, a1, i, k);
+        y[s1 + 2] = Finish<TL, TV, F32Elements>(c21, (byte*)w2, a1, i, k);
+        y[s1 + 3] = Finish<TL, TV, F32Elements>(c31, (byte*)w3, a1, i, k);
+        y[s2] = Finish<TL, TV, F32Elements>(c02, (byte*)w0, a2, i, k);
+        y[s2 + 1] = Finish<TL, TV, F32Elements>(c12, (byte*)w1, a2, i, k);
+        y[s2 + 2] = Finish<TL, TV, F32Elements>(c22, (byte*)w2, a2, i, k);
+        y[s2 + 3] = Finish<TL, TV, F32Elements>(c32, (byte*)w3, a2, i, k);
+        y[s3] = Finish<TL, TV, F32Elements>(c03, (byte*)w0, a3, i, k);
+        y[s3 + 1] = Finish<TL, TV, F32Elements>(c13, (byte*)w1, a3, i, k);
+        y[s3 + 2] = Finish<TL, TV, F32Elements>(c23, (byte*)w2, a3, i, k);
+        y[s3 + 3] = Finish<TL, TV, F32Elements>(c33, (byte*)w3, a3, i, k);
+    }
+
+    /// <summary>Two f32 rows times four activations: eight accumulators, for tiers with 16 vector registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile2x4<TL, TV>(byte* w, long stride, float* a, int aStride, int k, float* y, int yStride)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+    {
+        float* w0 = (float*)w, w1 = (float*)(w + stride);
+        float* a0 = a, a1 = a + aStride, a2 = a + (2L * aStride), a3 = a + (3L * aStride);
+        TV c00 = TL.Zero, c01 = TL.Zero, c02 = TL.Zero, c03 = TL.Zero;
+        TV c10 = TL.Zero, c11 = TL.Zero, c12 = TL.Zero, c13 = TL.Zero;
+        var i = 0;
+        for (; i + TL.Count <= k; i += TL.Count)
+        {
+            var v0 = TL.Load(w0 + i);
+            var v1 = TL.Load(w1 + i);
+            var x = TL.Load(a0 + i);
+            c00 = TL.MultiplyAdd(v0, x, c00);
+            c10 = TL.MultiplyAdd(v1, x, c10);
+            x = TL.Load(a1 + i);
+            c01 = TL.MultiplyAdd(v0, x, c01);
+            c11 = TL.MultiplyAdd(v1, x, c11);
+            x = TL.Load(a2 + i);
+            c02 = TL.MultiplyAdd(v0, x, c02);
+            c12 = TL.MultiplyAdd(v1, x, c12);
+            x = TL.Load(a3 + i);
+            c03 = TL.MultiplyAdd(v0, x, c03);
+            c13 = TL.MultiplyAdd(v1, x, c13);
+        }
+
+        long s1 = yStride, s2 = 2L * yStride, s3 = 3L * yStride;
+        y[0] = Finish<TL, TV, F32Elements>(c00, (byte*)w0, a0, i, k);
+        y[1] = Finish<TL, TV, F32Elements>(c10, (byte*)w1, a0, i, k);
+        y[s1] = Finish<TL, TV, F32Elements>(c01, (byte*)w0, a1, i, k);
+        y[s1 + 1] = Finish<TL, TV, F32Elements>(c11, (byte*)w1, a1, i, k);
+        y[s2] = Finish<TL, TV, F32Elements>(c02, (byte*)w0, a2, i, k);
+        y[s2 + 1] = Finish<TL, TV, F32Elements>(c12, (byte*)w1, a2, i, k);
+        y[s3] = Finish<TL, TV, F32Elements>(c03, (byte*)w0, a3, i, k);
+        y[s3 + 1] = Finish<TL, TV, F32Elements>(c13, (byte*)w1, a3, i, k);
+    }
+}
