@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
+using Fathom.Gguf;
 
 namespace Fathom.Engine.Quantization;
 
@@ -31,54 +32,32 @@ public static unsafe class QuantMatMul
         Quantized(weights, rows, n, activations, count, output, outputStride, Quantization.Q6K.BlockSize, Quantization.Q6K.BlockBytes, Q8K.BlockBytes, "Q6_K", "Q8_K", &DotKernels.Q6KOne, &DotKernels.Q6Kx4);
 
     /// <summary>F32 weights (rows × n) times F32 activations (count × n).</summary>
-    public static void F32(ReadOnlySpan<float> weights, int rows, int n, ReadOnlySpan<float> activations, int count, Span<float> output, int outputStride)
-    {
-        CheckFloat(weights.Length, rows, n, activations.Length, count, output.Length, outputStride, "F32");
-        fixed (float* pw = weights, pa = activations, po = output)
-        {
-            for (var r = 0; r < rows; r++)
-            {
-                for (var t = 0; t < count; t++)
-                {
-                    po[(t * (nint)outputStride) + r] = DotKernels.F32(pw + ((nint)r * n), pa + ((nint)t * n), n);
-                }
-            }
-        }
-    }
+    public static void F32(ReadOnlySpan<float> weights, int rows, int n, ReadOnlySpan<float> activations, int count, Span<float> output, int outputStride) =>
+        Widened(MemoryMarshal.AsBytes(weights), GgmlType.F32, rows, n, activations, count, output, outputStride);
 
     /// <summary>F16 weights (rows × n, raw bytes) times F32 activations (count × n).</summary>
     public static void F16(ReadOnlySpan<byte> weights, int rows, int n, ReadOnlySpan<float> activations, int count, Span<float> output, int outputStride) =>
-        Widened(weights, rows, n, activations, count, output, outputStride, isBf16: false);
+        Widened(weights, GgmlType.F16, rows, n, activations, count, output, outputStride);
 
     /// <summary>BF16 weights (rows × n, raw bytes) times F32 activations (count × n).</summary>
     public static void BF16(ReadOnlySpan<byte> weights, int rows, int n, ReadOnlySpan<float> activations, int count, Span<float> output, int outputStride) =>
-        Widened(weights, rows, n, activations, count, output, outputStride, isBf16: true);
+        Widened(weights, GgmlType.BF16, rows, n, activations, count, output, outputStride);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Widened(ReadOnlySpan<byte> weights, int rows, int n, ReadOnlySpan<float> activations, int count, Span<float> output, int outputStride, bool isBf16)
+    /// <summary>Float weights through <see cref="WidenedMatMul"/> (the CPU backend's kernels), after the shape checks.</summary>
+    private static void Widened(ReadOnlySpan<byte> weights, GgmlType type, int rows, int n, ReadOnlySpan<float> activations, int count, Span<float> output, int outputStride)
     {
-        var format = isBf16 ? "BF16" : "F16";
-        CheckFloat(weights.Length / 2, rows, n, activations.Length, count, output.Length, outputStride, format);
-        var row = WidenedRow.Get(n);
-        fixed (float* pr = row, pa = activations, po = output)
+        var elementBytes = type == GgmlType.F32 ? sizeof(float) : 2;
+        CheckFloat(weights.Length / elementBytes, rows, n, activations.Length, count, output.Length, outputStride, type.ToString());
+        if (rows == 0 || count == 0)
         {
-            for (var r = 0; r < rows; r++)
-            {
-                var src = weights.Slice(r * 2 * n, 2 * n);
-                if (isBf16)
-                {
-                    Quantization.BF16.ToSingle(MemoryMarshal.Cast<byte, ushort>(src), row);
-                }
-                else
-                {
-                    Quantization.F16.Dequantize(src, row, n);
-                }
+            return;
+        }
 
-                for (var t = 0; t < count; t++)
-                {
-                    po[(t * (nint)outputStride) + r] = DotKernels.F32(pr, pa + ((nint)t * n), n);
-                }
-            }
+        var panel = GC.AllocateUninitializedArray<float>(WidenedMatMul.BlockRows * n);
+        fixed (byte* pw = weights)
+        fixed (float* pa = activations, po = output, scratch = panel)
+        {
+            WidenedMatMul.Rows(type, pw, (long)n * elementBytes, n, 0, rows, pa, n, count, po, outputStride, scratch);
         }
     }
 

@@ -1,5 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.InteropServices;
+using Fathom.Gguf;
 
 namespace Fathom.Engine.Quantization;
 
@@ -71,56 +71,35 @@ public static unsafe class SimdDot
         }
     }
 
-    /// <summary>F32 · F32.</summary>
+    /// <summary>F32 · F32 (the CPU backend's sequence for one output, <see cref="WidenedMatMul"/>).</summary>
     public static float F32xF32(ReadOnlySpan<float> w, ReadOnlySpan<float> a, int n)
     {
         DotGuard.Float(w.Length, a.Length, n, "F32");
         fixed (float* pw = w, pa = a)
         {
-            return DotKernels.F32(pw, pa, n);
+            return WidenedMatMul.Dot(GgmlType.F32, (byte*)pw, pa, n);
         }
     }
 
-    /// <summary>F16 weights (raw bytes) · F32 activations: the row is widened to f32, then dotted.</summary>
+    /// <summary>F16 weights (raw bytes) · F32 activations, converted in registers.</summary>
     public static float F16xF32(ReadOnlySpan<byte> w, ReadOnlySpan<float> a, int n)
     {
         DotGuard.Float(w.Length / 2, a.Length, n, "F16");
-        var row = WidenedRow.Get(n);
-        F16.Dequantize(w, row, n);
-        fixed (float* pw = row, pa = a)
+        fixed (byte* pw = w)
+        fixed (float* pa = a)
         {
-            return DotKernels.F32(pw, pa, n);
+            return WidenedMatMul.Dot(GgmlType.F16, pw, pa, n);
         }
     }
 
-    /// <summary>BF16 weights (raw bytes) · F32 activations: the row is widened to f32, then dotted.</summary>
+    /// <summary>BF16 weights (raw bytes) · F32 activations, converted in registers.</summary>
     public static float BF16xF32(ReadOnlySpan<byte> w, ReadOnlySpan<float> a, int n)
     {
         DotGuard.Float(w.Length / 2, a.Length, n, "BF16");
-        var row = WidenedRow.Get(n);
-        BF16.ToSingle(MemoryMarshal.Cast<byte, ushort>(w[..(2 * n)]), row);
-        fixed (float* pw = row, pa = a)
+        fixed (byte* pw = w)
+        fixed (float* pa = a)
         {
-            return DotKernels.F32(pw, pa, n);
+            return WidenedMatMul.Dot(GgmlType.BF16, pw, pa, n);
         }
-    }
-}
-
-/// <summary>A per-thread scratch row for widening 16-bit weights, so the hot path does not allocate.</summary>
-internal static class WidenedRow
-{
-    [ThreadStatic]
-    private static float[]? t_buffer;
-
-    public static Span<float> Get(int n)
-    {
-        var buffer = t_buffer;
-        if (buffer is null || buffer.Length < n)
-        {
-            buffer = new float[Math.Max(n, 4096)];
-            t_buffer = buffer;
-        }
-
-        return buffer.AsSpan(0, n);
     }
 }

@@ -57,6 +57,23 @@ internal static unsafe class WidenedMatMul
         }
     }
 
+    /// <summary>One <paramref name="type"/> row times one activation row: the sequence every output of <see cref="Rows"/> follows.</summary>
+    public static float Dot(GgmlType type, byte* w, float* a, int n) => KernelTiers.Current switch
+    {
+        KernelTier.Avx512 => Dot<Lanes512, Vector512<float>>(type, w, a, n),
+        KernelTier.Avx2 or KernelTier.AvxVnni => Dot<Lanes256, Vector256<float>>(type, w, a, n),
+        _ => Dot<Lanes128, Vector128<float>>(type, w, a, n),
+    };
+
+    private static float Dot<TL, TV>(GgmlType type, byte* w, float* a, int n)
+        where TL : IFloatLanes<TV>
+        where TV : struct => type switch
+        {
+            GgmlType.F16 => One<TL, TV, F16Elements>(w, a, n),
+            GgmlType.BF16 => One<TL, TV, BF16Elements>(w, a, n),
+            _ => One<TL, TV, F32Elements>(w, a, n),
+        };
+
     private static void Rows<TL, TV>(
         GgmlType type, byte* weights, long rowBytes, int columns, int first, int last,
         float* a, int aStride, int count, float* y, int yStride, float* panel)
