@@ -17,7 +17,14 @@ internal unsafe interface IFloatLanes<TVector>
 
     static abstract TVector Load(float* p);
 
-    /// <summary><see cref="Count"/> F16 values as floats, exactly (the same floats <see cref="F16.ToSingle(ReadOnlySpan{ushort}, Span{float})"/> gives).</summary>
+    static abstract void Store(TVector v, float* p);
+
+    /// <summary>
+    /// <see cref="Count"/> F16 values as floats, exactly for every finite value (subnormals included); infinities and
+    /// NaNs come out finite, as no trained weight holds them. Four operations: the halves sign-extended, shifted into
+    /// f32 position with the three bits above the exponent cleared (the value times 2^−112, sign in place), then one
+    /// multiply by 2^112. F16C's <c>vcvtph2ps</c> would be one, but .NET exposes none.
+    /// </summary>
     static abstract TVector LoadHalf(ushort* p);
 
     /// <summary><see cref="Count"/> BF16 values as floats (exact: the top half of an f32).</summary>
@@ -27,6 +34,16 @@ internal unsafe interface IFloatLanes<TVector>
     static abstract TVector MultiplyAdd(TVector a, TVector b, TVector c);
 
     static abstract float Sum(TVector v);
+}
+
+/// <summary>Constants of <see cref="IFloatLanes{TVector}.LoadHalf"/>.</summary>
+internal static class HalfBits
+{
+    /// <summary>Sign bit, then the five exponent and ten mantissa bits of a half moved up 13 places.</summary>
+    public const int Mask = unchecked((int)0x8FFFE000);
+
+    /// <summary>2^112: moves an f16 exponent (bias 15) to f32's (bias 127).</summary>
+    public const float Scale = 5.192297e33f;
 }
 
 /// <summary>512-bit lanes (the AVX-512 tier).</summary>
@@ -40,7 +57,11 @@ internal readonly unsafe struct Lanes512 : IFloatLanes<Vector512<float>>
     public static Vector512<float> Load(float* p) => Vector512.Load(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> LoadHalf(ushort* p) => F16.Convert512(Vector512.WidenLower(Vector256.Load(p).ToVector512Unsafe()));
+    public static void Store(Vector512<float> v, float* p) => v.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadHalf(ushort* p) =>
+        (((Vector512.WidenLower(Vector256.Load((short*)p).ToVector512Unsafe()) << 13) & Vector512.Create(HalfBits.Mask)).AsSingle() * Vector512.Create(HalfBits.Scale));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadBFloat(ushort* p) => Vector512.ShiftLeft(Vector512.WidenLower(Vector256.Load(p).ToVector512Unsafe()), 16).AsSingle();
@@ -63,7 +84,11 @@ internal readonly unsafe struct Lanes256 : IFloatLanes<Vector256<float>>
     public static Vector256<float> Load(float* p) => Vector256.Load(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> LoadHalf(ushort* p) => F16.Convert256(Vector256.WidenLower(Vector128.Load(p).ToVector256Unsafe()));
+    public static void Store(Vector256<float> v, float* p) => v.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadHalf(ushort* p) =>
+        (((Vector256.WidenLower(Vector128.Load((short*)p).ToVector256Unsafe()) << 13) & Vector256.Create(HalfBits.Mask)).AsSingle() * Vector256.Create(HalfBits.Scale));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadBFloat(ushort* p) => Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(p).ToVector256Unsafe()), 16).AsSingle();
@@ -86,7 +111,11 @@ internal readonly unsafe struct Lanes128 : IFloatLanes<Vector128<float>>
     public static Vector128<float> Load(float* p) => Vector128.Load(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> LoadHalf(ushort* p) => F16.Convert128(Vector128.WidenLower(Vector64.Load(p).ToVector128Unsafe()));
+    public static void Store(Vector128<float> v, float* p) => v.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadHalf(ushort* p) =>
+        (((Vector128.WidenLower(Vector64.Load((short*)p).ToVector128Unsafe()) << 13) & Vector128.Create(HalfBits.Mask)).AsSingle() * Vector128.Create(HalfBits.Scale));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> LoadBFloat(ushort* p) => Vector128.ShiftLeft(Vector128.WidenLower(Vector64.Load(p).ToVector128Unsafe()), 16).AsSingle();
@@ -132,7 +161,12 @@ internal readonly unsafe struct F16Elements : IWeightElements
         where TVector : struct => TLanes.LoadHalf((ushort*)row + i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Element(byte* row, int i) => (float)BitConverter.UInt16BitsToHalf(((ushort*)row)[i]);
+    public static float Element(byte* row, int i)
+    {
+        // The scalar form of LoadHalf (so a row's tail converts as its vector part does).
+        var bits = (((int)((short*)row)[i]) << 13) & HalfBits.Mask;
+        return BitConverter.Int32BitsToSingle(bits) * HalfBits.Scale;
+    }
 }
 
 /// <summary>BF16 weights, converted in registers.</summary>

@@ -53,7 +53,7 @@ public static unsafe class QuantMatMul
             return;
         }
 
-        var panel = GC.AllocateUninitializedArray<float>(WidenedMatMul.BlockRows * n);
+        var panel = count < WidenedMatMul.BlockActivations ? [] : GC.AllocateUninitializedArray<float>(WidenedMatMul.BlockRows * n);
         fixed (byte* pw = weights)
         fixed (float* pa = activations, po = output, scratch = panel)
         {

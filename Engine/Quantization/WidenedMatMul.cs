@@ -9,8 +9,8 @@ namespace Fathom.Engine.Quantization;
 /// F32, F16 and BF16 weights times f32 activations, for every <see cref="KernelTier"/>. Every output (t, r) is
 /// the same sequence whatever the kernel, batch or chunk: one vector accumulator over the row in order
 /// (<c>acc = fma(w, a, acc)</c>, a vector of the tier's width at a time), its lanes summed, then the scalar tail.
-/// F16/BF16 weights convert exactly, so converting in registers (decode) or into a panel first (prefill) gives the
-/// same floats.
+/// F16/BF16 weights convert the same way in registers (decode) and into a panel first (prefill), so both give the
+/// same floats (exact for every finite weight; see <see cref="IFloatLanes{TVector}.LoadHalf"/>).
 /// <para>
 /// Decode (fewer than <see cref="BlockActivations"/> activations) streams the stored rows four at a time, converting
 /// in registers: memory-bound, it reads each weight byte once and keeps four independent chains in flight. Prefill
@@ -108,15 +108,15 @@ internal static unsafe class WidenedMatMul
                 stride = (long)columns * sizeof(float);
                 for (var i = 0; i < n; i++)
                 {
-                    var source = new ReadOnlySpan<ushort>(weights + ((r + i) * rowBytes), columns);
-                    var destination = new Span<float>(panel + ((long)i * columns), columns);
+                    var source = weights + ((r + i) * rowBytes);
+                    var destination = panel + ((long)i * columns);
                     if (type == GgmlType.F16)
                     {
-                        F16.ToSingle(source, destination);
+                        Convert<TL, TV, F16Elements>(source, destination, columns);
                     }
                     else
                     {
-                        BF16.ToSingle(source, destination);
+                        Convert<TL, TV, BF16Elements>(source, destination, columns);
                     }
                 }
 
@@ -145,6 +145,24 @@ internal static unsafe class WidenedMatMul
                     y[((long)t * yStride) + r + i] = One<TL, TV, F32Elements>(rows + (i * stride), a + ((long)t * aStride), columns);
                 }
             }
+        }
+    }
+
+    /// <summary>A stored row to f32 with the very conversion the streaming kernels do in registers.</summary>
+    private static void Convert<TL, TV, TW>(byte* source, float* destination, int n)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+        where TW : IWeightElements
+    {
+        var i = 0;
+        for (; i + TL.Count <= n; i += TL.Count)
+        {
+            TL.Store(TW.Load<TL, TV>(source, i), destination + i);
+        }
+
+        for (; i < n; i++)
+        {
+            destination[i] = TW.Element(source, i);
         }
     }
 
