@@ -24,8 +24,15 @@ internal unsafe interface IInterleavedDot
     /// <summary>acc + the same for a chunk of Q8_0 weights as the layout stores them (see <see cref="Q8_0Offset"/>).</summary>
     static abstract Vector256<int> Q8_0(Vector256<int> acc, Vector256<byte> w, byte* x);
 
-    /// <summary>acc + <see cref="Dot"/> of the low nibbles against <paramref name="x"/> and the high against x + 16.</summary>
-    static abstract Vector256<int> Q4_0(Vector256<int> acc, Vector256<byte> low, Vector256<byte> high, byte* x);
+    /// <summary>
+    /// partial + <see cref="Dot"/> of the low nibbles against <paramref name="x"/> and the high against x + 16, where
+    /// partial (starting at zero) may be held in a narrower form for up to one block's four chunks; <see cref="Widen"/>
+    /// turns it into per-row int32 sums.
+    /// </summary>
+    static abstract Vector256<int> Q4_0(Vector256<int> partial, Vector256<byte> low, Vector256<byte> high, byte* x);
+
+    /// <summary>A block's <see cref="Q4_0"/> partial sums as int32 lanes, one per row.</summary>
+    static abstract Vector256<int> Widen(Vector256<int> partial);
 
     /// <summary>acc + scale · dot, the one rounding step per block.</summary>
     static abstract Vector256<float> Accumulate(Vector256<float> acc, Vector256<float> scale, Vector256<int> dot);
@@ -51,6 +58,9 @@ internal readonly unsafe struct VnniDot : IInterleavedDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Q4_0(Vector256<int> acc, Vector256<byte> low, Vector256<byte> high, byte* x) =>
         Dot(Dot(acc, low, x), high, x + 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Widen(Vector256<int> partial) => partial;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Accumulate(Vector256<float> acc, Vector256<float> scale, Vector256<int> dot) =>
@@ -83,14 +93,19 @@ internal readonly unsafe struct MaddubsDot : IInterleavedDot
         return acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(w.AsSByte()), s), Vector256.Create((short)1));
     }
 
+    /// <summary>
+    /// The partial is int16 pair sums: a nibble pair is at most 2 · 15 · 127 = 3,810, so a block's eight
+    /// <c>vpmaddubsw</c> results (30,480) add exactly in int16 and one <c>vpmaddwd</c> per block widens them; that
+    /// takes a third of the multiplies off the ports they share.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Q4_0(Vector256<int> acc, Vector256<byte> low, Vector256<byte> high, byte* x)
-    {
-        // Nibble pairs are at most 2 · 15 · 128, so the two halves add exactly in int16 before widening.
-        var pairs = Avx2.MultiplyAddAdjacent(low, Vector256.Create(*(int*)x).AsSByte())
-            + Avx2.MultiplyAddAdjacent(high, Vector256.Create(*(int*)(x + 16)).AsSByte());
-        return acc + Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1));
-    }
+    public static Vector256<int> Q4_0(Vector256<int> partial, Vector256<byte> low, Vector256<byte> high, byte* x) =>
+        (partial.AsInt16()
+            + Avx2.MultiplyAddAdjacent(low, Vector256.Create(*(int*)x).AsSByte())
+            + Avx2.MultiplyAddAdjacent(high, Vector256.Create(*(int*)(x + 16)).AsSByte())).AsInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Widen(Vector256<int> partial) => Avx2.MultiplyAddAdjacent(partial.AsInt16(), Vector256.Create((short)1));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Accumulate(Vector256<float> acc, Vector256<float> scale, Vector256<int> dot) =>
@@ -135,6 +150,9 @@ internal readonly unsafe struct PortableDot : IInterleavedDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Q4_0(Vector256<int> acc, Vector256<byte> low, Vector256<byte> high, byte* x) =>
         Q8_0(Q8_0(acc, low, x), high, x + 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Widen(Vector256<int> partial) => partial;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Accumulate(Vector256<float> acc, Vector256<float> scale, Vector256<int> dot) =>

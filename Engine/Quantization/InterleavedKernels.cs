@@ -337,10 +337,11 @@ internal static unsafe class InterleavedKernels<TDot>
         {
             Prefetch(w + (PrefetchDistance * Q4_0GroupBlock), Q4_0GroupBlock);
             var q = w + 16;
-            var i0 = Vector256.Create(-(info[2 * b] << 3));
-            var i1 = Vector256.Create(-(info[(2 * nb) + (2 * b)] << 3));
-            var i2 = Vector256.Create(-(info[(4 * nb) + (2 * b)] << 3));
-            var i3 = Vector256.Create(-(info[(6 * nb) + (2 * b)] << 3));
+            var i0 = Vector256<int>.Zero;
+            var i1 = Vector256<int>.Zero;
+            var i2 = Vector256<int>.Zero;
+            var i3 = Vector256<int>.Zero;
+            // Partial sums in the tier's narrow form until the block ends (see IInterleavedDot.Q4_0).
             // Unrolled: a loop here made the JIT spill the four accumulators on every iteration.
             var v0 = Vector256.Load(q + 0);
             var lo0 = LowNibbles(v0);
@@ -370,6 +371,10 @@ internal static unsafe class InterleavedKernels<TDot>
             i1 = TDot.Q4_0(i1, lo3, hi3, a1 + 14);
             i2 = TDot.Q4_0(i2, lo3, hi3, a2 + 14);
             i3 = TDot.Q4_0(i3, lo3, hi3, a3 + 14);
+            i0 = TDot.Widen(i0) + Vector256.Create(-(info[2 * b] << 3));
+            i1 = TDot.Widen(i1) + Vector256.Create(-(info[(2 * nb) + (2 * b)] << 3));
+            i2 = TDot.Widen(i2) + Vector256.Create(-(info[(4 * nb) + (2 * b)] << 3));
+            i3 = TDot.Widen(i3) + Vector256.Create(-(info[(6 * nb) + (2 * b)] << 3));
 
             var scales = TDot.Scales(w);
             acc0 = TDot.Accumulate(acc0, scales * Scale(info, b), i0);

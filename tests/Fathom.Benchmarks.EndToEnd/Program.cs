@@ -63,9 +63,9 @@ var rounds = int.Parse(options.GetValueOrDefault("rounds", "3"), CultureInfo.Inv
 var directory = options.GetValueOrDefault("dir", Path.Combine(Path.GetTempPath(), "fathom-bench"));
 Directory.CreateDirectory(directory);
 var llamaAvx = LlamaAvx(options.GetValueOrDefault("llama-avx", "auto"));
-NativeLibraryConfig.All.WithAvx(llamaAvx).SkipCheck(true); // before anything loads the native library
+NativeLibraryConfig.All.WithAvx(llamaAvx).WithAutoFallback(false).SkipCheck(true); // before anything loads the native library
 NativeLogConfig.llama_log_set((level, message) => { });
-Console.WriteLine($"cpu: {CpuModel.Name}; Fathom kernel tier: {KernelTiers.Name(KernelTiers.Current)}; llama.cpp build: {LlamaBuild()} (asked for {llamaAvx})");
+Console.WriteLine($"cpu: {CpuModel.Name}; Fathom kernel tier: {KernelTiers.Name(KernelTiers.Current)}; llama.cpp build asked for: {llamaAvx}");
 
 // The same probe `fathom bench --calibration-out` records, so the two report comparable bandwidth fractions.
 var bandwidths = ReadBandwidthProbe.Measure(threadCounts).ToDictionary(r => r.Threads, r => r.BytesPerSecond);
