@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics.X86;
 using Fathom.Gguf;
 
 namespace Fathom.Engine.Quantization;
@@ -12,7 +11,8 @@ namespace Fathom.Engine.Quantization;
 /// A group of eight rows stores its blocks one after another; each group-block holds the eight fp16 scales
 /// (16 bytes, row order) and then the quants in 32-byte chunks, each chunk four bytes per row:
 /// Q8_0 (272 bytes per group-block, as many as eight plain blocks): chunk j (0..7) holds elements 4j..4j+3 of every
-/// row, stored as <c>q + 128</c> so they are unsigned. Q4_0 (144 bytes): chunk c (0..3) holds the block's bytes
+/// row, stored as <c>q + 128</c> so they are unsigned where the tier's byte dot wants that (AVX-VNNI), else as q
+/// (see <see cref="Q8_0Offset"/>; the layout is decided at load from <see cref="Tier"/>, like the kernels). Q4_0 (144 bytes): chunk c (0..3) holds the block's bytes
 /// 4c..4c+3 of every row, so its low nibbles are elements 4c..4c+3 and its high nibbles elements 16+4c..16+4c+3,
 /// as unsigned 0..15. The kernels subtract the offsets (128, 8) times each activation block's sum.
 /// Rows past the matrix's end (the last group) are padding with scale 0.
@@ -23,8 +23,23 @@ internal static unsafe class InterleavedLayout
     /// <summary>Rows per group: one per 32-bit lane of a 256-bit vector.</summary>
     public const int GroupRows = 8;
 
-    /// <summary>Whether this CPU runs the interleaved kernels (AVX2 and AVX-VNNI).</summary>
-    public static bool IsSupported => AvxVnni.IsSupported && Avx2.IsSupported && Fma.IsSupported;
+    /// <summary>
+    /// The tier whose kernels this process runs: <see cref="KernelTiers.Current"/>, except that AVX-VNNI's
+    /// <c>vpdpbusd</c> is preferred wherever the runtime offers it (a CPU with both AVX-512 and AVX-VNNI), since .NET
+    /// exposes no 512-bit VNNI.
+    /// </summary>
+    public static KernelTier Tier { get; } = KernelTiers.Supports(KernelTier.AvxVnni) ? KernelTier.AvxVnni : KernelTiers.Current;
+
+    /// <summary>Whether this CPU runs the interleaved kernels (every tier with vector hardware).</summary>
+    public static bool IsSupported => Tier >= KernelTier.Vector128;
+
+    /// <summary>What <see cref="Pack"/> adds to each Q8_0 weight for this process's kernels (128 or 0).</summary>
+    public static int Q8_0Offset => Tier switch
+    {
+        KernelTier.AvxVnni => VnniDot.Q8_0Offset,
+        KernelTier.Avx2 or KernelTier.Avx512 => MaddubsDot.Q8_0Offset,
+        _ => PortableDot.Q8_0Offset,
+    };
 
     /// <summary>Whether weights of <paramref name="type"/> are interleaved on this CPU.</summary>
     public static bool Supports(GgmlType type) => IsSupported && type is GgmlType.Q8_0 or GgmlType.Q4_0;
@@ -54,8 +69,8 @@ internal static unsafe class InterleavedLayout
         var blockBytes = type == GgmlType.Q8_0 ? Q8_0.BlockBytes : Q4_0.BlockBytes;
         var rowBytes = (long)nb * blockBytes;
         var chunks = type == GgmlType.Q8_0 ? 8 : 4;
-        var padding = type == GgmlType.Q8_0 ? (byte)0x80 : (byte)0x88; // a zero weight either way
-        var flip = type == GgmlType.Q8_0 ? (byte)0x80 : (byte)0;
+        var padding = type == GgmlType.Q8_0 ? (byte)Q8_0Offset : (byte)0x88; // a zero weight either way
+        var flip = type == GgmlType.Q8_0 ? (byte)Q8_0Offset : (byte)0;
         for (var g = 0; g < GroupCount(rows); g++)
         {
             for (var b = 0; b < nb; b++)

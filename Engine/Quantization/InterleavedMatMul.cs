@@ -1,5 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Fathom.Gguf;
@@ -7,11 +5,8 @@ using Fathom.Gguf;
 namespace Fathom.Engine.Quantization;
 
 /// <summary>
-/// AVX-VNNI kernels over <see cref="InterleavedLayout"/> weights: one group of eight rows against one, four or (Q8_0)
-/// eight Q8_0 activation rows, eight outputs per activation in the lanes of one vector. For every output the sequence is the
-/// same whatever the kernel: per block, the exact integer dot (<c>Σ (q_w + offset)·q_a − offset·Σ q_a</c>, where
-/// the integer order does not matter), then <c>acc = fma(d_w · d_a, dot, acc)</c> over the blocks in order. So an
-/// output depends neither on how many activations were batched nor on which rows shared its group's chunk.
+/// Kernels over <see cref="InterleavedLayout"/> weights, in the instruction set of <see cref="InterleavedLayout.Tier"/>
+/// (see <see cref="InterleavedKernels{TDot}"/> for how they keep outputs batch-invariant).
 /// <para>
 /// <c>info</c> holds, for each activation block, its Σ q_a (int) and its scale d_a (float bits): <c>2·nb</c> ints per
 /// activation row, in the activations' order (see <see cref="BlockInfo"/>). Reading d_a from there rather than
@@ -20,388 +15,32 @@ namespace Fathom.Engine.Quantization;
 /// <see cref="InterleavedLayout.IsSupported"/>.
 /// </para>
 /// </summary>
-[SuppressMessage("Naming", "CA1707", Justification = "GGUF type names.")]
 internal static unsafe class InterleavedMatMul
 {
-    private const int Q8_0GroupBlock = 16 + (8 * 32);
-    private const int Q4_0GroupBlock = 16 + (8 * 16);
     private const int ActivationBlock = 34;
-    private const int PrefetchDistance = 8;
 
     /// <summary>
     /// Rows [first, last) (first a multiple of the group size) of an interleaved <paramref name="type"/> matrix of
-    /// <paramref name="rows"/> × <paramref name="columns"/> against <paramref name="count"/> activation rows: each group
-    /// meets the activations eight or four at a time. // weights (groups, blocks, group-block); a (count, aRow bytes);
-    /// info (count, columns/32, 2); y (count, yStride), element (t, r) at y[t·yStride + r]. Q8_0 takes eight activations
-    /// at a time where it can (each weight chunk loaded once for eight dots; x8 needs more registers than Q4_0's unpacking
-    /// leaves).
+    /// <paramref name="rows"/> × <paramref name="columns"/> against <paramref name="count"/> activation rows.
+    /// // weights (groups, blocks, group-block); a (count, aRow bytes); info (count, columns/32, 2); y (count, yStride),
+    /// element (t, r) at y[t·yStride + r].
     /// </summary>
     public static void Rows(
         GgmlType type, byte* weights, int rows, int columns, int first, int last,
         byte* a, int aRow, int* info, int count, float* y, int yStride)
     {
-        const int Group = InterleavedLayout.GroupRows;
-        var nb = columns / 32;
-        var groupBytes = (long)nb * InterleavedLayout.GroupBlockBytes(type);
-        var isQ8_0 = type == GgmlType.Q8_0;
-        float* partial = stackalloc float[8 * Group]; // (8, 8): a group that runs past the last row writes here first
-        for (var row = first; row < last; row += Group)
+        switch (InterleavedLayout.Tier)
         {
-            var w = weights + (row / Group * groupBytes);
-            var valid = Math.Min(Group, rows - row);
-            var t = 0;
-            for (; isQ8_0 && t + 8 <= count; t += 8)
-            {
-                var whole = valid == Group;
-                Q8_0x8(w, nb, a + ((long)t * aRow), aRow, info + (2L * t * nb), whole ? y + ((long)t * yStride) + row : partial, whole ? (nint)yStride : Group);
-                for (var i = 0; !whole && i < 8; i++)
-                {
-                    new Span<float>(partial + (i * Group), valid).CopyTo(new Span<float>(y + ((long)(t + i) * yStride) + row, valid));
-                }
-            }
-
-            for (; t + 4 <= count; t += 4)
-            {
-                var whole = valid == Group;
-                var output = whole ? y + ((long)t * yStride) + row : partial;
-                var stride = whole ? (nint)yStride : Group;
-                if (isQ8_0)
-                {
-                    Q8_0x4(w, nb, a + ((long)t * aRow), aRow, info + (2L * t * nb), output, stride);
-                }
-                else
-                {
-                    Q4_0x4(w, nb, a + ((long)t * aRow), aRow, info + (2L * t * nb), output, stride);
-                }
-
-                for (var i = 0; !whole && i < 4; i++)
-                {
-                    new Span<float>(partial + (i * Group), valid).CopyTo(new Span<float>(y + ((long)(t + i) * yStride) + row, valid));
-                }
-            }
-
-            for (; t < count; t++)
-            {
-                var output = valid == Group ? y + ((long)t * yStride) + row : partial;
-                if (isQ8_0)
-                {
-                    Q8_0x1(w, nb, a + ((long)t * aRow), info + (2L * t * nb), output);
-                }
-                else
-                {
-                    Q4_0x1(w, nb, a + ((long)t * aRow), info + (2L * t * nb), output);
-                }
-
-                if (valid < Group)
-                {
-                    new Span<float>(partial, valid).CopyTo(new Span<float>(y + ((long)t * yStride) + row, valid));
-                }
-            }
+            case KernelTier.AvxVnni:
+                InterleavedKernels<VnniDot>.Rows(type, weights, rows, columns, first, last, a, aRow, info, count, y, yStride);
+                break;
+            case KernelTier.Avx2 or KernelTier.Avx512:
+                InterleavedKernels<MaddubsDot>.Rows(type, weights, rows, columns, first, last, a, aRow, info, count, y, yStride);
+                break;
+            default:
+                InterleavedKernels<PortableDot>.Rows(type, weights, rows, columns, first, last, a, aRow, info, count, y, yStride);
+                break;
         }
-    }
-
-    /// <summary>Eight rows of Q8_0 weights times one activation row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q8_0x1(byte* w, int nb, byte* a, int* info, float* y)
-    {
-        var acc = Vector256<float>.Zero;
-        for (var b = 0; b < nb; b++, w += Q8_0GroupBlock, a += ActivationBlock)
-        {
-            Prefetch(w + (PrefetchDistance * Q8_0GroupBlock), Q8_0GroupBlock);
-            var q = w + 16;
-            var x = a + 2;
-
-            // Two integer chains keep the multiply-adds in flight; integer sums are exact in any order.
-            var even = Vector256.Create(-(info[2 * b] << 7));
-            var odd = Vector256<int>.Zero;
-            for (var j = 0; j < 32; j += 8, q += 64)
-            {
-                even = Dot(even, Vector256.Load(q), x + j);
-                odd = Dot(odd, Vector256.Load(q + 32), x + j + 4);
-            }
-
-            acc = Accumulate(acc, Scales(w) * Scale(info, b), even + odd);
-        }
-
-        acc.Store(y);
-    }
-
-    /// <summary>Eight rows of Q8_0 weights times four activation rows, <paramref name="aStride"/> bytes apart.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q8_0x4(byte* w, int nb, byte* a, nint aStride, int* info, float* y, nint yStride)
-    {
-        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        byte* a0 = a, a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
-        for (var b = 0; b < nb; b++, w += Q8_0GroupBlock, a0 += ActivationBlock, a1 += ActivationBlock, a2 += ActivationBlock, a3 += ActivationBlock)
-        {
-            Prefetch(w + (PrefetchDistance * Q8_0GroupBlock), Q8_0GroupBlock);
-            var q = w + 16;
-            var i0 = Vector256.Create(-(info[2 * b] << 7));
-            var i1 = Vector256.Create(-(info[(2 * nb) + (2 * b)] << 7));
-            var i2 = Vector256.Create(-(info[(4 * nb) + (2 * b)] << 7));
-            var i3 = Vector256.Create(-(info[(6 * nb) + (2 * b)] << 7));
-            // Unrolled: a loop here made the JIT spill the four accumulators on every iteration.
-            var w0 = Vector256.Load(q + 0);
-            i0 = Dot(i0, w0, a0 + 2);
-            i1 = Dot(i1, w0, a1 + 2);
-            i2 = Dot(i2, w0, a2 + 2);
-            i3 = Dot(i3, w0, a3 + 2);
-            var w1 = Vector256.Load(q + 32);
-            i0 = Dot(i0, w1, a0 + 6);
-            i1 = Dot(i1, w1, a1 + 6);
-            i2 = Dot(i2, w1, a2 + 6);
-            i3 = Dot(i3, w1, a3 + 6);
-            var w2 = Vector256.Load(q + 64);
-            i0 = Dot(i0, w2, a0 + 10);
-            i1 = Dot(i1, w2, a1 + 10);
-            i2 = Dot(i2, w2, a2 + 10);
-            i3 = Dot(i3, w2, a3 + 10);
-            var w3 = Vector256.Load(q + 96);
-            i0 = Dot(i0, w3, a0 + 14);
-            i1 = Dot(i1, w3, a1 + 14);
-            i2 = Dot(i2, w3, a2 + 14);
-            i3 = Dot(i3, w3, a3 + 14);
-            var w4 = Vector256.Load(q + 128);
-            i0 = Dot(i0, w4, a0 + 18);
-            i1 = Dot(i1, w4, a1 + 18);
-            i2 = Dot(i2, w4, a2 + 18);
-            i3 = Dot(i3, w4, a3 + 18);
-            var w5 = Vector256.Load(q + 160);
-            i0 = Dot(i0, w5, a0 + 22);
-            i1 = Dot(i1, w5, a1 + 22);
-            i2 = Dot(i2, w5, a2 + 22);
-            i3 = Dot(i3, w5, a3 + 22);
-            var w6 = Vector256.Load(q + 192);
-            i0 = Dot(i0, w6, a0 + 26);
-            i1 = Dot(i1, w6, a1 + 26);
-            i2 = Dot(i2, w6, a2 + 26);
-            i3 = Dot(i3, w6, a3 + 26);
-            var w7 = Vector256.Load(q + 224);
-            i0 = Dot(i0, w7, a0 + 30);
-            i1 = Dot(i1, w7, a1 + 30);
-            i2 = Dot(i2, w7, a2 + 30);
-            i3 = Dot(i3, w7, a3 + 30);
-
-            var scales = Scales(w);
-            acc0 = Accumulate(acc0, scales * Scale(info, b), i0);
-            acc1 = Accumulate(acc1, scales * Scale(info, (nb + b)), i1);
-            acc2 = Accumulate(acc2, scales * Scale(info, (2 * nb) + b), i2);
-            acc3 = Accumulate(acc3, scales * Scale(info, (3 * nb) + b), i3);
-        }
-
-        acc0.Store(y);
-        acc1.Store(y + yStride);
-        acc2.Store(y + (2 * yStride));
-        acc3.Store(y + (3 * yStride));
-    }
-
-    /// <summary>Eight rows of Q8_0 weights times eight activation rows, <paramref name="aStride"/> bytes apart.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q8_0x8(byte* w, int nb, byte* a, nint aStride, int* info, float* y, nint yStride)
-    {
-        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
-        byte* a0 = a + (0 * aStride), a1 = a + (1 * aStride), a2 = a + (2 * aStride), a3 = a + (3 * aStride), a4 = a + (4 * aStride), a5 = a + (5 * aStride), a6 = a + (6 * aStride), a7 = a + (7 * aStride);
-        for (var b = 0; b < nb; b++, w += Q8_0GroupBlock, a0 += ActivationBlock, a1 += ActivationBlock, a2 += ActivationBlock, a3 += ActivationBlock, a4 += ActivationBlock, a5 += ActivationBlock, a6 += ActivationBlock, a7 += ActivationBlock)
-        {
-            Prefetch(w + (PrefetchDistance * Q8_0GroupBlock), Q8_0GroupBlock);
-            var q = w + 16;
-            var i0 = Vector256.Create(-(info[(0 * nb) + (2 * b)] << 7));
-            var i1 = Vector256.Create(-(info[(2 * nb) + (2 * b)] << 7));
-            var i2 = Vector256.Create(-(info[(4 * nb) + (2 * b)] << 7));
-            var i3 = Vector256.Create(-(info[(6 * nb) + (2 * b)] << 7));
-            var i4 = Vector256.Create(-(info[(8 * nb) + (2 * b)] << 7));
-            var i5 = Vector256.Create(-(info[(10 * nb) + (2 * b)] << 7));
-            var i6 = Vector256.Create(-(info[(12 * nb) + (2 * b)] << 7));
-            var i7 = Vector256.Create(-(info[(14 * nb) + (2 * b)] << 7));
-            var w0 = Vector256.Load(q + 0);
-            i0 = Dot(i0, w0, a0 + 2);
-            i1 = Dot(i1, w0, a1 + 2);
-            i2 = Dot(i2, w0, a2 + 2);
-            i3 = Dot(i3, w0, a3 + 2);
-            i4 = Dot(i4, w0, a4 + 2);
-            i5 = Dot(i5, w0, a5 + 2);
-            i6 = Dot(i6, w0, a6 + 2);
-            i7 = Dot(i7, w0, a7 + 2);
-            var w1 = Vector256.Load(q + 32);
-            i0 = Dot(i0, w1, a0 + 6);
-            i1 = Dot(i1, w1, a1 + 6);
-            i2 = Dot(i2, w1, a2 + 6);
-            i3 = Dot(i3, w1, a3 + 6);
-            i4 = Dot(i4, w1, a4 + 6);
-            i5 = Dot(i5, w1, a5 + 6);
-            i6 = Dot(i6, w1, a6 + 6);
-            i7 = Dot(i7, w1, a7 + 6);
-            var w2 = Vector256.Load(q + 64);
-            i0 = Dot(i0, w2, a0 + 10);
-            i1 = Dot(i1, w2, a1 + 10);
-            i2 = Dot(i2, w2, a2 + 10);
-            i3 = Dot(i3, w2, a3 + 10);
-            i4 = Dot(i4, w2, a4 + 10);
-            i5 = Dot(i5, w2, a5 + 10);
-            i6 = Dot(i6, w2, a6 + 10);
-            i7 = Dot(i7, w2, a7 + 10);
-            var w3 = Vector256.Load(q + 96);
-            i0 = Dot(i0, w3, a0 + 14);
-            i1 = Dot(i1, w3, a1 + 14);
-            i2 = Dot(i2, w3, a2 + 14);
-            i3 = Dot(i3, w3, a3 + 14);
-            i4 = Dot(i4, w3, a4 + 14);
-            i5 = Dot(i5, w3, a5 + 14);
-            i6 = Dot(i6, w3, a6 + 14);
-            i7 = Dot(i7, w3, a7 + 14);
-            var w4 = Vector256.Load(q + 128);
-            i0 = Dot(i0, w4, a0 + 18);
-            i1 = Dot(i1, w4, a1 + 18);
-            i2 = Dot(i2, w4, a2 + 18);
-            i3 = Dot(i3, w4, a3 + 18);
-            i4 = Dot(i4, w4, a4 + 18);
-            i5 = Dot(i5, w4, a5 + 18);
-            i6 = Dot(i6, w4, a6 + 18);
-            i7 = Dot(i7, w4, a7 + 18);
-            var w5 = Vector256.Load(q + 160);
-            i0 = Dot(i0, w5, a0 + 22);
-            i1 = Dot(i1, w5, a1 + 22);
-            i2 = Dot(i2, w5, a2 + 22);
-            i3 = Dot(i3, w5, a3 + 22);
-            i4 = Dot(i4, w5, a4 + 22);
-            i5 = Dot(i5, w5, a5 + 22);
-            i6 = Dot(i6, w5, a6 + 22);
-            i7 = Dot(i7, w5, a7 + 22);
-            var w6 = Vector256.Load(q + 192);
-            i0 = Dot(i0, w6, a0 + 26);
-            i1 = Dot(i1, w6, a1 + 26);
-            i2 = Dot(i2, w6, a2 + 26);
-            i3 = Dot(i3, w6, a3 + 26);
-            i4 = Dot(i4, w6, a4 + 26);
-            i5 = Dot(i5, w6, a5 + 26);
-            i6 = Dot(i6, w6, a6 + 26);
-            i7 = Dot(i7, w6, a7 + 26);
-            var w7 = Vector256.Load(q + 224);
-            i0 = Dot(i0, w7, a0 + 30);
-            i1 = Dot(i1, w7, a1 + 30);
-            i2 = Dot(i2, w7, a2 + 30);
-            i3 = Dot(i3, w7, a3 + 30);
-            i4 = Dot(i4, w7, a4 + 30);
-            i5 = Dot(i5, w7, a5 + 30);
-            i6 = Dot(i6, w7, a6 + 30);
-            i7 = Dot(i7, w7, a7 + 30);
-            var scales = Scales(w);
-            acc0 = Accumulate(acc0, scales * Scale(info, (0 * nb) + b), i0);
-            acc1 = Accumulate(acc1, scales * Scale(info, (1 * nb) + b), i1);
-            acc2 = Accumulate(acc2, scales * Scale(info, (2 * nb) + b), i2);
-            acc3 = Accumulate(acc3, scales * Scale(info, (3 * nb) + b), i3);
-            acc4 = Accumulate(acc4, scales * Scale(info, (4 * nb) + b), i4);
-            acc5 = Accumulate(acc5, scales * Scale(info, (5 * nb) + b), i5);
-            acc6 = Accumulate(acc6, scales * Scale(info, (6 * nb) + b), i6);
-            acc7 = Accumulate(acc7, scales * Scale(info, (7 * nb) + b), i7);
-        }
-
-        acc0.Store(y + (0 * yStride));
-        acc1.Store(y + (1 * yStride));
-        acc2.Store(y + (2 * yStride));
-        acc3.Store(y + (3 * yStride));
-        acc4.Store(y + (4 * yStride));
-        acc5.Store(y + (5 * yStride));
-        acc6.Store(y + (6 * yStride));
-        acc7.Store(y + (7 * yStride));
-    }
-
-    /// <summary>Eight rows of Q4_0 weights times one activation row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q4_0x1(byte* w, int nb, byte* a, int* info, float* y)
-    {
-        var acc = Vector256<float>.Zero;
-        for (var b = 0; b < nb; b++, w += Q4_0GroupBlock, a += ActivationBlock)
-        {
-            Prefetch(w + (PrefetchDistance * Q4_0GroupBlock), Q4_0GroupBlock);
-            var q = w + 16;
-            var x = a + 2;
-            var low = Vector256.Create(-(info[2 * b] << 3));
-            var high = Vector256<int>.Zero;
-            for (var c = 0; c < 16; c += 4, q += 32)
-            {
-                var v = Vector256.Load(q);
-                low = Dot(low, LowNibbles(v), x + c);
-                high = Dot(high, HighNibbles(v), x + 16 + c);
-            }
-
-            acc = Accumulate(acc, Scales(w) * Scale(info, b), low + high);
-        }
-
-        acc.Store(y);
-    }
-
-    /// <summary>Eight rows of Q4_0 weights times four activation rows, <paramref name="aStride"/> bytes apart.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q4_0x4(byte* w, int nb, byte* a, nint aStride, int* info, float* y, nint yStride)
-    {
-        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        byte* a0 = a, a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
-        for (var b = 0; b < nb; b++, w += Q4_0GroupBlock, a0 += ActivationBlock, a1 += ActivationBlock, a2 += ActivationBlock, a3 += ActivationBlock)
-        {
-            Prefetch(w + (PrefetchDistance * Q4_0GroupBlock), Q4_0GroupBlock);
-            var q = w + 16;
-            var i0 = Vector256.Create(-(info[2 * b] << 3));
-            var i1 = Vector256.Create(-(info[(2 * nb) + (2 * b)] << 3));
-            var i2 = Vector256.Create(-(info[(4 * nb) + (2 * b)] << 3));
-            var i3 = Vector256.Create(-(info[(6 * nb) + (2 * b)] << 3));
-            // Unrolled: a loop here made the JIT spill the four accumulators on every iteration.
-            var v0 = Vector256.Load(q + 0);
-            var lo0 = LowNibbles(v0);
-            i0 = Dot(i0, lo0, a0 + 2);
-            i1 = Dot(i1, lo0, a1 + 2);
-            i2 = Dot(i2, lo0, a2 + 2);
-            i3 = Dot(i3, lo0, a3 + 2);
-            var hi0 = HighNibbles(v0);
-            i0 = Dot(i0, hi0, a0 + 18);
-            i1 = Dot(i1, hi0, a1 + 18);
-            i2 = Dot(i2, hi0, a2 + 18);
-            i3 = Dot(i3, hi0, a3 + 18);
-            var v1 = Vector256.Load(q + 32);
-            var lo1 = LowNibbles(v1);
-            i0 = Dot(i0, lo1, a0 + 6);
-            i1 = Dot(i1, lo1, a1 + 6);
-            i2 = Dot(i2, lo1, a2 + 6);
-            i3 = Dot(i3, lo1, a3 + 6);
-            var hi1 = HighNibbles(v1);
-            i0 = Dot(i0, hi1, a0 + 22);
-            i1 = Dot(i1, hi1, a1 + 22);
-            i2 = Dot(i2, hi1, a2 + 22);
-            i3 = Dot(i3, hi1, a3 + 22);
-            var v2 = Vector256.Load(q + 64);
-            var lo2 = LowNibbles(v2);
-            i0 = Dot(i0, lo2, a0 + 10);
-            i1 = Dot(i1, lo2, a1 + 10);
-            i2 = Dot(i2, lo2, a2 + 10);
-            i3 = Dot(i3, lo2, a3 + 10);
-            var hi2 = HighNibbles(v2);
-            i0 = Dot(i0, hi2, a0 + 26);
-            i1 = Dot(i1, hi2, a1 + 26);
-            i2 = Dot(i2, hi2, a2 + 26);
-            i3 = Dot(i3, hi2, a3 + 26);
-            var v3 = Vector256.Load(q + 96);
-            var lo3 = LowNibbles(v3);
-            i0 = Dot(i0, lo3, a0 + 14);
-            i1 = Dot(i1, lo3, a1 + 14);
-            i2 = Dot(i2, lo3, a2 + 14);
-            i3 = Dot(i3, lo3, a3 + 14);
-            var hi3 = HighNibbles(v3);
-            i0 = Dot(i0, hi3, a0 + 30);
-            i1 = Dot(i1, hi3, a1 + 30);
-            i2 = Dot(i2, hi3, a2 + 30);
-            i3 = Dot(i3, hi3, a3 + 30);
-
-            var scales = Scales(w);
-            acc0 = Accumulate(acc0, scales * Scale(info, b), i0);
-            acc1 = Accumulate(acc1, scales * Scale(info, (nb + b)), i1);
-            acc2 = Accumulate(acc2, scales * Scale(info, (2 * nb) + b), i2);
-            acc3 = Accumulate(acc3, scales * Scale(info, (3 * nb) + b), i3);
-        }
-
-        acc0.Store(y);
-        acc1.Store(y + yStride);
-        acc2.Store(y + (2 * yStride));
-        acc3.Store(y + (3 * yStride));
     }
 
     /// <summary>
@@ -409,56 +48,28 @@ internal static unsafe class InterleavedMatMul
     /// </summary>
     public static void BlockInfo(byte* a, int count, int nb, int* info)
     {
-        var ones = Vector256.Create((byte)1);
         for (var i = 0; i < count * nb; i++, a += ActivationBlock)
         {
-            info[2 * i] = Vector256.Sum(AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, ones, Vector256.Load((sbyte*)(a + 2))));
+            info[2 * i] = BlockSum((sbyte*)(a + 2));
             info[(2 * i) + 1] = BitConverter.SingleToInt32Bits(HalfTable.Get(a));
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Scale(int* info, int block) => *(float*)(info + (2 * block) + 1);
-
-    /// <summary>
-    /// Touches a group-block <see cref="PrefetchDistance"/> blocks ahead. The weights stream from memory once per step
-    /// while each block also costs up to 64 multiply-adds; without the hint the loads stalled the arithmetic (8-token
-    /// decode step of the 1B model on 2 threads: 87 → 69 ms).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(byte* p, int bytes)
+    /// <summary>The sum of 32 signed bytes (exact in any order).</summary>
+    private static int BlockSum(sbyte* q)
     {
-        for (var i = 0; i < bytes; i += 64)
+        if (Avx2.IsSupported)
         {
-            Sse.Prefetch0(p + i);
+            var pairs = Avx2.MultiplyAddAdjacent(Vector256.Create((byte)1), Vector256.Load(q));
+            return Vector256.Sum(Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1)));
         }
-    }
 
-    /// <summary>acc + Σ over four-byte groups of u·(the four activation bytes at x, in every lane).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> u, byte* x) =>
-        AvxVnni.MultiplyWideningAndAdd(acc, u, Vector256.Create(*(int*)x).AsSByte());
+        var sum = 0;
+        for (var j = 0; j < 32; j++)
+        {
+            sum += q[j];
+        }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Accumulate(Vector256<float> acc, Vector256<float> scale, Vector256<int> dot) =>
-        Fma.MultiplyAdd(scale, Vector256.ConvertToSingle(dot), acc);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> LowNibbles(Vector256<byte> v) => v & Vector256.Create((byte)0x0F);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> HighNibbles(Vector256<byte> v) => (v.AsUInt16() >> 4).AsByte() & Vector256.Create((byte)0x0F);
-
-    /// <summary>
-    /// The eight fp16 scales at <paramref name="w"/> as floats, exactly: the magnitude bits moved into f32's
-    /// exponent/mantissa position and rescaled by 2^112 (which also makes fp16 subnormals exact), then the sign.
-    /// (.NET exposes no F16C conversion; fp16 inf/NaN scales, which no quantizer writes, come out finite.)
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Scales(byte* w)
-    {
-        var h = Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)w)).AsUInt32();
-        var magnitude = ((h & Vector256.Create(0x7FFFu)) << 13).AsSingle() * Vector256.Create(0x77800000u).AsSingle();
-        return (magnitude.AsUInt32() | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
+        return sum;
     }
 }

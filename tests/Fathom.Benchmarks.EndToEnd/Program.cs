@@ -2,7 +2,9 @@
 // thread count measures prefill and decode tokens/s for both engines alternately (best of --rounds) and prints
 // the ratios. Usage:
 //   dotnet run -c Release --project tests/Fathom.Benchmarks.EndToEnd -- [--shape 1b|small] [--types Q8_0,Q4_0]
-//       [--threads 1,2] [--prompt 128] [--gen 64] [--rounds 3] [--dir /tmp/fathom-bench]
+//       [--threads 1,2] [--prompt 128] [--gen 64] [--rounds 3] [--dir /tmp/fathom-bench] [--llama-avx auto|avx2|avx512]
+// --llama-avx picks llama.cpp's native build (LLamaSharp ships noavx/avx/avx2/avx512); auto matches Fathom's kernel
+// tier, so running under DOTNET_EnableAVX512=0 compares the AVX2 tiers of both like for like.
 // `llama-batched ...` instead measures llama.cpp's batched generation (see LlamaCppBatched; scripts/bench-serve.sh).
 // `gateway-model|gateway-workload|gateway-overhead ...`: the API gateway benchmark (GatewayBench; scripts/bench-gateway.sh).
 // `hostile --url U ...`: the hostile-traffic suite against a server (HostileMode; scripts/hostile-traffic.sh).
@@ -14,6 +16,7 @@ using System.Globalization;
 using Fathom.Engine.Diagnostics;
 using Fathom.Gguf;
 using Fathom.Engine.Model;
+using Fathom.Engine.Quantization;
 using Fathom.Engine.Tests.Model;
 using LLama;
 using LLama.Common;
@@ -59,7 +62,10 @@ var genTokens = int.Parse(options.GetValueOrDefault("gen", "64"), CultureInfo.In
 var rounds = int.Parse(options.GetValueOrDefault("rounds", "3"), CultureInfo.InvariantCulture);
 var directory = options.GetValueOrDefault("dir", Path.Combine(Path.GetTempPath(), "fathom-bench"));
 Directory.CreateDirectory(directory);
+var llamaAvx = LlamaAvx(options.GetValueOrDefault("llama-avx", "auto"));
+NativeLibraryConfig.All.WithAvx(llamaAvx).WithAutoFallback(false).SkipCheck(true); // before anything loads the native library
 NativeLogConfig.llama_log_set((level, message) => { });
+Console.WriteLine($"cpu: {CpuModel.Name}; Fathom kernel tier: {KernelTiers.Name(KernelTiers.Current)}; llama.cpp build asked for: {llamaAvx}");
 
 // The same probe `fathom bench --calibration-out` records, so the two report comparable bandwidth fractions.
 var bandwidths = ReadBandwidthProbe.Measure(threadCounts).ToDictionary(r => r.Threads, r => r.BytesPerSecond);
@@ -100,15 +106,16 @@ foreach (var type in types)
         }
 
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"| {type} | {threads} | {fp:F1} | {lp:F1} | {fp / lp:F2}× | {fd:F2} | {ld:F2} | {fd / ld:F2}× | {weightBytesPerToken * fd / bandwidths[threads]:P0} |");
+            $"| {CpuModel.Name} | {KernelTiers.Name(KernelTiers.Current)} | {LlamaBuild()} | {type} | {threads} | {fp:F1} | {lp:F1} | {fp / lp:F2}× | {fd:F2} | {ld:F2} | {fd / ld:F2}× | {weightBytesPerToken * fd / bandwidths[threads]:P0} |");
         Console.WriteLine(line);
         rows.Add(line);
     }
 }
 
 Console.WriteLine();
-Console.WriteLine("| type | threads | Fathom prefill tok/s | llama.cpp prefill tok/s | ratio | Fathom decode tok/s | llama.cpp decode tok/s | ratio | Fathom decode bandwidth use |");
-Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+Console.WriteLine($"cpu: {CpuModel.Name}; Fathom kernel tier: {KernelTiers.Name(KernelTiers.Current)}; llama.cpp build: {LlamaBuild()}; load average at the end: {LoadAverage()}");
+Console.WriteLine("| CPU | Fathom tier | llama.cpp build | type | threads | Fathom prefill tok/s | llama.cpp prefill tok/s | ratio | Fathom decode tok/s | llama.cpp decode tok/s | ratio | Fathom decode bandwidth use |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
 rows.ForEach(Console.WriteLine);
 
 static (double Prefill, double Decode) MeasureFathom(LlamaModel model, int[] prompt, int gen)
@@ -125,6 +132,28 @@ static (double Prefill, double Decode) MeasureFathom(LlamaModel model, int[] pro
     }
 
     return (prefill, gen / clock.Elapsed.TotalSeconds);
+}
+
+// llama.cpp's native build matching Fathom's tier (auto), or the one asked for.
+static AvxLevel LlamaAvx(string value) => value switch
+{
+    "avx512" => AvxLevel.Avx512,
+    "avx2" => AvxLevel.Avx2,
+    "auto" => KernelTiers.Current switch
+    {
+        KernelTier.Avx512 => AvxLevel.Avx512,
+        KernelTier.Avx2 or KernelTier.AvxVnni => AvxLevel.Avx2,
+        _ => AvxLevel.None,
+    },
+    _ => throw new ArgumentException($"--llama-avx must be auto, avx2 or avx512, not '{value}'"),
+};
+
+// Which llama.cpp CPU library this process mapped (its folder names the build), from /proc/self/maps.
+static string LlamaBuild()
+{
+    const string Maps = "/proc/self/maps";
+    var line = File.Exists(Maps) ? File.ReadLines(Maps).FirstOrDefault(l => l.EndsWith("/libggml-cpu.so", StringComparison.Ordinal)) : null;
+    return line is null ? "unknown" : Path.GetFileName(Path.GetDirectoryName(line[line.IndexOf('/', StringComparison.Ordinal)..])) ?? "unknown";
 }
 
 // The 1B-shape Q8_0 model (the same file the default benchmark writes), for the soak run; kept when present.
@@ -146,6 +175,8 @@ static long WeightBytesPerToken(string path)
     using var file = GgufFile.Open(path);
     return file.Tensors.Where(t => t.Name != "token_embd.weight").Sum(t => t.ByteSize);
 }
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
 static long ResidentMiB(string field)
 {

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Fathom.Cli.Measurement;
 using Fathom.Engine.Diagnostics;
 using Fathom.Engine.Model;
+using Fathom.Engine.Quantization;
 using Fathom.Planner.Performance;
 
 namespace Fathom.Cli.Commands;
@@ -23,7 +24,7 @@ internal static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "Runs; the best is reported.", DefaultValueFactory = _ => 3 };
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: physical cores)." };
         var backend = ModelCommandSupport.BackendOption();
-        var json = new Option<bool>("--json") { Description = "Print {\"prefill_tok_s\":..,\"decode_tok_s\":..}." };
+        var json = new Option<bool>("--json") { Description = "Print {\"prefill_tok_s\":..,\"decode_tok_s\":..,\"cpu_model\":..,\"kernel_tier\":..}." };
         var calibrationOut = new Option<string?>("--calibration-out") { Description = "Also probe the CPU's kernel rates and bandwidth and write a calibration record (fathom.calibration/1) for fathom plan --calibration." };
         var device = new Option<string?>("--device") { Description = "Device id written into the calibration record (default: cpu-<hostname>)." };
         var probeMib = new Option<int>("--probe-mib") { Description = "MiB each kernel-rate probe streams per pass (keep well above the L3).", DefaultValueFactory = _ => 1024 };
@@ -84,12 +85,14 @@ internal static class BenchCommand
                     ["prompt_tokens"] = promptTokens,
                     ["gen_tokens"] = genTokens,
                     ["backend"] = backendName,
+                    ["cpu_model"] = CpuModel.Name,
+                    ["kernel_tier"] = KernelTiers.Name(KernelTiers.Current),
                 }));
             }
             else
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"prefill: {prefill:F1} tok/s ({promptTokens} tokens)  decode: {decode:F2} tok/s ({genTokens} tokens)  backend: {backendName}"));
+                    $"prefill: {prefill:F1} tok/s ({promptTokens} tokens)  decode: {decode:F2} tok/s ({genTokens} tokens)  backend: {backendName}  cpu: {CpuModel.Name}  kernel tier: {KernelTiers.Name(KernelTiers.Current)}"));
             }
 
             return 0;

@@ -83,12 +83,5 @@ internal static class CpuCalibration
         return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
     }
 
-    private static string CpuName()
-    {
-        const string CpuInfo = "/proc/cpuinfo";
-        var name = File.Exists(CpuInfo)
-            ? File.ReadLines(CpuInfo).FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
-            : null;
-        return $"{name ?? "CPU"} ({Environment.ProcessorCount} logical CPUs)";
-    }
+    private static string CpuName() => $"{(CpuModel.Name == "unknown" ? "CPU" : CpuModel.Name)} ({Environment.ProcessorCount} logical CPUs)";
 }

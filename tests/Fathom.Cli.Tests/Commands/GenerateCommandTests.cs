@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Fathom.Engine.Diagnostics;
+using Fathom.Engine.Quantization;
 using Fathom.Testing;
 
 namespace Fathom.Cli.Tests.Commands;
@@ -79,5 +81,16 @@ public sealed class GenerateCommandTests
         using var doc = JsonDocument.Parse(output);
         Assert.True(doc.RootElement.GetProperty("prefill_tok_s").GetDouble() > 0);
         Assert.True(doc.RootElement.GetProperty("decode_tok_s").GetDouble() > 0);
+        Assert.Equal(CpuModel.Name, doc.RootElement.GetProperty("cpu_model").GetString());
+        Assert.Equal(KernelTiers.Name(KernelTiers.Current), doc.RootElement.GetProperty("kernel_tier").GetString());
+    }
+
+    [Fact]
+    public async Task Bench_names_the_cpu_and_kernel_tier_in_text()
+    {
+        var (exit, output, error) = await CliRunner.RunAsync("bench", "--model", Stories, "--prompt-tokens", "8", "--gen-tokens", "2", "--runs", "1");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"cpu: {CpuModel.Name}", output, StringComparison.Ordinal);
+        Assert.Contains($"kernel tier: {KernelTiers.Name(KernelTiers.Current)}", output, StringComparison.Ordinal);
     }
 }
