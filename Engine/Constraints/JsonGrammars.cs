@@ -3,15 +3,28 @@ namespace Fathom.Engine.Constraints;
 /// <summary>The JSON building blocks: whitespace, strings, numbers and any value (RFC 8259).</summary>
 internal static class JsonGrammars
 {
-    /// <summary>The most whitespace bytes one whitespace slot allows: enough for pretty-printing, bounded so a model cannot loop.</summary>
-    public const int MaxWhitespace = 20;
+    /// <summary>Line breaks one whitespace slot allows: two, so a blank line (as reasoning models write after their reasoning) fits.</summary>
+    public const int MaxLineBreaks = 2;
+
+    /// <summary>Spaces or tabs of indentation after the line breaks: pretty-printing five levels deep at four spaces.</summary>
+    public const int MaxIndent = 20;
+
+    /// <summary>The most whitespace bytes one whitespace slot allows (CR LF twice, then the indentation).</summary>
+    public const int MaxWhitespace = (2 * MaxLineBreaks) + MaxIndent;
 
     /// <summary>Most digits of an integer without bounds (so it fits a 64-bit integer), and of a number's integer and fraction parts.</summary>
     public const int MaxIntegerDigits = 18;
 
     public const int MaxFractionDigits = 15;
 
-    public static GrammarNode Whitespace { get; } = G.Rep(G.Chars(" \t\n\r"), 0, MaxWhitespace);
+    /// <summary>
+    /// Nothing, one space, or up to <see cref="MaxLineBreaks"/> line breaks and then up to <see cref="MaxIndent"/> spaces or
+    /// tabs: compact and pretty-printed JSON both fit, and a model can spend a few tokens per slot on whitespace, never a loop.
+    /// </summary>
+    public static GrammarNode Whitespace { get; } = G.Alt(
+        G.Empty,
+        G.Lit(" "),
+        G.Seq(G.Rep(G.Seq(G.Opt(G.Lit("\r")), G.Lit("\n")), 1, MaxLineBreaks), G.Rep(G.Chars(" \t"), 0, MaxIndent)));
 
     private static readonly GrammarNode Hex = G.Set(ByteSet.Range('0', '9').Union(ByteSet.Range('a', 'f')).Union(ByteSet.Range('A', 'F')));
 

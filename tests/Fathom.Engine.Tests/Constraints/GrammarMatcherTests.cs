@@ -118,7 +118,13 @@ public sealed class GrammarMatcherTests
     public void Whitespace_is_bounded()
     {
         var (matcher, _, _) = Start(Grammar.AnyJsonObject());
-        Feed(matcher, "{" + new string(' ', Grammar.MaxWhitespace));
+        Feed(matcher, "{");
+        Assert.True(matcher.Clone().AcceptBytes(" }"u8), "one space");
+        Assert.False(matcher.Clone().AcceptBytes("  "u8), "two spaces without a line break");
+        Assert.True(matcher.Clone().AcceptBytes("\r\n\n\t}"u8), "a blank line, then indentation");
+        Assert.False(matcher.Clone().AcceptBytes("\n\n\n"u8), "three line breaks");
+        Assert.False(matcher.Clone().AcceptBytes("\n \n"u8), "a line break after indentation");
+        Feed(matcher, "\r\n\r\n" + new string(' ', Grammar.MaxWhitespace - 4));
         Assert.False(matcher.AcceptBytes(" "u8));
         Feed(matcher, "}");
         Assert.True(matcher.CanEnd);
@@ -151,7 +157,7 @@ public sealed class GrammarMatcherTests
         var (matcher, _, _) = Start(grammar);
         Assert.False(matcher.Clone().AcceptBytes("<call></call>"u8));
         Assert.False(matcher.Clone().AcceptBytes("<call>x,yy,x,x"u8));
-        Assert.True(matcher.AcceptBytes("<call>x,yy \n</call>"u8));
+        Assert.True(matcher.AcceptBytes("<call>x,yy\n  </call>"u8));
         Assert.True(matcher.IsComplete);
     }
 

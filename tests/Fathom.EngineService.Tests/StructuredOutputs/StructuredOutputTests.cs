@@ -216,9 +216,10 @@ public sealed class StructuredOutputTests(ToolTemplateEngineFixture engine) : IC
             messages = new[] { new { role = "user", content = "Pick." } },
             response_format = new { type = "json_schema", json_schema = new { name = "pick", schema = JsonNode.Parse(annotated) } },
             temperature = 0,
-            max_tokens = 40,
+            max_tokens = 440,
         });
         Assert.Equal(200, status);
+        Assert.Equal("stop", body.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
         string content = body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
         AssertValid(annotated, content);
 
