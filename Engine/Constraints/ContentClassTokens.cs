@@ -8,11 +8,12 @@ namespace Fathom.Engine.Constraints;
 /// </summary>
 internal sealed class ContentClassTokens
 {
-    private ContentClassTokens(int maxLength, ulong[][] upTo, int[] subtreeMaxLength)
+    private ContentClassTokens(int maxLength, ulong[][] upTo, int[] subtreeMaxLength, ResidualTrie residual)
     {
         MaxLength = maxLength;
         UpTo = upTo;
         SubtreeMaxLength = subtreeMaxLength;
+        Residual = residual;
     }
 
     /// <summary>The longest class token, in characters (0 when the class has none).</summary>
@@ -23,6 +24,9 @@ internal sealed class ContentClassTokens
 
     /// <summary>Per trie node: the longest token in its subtree, or -1 if some token there is not a class token.</summary>
     public int[] SubtreeMaxLength { get; }
+
+    /// <summary>The trie without the subtrees made only of class tokens: what an exhaustive run's mask still walks.</summary>
+    public ResidualTrie Residual { get; }
 
     public static ContentClassTokens Build(TokenTrie trie, byte[]?[] bytes, ContentClass set, int words)
     {
@@ -83,7 +87,7 @@ internal sealed class ContentClassTokens
             subtree[i] = best;
         }
 
-        return new ContentClassTokens(maxLength, byLength, subtree);
+        return new ContentClassTokens(maxLength, byLength, subtree, ResidualTrie.Build(trie, subtree, length));
     }
 
     // Characters in the class, or -1 if some byte is outside it (or the bytes are not whole UTF-8 characters).

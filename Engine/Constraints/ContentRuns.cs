@@ -39,7 +39,7 @@ internal sealed class ContentRuns(TokenTables tables)
     /// The class tokens and how many class characters may follow <paramref name="config"/> (at least 1, at most the
     /// class's longest token), or null when no class of at least <see cref="MinClassSize"/> characters leads on uniformly.
     /// </summary>
-    public (ContentClassTokens Tokens, int Length)? Find(int config)
+    public ContentRun? Find(int config)
     {
         // The class: the largest group of ASCII content bytes that lead to one same live configuration. With one stack,
         // bytes that reach one same state of its rule reach one same configuration, so its automaton answers directly.
@@ -72,7 +72,7 @@ internal sealed class ContentRuns(TokenTables tables)
             return null;
         }
 
-        if (single is var (ruleDfa, from) ? DfaNonAsciiLeadsTo(ruleDfa, from, target) : NonAsciiLeadsTo(config, target))
+        if (single is var (ruleDfa, from) ? ruleDfa.RunsOf(ContentClass.JsonString).NonAsciiLeadsTo(from, target) : NonAsciiLeadsTo(config, target))
         {
             set = set with { NonAscii = true };
         }
@@ -82,7 +82,16 @@ internal sealed class ContentRuns(TokenTables tables)
             return null;
         }
 
-        return (tokens, RunLength(config, set, tokens));
+        if (single is var (onDfa, at))
+        {
+            // On the rule's automaton alone: each state on the way is again a one-stack configuration's.
+            var runs = onDfa.RunsOf(set);
+            int length = runs.Length[at];
+            return new ContentRun(tokens, Math.Min(length, tokens.MaxLength), runs.Exhaustive[at] || length >= tokens.MaxLength);
+        }
+
+        int run = RunLength(config, set, tokens);
+        return new ContentRun(tokens, run, run == tokens.MaxLength);
     }
 
     // How many class characters in a row keep the configuration on a uniform path (capped at the longest class token).
@@ -209,73 +218,20 @@ internal sealed class ContentRuns(TokenTables tables)
     // character (each would be a one-stack configuration of a plain state, so the path is the automaton's own).
     private int DfaUniformStep(int config, RuleDfa dfa, int state, ContentClass set)
     {
-        int target = Mixed;
-        int first = -1;
-        for (int b = 0x20; b <= 0x7F; b++)
-        {
-            if (set.Contains((byte)b))
-            {
-                int next = dfa.Next(state, (byte)b);
-                if (next < 0 || (target != Mixed && next != target))
-                {
-                    return Mixed;
-                }
-
-                target = next;
-                first = first < 0 ? b : first;
-            }
-        }
-
-        if (first < 0 || (set.NonAscii && !DfaNonAsciiLeadsTo(dfa, state, target)))
+        if (dfa.RunsOf(set).UniformTarget(state) < 0)
         {
             return Mixed;
         }
 
-        return _tables.Step(config, (byte)first);
-    }
-
-    // Whether every non-ASCII UTF-8 character leads the rule's automaton from state to target through plain states (no
-    // call, no end), so that the one-stack configuration it is in takes the same path.
-    private static bool DfaNonAsciiLeadsTo(RuleDfa dfa, int state, int target)
-    {
-        var seen = new HashSet<(int, int, int, int)>();
-        bool Tail(int at, int remaining, int low, int high)
+        for (int b = 0x20; b <= 0x7F; b++)
         {
-            if (dfa.Calls[at].Length != 0 || dfa.Accepting[at] || !dfa.HasBytes[at])
+            if (set.Contains((byte)b))
             {
-                return false;
-            }
-
-            if (!seen.Add((at, remaining, low, high)))
-            {
-                return true;
-            }
-
-            for (int b = low; b <= high; b++)
-            {
-                int next = dfa.Next(at, (byte)b);
-                if (next < 0 || (remaining == 1 ? next != target : !Tail(next, remaining - 1, 0x80, 0xBF)))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-
-        foreach (var (low, high, remaining, first, last) in Leads)
-        {
-            for (int lead = low; lead <= high; lead++)
-            {
-                int next = dfa.Next(state, (byte)lead);
-                if (next < 0 || !Tail(next, remaining, first, last))
-                {
-                    return false;
-                }
+                return _tables.Step(config, (byte)b);
             }
         }
 
-        return true;
+        return Mixed;
     }
 
     // Whether every non-ASCII UTF-8 character leads from the configuration to the target, checked along UTF-8's structure.
@@ -316,3 +272,9 @@ internal sealed class ContentRuns(TokenTables tables)
         return true;
     }
 }
+
+/// <summary>
+/// A run found by <see cref="ContentRuns.Find"/>: every token of at most <see cref="Length"/> characters of the class is
+/// allowed; if <see cref="Exhaustive"/>, every longer class token is refused (no walk needed to know it).
+/// </summary>
+internal readonly record struct ContentRun(ContentClassTokens Tokens, int Length, bool Exhaustive);

@@ -25,7 +25,10 @@ public sealed class Grammar
 
     internal CompiledGrammar Compiled => _compiled.Value;
 
-    /// <summary>Optional JSON whitespace, at most <see cref="MaxWhitespace"/> bytes, so a model cannot loop on spaces.</summary>
+    /// <summary>
+    /// Optional JSON whitespace: nothing, one space, or up to two line breaks and then up to 20 spaces or tabs (at most
+    /// <see cref="MaxWhitespace"/> bytes), so a model cannot loop on whitespace. Every JSON grammar's whitespace slot is this.
+    /// </summary>
     public static Grammar Whitespace { get; } = new(JsonGrammars.Whitespace);
 
     /// <summary>The most whitespace bytes <see cref="Whitespace"/> (and every JSON grammar's whitespace slot) allows.</summary>

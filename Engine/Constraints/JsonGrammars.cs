@@ -3,38 +3,46 @@ namespace Fathom.Engine.Constraints;
 /// <summary>The JSON building blocks: whitespace, strings, numbers and any value (RFC 8259).</summary>
 internal static class JsonGrammars
 {
-    /// <summary>The most whitespace bytes one whitespace slot allows: enough for pretty-printing, bounded so a model cannot loop.</summary>
-    public const int MaxWhitespace = 20;
+    /// <summary>Line breaks one whitespace slot allows: two, so a blank line (as reasoning models write after their reasoning) fits.</summary>
+    public const int MaxLineBreaks = 2;
+
+    /// <summary>Spaces or tabs of indentation after the line breaks: pretty-printing five levels deep at four spaces.</summary>
+    public const int MaxIndent = 20;
+
+    /// <summary>The most whitespace bytes one whitespace slot allows (CR LF twice, then the indentation).</summary>
+    public const int MaxWhitespace = (2 * MaxLineBreaks) + MaxIndent;
 
     /// <summary>Most digits of an integer without bounds (so it fits a 64-bit integer), and of a number's integer and fraction parts.</summary>
     public const int MaxIntegerDigits = 18;
 
     public const int MaxFractionDigits = 15;
 
-    public static GrammarNode Whitespace { get; } = G.Rep(G.Chars(" \t\n\r"), 0, MaxWhitespace);
+    /// <summary>
+    /// Nothing, one space, or up to <see cref="MaxLineBreaks"/> line breaks and then up to <see cref="MaxIndent"/> spaces or
+    /// tabs: compact and pretty-printed JSON both fit, and a model can spend a few tokens per slot on whitespace, never a loop.
+    /// </summary>
+    public static GrammarNode Whitespace { get; } = G.Alt(
+        G.Empty,
+        G.Lit(" "),
+        G.Seq(G.Rep(G.Seq(G.Opt(G.Lit("\r")), G.Lit("\n")), 1, MaxLineBreaks), G.Rep(G.Chars(" \t"), 0, MaxIndent)));
 
     private static readonly GrammarNode Hex = G.Set(ByteSet.Range('0', '9').Union(ByteSet.Range('a', 'f')).Union(ByteSet.Range('A', 'F')));
 
-    // \uXXXX outside the surrogates, so every escape is one whole character.
+    // \uXXXX outside the surrogates, so every escape is one whole character. The last two hex digits are shared by both
+    // branches, so a counted string pays two states per position for them, not four.
     private static readonly GrammarNode UnicodeEscape = G.Seq(
         G.Lit("u"),
         G.Alt(
-            G.Seq(G.Set(ByteSet.Range('0', '9').Union(ByteSet.Range('a', 'c')).Union(ByteSet.Range('A', 'C')).Union(ByteSet.Of("eEfF"))), Hex, Hex, Hex),
-            G.Seq(G.Chars("dD"), G.Set('0', '7'), Hex, Hex)));
+            G.Seq(G.Set(ByteSet.Range('0', '9').Union(ByteSet.Range('a', 'c')).Union(ByteSet.Range('A', 'C')).Union(ByteSet.Of("eEfF"))), Hex),
+            G.Seq(G.Chars("dD"), G.Set('0', '7'))),
+        Hex,
+        Hex);
 
     /// <summary>Any one character of a JSON string's content: unescaped UTF-8 or an escape.</summary>
     public static GrammarNode StringChar { get; } = G.Alt(
         G.Set(ByteSet.Range(0x20, 0x7F).Except(ByteSet.Of("\"\\"))),
         Utf8.MultiByte,
         G.Seq(G.Lit("\\"), G.Alt(G.Chars("\"\\/bfnrt"), UnicodeEscape)));
-
-    /// <summary>
-    /// One character that every validator counts as one (code points, UTF-16 units and grapheme clusters agree): printable
-    /// ASCII and the escapes of quote, backslash, slash, tab, newline, backspace and form feed. Strings with a length bound use it.
-    /// </summary>
-    public static GrammarNode CountedChar { get; } = G.Alt(
-        G.Set(ByteSet.Range(0x20, 0x7E).Except(ByteSet.Of("\"\\"))),
-        G.Seq(G.Lit("\\"), G.Chars("\"\\/bfnt")));
 
     public static GrammarNode AnyString { get; } = Quoted(G.Rep(StringChar, 0, null));
 

@@ -12,17 +12,6 @@ namespace Fathom.Engine.Constraints;
 /// </summary>
 internal sealed class JsonSchemaCompiler
 {
-    private static readonly HashSet<string> Ignored = new(StringComparer.Ordinal)
-    {
-        "description", "title", "$schema", "default", "examples", "$comment", "$defs", "definitions",
-    };
-
-    private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)
-    {
-        "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "enum", "const", "anyOf",
-        "$ref", "pattern", "format", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-    };
-
     private static readonly GrammarNode Separator = G.Seq(JsonGrammars.Whitespace, G.Lit(","), JsonGrammars.Whitespace);
 
     private readonly JsonElement _root;
@@ -47,12 +36,12 @@ internal sealed class JsonSchemaCompiler
         var constraining = new List<string>();
         foreach (var property in schema.EnumerateObject())
         {
-            if (Ignored.Contains(property.Name) || (property.Name == "$id" && path.Length == 0))
+            if (SchemaKeywords.IsAnnotation(property.Name, path))
             {
                 continue;
             }
 
-            if (!Supported.Contains(property.Name))
+            if (!SchemaKeywords.Supported.Contains(property.Name))
             {
                 throw new UnsupportedSchemaException(property.Name, path, "the keyword is not in the supported subset");
             }

@@ -57,7 +57,8 @@ internal static class JsonStrings
             throw new UnsupportedSchemaException("maxLength", path, "maxLength is below minLength: no string satisfies both");
         }
 
-        // Only characters every validator counts as one, so the bound holds whichever way the client counts.
-        return JsonGrammars.Quoted(G.Rep(JsonGrammars.CountedChar, min ?? 0, max));
+        // JSON Schema counts characters as RFC 8259 does: code points. Each StringChar is one (escapes of surrogates are
+        // not generated, so no escape pair forms one character).
+        return JsonGrammars.Quoted(G.Rep(JsonGrammars.StringChar, min ?? 0, max));
     }
 }

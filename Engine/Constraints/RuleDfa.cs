@@ -18,12 +18,15 @@ internal sealed class RuleDfa
         Accepting = accepting;
         Calls = calls;
         HasBytes = new bool[accepting.Length];
+        Plain = new bool[accepting.Length];
         for (int s = 0; s < accepting.Length; s++)
         {
             for (int c = 0; c < classCount; c++)
             {
                 HasBytes[s] |= next[(s * classCount) + c] >= 0;
             }
+
+            Plain[s] = HasBytes[s] && !accepting[s] && calls[s].Length == 0;
         }
     }
 
@@ -41,7 +44,18 @@ internal sealed class RuleDfa
     /// <summary>Per state: whether any byte leads on from it (else it only calls, ends, or is dead).</summary>
     public bool[] HasBytes { get; }
 
+    /// <summary>
+    /// Per state: it takes bytes and neither calls nor ends, so a stack on it closes to itself (one array, so the checks
+    /// made per step along a string touch one cache line, not three).
+    /// </summary>
+    public bool[] Plain { get; }
+
     public int StateCount => Accepting.Length;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ContentClass, ClassRuns> _classRuns = new();
+
+    /// <summary>The uniform runs of <paramref name="set"/>'s characters from every state, built on first use.</summary>
+    public ClassRuns RunsOf(ContentClass set) => _classRuns.GetOrAdd(set, static (s, dfa) => ClassRuns.Build(dfa, s), this);
 
     /// <summary>The start state is always 0.</summary>
     public const int Start = 0;
@@ -78,9 +92,14 @@ internal sealed class RuleDfa
         var closure = new Closure(nfa);
         Intern(closure.Of([nfa.Start]));
         var targets = new List<int>();
+
+        // Many classes move a state's NFA states to the same targets (every content byte of a string): their closure and
+        // interning are done once per state.
+        var byTargets = new Dictionary<int[], int>(StateSetComparer.Instance);
         for (int s = 0; s < sets.Count; s++)
         {
             int[] set = sets[s];
+            byTargets.Clear();
             for (int c = 0; c < classCount; c++)
             {
                 byte rep = representatives[c];
@@ -96,7 +115,20 @@ internal sealed class RuleDfa
                     }
                 }
 
-                next.Add(targets.Count == 0 ? -1 : Intern(closure.Of(targets)));
+                if (targets.Count == 0)
+                {
+                    next.Add(-1);
+                    continue;
+                }
+
+                int[] key = [.. targets];
+                if (!byTargets.TryGetValue(key, out int target))
+                {
+                    target = Intern(closure.Of(targets));
+                    byTargets.Add(key, target);
+                }
+
+                next.Add(target);
             }
 
             accepting.Add(Array.IndexOf(set, nfa.Final) >= 0);

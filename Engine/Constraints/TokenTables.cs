@@ -141,25 +141,37 @@ internal sealed class TokenTables
 
     private ulong[] ComputeMask(int config)
     {
-        var trie = _vocabulary.Trie;
         var run = _contentRuns.Find(config);
-        int runLength = run?.Length ?? -1;
-        int[] runSubtree = run?.Tokens.SubtreeMaxLength ?? [];
+        if (run is { Exhaustive: true } exhaustive)
+        {
+            // Class tokens up to the run's length are allowed and longer ones refused: walk only what is left.
+            var residual = exhaustive.Tokens.Residual;
+            var start = (ulong[])exhaustive.Tokens.UpTo[exhaustive.Length].Clone();
+            return Walk(config, start, residual.NodeByte, residual.Depth, residual.SubtreeEnd, residual.TokenStart, residual.Tokens, null, -1);
+        }
+
+        var trie = _vocabulary.Trie;
         var mask = run is { } found ? (ulong[])found.Tokens.UpTo[found.Length].Clone() : new ulong[_vocabulary.Words];
-        Span<int> at = trie.MaxDepth < 256 ? stackalloc int[trie.MaxDepth + 1] : new int[trie.MaxDepth + 1];
+        return Walk(config, mask, trie.NodeByte, trie.Depth, trie.SubtreeEnd, trie.TokenStart, trie.Tokens,
+            run?.Tokens.SubtreeMaxLength, run?.Length ?? -1);
+    }
+
+    // Walks a depth-first trie layout from the configuration, adding the tokens of every node it reaches alive. Subtrees
+    // whose tokens are all class tokens of at most runLength characters are skipped: they are in the mask already.
+    // Optimized from the first call: a schema's first masks are what a cold request waits for, not unoptimized JIT code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ulong[] Walk(int config, ulong[] mask, byte[] nodeByte, int[] depth, int[] subtreeEnd, int[] tokenStart, int[] tokens,
+        int[]? runSubtree, int runLength)
+    {
+        int maxDepth = _vocabulary.Trie.MaxDepth;
+        Span<int> at = maxDepth < 256 ? stackalloc int[maxDepth + 1] : new int[maxDepth + 1];
         at[0] = config;
-        byte[] nodeByte = trie.NodeByte;
-        int[] depth = trie.Depth;
-        int[] subtreeEnd = trie.SubtreeEnd;
-        int[] tokenStart = trie.TokenStart;
-        int[] tokens = trie.Tokens;
         int[][] rows = _rows;
         int i = 0;
         int count = nodeByte.Length;
         while (i < count)
         {
-            // Every token below is a run of at most runLength class characters: already in the mask.
-            if (runLength >= 0 && (uint)runSubtree[i] <= (uint)runLength)
+            if (runSubtree is not null && (uint)runSubtree[i] <= (uint)runLength)
             {
                 i = subtreeEnd[i];
                 continue;
@@ -316,7 +328,7 @@ internal sealed class TokenTables
         }
 
         int moved = InternStack(rule, target, parent);
-        if (dfa.Calls[target].Length != 0 || dfa.Accepting[target] || !dfa.HasBytes[target])
+        if (!dfa.Plain[target])
         {
             return CloseAndIntern([moved]);
         }
@@ -346,6 +358,12 @@ internal sealed class TokenTables
     // keeps the stacks that can take a byte. Returns -1 when none can and the grammar cannot end here either.
     private int CloseAndIntern(List<int> seeds)
     {
+        // One stack on a state that neither calls nor ends closes to itself (most steps inside a string or literal).
+        if (seeds is [int one] && IsPlain(one))
+        {
+            return Intern([one], canEnd: false);
+        }
+
         var visited = new HashSet<int>();
         var live = new List<int>();
         var work = new Stack<int>(seeds);
@@ -393,6 +411,18 @@ internal sealed class TokenTables
 
         int[] stacks = [.. live];
         Array.Sort(stacks);
+        return Intern(stacks, canEnd);
+    }
+
+    private bool IsPlain(int stack)
+    {
+        var (rule, state, _, _) = _stacks[stack];
+        return _grammar.Rules[rule].Plain[state];
+    }
+
+    // The configuration of these live stacks (sorted), made if new.
+    private int Intern(int[] stacks, bool canEnd)
+    {
         var key = new ConfigKey(stacks, canEnd);
         if (_configIds.TryGetValue(key, out int id))
         {

@@ -48,7 +48,7 @@ public static class ChatConstraints
             case ChatResponseFormatKind.JsonSchema:
                 try
                 {
-                    return SchemaCompilation.Compile(format.Schema!.Value);
+                    return Grammar.FromJsonSchema(format.Schema!.Value);
                 }
                 catch (UnsupportedSchemaException e)
                 {

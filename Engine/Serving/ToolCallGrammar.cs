@@ -55,7 +55,7 @@ internal static class ToolCallGrammar
 
         try
         {
-            return SchemaCompilation.Compile(schema);
+            return Grammar.FromJsonSchema(schema);
         }
         catch (UnsupportedSchemaException e)
         {

@@ -43,30 +43,46 @@ internal static class ConstraintLatency
         }
     }
 
-    /// <summary>Prints each cold token slower than the threshold for one workload (third round), to see where cold time goes.</summary>
+    /// <summary>Prints each cold token slower than the threshold for one workload (thread CPU, every round), to see where cold time goes.</summary>
     public static void Trace(string workload, double thresholdMicroseconds)
     {
         var vocabulary = ConstraintWorkloads.Vocabulary;
         var (_, schema, answer) = ConstraintWorkloads.All.Single(w => w.Name == workload);
         int[] tokens = ConstraintWorkloads.Tokens(schema, answer);
         var mask = new ulong[vocabulary.Words];
-        for (int round = 0; round < 3; round++)
+        for (int round = 0; round < 20; round++)
         {
             var grammar = ConstraintWorkloads.Compile(schema);
             var matcher = new GrammarMatcher(grammar, vocabulary);
             foreach (int token in tokens)
             {
-                long start = Stopwatch.GetTimestamp();
+                int configsBefore = matcher.Tables.ConfigCount;
+                double c0 = ThreadCpuMicroseconds();
                 matcher.FillNextTokenMask(mask);
-                double fill = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                double c2 = ThreadCpuMicroseconds();
                 matcher.Accept(token);
-                double total = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-                if (round == 2 && total > thresholdMicroseconds)
+                if (c2 - c0 > thresholdMicroseconds)
                 {
-                    Console.WriteLine($"{ConstraintWorkloads.Tokenizer.GetText(token),-12} fill {fill,8:F0} µs accept {total - fill,8:F0} µs configs {matcher.Tables.ConfigCount}");
+                    Console.WriteLine($"round {round,2} {ConstraintWorkloads.Tokenizer.GetText(token),-12} mask {c2 - c0,6:F0} µs, {matcher.Tables.ConfigCount - configsBefore} new configurations");
                 }
             }
         }
+    }
+
+    /// <summary>Prints the thread-CPU compile time percentiles of one schema (JSON text), to see what a keyword costs.</summary>
+    public static void Compile(string schema, int rounds)
+    {
+        var cpu = new List<double>();
+        int states = 0;
+        for (int round = 0; round < rounds; round++)
+        {
+            double start = ThreadCpuMicroseconds();
+            var grammar = ConstraintWorkloads.Compile(schema);
+            cpu.Add(ThreadCpuMicroseconds() - start);
+            states = grammar.Compiled.Rules.Sum(r => r.StateCount);
+        }
+
+        Console.WriteLine($"compile thread CPU p50 {P(cpu, 50) / 1000:F2} ms, min {cpu.Min() / 1000:F2} ms; {states} automaton states");
     }
 
     private static void Time(Grammar grammar, int[] tokens, ulong[] mask, List<double> samples, List<double> cpu)

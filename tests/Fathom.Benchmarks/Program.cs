@@ -6,6 +6,12 @@ if (args is ["constraints-trace", var workload, ..])
     return;
 }
 
+if (args is ["constraints-compile", var schemaText, ..])
+{
+    Fathom.Benchmarks.ConstraintLatency.Compile(schemaText, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 20);
+    return;
+}
+
 if (args is ["constraints-latency", ..])
 {
     Fathom.Benchmarks.ConstraintLatency.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);

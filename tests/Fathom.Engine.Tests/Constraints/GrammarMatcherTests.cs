@@ -118,7 +118,13 @@ public sealed class GrammarMatcherTests
     public void Whitespace_is_bounded()
     {
         var (matcher, _, _) = Start(Grammar.AnyJsonObject());
-        Feed(matcher, "{" + new string(' ', Grammar.MaxWhitespace));
+        Feed(matcher, "{");
+        Assert.True(matcher.Clone().AcceptBytes(" }"u8), "one space");
+        Assert.False(matcher.Clone().AcceptBytes("  "u8), "two spaces without a line break");
+        Assert.True(matcher.Clone().AcceptBytes("\r\n\n\t}"u8), "a blank line, then indentation");
+        Assert.False(matcher.Clone().AcceptBytes("\n\n\n"u8), "three line breaks");
+        Assert.False(matcher.Clone().AcceptBytes("\n \n"u8), "a line break after indentation");
+        Feed(matcher, "\r\n\r\n" + new string(' ', Grammar.MaxWhitespace - 4));
         Assert.False(matcher.AcceptBytes(" "u8));
         Feed(matcher, "}");
         Assert.True(matcher.CanEnd);
@@ -151,7 +157,7 @@ public sealed class GrammarMatcherTests
         var (matcher, _, _) = Start(grammar);
         Assert.False(matcher.Clone().AcceptBytes("<call></call>"u8));
         Assert.False(matcher.Clone().AcceptBytes("<call>x,yy,x,x"u8));
-        Assert.True(matcher.AcceptBytes("<call>x,yy \n</call>"u8));
+        Assert.True(matcher.AcceptBytes("<call>x,yy\n  </call>"u8));
         Assert.True(matcher.IsComplete);
     }
 
@@ -187,7 +193,7 @@ public sealed class GrammarMatcherTests
         Assert.InRange(allowedCount, 1, vocabulary.Size - 1);
     }
 
-    // Each position of a counted string (printable ASCII or escapes) is its own automaton state, and the mask there reuses
+    // Each position of a counted string (any character or escape) is its own automaton state, and the mask there reuses
     // the run of characters found at earlier positions (explored a bounded number of steps per mask): check every position.
     [Fact]
     public void The_mask_agrees_with_checking_every_token_along_a_counted_string()
@@ -211,6 +217,130 @@ public sealed class GrammarMatcherTests
         matcher.FillNextTokenMask(mask);
         Assert.True(matcher.AcceptBytes("\""u8));
         Assert.True(matcher.CanEnd);
+    }
+
+    // JSON Schema counts a string's length in characters as RFC 8259 does: code points. One multi-byte character, a
+    // character outside the BMP (two UTF-16 units) and an escape each count as one.
+    [Theory]
+    [InlineData("\"é日\"", true)]
+    [InlineData("\"😀a\"", true)]
+    [InlineData("\"\\u00e9\\n\"", true)]
+    [InlineData("\"ab\"", true)]
+    [InlineData("\"é日x\"", false)]
+    [InlineData("\"日\"", false)]
+    public void A_counted_string_counts_code_points(string json, bool valid)
+    {
+        var matcher = new GrammarMatcher(Schema("""{"type":"string","minLength":2,"maxLength":2}"""), ConstraintVocabularies.Get(ConstraintVocabularies.Llama3).Vocabulary);
+        Assert.Equal(valid, matcher.AcceptBytes(Encoding.UTF8.GetBytes(json)) && matcher.CanEnd);
+    }
+
+    // Near the bound the mask must be exactly the tokens whose characters fit, judged here by decoding each token's bytes
+    // as JSON string content (not by the automaton): 3, 1 and 0 characters left after ASCII, multi-byte and escaped ones.
+    [Theory]
+    [InlineData("a\\né日", 3)]
+    [InlineData("ab日\\\"xé", 1)]
+    [InlineData("日本語\\u00e9abc", 0)]
+    public void A_counted_string_mask_near_its_bound_is_exactly_the_tokens_that_fit(string written, int left)
+    {
+        const int MaxLength = 7;
+        var (matcher, vocabulary, tokenizer) = Start(Schema($$"""{"type":"string","maxLength":{{MaxLength}}}"""));
+        Feed(matcher, "\"" + written);
+        var mask = new ulong[vocabulary.Words];
+        matcher.FillNextTokenMask(mask);
+        int allowed = 0;
+        for (int id = 0; id < vocabulary.Size; id++)
+        {
+            if (vocabulary.IsEnd[id] || !vocabulary.IsWalkable(id))
+            {
+                continue;
+            }
+
+            bool inMask = (mask[id >> 6] & (1UL << (id & 63))) != 0;
+            bool fits = StringContentFits(vocabulary.BytesOf(id), left);
+            Assert.True(inMask == fits, $"token {id} ({tokenizer.GetText(id)}): mask={inMask}, fits={fits}, {left} left");
+            allowed += inMask ? 1 : 0;
+        }
+
+        Assert.True(allowed > (left == 0 ? 0 : 1000), $"{allowed} tokens allowed with {left} left");
+        Assert.Equal(left >= 2, Allowed(matcher, Token(tokenizer, "日本")));
+    }
+
+    // Whether the bytes can continue a top-level JSON string with `left` characters still allowed: each whole or partial
+    // character (UTF-8 sequence or escape) takes one; a closing quote must end the bytes; control bytes and malformed
+    // UTF-8 never fit; a \u escape never names a surrogate.
+    private static bool StringContentFits(ReadOnlySpan<byte> bytes, int left)
+    {
+        int used = 0;
+        for (int i = 0; i < bytes.Length;)
+        {
+            byte b = bytes[i];
+            if (b == '"')
+            {
+                return i == bytes.Length - 1;
+            }
+
+            if (++used > left || b < 0x20)
+            {
+                return false;
+            }
+
+            if (b == '\\')
+            {
+                int end = Math.Min(bytes.Length, i + 2);
+                if (end > i + 1 && "\"\\/bfnrtu".IndexOf((char)bytes[i + 1], StringComparison.Ordinal) < 0)
+                {
+                    return false;
+                }
+
+                if (end > i + 1 && bytes[i + 1] == 'u')
+                {
+                    end = Math.Min(bytes.Length, i + 6);
+                    for (int k = i + 2; k < end; k++)
+                    {
+                        if (!Uri.IsHexDigit((char)bytes[k]) || (k == i + 3 && bytes[i + 2] is (byte)'d' or (byte)'D' && bytes[k] > '7'))
+                        {
+                            return false;
+                        }
+                    }
+                }
+
+                i = end;
+                continue;
+            }
+
+            if (b < 0x80)
+            {
+                i++;
+                continue;
+            }
+
+            int length = b is >= 0xC2 and <= 0xDF ? 2 : b is >= 0xE0 and <= 0xEF ? 3 : b is >= 0xF0 and <= 0xF4 ? 4 : 0;
+            if (length == 0)
+            {
+                return false;
+            }
+
+            for (int k = 1; k < length && i + k < bytes.Length; k++)
+            {
+                byte c = bytes[i + k];
+                (int low, int high) = k > 1 ? (0x80, 0xBF) : b switch
+                {
+                    0xE0 => (0xA0, 0xBF),
+                    0xED => (0x80, 0x9F),
+                    0xF0 => (0x90, 0xBF),
+                    0xF4 => (0x80, 0x8F),
+                    _ => (0x80, 0xBF),
+                };
+                if (c < low || c > high)
+                {
+                    return false;
+                }
+            }
+
+            i += length;
+        }
+
+        return true;
     }
 
     [Fact]

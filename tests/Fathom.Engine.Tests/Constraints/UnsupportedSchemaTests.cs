@@ -28,6 +28,12 @@ public sealed class UnsupportedSchemaTests
     [InlineData("""{"anyOf":[{"type":"string"}],"type":"string"}""", "type", "")]
     [InlineData("""{"if":{"type":"string"},"then":{"minLength":1}}""", "if", "")]
     [InlineData("""{"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}""", "$ref", "")]
+    [InlineData("""{"type":"object","description":"d","title":"t","x-sk":1,"properties":{"a":{"type":"array","default":[],"contains":{"type":"string"}}}}""", "contains", "/properties/a")]
+    [InlineData("""{"type":"object","description":"annotations do not hide it","maxProperties":2}""", "maxProperties", "")]
+    [InlineData("""{"type":"object","propertyNames":{"pattern":"^a"}}""", "propertyNames", "")]
+    [InlineData("""{"type":"object","dependentRequired":{"a":["b"]}}""", "dependentRequired", "")]
+    [InlineData("""{"type":"object","unevaluatedProperties":false}""", "unevaluatedProperties", "")]
+    [InlineData("""{"type":"object","properties":{"a":{"$id":"https://example.com/a","type":"string"}}}""", "$id", "/properties/a")]
     public void Unsupported_keywords_throw_naming_the_keyword_and_path(string schema, string keyword, string path)
     {
         using var document = JsonDocument.Parse(schema);
@@ -35,5 +41,36 @@ public sealed class UnsupportedSchemaTests
         Assert.Equal(keyword, e.Keyword);
         Assert.Equal(path, e.Path);
         Assert.Contains($"'{keyword}'", e.Message, StringComparison.Ordinal);
+    }
+
+    // Annotations (standard ones, and keywords outside JSON Schema, which it treats as annotations) change nothing: the
+    // annotated schema admits exactly the outputs of the bare one, and its validation keywords still hold.
+    [Theory]
+    [InlineData("description")]
+    [InlineData("title")]
+    [InlineData("default")]
+    [InlineData("examples")]
+    [InlineData("$comment")]
+    [InlineData("deprecated")]
+    [InlineData("readOnly")]
+    [InlineData("writeOnly")]
+    [InlineData("contentMediaType")]
+    [InlineData("nullable")]
+    [InlineData("condition")]
+    [InlineData("x-vendor")]
+    public void Annotations_are_ignored_by_the_compiler(string keyword)
+    {
+        string annotated = $$"""
+            {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","{{keyword}}":"x",
+             "properties":{"n":{"type":"integer","minimum":1,"maximum":3,"{{keyword}}":[1]},"s":{"type":"string","format":"date","{{keyword}}":{"a":1} } },
+             "required":["n","s"],"additionalProperties":false}
+            """;
+        using var document = JsonDocument.Parse(annotated);
+        var grammar = Grammar.FromJsonSchema(document.RootElement);
+        var (_, vocabulary) = ConstraintVocabularies.Get(ConstraintVocabularies.Llama3);
+        Assert.True(new GrammarMatcher(grammar, vocabulary).AcceptBytes("""{"n":2,"s":"2024-02-28"}"""u8));
+        Assert.False(new GrammarMatcher(grammar, vocabulary).AcceptBytes("""{"n":4"""u8));
+        Assert.False(new GrammarMatcher(grammar, vocabulary).AcceptBytes("""{"n":2,"s":"x"""u8));
+        Assert.False(new GrammarMatcher(grammar, vocabulary).AcceptBytes("""{"n":2,"s":"2024-02-28","x"""u8));
     }
 }

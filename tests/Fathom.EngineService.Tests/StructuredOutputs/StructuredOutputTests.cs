@@ -52,6 +52,10 @@ public sealed class StructuredOutputTests(ToolTemplateEngineFixture engine) : IC
              "at":{"type":"string","format":"time"},"id":{"type":"string","format":"uuid"}},
              "required":["code","when","day","at","id"],"additionalProperties":false}
             """,
+        ["lengths"] = """
+            {"type":"object","properties":{"short":{"type":"string","minLength":2,"maxLength":5},"up_to_3":{"type":"string","maxLength":3}},
+             "required":["short","up_to_3"],"additionalProperties":false}
+            """,
         ["email"] = """
             {"type":"object","properties":{"mail":{"type":"string","format":"email"}},"required":["mail"],"additionalProperties":false}
             """,
@@ -193,6 +197,44 @@ public sealed class StructuredOutputTests(ToolTemplateEngineFixture engine) : IC
         });
         Assert.Equal(400, status);
         Assert.Equal("response_format", body.GetProperty("error").GetProperty("param").GetString());
+    }
+
+    // Semantic Kernel and other schema writers add annotations (description, title, default, examples, $schema) and
+    // keywords outside JSON Schema (which JSON Schema treats as annotations): the compiler ignores them, while a standard
+    // validation keyword it does not support is still a 400 naming it, wherever it sits.
+    [Fact]
+    public async Task Annotations_are_ignored_and_an_unsupported_validation_keyword_beside_them_is_a_400_naming_it()
+    {
+        const string annotated = """
+            {"$schema":"https://json-schema.org/draft/2020-12/schema","title":"Pick","description":"A pick.","x-origin":"sk",
+             "type":"object","properties":{"n":{"type":"integer","minimum":1,"maximum":3,"description":"How many.","default":2,
+             "examples":[1],"format":"int32","deprecated":false,"condition":"always"}},
+             "required":["n"],"additionalProperties":false}
+            """;
+        var (status, body) = await engine.Require().PostAsync("/v1/chat/completions", new
+        {
+            messages = new[] { new { role = "user", content = "Pick." } },
+            response_format = new { type = "json_schema", json_schema = new { name = "pick", schema = JsonNode.Parse(annotated) } },
+            temperature = 0,
+            max_tokens = 440,
+        });
+        Assert.Equal(200, status);
+        Assert.Equal("stop", body.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        string content = body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+        AssertValid(annotated, content);
+
+        var (refused, error) = await engine.Require().PostAsync("/v1/chat/completions", new
+        {
+            messages = new[] { new { role = "user", content = "Pick." } },
+            response_format = new
+            {
+                type = "json_schema",
+                json_schema = new { name = "pick", schema = JsonNode.Parse("""{"type":"object","description":"d","properties":{"tags":{"type":"array","title":"t","uniqueItems":true}}}""") },
+            },
+        });
+        Assert.Equal(400, refused);
+        Assert.Equal("response_format", error.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains("uniqueItems", error.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
