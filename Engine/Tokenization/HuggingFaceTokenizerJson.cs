@@ -11,6 +11,9 @@ namespace Fathom.Engine.Tokenization;
 /// </summary>
 public static class HuggingFaceTokenizerJson
 {
+    /// <summary>The file name in a model directory.</summary>
+    public const string FileName = "tokenizer.json";
+
     // The Split expressions of Llama 3 and Qwen 2 as tokenizer.json writes them; these map to llama.cpp's named
     // pre-tokenizers (Llama 3's has a faster hand-written splitter, and both avoid .NET's case-insensitive
     // matching of "(?i:'s)", which would also accept U+017F for 's').

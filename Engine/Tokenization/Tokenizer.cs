@@ -56,7 +56,7 @@ public abstract class Tokenizer
         AddBos = vocabulary.AddBos ?? defaults.AddBos;
         AddEos = vocabulary.AddEos ?? defaults.AddEos;
         AddSpacePrefix = vocabulary.AddSpacePrefix ?? defaults.AddSpacePrefix;
-        CleanSpaces = defaults.CleanSpaces;
+        CleanSpaces = vocabulary.CleanSpaces ?? defaults.CleanSpaces;
         if (AddBos && BosId is null)
         {
             throw new TokenizerException("tokenizer.ggml.add_bos_token is true, but tokenizer.ggml.bos_token_id is not set");
@@ -67,7 +67,7 @@ public abstract class Tokenizer
         }
 
         _endOfGeneration = SpecialTokenTexts.Apply(Texts, Attributes, Ids);
-        foreach (var id in new[] { EosId, InRange(vocabulary.EotId), InRange(vocabulary.EomId) })
+        foreach (var id in new[] { EosId, InRange(vocabulary.EotId), InRange(vocabulary.EomId) }.Concat((vocabulary.EndOfGenerationIds ?? []).Select(i => InRange(i))))
         {
             if (id is { } value)
             {

@@ -65,4 +65,10 @@ public sealed record TokenizerVocabulary
 
     /// <summary>The Unicode normalization applied to text before pre-tokenizing (Hugging Face <c>NFC</c>/<c>NFKC</c>); null for none.</summary>
     public System.Text.NormalizationForm? Normalization { get; init; }
+
+    /// <summary>Whether decoding cleans spaces before punctuation (Hugging Face <c>clean_up_tokenization_spaces</c>); null: the model's default.</summary>
+    public bool? CleanSpaces { get; init; }
+
+    /// <summary>More ids that end generation (Hugging Face <c>generation_config.json</c>'s <c>eos_token_id</c> list); null for none.</summary>
+    public IReadOnlyList<int>? EndOfGenerationIds { get; init; }
 }
