@@ -103,9 +103,9 @@ public sealed class HuggingFaceTokenizerFiles
             throw new TokenizerException($"{generationSource}: bos_token_id is {bos}, outside the vocabulary of {count} tokens");
         }
 
-        var bosId = Find(vocabulary, config.BosToken, configSource, "bos_token") ?? vocabulary.BosId ?? generation.BosTokenId;
+        var bosId = Find(vocabulary, config.BosToken, configSource, "bos_token") ?? Named(vocabulary.BosId) ?? generation.BosTokenId;
         var eosId = Find(vocabulary, config.EosToken, configSource, "eos_token")
-            ?? vocabulary.EosId ?? (generation.EosTokenIds.Count > 0 ? generation.EosTokenIds[0] : null);
+            ?? Named(vocabulary.EosId) ?? (generation.EosTokenIds.Count > 0 ? generation.EosTokenIds[0] : null);
         var addBos = config.AddBosToken ?? vocabulary.AddBos ?? false;
         var addEos = config.AddEosToken ?? vocabulary.AddEos ?? false;
         if (addBos && bosId is null)
@@ -120,8 +120,8 @@ public sealed class HuggingFaceTokenizerFiles
         var endOfGeneration = (vocabulary.EndOfGenerationIds ?? []).Concat(generation.EosTokenIds).Distinct().ToArray();
         return vocabulary with
         {
-            BosId = bosId,
-            EosId = eosId,
+            BosId = bosId ?? TokenizerVocabulary.NoToken,
+            EosId = eosId ?? TokenizerVocabulary.NoToken,
             AddBos = addBos,
             AddEos = addEos,
             UnknownId = Find(vocabulary, config.UnknownToken, configSource, "unk_token") ?? vocabulary.UnknownId,
@@ -130,6 +130,8 @@ public sealed class HuggingFaceTokenizerFiles
             EndOfGenerationIds = endOfGeneration.Length > 0 ? endOfGeneration : null,
         };
     }
+
+    private static int? Named(int? id) => id is >= 0 ? id : null;
 
     private static int? Find(TokenizerVocabulary vocabulary, string? text, string source, string field)
     {

@@ -4,39 +4,69 @@ using System.Text;
 namespace Fathom.Engine.Tokenization;
 
 /// <summary>
-/// The <c>gpt2</c> tokenizer (Llama 3, DeepSeek, GPT-2): a regex pre-tokenizer splits the text into words, each
-/// word's UTF-8 bytes are written as byte characters, and adjacent pieces are merged lowest rank first (ties:
-/// leftmost). Ranks come from <c>tokenizer.ggml.merges</c>, or — for a tiktoken vocabulary without merges — from
-/// the token id of the merged piece. Results are cached per word.
+/// Byte-pair encoding with ranked merges. A <c>gpt2</c> vocabulary (Llama 3, Qwen, DeepSeek, GPT-2) is byte-level: a
+/// regex pre-tokenizer splits the text into words and each word's UTF-8 bytes are written as byte characters. A
+/// <c>bpe</c> vocabulary (Hugging Face's SentencePiece-style BPE: Llama 2, Mistral) is character-level: spaces become
+/// <c>▁</c> (Metaspace or Replace/Prepend normalizers), each character is a symbol, and a character that is no token
+/// falls back to <c>&lt;0xNN&gt;</c> byte tokens or the unknown token. Either way adjacent pieces are merged lowest
+/// rank first (ties: leftmost). Ranks come from the merges, or — for a tiktoken vocabulary without merges — from the
+/// token id of the merged piece. Results are cached per word.
 /// </summary>
-internal sealed class ByteLevelBpeTokenizer : Tokenizer
+internal sealed class BpeTokenizer : Tokenizer
 {
     private const int MaxCachedWordLength = 64;
     private const int MaxCacheEntries = 1 << 18;
     private const int MaxScanLength = 48;
 
-    private readonly PreTokenizer _preTokenizer;
+    private readonly bool _byteLevel;
+    private readonly PreTokenizer? _preTokenizer;        // byte-level only
+    private readonly MetaspaceSettings? _metaspace;      // character-level only
     private readonly bool _ignoreMerges;
-    private readonly NormalizationForm? _normalization;
+    private readonly TextNormalizer? _normalizer;
+    private readonly bool _prefixSpace;
+    private readonly int[]? _byteTokens;                 // character-level byte fallback: <0xNN> ids, null when off
+    private readonly bool _fuseUnknown;
+    private readonly char _spaceMarker;
     private readonly Dictionary<long, Merge>? _merges;   // (left piece, right piece) → merge; null: merge by token id
     private readonly List<string> _pieceTexts;           // token texts, then pieces that occur in merges but not as tokens
     private readonly int[] _bytePieces = new int[256];
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
 
-    public ByteLevelBpeTokenizer(TokenizerVocabulary vocabulary)
+    public BpeTokenizer(TokenizerVocabulary vocabulary)
         : base(vocabulary, Defaults(vocabulary))
     {
-        _preTokenizer = CreatePreTokenizer(vocabulary);
-        _ignoreMerges = vocabulary.IgnoreMerges ?? _preTokenizer.Flavor == PreTokenizerFlavor.Llama3;
-        _normalization = vocabulary.Normalization;
+        _byteLevel = vocabulary.Model != "bpe";
+        if (_byteLevel)
+        {
+            _preTokenizer = CreatePreTokenizer(vocabulary);
+            _ignoreMerges = vocabulary.IgnoreMerges ?? _preTokenizer.Flavor == PreTokenizerFlavor.Llama3;
+        }
+        else
+        {
+            _metaspace = vocabulary.Metaspace;
+            _ignoreMerges = vocabulary.IgnoreMerges ?? false;
+            if (vocabulary.ByteFallback == true)
+            {
+                var bytes = ByteTokens.Find(IdsBySpan, literalAscii: false);
+                // Hugging Face falls back to bytes only when all 256 byte tokens exist.
+                _byteTokens = Array.IndexOf(bytes, -1) < 0 ? bytes : null;
+            }
+            _fuseUnknown = vocabulary.FuseUnknown ?? false;
+        }
+        _spaceMarker = vocabulary.SpaceMarker ?? '\u2581';
+        _normalizer = vocabulary.Normalizer;
+        _prefixSpace = vocabulary.PrefixSpace ?? false;
         _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
         _pieceTexts = new List<string>(Texts);
         var extra = new Dictionary<string, int>(StringComparer.Ordinal);
 
-        for (var b = 0; b < 256; b++)
+        if (_byteLevel)
         {
-            _bytePieces[b] = PieceId([ByteLevelEncoding.ToChar((byte)b)], extra);
+            for (var b = 0; b < 256; b++)
+            {
+                _bytePieces[b] = PieceId([ByteLevelEncoding.ToChar((byte)b)], extra);
+            }
         }
 
         if (vocabulary.Merges is { } merges)
@@ -63,22 +93,40 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
         }
     }
 
-    private protected override void EncodeText(ReadOnlySpan<char> text, bool afterSpecial, List<int> output)
+    private protected override void EncodeText(ReadOnlySpan<char> text, bool afterSpecial, bool atStart, List<int> output)
     {
-        if (_normalization is { } form)
+        if (_normalizer is { } normalizer)
         {
-            var s = text.ToString();
-            if (!s.IsNormalized(form))
-            {
-                text = s.Normalize(form);
-            }
+            text = normalizer.Apply(text.ToString());
+        }
+        if (text.IsEmpty)
+        {
+            return;
         }
 
         var words = new List<(int Start, int Length)>();
-        _preTokenizer.Split(text, words);
+        if (_byteLevel)
+        {
+            // ByteLevel's add_prefix_space: before each piece it sees, i.e. the whole text when it splits by itself,
+            // else each word of the Split steps before it.
+            if (_prefixSpace && Vocabulary.PreTokenizerPatterns is null && text[0] != ' ')
+            {
+                text = " " + text.ToString();
+            }
+            _preTokenizer!.Split(text, words);
+        }
+        else
+        {
+            text = Metaspace(text, atStart, words);
+        }
+
         foreach (var (start, length) in words)
         {
             var word = text.Slice(start, length);
+            if (_prefixSpace && _byteLevel && Vocabulary.PreTokenizerPatterns is not null && word[0] != ' ')
+            {
+                word = " " + word.ToString();
+            }
             if (_cacheBySpan.TryGetValue(word, out var cached))
             {
                 output.AddRange(cached);
@@ -87,7 +135,7 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
 
             var first = output.Count;
             EncodeWord(word, output);
-            if (length <= MaxCachedWordLength)
+            if (word.Length <= MaxCachedWordLength)
             {
                 if (_cache.Count >= MaxCacheEntries)
                 {
@@ -98,9 +146,50 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
         }
     }
 
+    /// <summary>
+    /// Hugging Face's Metaspace pre-tokenizer: spaces become the replacement character, one is put in front as the
+    /// prepend scheme says (<c>first</c>: only for text at the very start of the input), and with <c>split</c> each
+    /// word starts at a replacement character. Without Metaspace the whole text is one word.
+    /// </summary>
+    private ReadOnlySpan<char> Metaspace(ReadOnlySpan<char> text, bool atStart, List<(int Start, int Length)> words)
+    {
+        if (_metaspace is not { } metaspace)
+        {
+            words.Add((0, text.Length));
+            return text;
+        }
+        var replaced = text.ToString().Replace(' ', metaspace.Replacement);
+        var prepend = metaspace.PrependScheme == MetaspacePrependScheme.Always
+            || (metaspace.PrependScheme == MetaspacePrependScheme.First && atStart);
+        if (prepend && replaced[0] != metaspace.Replacement)
+        {
+            replaced = metaspace.Replacement + replaced;
+        }
+        if (!metaspace.Split)
+        {
+            words.Add((0, replaced.Length));
+            return replaced;
+        }
+        var start = 0;
+        for (var i = 1; i < replaced.Length; i++)
+        {
+            if (replaced[i] == metaspace.Replacement)
+            {
+                words.Add((start, i - start));
+                start = i;
+            }
+        }
+        words.Add((start, replaced.Length - start));
+        return replaced;
+    }
+
     private protected override byte[] NormalPiece(int id)
     {
         var text = Texts[id];
+        if (!_byteLevel)
+        {
+            return Encoding.UTF8.GetBytes(text.Replace(_spaceMarker, ' '));
+        }
         var bytes = new List<byte>(text.Length);
         foreach (var c in text)
         {
@@ -119,6 +208,12 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
 
     private void EncodeWord(ReadOnlySpan<char> word, List<int> output)
     {
+        if (!_byteLevel)
+        {
+            EncodeCharacters(word, output);
+            return;
+        }
+
         var byteCount = Encoding.UTF8.GetByteCount(word);
         var bytes = byteCount <= 256 ? stackalloc byte[byteCount] : new byte[byteCount];
         Encoding.UTF8.GetBytes(word, bytes);
@@ -131,19 +226,75 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
             return;
         }
 
-        if (byteCount <= MaxScanLength)
+        var pieces = byteCount <= 256 ? stackalloc int[byteCount] : new int[byteCount];
+        for (var i = 0; i < byteCount; i++)
         {
-            EncodeShortWord(bytes, output);
+            pieces[i] = _bytePieces[bytes[i]];
+        }
+        MergePieces(pieces, output);
+    }
+
+    /// <summary>
+    /// A character-level word: each character is a symbol if it is a token; otherwise its UTF-8 bytes' <c>&lt;0xNN&gt;</c>
+    /// tokens (byte fallback), else the unknown token (consecutive ones fused when asked), else nothing — as Hugging Face's BPE.
+    /// </summary>
+    private void EncodeCharacters(ReadOnlySpan<char> word, List<int> output)
+    {
+        if (_ignoreMerges && IdsBySpan.TryGetValue(word, out var whole))
+        {
+            output.Add(whole);
             return;
         }
 
-        var n = byteCount;
-        var piece = new int[n];
+        var pieces = new List<int>(word.Length);
+        Span<byte> utf8 = stackalloc byte[4];
+        var lastUnknown = false;
+        for (var i = 0; i < word.Length;)
+        {
+            var length = char.IsHighSurrogate(word[i]) && i + 1 < word.Length && char.IsLowSurrogate(word[i + 1]) ? 2 : 1;
+            var character = word.Slice(i, length);
+            i += length;
+            if (IdsBySpan.TryGetValue(character, out var id))
+            {
+                pieces.Add(id);
+                lastUnknown = false;
+            }
+            else if (_byteTokens is { } byteTokens)
+            {
+                var count = Encoding.UTF8.GetBytes(character, utf8);
+                for (var b = 0; b < count; b++)
+                {
+                    pieces.Add(byteTokens[utf8[b]]);
+                }
+                lastUnknown = false;
+            }
+            else if (UnknownId is { } unknown)
+            {
+                if (!(lastUnknown && _fuseUnknown))
+                {
+                    pieces.Add(unknown);
+                }
+                lastUnknown = true;
+            }
+        }
+        MergePieces(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pieces), output);
+    }
+
+    /// <summary>Merges the symbols <paramref name="initial"/> (piece ids) and appends the resulting tokens.</summary>
+    private void MergePieces(Span<int> initial, List<int> output)
+    {
+        if (initial.Length <= MaxScanLength)
+        {
+            MergeShort(initial, output);
+            return;
+        }
+
+        var n = initial.Length;
+        var piece = initial.ToArray();
         var prev = new int[n];
         var next = new int[n];
         for (var i = 0; i < n; i++)
         {
-            piece[i] = _bytePieces[bytes[i]];
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
         }
@@ -195,19 +346,18 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
     }
 
     /// <summary>
-    /// The same merges as the queue in <see cref="EncodeWord"/>, found by scanning: for a short word a linear scan
-    /// for the lowest (rank, position) pair is cheaper than a heap and allocates nothing.
+    /// The same merges as the queue in <see cref="MergePieces"/>, found by scanning: for a short word a linear scan for the
+    /// lowest (rank, position) pair is cheaper than a heap and allocates nothing.
     /// </summary>
-    private void EncodeShortWord(ReadOnlySpan<byte> bytes, List<int> output)
+    private void MergeShort(Span<int> piece, List<int> output)
     {
-        var n = bytes.Length;
-        Span<int> piece = stackalloc int[n];
+        var n = piece.Length;
+        if (n == 0)
+        {
+            return;
+        }
         Span<int> rank = stackalloc int[n];
         Span<int> merged = stackalloc int[n];
-        for (var i = 0; i < n; i++)
-        {
-            piece[i] = _bytePieces[bytes[i]];
-        }
         for (var i = 0; i + 1 < n; i++)
         {
             Pair(piece, rank, merged, i);
@@ -332,6 +482,11 @@ internal sealed class ByteLevelBpeTokenizer : Tokenizer
 
     private static TokenizerDefaults Defaults(TokenizerVocabulary vocabulary)
     {
+        if (vocabulary.Model == "bpe")
+        {
+            // Hugging Face names BOS/EOS and whether to add them in the files; nothing is assumed.
+            return new TokenizerDefaults(Bos: null, Eos: null, Unknown: null, AddBos: false, AddEos: false, AddSpacePrefix: false, CleanSpaces: false);
+        }
         var flavor = PreTokenizer.ForName(vocabulary.Pre).Flavor;
         return new TokenizerDefaults(
             Bos: 11, Eos: 11, Unknown: null,
