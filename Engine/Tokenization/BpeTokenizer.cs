@@ -48,9 +48,7 @@ internal sealed class BpeTokenizer : Tokenizer
             _ignoreMerges = vocabulary.IgnoreMerges ?? false;
             if (vocabulary.ByteFallback == true)
             {
-                var bytes = ByteTokens.Find(IdsBySpan, literalAscii: false);
-                // Hugging Face falls back to bytes only when all 256 byte tokens exist.
-                _byteTokens = Array.IndexOf(bytes, -1) < 0 ? bytes : null;
+                _byteTokens = ByteTokens.Find(IdsBySpan, literalAscii: false);
             }
             _fuseUnknown = vocabulary.FuseUnknown ?? false;
         }
@@ -259,9 +257,8 @@ internal sealed class BpeTokenizer : Tokenizer
                 pieces.Add(id);
                 lastUnknown = false;
             }
-            else if (_byteTokens is { } byteTokens)
+            else if (_byteTokens is { } byteTokens && SpellsInBytes(character, byteTokens, utf8, out var count))
             {
-                var count = Encoding.UTF8.GetBytes(character, utf8);
                 for (var b = 0; b < count; b++)
                 {
                     pieces.Add(byteTokens[utf8[b]]);
@@ -278,6 +275,20 @@ internal sealed class BpeTokenizer : Tokenizer
             }
         }
         MergePieces(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pieces), output);
+    }
+
+    // Hugging Face falls back to bytes for a character only when all of its bytes have tokens.
+    private static bool SpellsInBytes(ReadOnlySpan<char> character, int[] byteTokens, Span<byte> utf8, out int count)
+    {
+        count = Encoding.UTF8.GetBytes(character, utf8);
+        for (var b = 0; b < count; b++)
+        {
+            if (byteTokens[utf8[b]] < 0)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Merges the symbols <paramref name="initial"/> (piece ids) and appends the resulting tokens.</summary>
