@@ -23,6 +23,11 @@ internal static class HuggingFaceJson
     /// <summary>Parses <paramref name="json"/>, which must hold one JSON object.</summary>
     public static JsonDocument ParseObject(ReadOnlySpan<byte> json, string source)
     {
+        // Some editors on Windows save JSON with a UTF-8 byte order mark; Utf8JsonReader does not skip it.
+        if (json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            json = json[3..];
+        }
         JsonDocument document;
         try
         {

@@ -39,11 +39,11 @@ public sealed class HuggingFaceTokenizerFiles
     /// <summary>Named chat templates from <c>tokenizer_config.json</c> (e.g. <c>tool_use</c>); empty when it has a single one.</summary>
     public IReadOnlyDictionary<string, string> NamedChatTemplates => Config.NamedChatTemplates;
 
-    /// <summary>The BOS token's text, for chat templates' <c>bos_token</c>; empty when there is none.</summary>
-    public string BosToken => Tokenizer.BosId is { } id ? Tokenizer.GetText(id) : "";
+    /// <summary>The BOS token's text, for chat templates' <c>bos_token</c>: tokenizer_config.json's, else the tokenizer's BOS; empty when there is none.</summary>
+    public string BosToken => Config.BosToken ?? (Tokenizer.BosId is { } id ? Tokenizer.GetText(id) : "");
 
-    /// <summary>The EOS token's text, for chat templates' <c>eos_token</c>; empty when there is none.</summary>
-    public string EosToken => Tokenizer.EosId is { } id ? Tokenizer.GetText(id) : "";
+    /// <summary>The EOS token's text, for chat templates' <c>eos_token</c>: tokenizer_config.json's, else the tokenizer's EOS; empty when there is none.</summary>
+    public string EosToken => Config.EosToken ?? (Tokenizer.EosId is { } id ? Tokenizer.GetText(id) : "");
 
     /// <summary>Whether <paramref name="directory"/> holds a <c>tokenizer.json</c>.</summary>
     public static bool Exist(string directory) =>
@@ -103,9 +103,13 @@ public sealed class HuggingFaceTokenizerFiles
             throw new TokenizerException($"{generationSource}: bos_token_id is {bos}, outside the vocabulary of {count} tokens");
         }
 
-        var bosId = Find(vocabulary, config.BosToken, configSource, "bos_token") ?? Named(vocabulary.BosId) ?? generation.BosTokenId;
-        var eosId = Find(vocabulary, config.EosToken, configSource, "eos_token")
-            ?? Named(vocabulary.EosId) ?? (generation.EosTokenIds.Count > 0 ? generation.EosTokenIds[0] : null);
+        // The post-processor decides which token is added unless tokenizer_config.json turns adding on or off itself,
+        // as transformers then rebuilds the post-processor from bos_token/eos_token.
+        var configBos = Find(vocabulary, config.BosToken, configSource, "bos_token");
+        var configEos = Find(vocabulary, config.EosToken, configSource, "eos_token");
+        var bosId = (config.AddBosToken is null ? Named(vocabulary.BosId) : null) ?? configBos ?? Named(vocabulary.BosId) ?? generation.BosTokenId;
+        var eosId = (config.AddEosToken is null ? Named(vocabulary.EosId) : null) ?? configEos ?? Named(vocabulary.EosId)
+            ?? (generation.EosTokenIds.Count > 0 ? generation.EosTokenIds[0] : null);
         var addBos = config.AddBosToken ?? vocabulary.AddBos ?? false;
         var addEos = config.AddEosToken ?? vocabulary.AddEos ?? false;
         if (addBos && bosId is null)
@@ -117,7 +121,8 @@ public sealed class HuggingFaceTokenizerFiles
             throw new TokenizerException($"{configSource}: add_eos_token is true, but no EOS token is named (eos_token, or tokenizer.json's post_processor)");
         }
 
-        var endOfGeneration = (vocabulary.EndOfGenerationIds ?? []).Concat(generation.EosTokenIds).Distinct().ToArray();
+        var endOfGeneration = (vocabulary.EndOfGenerationIds ?? []).Concat(generation.EosTokenIds)
+            .Concat(configEos is { } named ? [named] : []).Distinct().ToArray();
         return vocabulary with
         {
             BosId = bosId ?? TokenizerVocabulary.NoToken,
