@@ -127,6 +127,7 @@ public static class HuggingFaceTokenizerJson
             // Hugging Face's decoders do not clean spaces; tokenizer_config.json's clean_up_tokenization_spaces may.
             CleanSpaces = false,
             ExtraAttributes = extra,
+            ControlByText = false,
         };
     }
 

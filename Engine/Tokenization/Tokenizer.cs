@@ -71,7 +71,7 @@ public abstract class Tokenizer
             throw new TokenizerException("tokenizer.ggml.add_eos_token is true, but tokenizer.ggml.eos_token_id is not set");
         }
 
-        _endOfGeneration = SpecialTokenTexts.Apply(Texts, Attributes, Ids);
+        _endOfGeneration = SpecialTokenTexts.Apply(Texts, Attributes, Ids, vocabulary.ControlByText ?? true);
         foreach (var id in new[] { EosId, InRange(vocabulary.EotId), InRange(vocabulary.EomId) }.Concat((vocabulary.EndOfGenerationIds ?? []).Select(i => InRange(i))))
         {
             if (id is { } value)

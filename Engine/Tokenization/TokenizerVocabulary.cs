@@ -93,6 +93,12 @@ public sealed record TokenizerVocabulary
     /// <summary>Whether decoding cleans spaces before punctuation (Hugging Face <c>clean_up_tokenization_spaces</c>); null: the model's default.</summary>
     public bool? CleanSpaces { get; init; }
 
+    /// <summary>
+    /// Whether normal tokens whose text looks like an end-of-turn or fill-in-the-middle marker become control tokens, as
+    /// llama.cpp does for GGUF files; Hugging Face never does (only added tokens are special). Null: true.
+    /// </summary>
+    public bool? ControlByText { get; init; }
+
     /// <summary>More ids that end generation (Hugging Face <c>generation_config.json</c>'s <c>eos_token_id</c> list); null for none.</summary>
     public IReadOnlyList<int>? EndOfGenerationIds { get; init; }
 }

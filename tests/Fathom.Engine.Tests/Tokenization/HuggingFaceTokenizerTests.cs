@@ -112,5 +112,17 @@ public sealed class HuggingFaceTokenizerTests(ITestOutputHelper output)
         Assert.Equal(TokenAttributes.Control, tokenizer.GetAttributes(5) & TokenAttributes.Control);
     }
 
+    [Fact]
+    public void Normal_tokens_that_look_special_stay_text()
+    {
+        // Qwen3's vocabulary has "</s>" as ordinary text (id 128247), not an added token: Hugging Face's Rust tokenizers
+        // gives these ids, where llama.cpp's by-text fix-up would make it a control token and cut it out.
+        var tokenizer = HuggingFaceTokenizerJson.CreateTokenizer(SharedFixtures.Default.GetPath("hf-tokenizers/qwen3/tokenizer.json"));
+        Assert.Equal([9707, 366, 82, 29, 1879, 522, 82, 29], tokenizer.Encode("Hello <s> world</s>", parseSpecial: true));
+        Assert.Equal(TokenAttributes.Normal, tokenizer.GetAttributes(128247));
+        Assert.False(tokenizer.IsEndOfGeneration(128247));
+        Assert.True(tokenizer.IsEndOfGeneration(tokenizer.FindToken("<|im_end|>")!.Value));
+    }
+
     private static string Escape(string s) => s.Replace("\n", "\\n").Replace("\t", "\\t");
 }
