@@ -1,16 +1,20 @@
-using System.Text;
 using System.Text.Json;
+using static Fathom.Engine.Tokenization.HuggingFaceJson;
 
 namespace Fathom.Engine.Tokenization;
 
 /// <summary>
-/// Reads a Hugging Face <c>tokenizer.json</c> (BPE model with a byte-level pre-tokenizer) into a
-/// <see cref="TokenizerVocabulary"/>, so that it runs through the same merge loop and byte map as a GGUF
-/// <c>gpt2</c> vocabulary. Parts of the format that are not supported yet are rejected with a
-/// <see cref="TokenizerException"/> naming the field rather than silently tokenizing differently.
+/// Reads a Hugging Face <c>tokenizer.json</c> (BPE model) into a <see cref="TokenizerVocabulary"/>: with a
+/// <c>ByteLevel</c> pre-tokenizer it is a <c>gpt2</c> vocabulary and runs through the same merge loop and byte map as a
+/// GGUF one; otherwise (Metaspace, or Llama 2's Replace/Prepend normalizers) a character-level <c>bpe</c> vocabulary
+/// with byte fallback. Parts of the format that are not supported are rejected with a <see cref="TokenizerException"/>
+/// naming the field rather than silently tokenizing differently.
 /// </summary>
 public static class HuggingFaceTokenizerJson
 {
+    /// <summary>The file name in a model directory.</summary>
+    public const string FileName = "tokenizer.json";
+
     // The Split expressions of Llama 3 and Qwen 2 as tokenizer.json writes them; these map to llama.cpp's named
     // pre-tokenizers (Llama 3's has a faster hand-written splitter, and both avoid .NET's case-insensitive
     // matching of "(?i:'s)", which would also accept U+017F for 's').
@@ -29,105 +33,142 @@ public static class HuggingFaceTokenizerJson
     public static TokenizerVocabulary Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (IOException e)
-        {
-            throw new TokenizerException($"{path}: cannot be read: {e.Message}", e);
-        }
-        return Parse(bytes, path);
+        return Parse(ReadFile(path), path);
     }
 
     /// <summary>Reads a vocabulary from the bytes of a <c>tokenizer.json</c>; <paramref name="source"/> names it in errors.</summary>
     /// <exception cref="TokenizerException">The JSON is malformed or uses a feature that is not supported.</exception>
-    public static TokenizerVocabulary Parse(ReadOnlySpan<byte> json, string source = "tokenizer.json")
+    public static TokenizerVocabulary Parse(ReadOnlySpan<byte> json, string source = FileName)
     {
-        JsonDocument document;
-        try
+        using var document = ParseObject(json, source);
+        var root = document.RootElement;
+        var model = Required(root, "model", JsonValueKind.Object, source);
+        var type = Required(model, "type", JsonValueKind.String, source, "model.").GetString();
+        if (type != "BPE")
         {
-            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
-            document = JsonDocument.ParseValue(ref reader);
+            throw Error(source, "model.type", $"is '{type}'; only BPE is supported");
         }
-        catch (JsonException e)
+        if (Number(model, "dropout", source, "model.") is > 0)
         {
-            throw new TokenizerException($"{source}: not valid JSON: {e.Message}", e);
+            throw Error(source, "model.dropout", "is set; BPE dropout (random merges) is not supported");
         }
-
-        using (document)
+        foreach (var affix in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            if (String(model, affix, source, "model.") is { Length: > 0 })
             {
-                throw Error(source, "(root)", "is not a JSON object");
+                throw Error(source, "model." + affix, "is set, which is not supported");
             }
-            var model = Required(root, "model", JsonValueKind.Object, source);
-            var type = Required(model, "type", JsonValueKind.String, source, "model.").GetString();
-            if (type != "BPE")
-            {
-                throw Error(source, "model.type", $"is '{type}'; only BPE is supported");
-            }
-            if (Flag(model, "byte_fallback", source, "model.") == true)
-            {
-                throw Error(source, "model.byte_fallback", "is true; byte fallback (SentencePiece-style BPE) is not supported yet");
-            }
-
-            var texts = new Dictionary<int, string>();
-            var types = new Dictionary<int, int>();
-            foreach (var entry in Required(model, "vocab", JsonValueKind.Object, source, "model.").EnumerateObject())
-            {
-                if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out var id) || id < 0)
-                {
-                    throw Error(source, "model.vocab", $"'{entry.Name}' has no non-negative integer id");
-                }
-                texts[id] = entry.Name;
-            }
-            ReadAddedTokens(root, texts, types, source);
-
-            var count = texts.Count == 0 ? 0 : texts.Keys.Max() + 1;
-            if (count == 0)
-            {
-                throw Error(source, "model.vocab", "is empty");
-            }
-            var tokens = new string[count];
-            var tokenTypes = new int[count];
-            for (var i = 0; i < count; i++)
-            {
-                // An id that neither vocab nor added_tokens names still needs a row: an unused placeholder.
-                tokens[i] = texts.TryGetValue(i, out var text) ? text : $"[PAD{i}]";
-                tokenTypes[i] = types.TryGetValue(i, out var t) ? t : texts.ContainsKey(i) ? (int)TokenType.Normal : (int)TokenType.Unused;
-            }
-
-            var (pre, patterns) = ReadPreTokenizer(root, source, Flag(model, "ignore_merges", source, "model.") == true);
-            return new TokenizerVocabulary
-            {
-                Model = "gpt2",
-                Pre = pre,
-                PreTokenizerPatterns = patterns,
-                Tokens = tokens,
-                TokenTypes = tokenTypes,
-                Merges = ReadMerges(model, source),
-                IgnoreMerges = Flag(model, "ignore_merges", source, "model.") ?? false,
-                // BOS/EOS come from post_processor / tokenizer_config.json, which are not read yet: none added.
-                AddBos = false,
-                AddEos = false,
-                Normalization = ReadNormalizer(root.TryGetProperty("normalizer", out var n) ? n : default, source, "normalizer"),
-            };
         }
+
+        var pre = HuggingFacePipelineJson.ReadPreTokenizer(root, source);
+        var normalizer = HuggingFacePipelineJson.ReadNormalizer(Optional(root, "normalizer"), source, "normalizer");
+        var byteFallback = Flag(model, "byte_fallback", source, "model.") == true;
+
+        var texts = new Dictionary<int, string>();
+        var types = new Dictionary<int, int>();
+        foreach (var entry in Required(model, "vocab", JsonValueKind.Object, source, "model.").EnumerateObject())
+        {
+            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out var id) || id < 0)
+            {
+                throw Error(source, "model.vocab", $"'{entry.Name}' has no non-negative integer id");
+            }
+            texts[id] = entry.Name;
+            if (byteFallback && !pre.ByteLevel && ByteTokens.TryParse(entry.Name, out _))
+            {
+                types[id] = (int)TokenType.Byte;
+            }
+        }
+        var extra = ReadAddedTokens(root, texts, types, normalizer, source);
+
+        var count = texts.Count == 0 ? 0 : texts.Keys.Max() + 1;
+        if (count == 0)
+        {
+            throw Error(source, "model.vocab", "is empty");
+        }
+        var tokens = new string[count];
+        var tokenTypes = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            // An id that neither vocab nor added_tokens names still needs a row: an unused placeholder.
+            tokens[i] = texts.TryGetValue(i, out var text) ? text : $"[PAD{i}]";
+            tokenTypes[i] = types.TryGetValue(i, out var t) ? t : texts.ContainsKey(i) ? (int)TokenType.Normal : (int)TokenType.Unused;
+        }
+
+        int? unknownId = null;
+        if (String(model, "unk_token", source, "model.") is { } unknown)
+        {
+            unknownId = Array.IndexOf(tokens, unknown) is >= 0 and var u ? u : throw Error(source, "model.unk_token", $"'{unknown}' is not in the vocabulary");
+        }
+        var post = HuggingFacePipelineJson.ReadPostProcessor(root, source);
+        var decoder = HuggingFacePipelineJson.ReadDecoder(root, source, pre.ByteLevel);
+        var ignoreMerges = Flag(model, "ignore_merges", source, "model.");
+        var (named, patterns) = pre.ByteLevel ? NamedPre(pre, ignoreMerges == true) : (null, null);
+        return new TokenizerVocabulary
+        {
+            Model = pre.ByteLevel ? "gpt2" : "bpe",
+            Pre = named,
+            PreTokenizerPatterns = patterns,
+            Tokens = tokens,
+            TokenTypes = tokenTypes,
+            Merges = ReadMerges(model, source),
+            IgnoreMerges = ignoreMerges ?? false,
+            BosId = TokenId(post.Bos, post.BosId, tokens, source, "post_processor") ?? TokenizerVocabulary.NoToken,
+            EosId = TokenId(post.Eos, post.EosId, tokens, source, "post_processor") ?? TokenizerVocabulary.NoToken,
+            AddBos = post.Bos is not null,
+            AddEos = post.Eos is not null,
+            UnknownId = unknownId,
+            Normalizer = normalizer,
+            PrefixSpace = pre.PrefixSpace,
+            Metaspace = pre.Metaspace,
+            ByteFallback = byteFallback,
+            FuseUnknown = Flag(model, "fuse_unk", source, "model.") ?? false,
+            SpaceMarker = decoder.SpaceMarker ?? pre.Metaspace?.Replacement,
+            AddSpacePrefix = decoder.StripLeadingSpace,
+            // Hugging Face's decoders do not clean spaces; tokenizer_config.json's clean_up_tokenization_spaces may.
+            CleanSpaces = false,
+            ExtraAttributes = extra,
+            ControlByText = false,
+        };
     }
 
-    private static void ReadAddedTokens(JsonElement root, Dictionary<int, string> texts, Dictionary<int, int> types, string source)
+    // The Llama 3 and Qwen 2 expressions map to llama.cpp's named pre-tokenizers (Llama 3's has a faster hand-written
+    // splitter), unless ByteLevel also adds a space before each word. Other expressions are compiled as they are; the name then only sets flavor defaults, which the
+    // vocabulary's fields override.
+    private static (string Pre, string[]? Patterns) NamedPre(HuggingFacePipelineJson.PreTokenizerSpec pre, bool ignoreMerges) => pre switch
     {
-        if (!root.TryGetProperty("added_tokens", out var added) || added.ValueKind == JsonValueKind.Null)
+        { GptExpression: true } => ("gpt-2", null),
+        { PrefixSpace: false, Patterns: [Llama3Split] } => ("llama-bpe", null),
+        { PrefixSpace: false, Patterns: [Qwen2Split] } => ("qwen2", null),
+        _ => (ignoreMerges ? "llama-bpe" : "qwen2", pre.Patterns),
+    };
+
+    private static int? TokenId(string? text, int? id, string[] tokens, string source, string field)
+    {
+        if (text is null)
         {
-            return;
+            return null;
+        }
+        var found = Array.IndexOf(tokens, text);
+        if (found < 0 || (id is { } expected && expected != found))
+        {
+            throw Error(source, field, $"adds '{text}'{(id is { } i ? $" as id {i}" : "")}, which is not that token of the vocabulary");
+        }
+        return found;
+    }
+
+    private static Dictionary<int, TokenAttributes>? ReadAddedTokens(
+        JsonElement root, Dictionary<int, string> texts, Dictionary<int, int> types, TextNormalizer? normalizer, string source)
+    {
+        var added = Optional(root, "added_tokens");
+        if (added.ValueKind == JsonValueKind.Undefined)
+        {
+            return null;
         }
         if (added.ValueKind != JsonValueKind.Array)
         {
             throw Error(source, "added_tokens", "is not an array");
         }
+        var extra = new Dictionary<int, TokenAttributes>();
         var index = 0;
         foreach (var token in added.EnumerateArray())
         {
@@ -148,7 +189,27 @@ public static class HuggingFaceTokenizerJson
             }
             texts[id] = content;
             types[id] = Flag(token, "special", source, field) == true ? (int)TokenType.Control : (int)TokenType.UserDefined;
+
+            var attributes = TokenAttributes.None;
+            attributes |= Flag(token, "lstrip", source, field) == true ? TokenAttributes.StripLeft : 0;
+            attributes |= Flag(token, "rstrip", source, field) == true ? TokenAttributes.StripRight : 0;
+            attributes |= Flag(token, "single_word", source, field) == true ? TokenAttributes.SingleWord : 0;
+            if (Flag(token, "normalized", source, field) == true)
+            {
+                // Hugging Face matches such a token in normalized text; Fathom matches in the raw text, which is the
+                // same only while the normalizer leaves the token's text as it is.
+                if (normalizer is not null && normalizer.ApplyWithoutPrepend(content) != content)
+                {
+                    throw Error(source, field + "normalized", $"is true and the normalizer changes '{content}'; matching added tokens in normalized text is not supported");
+                }
+                attributes |= TokenAttributes.Normalized;
+            }
+            if (attributes != TokenAttributes.None)
+            {
+                extra[id] = attributes;
+            }
         }
+        return extra.Count > 0 ? extra : null;
     }
 
     private static string[] ReadMerges(JsonElement model, string source)
@@ -181,166 +242,4 @@ public static class HuggingFaceTokenizerJson
         }
         return result;
     }
-
-    private static (string Pre, string[]? Patterns) ReadPreTokenizer(JsonElement root, string source, bool ignoreMerges)
-    {
-        if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind != JsonValueKind.Object)
-        {
-            throw Error(source, "pre_tokenizer", "is missing; a byte-level BPE needs a ByteLevel pre-tokenizer");
-        }
-        var steps = new List<(JsonElement Step, string Field)>();
-        var type = Required(pre, "type", JsonValueKind.String, source, "pre_tokenizer.").GetString();
-        if (type == "Sequence")
-        {
-            var i = 0;
-            foreach (var step in Required(pre, "pretokenizers", JsonValueKind.Array, source, "pre_tokenizer.").EnumerateArray())
-            {
-                steps.Add((step, $"pre_tokenizer.pretokenizers[{i++}]"));
-            }
-        }
-        else
-        {
-            steps.Add((pre, "pre_tokenizer"));
-        }
-
-        var patterns = new List<string>();
-        var byteLevel = false;
-        foreach (var (step, field) in steps)
-        {
-            if (byteLevel)
-            {
-                throw Error(source, field, "follows ByteLevel; only Split steps before one ByteLevel are supported");
-            }
-            var stepType = Required(step, "type", JsonValueKind.String, source, field + ".").GetString();
-            switch (stepType)
-            {
-                case "Split":
-                    patterns.Add(ReadSplit(step, source, field));
-                    break;
-                case "ByteLevel":
-                    if (Flag(step, "add_prefix_space", source, field + ".") == true)
-                    {
-                        throw Error(source, field + ".add_prefix_space", "is true, which is not supported yet");
-                    }
-                    if (Flag(step, "use_regex", source, field + ".") != false)
-                    {
-                        // ByteLevel's own expression is GPT-2's.
-                        if (patterns.Count > 0)
-                        {
-                            throw Error(source, field + ".use_regex", "is true after Split steps, which is not supported");
-                        }
-                        return ("gpt-2", null);
-                    }
-                    byteLevel = true;
-                    break;
-                default:
-                    throw Error(source, field + ".type", $"is '{stepType}'; supported: Sequence, Split, ByteLevel");
-            }
-        }
-        if (!byteLevel)
-        {
-            throw Error(source, "pre_tokenizer", "has no ByteLevel step; only byte-level BPE is supported");
-        }
-
-        if (patterns.Count == 1 && patterns[0] == Llama3Split)
-        {
-            return ("llama-bpe", null);
-        }
-        if (patterns.Count == 1 && patterns[0] == Qwen2Split)
-        {
-            return ("qwen2", null);
-        }
-        // Other expressions: the flavor only decides BOS and space clean-up defaults; Hugging Face's ByteLevel
-        // decoder does not clean spaces.
-        return (ignoreMerges ? "llama-bpe" : "qwen2", [.. patterns]);
-    }
-
-    private static string ReadSplit(JsonElement step, string source, string field)
-    {
-        var behavior = Required(step, "behavior", JsonValueKind.String, source, field + ".").GetString();
-        if (behavior != "Isolated")
-        {
-            throw Error(source, field + ".behavior", $"is '{behavior}'; only Isolated is supported");
-        }
-        if (Flag(step, "invert", source, field + ".") == true)
-        {
-            throw Error(source, field + ".invert", "is true, which is not supported");
-        }
-        var pattern = Required(step, "pattern", JsonValueKind.Object, source, field + ".");
-        if (pattern.TryGetProperty("Regex", out var regex) && regex.ValueKind == JsonValueKind.String)
-        {
-            return regex.GetString()!;
-        }
-        if (pattern.TryGetProperty("String", out var literal) && literal.ValueKind == JsonValueKind.String)
-        {
-            return System.Text.RegularExpressions.Regex.Escape(literal.GetString()!);
-        }
-        throw Error(source, field + ".pattern", "has neither a Regex nor a String");
-    }
-
-    private static NormalizationForm? ReadNormalizer(JsonElement normalizer, string source, string field)
-    {
-        if (normalizer.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
-        {
-            return null;
-        }
-        if (normalizer.ValueKind != JsonValueKind.Object)
-        {
-            throw Error(source, field, "is not an object");
-        }
-        var type = Required(normalizer, "type", JsonValueKind.String, source, field + ".").GetString();
-        switch (type)
-        {
-            case "NFC":
-                return NormalizationForm.FormC;
-            case "NFKC":
-                return NormalizationForm.FormKC;
-            case "Sequence":
-                NormalizationForm? form = null;
-                var i = 0;
-                foreach (var inner in Required(normalizer, "normalizers", JsonValueKind.Array, source, field + ".").EnumerateArray())
-                {
-                    var innerField = $"{field}.normalizers[{i++}]";
-                    var next = ReadNormalizer(inner, source, innerField);
-                    if (form is not null && next is not null)
-                    {
-                        throw Error(source, innerField, "is a second Unicode normalization, which is not supported");
-                    }
-                    form ??= next;
-                }
-                return form;
-            default:
-                throw Error(source, field + ".type", $"is '{type}'; supported so far: NFC, NFKC, Sequence");
-        }
-    }
-
-    private static JsonElement Required(JsonElement parent, string name, JsonValueKind kind, string source, string prefix = "")
-    {
-        if (!parent.TryGetProperty(name, out var value))
-        {
-            throw Error(source, prefix + name, "is missing");
-        }
-        if (value.ValueKind != kind)
-        {
-            throw Error(source, prefix + name, $"is {value.ValueKind}, expected {kind}");
-        }
-        return value;
-    }
-
-    private static bool? Flag(JsonElement parent, string name, string source, string prefix)
-    {
-        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        return value.ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            _ => throw Error(source, prefix + name, "is not a boolean"),
-        };
-    }
-
-    private static TokenizerException Error(string source, string field, string problem) =>
-        new($"{source}: {field} {problem}");
 }

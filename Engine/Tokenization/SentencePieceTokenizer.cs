@@ -16,14 +16,10 @@ internal sealed class SentencePieceTokenizer : Tokenizer
     public SentencePieceTokenizer(TokenizerVocabulary vocabulary)
         : base(vocabulary, new TokenizerDefaults(Bos: 1, Eos: 2, Unknown: 0, AddBos: true, AddEos: false, AddSpacePrefix: true, CleanSpaces: false))
     {
-        _byteTokens = new int[256];
-        for (var b = 0; b < 256; b++)
-        {
-            _byteTokens[b] = FindByteToken((byte)b);
-        }
+        _byteTokens = ByteTokens.Find(IdsBySpan, literalAscii: true);
     }
 
-    private protected override void EncodeText(ReadOnlySpan<char> text, bool afterSpecial, List<int> output)
+    private protected override void EncodeText(ReadOnlySpan<char> text, bool afterSpecial, bool atStart, List<int> output)
     {
         var prefix = AddSpacePrefix && afterSpecial ? 1 : 0;
         var chars = new char[text.Length + prefix];
@@ -127,19 +123,6 @@ internal sealed class SentencePieceTokenizer : Tokenizer
             queue.Enqueue(bigram, bigram);
         }
     }
-
-    private int FindByteToken(byte value)
-    {
-        Span<char> hex = ['<', '0', 'x', HexDigit(value >> 4), HexDigit(value & 15), '>'];
-        if (IdsBySpan.TryGetValue(hex, out var id))
-        {
-            return id;
-        }
-        // llama.cpp falls back to a token whose text is the byte itself (only possible for ASCII here).
-        return value < 0x80 && IdsBySpan.TryGetValue([(char)value], out id) ? id : -1;
-    }
-
-    private static char HexDigit(int v) => (char)(v < 10 ? '0' + v : 'A' + v - 10);
 
     private readonly record struct Bigram(int Left, int Right, float Score, int Size);
 

@@ -16,7 +16,8 @@ internal readonly record struct TextFragment(int Token, int Start, int Length)
 /// Cuts the texts of special tokens out of raw input before the model's tokenizer sees it, as llama.cpp's
 /// <c>tokenizer_st_partition</c> does: tokens are tried longest text first, each splitting every remaining text
 /// fragment at all of its occurrences. Control and unknown tokens are cut only when special-token parsing is on;
-/// user-defined tokens always are.
+/// user-defined tokens always are. Hugging Face added-token flags are honoured: <c>single_word</c> tokens are cut only
+/// where no word character touches them, and <c>lstrip</c>/<c>rstrip</c> tokens take the whitespace beside them.
 /// </summary>
 internal sealed class SpecialTokenSplitter
 {
@@ -26,10 +27,13 @@ internal sealed class SpecialTokenSplitter
     private readonly SearchValues<char> _firstChars;
     private readonly Dictionary<char, int[]> _byFirstChar;
     private readonly bool _anyAlwaysOn;
+    private readonly TokenAttributes[] _attributes;
+    private readonly bool _anyStrip;
 
     public SpecialTokenSplitter(string[] texts, TokenAttributes[] attributes)
     {
         _texts = texts;
+        _attributes = attributes;
         _onlyWhenParsing = new bool[texts.Length];
         var ids = new List<int>();
         for (var id = 0; id < texts.Length; id++)
@@ -42,6 +46,7 @@ internal sealed class SpecialTokenSplitter
             ids.Add(id);
             _onlyWhenParsing[id] = (a & (TokenAttributes.Control | TokenAttributes.Unknown)) != 0;
             _anyAlwaysOn |= !_onlyWhenParsing[id];
+            _anyStrip |= (a & (TokenAttributes.StripLeft | TokenAttributes.StripRight)) != 0;
         }
 
         // llama.cpp sorts by UTF-8 length, descending; ties keep id order here.
@@ -86,20 +91,28 @@ internal sealed class SpecialTokenSplitter
                     continue;
                 }
                 var start = fragment.Start;
+                var from = start;
                 var end = fragment.Start + fragment.Length;
-                while (start < end)
+                while (from < end)
                 {
-                    var found = text.AsSpan(start, end - start).IndexOf(special, StringComparison.Ordinal);
+                    var found = text.AsSpan(from, end - from).IndexOf(special, StringComparison.Ordinal);
                     if (found < 0)
                     {
                         break;
                     }
-                    if (found > 0)
+                    var at = from + found;
+                    if ((_attributes[id] & TokenAttributes.SingleWord) != 0 && InsideWord(text, at, special.Length))
                     {
-                        next.Add(TextFragment.ForText(start, found));
+                        from = at + 1;
+                        continue;
+                    }
+                    if (at > start)
+                    {
+                        next.Add(TextFragment.ForText(start, at - start));
                     }
                     next.Add(TextFragment.ForToken(id));
-                    start += found + special.Length;
+                    start = at + special.Length;
+                    from = start;
                 }
                 if (start < end)
                 {
@@ -108,8 +121,48 @@ internal sealed class SpecialTokenSplitter
             }
             fragments = next;
         }
+        return _anyStrip ? Strip(text, fragments) : fragments;
+    }
+
+    // lstrip: the whitespace before the token belongs to it; rstrip: the whitespace after it.
+    private List<TextFragment> Strip(string text, List<TextFragment> fragments)
+    {
+        for (var i = 0; i < fragments.Count; i++)
+        {
+            if (!fragments[i].IsToken)
+            {
+                continue;
+            }
+            var attributes = _attributes[fragments[i].Token];
+            if ((attributes & TokenAttributes.StripLeft) != 0 && i > 0 && !fragments[i - 1].IsToken)
+            {
+                var (start, length) = (fragments[i - 1].Start, fragments[i - 1].Length);
+                while (length > 0 && char.IsWhiteSpace(text[start + length - 1]))
+                {
+                    length--;
+                }
+                fragments[i - 1] = TextFragment.ForText(start, length);
+            }
+            if ((attributes & TokenAttributes.StripRight) != 0 && i + 1 < fragments.Count && !fragments[i + 1].IsToken)
+            {
+                var (start, length) = (fragments[i + 1].Start, fragments[i + 1].Length);
+                while (length > 0 && char.IsWhiteSpace(text[start]))
+                {
+                    start++;
+                    length--;
+                }
+                fragments[i + 1] = TextFragment.ForText(start, length);
+            }
+        }
+        fragments.RemoveAll(f => !f.IsToken && f.Length == 0);
         return fragments;
     }
+
+    // Hugging Face's single_word test: a word character (letter, digit or underscore) right before or after the match.
+    private static bool InsideWord(string text, int start, int length) =>
+        (start > 0 && IsWordCharacter(text[start - 1])) || (start + length < text.Length && IsWordCharacter(text[start + length]));
+
+    private static bool IsWordCharacter(char c) => char.IsLetterOrDigit(c) || c == '_';
 
     private HashSet<int> FindPresent(string text, bool parseSpecial)
     {

@@ -35,12 +35,20 @@ internal static class SpecialTokenTexts
         "<|file_sep|>",
     };
 
-    /// <summary>Adjusts <paramref name="attributes"/> in place and returns the end-of-generation ids found by text.</summary>
-    public static HashSet<int> Apply(string[] texts, TokenAttributes[] attributes, Dictionary<string, int> ids)
+    /// <summary>
+    /// Adjusts <paramref name="attributes"/> in place and returns the end-of-generation ids found by text. Without
+    /// <paramref name="normalTokensToo"/> only tokens that are already special (control, user-defined, unknown) are
+    /// looked at: in a Hugging Face vocabulary a normal token is text, whatever it spells (Qwen's "&lt;/s&gt;").
+    /// </summary>
+    public static HashSet<int> Apply(string[] texts, TokenAttributes[] attributes, Dictionary<string, int> ids, bool normalTokensToo = true)
     {
         var endOfGeneration = new HashSet<int>();
         foreach (var (text, id) in ids)
         {
+            if (!normalTokensToo && (attributes[id] & (TokenAttributes.Control | TokenAttributes.UserDefined | TokenAttributes.Unknown)) == 0)
+            {
+                continue;
+            }
             if (ControlLooking.Contains(text) || EndOfGeneration.Contains(text))
             {
                 attributes[id] |= TokenAttributes.Control;

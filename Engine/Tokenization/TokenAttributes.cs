@@ -27,4 +27,16 @@ public enum TokenAttributes
 
     /// <summary>A byte-fallback token.</summary>
     Byte = 1 << 5,
+
+    /// <summary>Hugging Face <c>normalized</c>: the added token is matched in normalized text.</summary>
+    Normalized = 1 << 6,
+
+    /// <summary>Hugging Face / llama.cpp <c>lstrip</c>: whitespace before the added token is part of it.</summary>
+    StripLeft = 1 << 7,
+
+    /// <summary>Hugging Face / llama.cpp <c>rstrip</c>: whitespace after the added token is part of it.</summary>
+    StripRight = 1 << 8,
+
+    /// <summary>Hugging Face <c>single_word</c>: the added token is matched only where it is not inside a word.</summary>
+    SingleWord = 1 << 9,
 }

@@ -46,17 +46,22 @@ public abstract class Tokenizer
             Ids.TryAdd(text, i);
             Scores[i] = vocabulary.Scores?[i] ?? 0f;
             Attributes[i] = vocabulary.TokenTypes is { } t ? FromType(t[i]) : TokenAttributes.Normal;
+            if (vocabulary.ExtraAttributes is { } extra && extra.TryGetValue(i, out var more))
+            {
+                Attributes[i] |= more;
+            }
         }
         IdsBySpan = Ids.GetAlternateLookup<ReadOnlySpan<char>>();
 
-        BosId = InRange(vocabulary.BosId) ?? InRange(defaults.Bos);
-        EosId = InRange(vocabulary.EosId) ?? InRange(defaults.Eos);
+        // A negative id (TokenizerVocabulary.NoToken) says "none"; only an absent one takes the model's default.
+        BosId = vocabulary.BosId is { } bos ? InRange(bos) : InRange(defaults.Bos);
+        EosId = vocabulary.EosId is { } eos ? InRange(eos) : InRange(defaults.Eos);
         UnknownId = InRange(vocabulary.UnknownId) ?? InRange(defaults.Unknown);
         PaddingId = InRange(vocabulary.PaddingId);
         AddBos = vocabulary.AddBos ?? defaults.AddBos;
         AddEos = vocabulary.AddEos ?? defaults.AddEos;
         AddSpacePrefix = vocabulary.AddSpacePrefix ?? defaults.AddSpacePrefix;
-        CleanSpaces = defaults.CleanSpaces;
+        CleanSpaces = vocabulary.CleanSpaces ?? defaults.CleanSpaces;
         if (AddBos && BosId is null)
         {
             throw new TokenizerException("tokenizer.ggml.add_bos_token is true, but tokenizer.ggml.bos_token_id is not set");
@@ -66,8 +71,8 @@ public abstract class Tokenizer
             throw new TokenizerException("tokenizer.ggml.add_eos_token is true, but tokenizer.ggml.eos_token_id is not set");
         }
 
-        _endOfGeneration = SpecialTokenTexts.Apply(Texts, Attributes, Ids);
-        foreach (var id in new[] { EosId, InRange(vocabulary.EotId), InRange(vocabulary.EomId) })
+        _endOfGeneration = SpecialTokenTexts.Apply(Texts, Attributes, Ids, vocabulary.ControlByText ?? true);
+        foreach (var id in new[] { EosId, InRange(vocabulary.EotId), InRange(vocabulary.EomId) }.Concat((vocabulary.EndOfGenerationIds ?? []).Select(i => InRange(i))))
         {
             if (id is { } value)
             {
@@ -130,7 +135,7 @@ public abstract class Tokenizer
         return vocabulary.Model switch
         {
             "llama" => new SentencePieceTokenizer(vocabulary),
-            "gpt2" => new ByteLevelBpeTokenizer(vocabulary),
+            "gpt2" or "bpe" => new BpeTokenizer(vocabulary),
             _ => throw new TokenizerException($"unsupported tokenizer model '{vocabulary.Model}' (tokenizer.ggml.model); supported: llama, gpt2"),
         };
     }
@@ -181,7 +186,7 @@ public abstract class Tokenizer
             }
             else
             {
-                EncodeText(text.AsSpan(fragment.Start, fragment.Length), afterSpecial, output);
+                EncodeText(text.AsSpan(fragment.Start, fragment.Length), afterSpecial, fragment.Start == 0, output);
                 afterSpecial = false;
             }
         }
@@ -249,8 +254,11 @@ public abstract class Tokenizer
     /// <param name="renderSpecial">Write control tokens as their text.</param>
     public StreamingDetokenizer CreateStreamingDetokenizer(bool renderSpecial = false) => new(this, renderSpecial);
 
-    /// <summary>Tokenizes one fragment of raw text (no special tokens inside).</summary>
-    private protected abstract void EncodeText(ReadOnlySpan<char> text, bool afterSpecial, List<int> output);
+    /// <summary>
+    /// Tokenizes one fragment of raw text (no special tokens inside); <paramref name="afterSpecial"/>: it starts the input
+    /// or follows a special token; <paramref name="atStart"/>: it starts the input.
+    /// </summary>
+    private protected abstract void EncodeText(ReadOnlySpan<char> text, bool afterSpecial, bool atStart, List<int> output);
 
     /// <summary>The piece of a normal token (the model-specific part of <see cref="GetPiece"/>).</summary>
     private protected abstract byte[] NormalPiece(int id);
@@ -268,11 +276,7 @@ public abstract class Tokenizer
         }
         if ((attributes & TokenAttributes.Byte) != 0)
         {
-            var text = Texts[id];
-            return text.Length == 6 && text.StartsWith("<0x", StringComparison.Ordinal)
-                && byte.TryParse(text.AsSpan(3, 2), System.Globalization.NumberStyles.HexNumber, null, out var b)
-                ? [b]
-                : [];
+            return ByteTokens.TryParse(Texts[id], out var b) ? [b] : [];
         }
         return [];
     }

@@ -90,4 +90,45 @@ public sealed class TokenizeCommandTests
         Assert.Equal(2, exit);
         Assert.Single(error.Trim().Split('\n'));
     }
+
+    [Fact]
+    public async Task A_directory_with_only_tokenizer_files_tokenizes_as_hugging_face()
+    {
+        // shared/hf-tokenizers/llama-3.1 holds tokenizer.json and tokenizer_config.json and nothing of the model.
+        SharedFixtures.Default.GetPath("hf-tokenizers/llama-3.1/tokenizer_config.json");
+        var directory = Path.GetDirectoryName(SharedFixtures.Default.GetPath("hf-tokenizers/llama-3.1/tokenizer.json"))!;
+        var inp = File.ReadAllText(SharedFixtures.Default.GetPath("hf-tokenizers/llama-3.1/vectors.inp")).Split("\n__ggml_vocab_test__\n");
+        var expected = File.ReadAllLines(SharedFixtures.Default.GetPath("hf-tokenizers/llama-3.1/vectors.out"));
+        foreach (var i in new[] { 3, 10, 20, 45 })
+        {
+            var (exit, output, error) = await CliRunner.RunAsync("tokenize", "--model", directory, "--text", inp[i]);
+            Assert.True(exit == 0, error);
+            Assert.Equal(expected[i].Trim(), output.Trim());
+        }
+
+        // --bos: the post-processor's <|begin_of_text|>; --special parses <|eot_id|>.
+        var (code, ids, _) = await CliRunner.RunAsync("tokenize", "--model", directory, "--text", "Hello<|eot_id|>", "--bos", "--special", "--json");
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(ids);
+        Assert.Equal([128000, 9906, 128009], json.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()));
+    }
+
+    [Fact]
+    public async Task A_directory_without_tokenizer_json_is_one_line_and_exit_2()
+    {
+        var directory = Directory.CreateTempSubdirectory("fathom-tokenize-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), "{}");
+            var (exit, output, error) = await CliRunner.RunAsync("tokenize", "--model", directory, "--text", "x");
+            Assert.Equal(2, exit);
+            Assert.Equal("", output);
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.Contains("tokenizer.json", error);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -50,7 +50,7 @@ public sealed class HuggingFaceTokenizerTests(ITestOutputHelper output)
             }
             else
             {
-                var reference = tokenizer.Vocabulary.Normalization is { } form ? text.Normalize(form) : text;
+                var reference = tokenizer.Vocabulary.Normalizer is { } normalizer ? normalizer.Apply(text) : text;
                 Assert.Equal(reference, decoded);
             }
         }
@@ -66,7 +66,7 @@ public sealed class HuggingFaceTokenizerTests(ITestOutputHelper output)
         Assert.Equal(pre, vocabulary.Pre);
         Assert.Equal(ownExpressions, vocabulary.PreTokenizerPatterns is not null);
         Assert.Equal(ignoreMerges, vocabulary.IgnoreMerges);
-        Assert.Equal(name == "qwen3" ? NormalizationForm.FormC : null, vocabulary.Normalization);
+        Assert.Equal(name == "qwen3" ? NormalizationForm.FormC : null, vocabulary.Normalizer?.OnlyUnicodeForm);
     }
 
     [Theory]
@@ -77,8 +77,8 @@ public sealed class HuggingFaceTokenizerTests(ITestOutputHelper output)
     [InlineData("""{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"pre_tokenizer":{"type":"Split","pattern":{"Regex":"a"},"behavior":"Removed"}}""", "pre_tokenizer.behavior")]
     [InlineData("""{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"pre_tokenizer":{"type":"Split","pattern":{"Regex":"("},"behavior":"Isolated"}}""", "pre_tokenizer")]
     [InlineData("""{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"added_tokens":[{"content":"x"}]}""", "added_tokens[0].id")]
-    [InlineData("""{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"normalizer":{"type":"Lowercase"},"pre_tokenizer":{"type":"ByteLevel"}}""", "normalizer.type")]
-    [InlineData("""{"model":{"type":"BPE","byte_fallback":true,"vocab":{"a":0},"merges":[]}}""", "model.byte_fallback")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"normalizer":{"type":"BertNormalizer"},"pre_tokenizer":{"type":"ByteLevel"}}""", "normalizer.type")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"pre_tokenizer":{"type":"Whitespace"}}""", "pre_tokenizer.type")]
     [InlineData("""{"model":""", "not valid JSON")]
     public void Malformed_files_are_rejected_naming_the_field(string json, string field)
     {
@@ -110,6 +110,18 @@ public sealed class HuggingFaceTokenizerTests(ITestOutputHelper output)
         var tokenizer = Tokenizer.Create(HuggingFaceTokenizerJson.Parse(Encoding.UTF8.GetBytes(json), "t.json"));
         Assert.Equal([4, 5, 3, 0], tokenizer.Encode("abc<sep>aba", parseSpecial: true));
         Assert.Equal(TokenAttributes.Control, tokenizer.GetAttributes(5) & TokenAttributes.Control);
+    }
+
+    [Fact]
+    public void Normal_tokens_that_look_special_stay_text()
+    {
+        // Qwen3's vocabulary has "</s>" as ordinary text (id 128247), not an added token: Hugging Face's Rust tokenizers
+        // gives these ids, where llama.cpp's by-text fix-up would make it a control token and cut it out.
+        var tokenizer = HuggingFaceTokenizerJson.CreateTokenizer(SharedFixtures.Default.GetPath("hf-tokenizers/qwen3/tokenizer.json"));
+        Assert.Equal([9707, 366, 82, 29, 1879, 522, 82, 29], tokenizer.Encode("Hello <s> world</s>", parseSpecial: true));
+        Assert.Equal(TokenAttributes.Normal, tokenizer.GetAttributes(128247));
+        Assert.False(tokenizer.IsEndOfGeneration(128247));
+        Assert.True(tokenizer.IsEndOfGeneration(tokenizer.FindToken("<|im_end|>")!.Value));
     }
 
     private static string Escape(string s) => s.Replace("\n", "\\n").Replace("\t", "\\t");

@@ -28,6 +28,16 @@ internal static class VocabularyFixtures
         return lazy.Value;
     }
 
+    /// <summary>
+    /// shared/hf-tokenizers/NAME after checking its tokenizer.json and tokenizer_config.json against SHA256SUMS (the
+    /// directory itself cannot be checked).
+    /// </summary>
+    public static string HuggingFaceDirectory(string name)
+    {
+        SharedFixtures.Default.GetPath($"hf-tokenizers/{name}/tokenizer_config.json");
+        return Path.GetDirectoryName(SharedFixtures.Default.GetPath($"hf-tokenizers/{name}/tokenizer.json"))!;
+    }
+
     /// <summary>llama.cpp's test-tokenizer-0 vectors: inputs separated by a __ggml_vocab_test__ line, one id line per input.</summary>
     public static IReadOnlyList<(string Text, int[] Ids)> ReadVectors(string inpRelative)
     {
