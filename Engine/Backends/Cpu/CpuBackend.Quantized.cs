@@ -85,6 +85,12 @@ internal sealed unsafe partial class CpuBackend
     {
         if (w.Interleaved)
         {
+            if (InterleavedKQuantLayout.Supports(w.Type))
+            {
+                InterleavedKQuantChunk(input, rows, w, output, first, last);
+                return;
+            }
+
             InterleavedChunk(input, rows, w, output, first, last);
             return;
         }
@@ -125,6 +131,22 @@ internal sealed unsafe partial class CpuBackend
                     w.Type, w.Data, w.Rows, w.Columns, first, last,
                     a + ((long)r0 * input.Q8_0RowBytes), input.Q8_0RowBytes, info + (2L * r0 * (w.Columns / Q8_0.BlockSize)), tile,
                     y + ((long)r0 * w.Rows), w.Rows);
+            }
+        }
+    }
+
+    /// <summary>Weight rows [first, last) of an interleaved Q4_K/Q6_K matrix against every Q8_K activation row, a tile at a time.</summary>
+    private static void InterleavedKQuantChunk(QuantizedInput input, int rows, WeightMatrix w, float[] output, int first, int last)
+    {
+        fixed (byte* a = input.Q8K)
+        fixed (float* y = output)
+        {
+            for (var r0 = 0; r0 < rows; r0 += InputRowsPerTile)
+            {
+                var tile = Math.Min(InputRowsPerTile, rows - r0);
+                InterleavedKQuantMatMul.Rows(
+                    w.Type, w.Data, w.Rows, w.Columns, first, last,
+                    a + ((long)r0 * input.Q8KRowBytes), input.Q8KRowBytes, tile, y + ((long)r0 * w.Rows), w.Rows);
             }
         }
     }

@@ -11,7 +11,8 @@ public sealed class CpuBackendThreadedConformanceTests() : BackendConformanceTes
 
 /// <summary>
 /// The CPU backend on two threads with Q8_0/Q4_0 weights interleaved, as the model loader places them on a CPU with
-/// AVX-VNNI: the interleaved kernels against the reference, and batch invariance through them.
+/// AVX-VNNI, and Q4_K/Q6_K weights interleaved (every vector tier): the interleaved kernels against the reference,
+/// and batch invariance through them.
 /// </summary>
 public sealed class CpuBackendInterleavedConformanceTests() : BackendConformanceTests(new CpuBackend(2))
 {
