@@ -1,7 +1,7 @@
 // Fathom vs llama.cpp, end to end: writes a synthetic model per type (once, cached in --dir), then for each
 // thread count measures prefill and decode tokens/s for both engines alternately (best of --rounds) and prints
 // the ratios. Usage:
-//   dotnet run -c Release --project tests/Fathom.Benchmarks.EndToEnd -- [--shape 1b|small] [--types Q8_0,Q4_0]
+//   dotnet run -c Release --project tests/Fathom.Benchmarks.EndToEnd -- [--shape 1b|small] [--types Q8_0,Q4_0,Q4_K_M]
 //       [--threads 1,2] [--prompt 128] [--gen 64] [--rounds 3] [--dir /tmp/fathom-bench]
 // `llama-batched ...` instead measures llama.cpp's batched generation (see LlamaCppBatched; scripts/bench-serve.sh).
 // `gateway-model|gateway-workload|gateway-overhead ...`: the API gateway benchmark (GatewayBench; scripts/bench-gateway.sh).
@@ -12,6 +12,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Fathom.Engine.Diagnostics;
+using Fathom.Engine.Quantization;
 using Fathom.Gguf;
 using Fathom.Engine.Model;
 using Fathom.Engine.Tests.Model;
@@ -52,7 +53,8 @@ if (args is ["llama-batched", ..])
 
 var options = ParseArgs(args);
 var shape = options.GetValueOrDefault("shape", "1b") == "small" ? SyntheticLlamaShape.Small : SyntheticLlamaShape.Llama1B;
-var types = options.GetValueOrDefault("types", "Q8_0,Q4_0").Split(',').Select(Enum.Parse<GgmlType>).ToArray();
+// A GGUF type, or Q4_K_M: Q4_K with llama.cpp's choice of Q6_K tensors (SyntheticLlama.Q4KMedium).
+var types = options.GetValueOrDefault("types", "Q8_0,Q4_0").Split(',');
 var threadCounts = options.GetValueOrDefault("threads", "1,2").Split(',').Select(int.Parse).ToArray();
 var promptTokens = int.Parse(options.GetValueOrDefault("prompt", "128"), CultureInfo.InvariantCulture);
 var genTokens = int.Parse(options.GetValueOrDefault("gen", "64"), CultureInfo.InvariantCulture);
@@ -69,6 +71,7 @@ foreach (var (t, b) in bandwidths)
 }
 
 Console.WriteLine($"process RSS before loading a model: {ResidentMiB("VmRSS")} MiB");
+Console.WriteLine($"CPU: {CpuModel()}; Fathom kernel tier: {KernelTiers.Name(KernelTiers.Current)}");
 
 var prompt = Enumerable.Range(0, promptTokens).Select(i => 259 + (i * 7919 % (shape.Vocabulary - 259))).ToArray();
 var rows = new List<string>();
@@ -79,7 +82,15 @@ foreach (var type in types)
     if (!File.Exists(path))
     {
         var clock = Stopwatch.StartNew();
-        SyntheticLlama.Write(path + ".tmp", shape, type);
+        if (type == "Q4_K_M")
+        {
+            SyntheticLlama.Write(path + ".tmp", shape, GgmlType.Q4_K, typeOf: SyntheticLlama.Q4KMedium(shape.Layers));
+        }
+        else
+        {
+            SyntheticLlama.Write(path + ".tmp", shape, Enum.Parse<GgmlType>(type));
+        }
+
         File.Move(path + ".tmp", path, overwrite: true);
         Console.WriteLine($"wrote {path} ({new FileInfo(path).Length / 1e6:F0} MB) in {clock.Elapsed.TotalSeconds:F0} s");
     }
@@ -91,6 +102,7 @@ foreach (var type in types)
         MeasureFathom(fathom, prompt, Math.Min(genTokens, 4)); // warm: pages the weights in, before llama.cpp maps its copy
         Console.WriteLine($"{type}, {threads} thread(s): Fathom RSS after a run {ResidentMiB("VmRSS")} MiB = anonymous {ResidentMiB("RssAnon")} + file {ResidentMiB("RssFile")} MiB (file {new FileInfo(path).Length >> 20} MiB, KV {fathom.KvCacheBytes >> 20} MiB)");
         using var llama = new LlamaCppRunner(path, threads, promptTokens + genTokens + 16);
+        Console.WriteLine($"llama.cpp native library: {LoadedLibrary("libllama.so")}");
         double fp = 0, fd = 0, lp = 0, ld = 0;
         for (var round = 0; round < rounds; round++)
         {
@@ -146,6 +158,17 @@ static long WeightBytesPerToken(string path)
     using var file = GgufFile.Open(path);
     return file.Tensors.Where(t => t.Name != "token_embd.weight").Sum(t => t.ByteSize);
 }
+
+static string CpuModel() =>
+    File.Exists("/proc/cpuinfo")
+        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown"
+        : "unknown";
+
+// Which build LLamaSharp picked (noavx/avx2/avx512): it chooses by the runtime's reported ISA, so DOTNET_EnableAVX512=0
+// gives llama.cpp's AVX2 build too.
+static string LoadedLibrary(string name) =>
+    File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
+        .FirstOrDefault(p => p.EndsWith("/" + name, StringComparison.Ordinal)) ?? "not mapped";
 
 static long ResidentMiB(string field)
 {
