@@ -120,6 +120,32 @@ public sealed unsafe class InterleavedKQuantTests
         }
     }
 
+    [Theory]
+    [InlineData(256, 1f)]
+    [InlineData(2048, 0.3f)]
+    [InlineData(8192, 40f)]
+    public void The_activation_quantizer_gives_the_reference_Q8_K_bytes(int n, float scale)
+    {
+        var x = QuantTestData.Values(n, n, scale);
+        x[3] = -x.Max(MathF.Abs); // a tie of magnitudes: the first one sets the sign of the scale
+        x[n - 1] = -x[3];
+        x.AsSpan(256 - 16, 16).Clear();
+        var expected = new byte[Q8K.RowBytes(n)];
+        Q8K.Quantize(x, expected, n);
+        var zeros = new float[256];
+        var actual = new byte[expected.Length];
+        var zeroBlock = new byte[Q8K.BlockBytes];
+        fixed (float* px = x, pz = zeros)
+        fixed (byte* py = actual, pb = zeroBlock)
+        {
+            ActivationQuantizer.Q8KRow(px, py, n);
+            ActivationQuantizer.Q8KRow(pz, pb, 256);
+        }
+
+        Assert.Equal(expected, actual);
+        Assert.Equal(new byte[Q8K.BlockBytes], zeroBlock);
+    }
+
     private static float Oracle(GgmlType type, byte[] w, byte[] a) =>
         type == GgmlType.Q4_K ? ScalarDot.Q4KxQ8K(w, a, a.Length / Q8K.BlockBytes * 256) : ScalarDot.Q6KxQ8K(w, a, a.Length / Q8K.BlockBytes * 256);
 
