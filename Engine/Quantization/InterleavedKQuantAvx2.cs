@@ -291,20 +291,20 @@ internal static unsafe class InterleavedKQuantAvx2
     private static void Finish6(float* y, Vector256<float> dw, byte* a, Vector256<int> isum) =>
         Fma.MultiplyAdd(dw * Vector256.Create(*(float*)a), Vector256.ConvertToSingle(isum), Vector256.Load(y)).Store(y);
 
-    /// <summary>Σ_j min_j · (the activation's 32-element sum j), per row, from the 16-element group sums.</summary>
+    /// <summary>
+    /// Σ_j min_j · (the activation's 32-element sum j), per row. The sixteen 16-element sums are added in neighbouring
+    /// pairs (<c>vphaddw</c>, exact: |sum| ≤ 32·127), so each 32-bit element holds the sums of sub-blocks 2p and 2p+1,
+    /// which multiply the stored (min_2p, min_2p+1) pairs as they are.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Q4KMins(byte* w, byte* a)
     {
-        var sums = a + Sums;
-        var msum = Vector256<int>.Zero;
-        for (var p = 0; p < 4; p++)
-        {
-            var m = Pair(w + InterleavedKQuantLayout.Q4KMins + (16 * p));
-            msum += Avx2.MultiplyAddAdjacent(Even(m), Vector256.Create(*(int*)(sums + (8 * p))).AsInt16());
-            msum += Avx2.MultiplyAddAdjacent(Odd(m), Vector256.Create(*(int*)(sums + (8 * p) + 4)).AsInt16());
-        }
-
-        return msum;
+        var sums = Avx2.HorizontalAdd(Vector256.Load((short*)(a + Sums)), Vector256<short>.Zero).AsInt32();
+        var mins = w + InterleavedKQuantLayout.Q4KMins;
+        var msum = Avx2.MultiplyAddAdjacent(Pair(mins), Avx2.PermuteVar8x32(sums, Vector256.Create(0)).AsInt16());
+        msum += Avx2.MultiplyAddAdjacent(Pair(mins + 16), Avx2.PermuteVar8x32(sums, Vector256.Create(1)).AsInt16());
+        msum += Avx2.MultiplyAddAdjacent(Pair(mins + 32), Avx2.PermuteVar8x32(sums, Vector256.Create(4)).AsInt16());
+        return msum + Avx2.MultiplyAddAdjacent(Pair(mins + 48), Avx2.PermuteVar8x32(sums, Vector256.Create(5)).AsInt16());
     }
 
     /// <summary>Σ_g scale_g · (the activation's 16-element sum g), per row: what the levels' +32 offset added, over 32.</summary>
