@@ -163,13 +163,23 @@ internal static unsafe class InterleavedKQuantAvx2
         var acc = Vector256<float>.Zero;
         var m4 = Vector256.Create((byte)0x0F);
         var m30 = Vector256.Create((byte)0x30);
+        Vector256<short> s0 = default, s1 = default, s2 = default, s3 = default;
         for (var b = 0; b < nb; b++, w += Q6KBlock, a += ActivationBlock)
         {
             Prefetch(w + Q6KBlock, Q6KBlock);
             var isum = Vector256<int>.Zero;
             for (var k = 0; k < 16; k++)
             {
-                // Chunks k, k+16, k+32, k+48 share the high-bit chunk k: groups k/4, 4 + k/4, 8 + k/4, 12 + k/4.
+                // Chunks k, k+16, k+32, k+48 share the high-bit chunk k: groups k/4, 4 + k/4, 8 + k/4, 12 + k/4,
+                // whose scales serve four k in a row.
+                if ((k & 3) == 0)
+                {
+                    s0 = Scale6(w, k >> 2);
+                    s1 = Scale6(w, (k >> 2) + 4);
+                    s2 = Scale6(w, (k >> 2) + 8);
+                    s3 = Scale6(w, (k >> 2) + 12);
+                }
+
                 var h = Vector256.Load(w + InterleavedKQuantLayout.Q6KHigh + (32 * k)).AsUInt16();
                 var l0 = Vector256.Load(w + InterleavedKQuantLayout.Q6KLow + (32 * k));
                 var l1 = Vector256.Load(w + InterleavedKQuantLayout.Q6KLow + (32 * (k + 16)));
@@ -178,11 +188,10 @@ internal static unsafe class InterleavedKQuantAvx2
                 var q1 = (l1 & m4) | ((h << 2).AsByte() & m30);
                 var q2 = ((l0.AsUInt16() >> 4).AsByte() & m4) | (h.AsByte() & m30);
                 var q3 = ((l1.AsUInt16() >> 4).AsByte() & m4) | ((h >> 2).AsByte() & m30);
-                var g = k >> 2;
-                isum += Avx2.MultiplyAddAdjacent(Dot(q0, x), Scale6(w, g));
-                isum += Avx2.MultiplyAddAdjacent(Dot(q1, x + 64), Scale6(w, g + 4));
-                isum += Avx2.MultiplyAddAdjacent(Dot(q2, x + 128), Scale6(w, g + 8));
-                isum += Avx2.MultiplyAddAdjacent(Dot(q3, x + 192), Scale6(w, g + 12));
+                isum += Avx2.MultiplyAddAdjacent(Dot(q0, x), s0);
+                isum += Avx2.MultiplyAddAdjacent(Dot(q1, x + 64), s1);
+                isum += Avx2.MultiplyAddAdjacent(Dot(q2, x + 128), s2);
+                isum += Avx2.MultiplyAddAdjacent(Dot(q3, x + 192), s3);
             }
 
             isum -= Q6KOffsets(w, a) << 5;

@@ -130,9 +130,23 @@ internal static unsafe class InterleavedKQuantLayout
             y[Q6KScales + (16 * (g / 2)) + (2 * r) + (g % 2)] = x[Q6K.ScalesOffset + g];
         }
 
+        // The block's levels in element order first (Q6K.Level per element made packing a 70B model's Q6_K tensors slow).
+        Span<byte> levels = stackalloc byte[256];
+        for (var half = 0; half < 2; half++)
+        {
+            for (var l = 0; l < 32; l++)
+            {
+                int ql0 = x[(64 * half) + l], ql1 = x[(64 * half) + l + 32], qh = x[Q6K.QhOffset + (32 * half) + l];
+                levels[(128 * half) + l] = (byte)((ql0 & 0xF) | ((qh & 3) << 4));
+                levels[(128 * half) + l + 32] = (byte)((ql1 & 0xF) | (((qh >> 2) & 3) << 4));
+                levels[(128 * half) + l + 64] = (byte)((ql0 >> 4) | (((qh >> 4) & 3) << 4));
+                levels[(128 * half) + l + 96] = (byte)((ql1 >> 4) | (((qh >> 6) & 3) << 4));
+            }
+        }
+
         for (var e = 0; e < 256; e++)
         {
-            var level = Q6K.Level(x, e);
+            var level = levels[e];
             var chunk = (e % 128) / 4;
             var low = y + Q6KLow + (32 * chunk) + (4 * r) + (e % 4);
             *low |= (byte)((level & 0xF) << (e < 128 ? 0 : 4));
