@@ -39,7 +39,8 @@ internal sealed unsafe class WeightMatrix
 
     /// <summary>
     /// Whether the rows are regrouped in <see cref="Quantization.InterleavedLayout"/> (the CPU backend's Q8_0/Q4_0
-    /// kernels), in which case there are no addressable rows.
+    /// kernels) or <see cref="Quantization.InterleavedKQuantLayout"/> (Q4_K/Q6_K), in which case there are no
+    /// addressable rows.
     /// </summary>
     public bool Interleaved { get; }
 

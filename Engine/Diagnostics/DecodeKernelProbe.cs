@@ -52,7 +52,8 @@ public static unsafe class DecodeKernelProbe
 
         var matrixBytes = GgmlTypeTraits.RowBytes(type, columns) * rows;
         var count = (int)Math.Max(1, (bytes + matrixBytes - 1) / matrixBytes);
-        var capacity = count * (64 + (InterleavedLayout.Supports(type) ? InterleavedLayout.ByteSize(type, columns, rows) : matrixBytes));
+        var capacity = count * (64 + (InterleavedKQuantLayout.Supports(type) ? InterleavedKQuantLayout.ByteSize(type, columns, rows)
+            : InterleavedLayout.Supports(type) ? InterleavedLayout.ByteSize(type, columns, rows) : matrixBytes));
         using var arena = new HugePageWeights(capacity, progress: null);
         var matrices = Place(arena, type, columns, rows, count);
         var input = new float[columns];

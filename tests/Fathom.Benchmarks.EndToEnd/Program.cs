@@ -1,7 +1,7 @@
 // Fathom vs llama.cpp, end to end: writes a synthetic model per type (once, cached in --dir), then for each
 // thread count measures prefill and decode tokens/s for both engines alternately (best of --rounds) and prints
 // the ratios. Usage:
-//   dotnet run -c Release --project tests/Fathom.Benchmarks.EndToEnd -- [--shape 1b|small] [--types Q8_0,Q4_0]
+//   dotnet run -c Release --project tests/Fathom.Benchmarks.EndToEnd -- [--shape 1b|small] [--types Q8_0,Q4_0,Q4_K_M]
 //       [--threads 1,2] [--prompt 128] [--gen 64] [--rounds 3] [--dir /tmp/fathom-bench] [--llama-avx auto|avx2|avx512]
 // --llama-avx picks llama.cpp's native build (LLamaSharp ships noavx/avx/avx2/avx512); auto matches Fathom's kernel
 // tier, so running under DOTNET_EnableAVX512=0 compares the AVX2 tiers of both like for like.
@@ -55,7 +55,8 @@ if (args is ["llama-batched", ..])
 
 var options = ParseArgs(args);
 var shape = options.GetValueOrDefault("shape", "1b") == "small" ? SyntheticLlamaShape.Small : SyntheticLlamaShape.Llama1B;
-var types = options.GetValueOrDefault("types", "Q8_0,Q4_0").Split(',').Select(Enum.Parse<GgmlType>).ToArray();
+// A GGUF type, or Q4_K_M: Q4_K with llama.cpp's choice of Q6_K tensors (SyntheticLlama.Q4KMedium).
+var types = options.GetValueOrDefault("types", "Q8_0,Q4_0").Split(',');
 var threadCounts = options.GetValueOrDefault("threads", "1,2").Split(',').Select(int.Parse).ToArray();
 var promptTokens = int.Parse(options.GetValueOrDefault("prompt", "128"), CultureInfo.InvariantCulture);
 var genTokens = int.Parse(options.GetValueOrDefault("gen", "64"), CultureInfo.InvariantCulture);
@@ -85,7 +86,15 @@ foreach (var type in types)
     if (!File.Exists(path))
     {
         var clock = Stopwatch.StartNew();
-        SyntheticLlama.Write(path + ".tmp", shape, type);
+        if (type == "Q4_K_M")
+        {
+            SyntheticLlama.Write(path + ".tmp", shape, GgmlType.Q4_K, typeOf: SyntheticLlama.Q4KMedium(shape.Layers));
+        }
+        else
+        {
+            SyntheticLlama.Write(path + ".tmp", shape, Enum.Parse<GgmlType>(type));
+        }
+
         File.Move(path + ".tmp", path, overwrite: true);
         Console.WriteLine($"wrote {path} ({new FileInfo(path).Length / 1e6:F0} MB) in {clock.Elapsed.TotalSeconds:F0} s");
     }

@@ -62,6 +62,19 @@ internal sealed unsafe partial class CpuBackend
         var (w, output) = target;
         var n = w.Rows;
         var k = w.Columns;
+        if (w.Interleaved && InterleavedKQuantLayout.Supports(w.Type))
+        {
+            fixed (byte* a = q.Q8K)
+            fixed (float* y = output)
+            {
+                InterleavedKQuantMatMul.Rows(
+                    w.Type, w.Data, n, k, first, last,
+                    a + ((long)t0 * q.Q8KRowBytes), q.Q8KRowBytes, count, y + ((long)t0 * n), n);
+            }
+
+            return;
+        }
+
         if (w.Interleaved)
         {
             fixed (byte* a = q.Q8_0)
@@ -154,7 +167,7 @@ internal sealed unsafe partial class CpuBackend
                 starts[i + 1] = starts[i] + ((w.Rows + blockRows[i] - 1) / blockRows[i]);
 
                 // The tile is what the kernel reads per activation row; a multiple of eight rows (the widest kernels).
-                long activationRow = w.Interleaved || (IsQuantized(w.Type) && ActivationQuantizer.PairedFormat(w.Type) == GgmlType.Q8_0)
+                long activationRow = IsQuantized(w.Type) && ActivationQuantizer.PairedFormat(w.Type) == GgmlType.Q8_0
                     ? q.Q8_0RowBytes
                     : IsQuantized(w.Type) ? q.Q8KRowBytes : (long)w.Columns * sizeof(float);
                 var tile = (int)Math.Min(rows, l2Bytes / 2 / Math.Max(1, activationRow));

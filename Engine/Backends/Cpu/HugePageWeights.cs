@@ -79,6 +79,14 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
     public WeightMatrix Place(string name, GgmlType type, byte* source, int columns, int rows, bool interleave)
     {
         var bytes = GgmlTypeTraits.RowBytes(type, columns) * rows;
+        if (interleave && InterleavedKQuantLayout.Supports(type))
+        {
+            var packed = Reserve(InterleavedKQuantLayout.ByteSize(type, columns, rows));
+            InterleavedKQuantLayout.Pack(type, source, columns, rows, packed);
+            Release(source, bytes);
+            return new WeightMatrix(name, type, packed, columns, rows, interleaved: true);
+        }
+
         if (!interleave || !InterleavedLayout.Supports(type))
         {
             return new WeightMatrix(name, type, Copy(source, bytes), columns, rows);
@@ -92,7 +100,9 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
 
     /// <summary>Bytes <see cref="Place"/> may take for a tensor, padding included.</summary>
     public static long Capacity(GgufTensorInfo tensor) =>
-        64 + (InterleavedLayout.Supports(tensor.Type) && tensor.Dimensions[0] % 32 == 0
+        64 + (InterleavedKQuantLayout.Supports(tensor.Type) && tensor.Dimensions.Length == 2
+            ? InterleavedKQuantLayout.ByteSize(tensor.Type, (int)tensor.Dimensions[0], (int)tensor.Dimensions[1])
+            : InterleavedLayout.Supports(tensor.Type) && tensor.Dimensions[0] % 32 == 0
             ? InterleavedLayout.ByteSize(tensor.Type, (int)tensor.Dimensions[0], (int)tensor.Dimensions[1])
             : tensor.ByteSize);
 

@@ -11,8 +11,8 @@ public sealed class CpuBackendThreadedConformanceTests() : BackendConformanceTes
 
 /// <summary>
 /// The CPU backend on two threads with Q8_0/Q4_0 weights interleaved, as the model loader places them on a CPU with
-/// vector hardware: the interleaved kernels of this process's tier (<see cref="KernelTierTests"/> runs the lower ones)
-/// against the reference, and batch invariance through them.
+/// vector hardware, and Q4_K/Q6_K weights interleaved: the interleaved kernels of this process's tier
+/// (<see cref="KernelTierTests"/> runs the lower ones) against the reference, and batch invariance through them.
 /// </summary>
 public sealed class CpuBackendInterleavedConformanceTests() : BackendConformanceTests(new CpuBackend(2))
 {

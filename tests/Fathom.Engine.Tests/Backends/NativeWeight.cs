@@ -46,6 +46,18 @@ internal sealed unsafe class NativeWeight : IDisposable
     {
         get
         {
+            if (InterleavedKQuantLayout.Supports(Matrix.Type))
+            {
+                if (_interleaved is null)
+                {
+                    _packed = (byte*)NativeMemory.AlignedAlloc((nuint)InterleavedKQuantLayout.ByteSize(Matrix.Type, Matrix.Columns, Matrix.Rows), 64);
+                    InterleavedKQuantLayout.Pack(Matrix.Type, _data, Matrix.Columns, Matrix.Rows, _packed);
+                    _interleaved = new WeightMatrix("test", Matrix.Type, _packed, Matrix.Columns, Matrix.Rows, interleaved: true);
+                }
+
+                return _interleaved;
+            }
+
             if (!InterleavedLayout.Supports(Matrix.Type))
             {
                 return Matrix;

@@ -21,7 +21,32 @@ internal sealed record SyntheticLlamaShape(int EmbeddingLength, int Layers, int 
 /// </summary>
 internal static class SyntheticLlama
 {
-    public static void Write(string path, SyntheticLlamaShape shape, GgmlType type, int seed = 1234)
+    /// <summary>
+    /// llama.cpp's Q4_K_M mix for a model of <paramref name="layers"/> layers: Q6_K for <c>output.weight</c> and for
+    /// <c>attn_v</c>/<c>ffn_down</c> in the layers its <c>use_more_bits</c> picks (the first and last eighth, and every
+    /// third between), Q4_K elsewhere.
+    /// </summary>
+    public static Func<string, GgmlType> Q4KMedium(int layers) => name =>
+    {
+        if (name == "output.weight")
+        {
+            return GgmlType.Q6_K;
+        }
+
+        if (name.EndsWith(".attn_v.weight", StringComparison.Ordinal) || name.EndsWith(".ffn_down.weight", StringComparison.Ordinal))
+        {
+            var i = int.Parse(name.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture);
+            if (i < layers / 8 || i >= 7 * layers / 8 || (i - (layers / 8)) % 3 == 2)
+            {
+                return GgmlType.Q6_K;
+            }
+        }
+
+        return GgmlType.Q4_K;
+    };
+
+    /// <summary>Writes the model with every matrix in <paramref name="type"/>, or in <paramref name="typeOf"/>'s choice per tensor name.</summary>
+    public static void Write(string path, SyntheticLlamaShape shape, GgmlType type, int seed = 1234, Func<string, GgmlType>? typeOf = null)
     {
         var w = new GgufWriter();
         var arch = shape.Architecture;
@@ -44,23 +69,23 @@ internal static class SyntheticLlama
         var q = shape.Heads * headDim;
         var kv = shape.KvHeads * headDim;
         var ff = shape.FeedForwardLength;
-        Matrix(w, "token_embd.weight", type, embd, shape.Vocabulary, 1f, rng.Fork());
+        Matrix(w, "token_embd.weight", type, embd, shape.Vocabulary, 1f, rng.Fork(), typeOf);
         for (var l = 0; l < shape.Layers; l++)
         {
             var p = $"blk.{l}.";
             Norm(w, p + "attn_norm.weight", embd, rng.Fork());
-            Matrix(w, p + "attn_q.weight", type, embd, q, MathF.Sqrt(3f / embd), rng.Fork());
-            Matrix(w, p + "attn_k.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork());
-            Matrix(w, p + "attn_v.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork());
-            Matrix(w, p + "attn_output.weight", type, q, embd, MathF.Sqrt(3f / q), rng.Fork());
+            Matrix(w, p + "attn_q.weight", type, embd, q, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
+            Matrix(w, p + "attn_k.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
+            Matrix(w, p + "attn_v.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
+            Matrix(w, p + "attn_output.weight", type, q, embd, MathF.Sqrt(3f / q), rng.Fork(), typeOf);
             Norm(w, p + "ffn_norm.weight", embd, rng.Fork());
-            Matrix(w, p + "ffn_gate.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork());
-            Matrix(w, p + "ffn_up.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork());
-            Matrix(w, p + "ffn_down.weight", type, ff, embd, MathF.Sqrt(3f / ff), rng.Fork());
+            Matrix(w, p + "ffn_gate.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
+            Matrix(w, p + "ffn_up.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
+            Matrix(w, p + "ffn_down.weight", type, ff, embd, MathF.Sqrt(3f / ff), rng.Fork(), typeOf);
         }
 
         Norm(w, "output_norm.weight", embd, rng.Fork());
-        Matrix(w, "output.weight", type, embd, shape.Vocabulary, 4 * MathF.Sqrt(3f / embd), rng.Fork());
+        Matrix(w, "output.weight", type, embd, shape.Vocabulary, 4 * MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
         w.WriteTo(path);
     }
 
@@ -108,8 +133,9 @@ internal static class SyntheticLlama
         w.AddTensor(name, GgmlType.F32, [length], TensorEncoding.Encode(GgmlType.F32, values));
     }
 
-    private static void Matrix(GgufWriter w, string name, GgmlType type, int columns, int rows, float scale, UniformSource rng)
+    private static void Matrix(GgufWriter w, string name, GgmlType type, int columns, int rows, float scale, UniformSource rng, Func<string, GgmlType>? typeOf)
     {
+        type = typeOf?.Invoke(name) ?? type;
         w.AddTensor(name, type, [columns, rows], stream =>
         {
             var row = new float[columns];

@@ -1,0 +1,182 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Fathom.Engine.Quantization;
+
+/// <summary>
+/// Portable <see cref="Vector128"/> kernels over <see cref="InterleavedKQuantLayout"/> weights: the ARM64 path (and
+/// SSE on an x64 with AVX2 switched off, which is how it is tested here). The API has no byte multiply-add, so
+/// products are widened to 16 bits and summed per (row, position in the 4-byte chunk) over a sub-block (Q4_K: 8
+/// chunks, ≤ 8·15·128; Q6_K: 4 chunks, ≤ 4·63·128, both below 2^15), then scaled into 32-bit sums and reduced per row
+/// at the end of the super-block. The integers are exact, and the float steps per super-block are those of
+/// <see cref="InterleavedKQuantAvx2"/>, so both give the same outputs. One activation row at a time.
+/// </summary>
+internal static unsafe class InterleavedKQuantVector128
+{
+    private const int ActivationBlock = Q8K.BlockBytes;
+
+    /// <summary>Eight rows of Q4_K weights times one activation row; eight outputs at <paramref name="y"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Q4Kx1(byte* w, int nb, byte* a, float* y)
+    {
+        Vector128<float> accLow = default, accHigh = default;
+        var m4 = Vector128.Create((byte)0x0F);
+        for (var b = 0; b < nb; b++, w += InterleavedKQuantLayout.Q4KGroupBlock, a += ActivationBlock)
+        {
+            Vector128<int> r0 = default, r1 = default, r2 = default, r3 = default, r4 = default, r5 = default, r6 = default, r7 = default;
+            for (var j = 0; j < 8; j++)
+            {
+                var q = w + InterleavedKQuantLayout.Q4KQuants + (256 * (j >> 1));
+                var x = a + Q8K.QsOffset + (32 * j);
+                var shift = 4 * (j & 1);
+                Vector128<short> p01 = default, p23 = default, p45 = default, p67 = default;
+                for (var i = 0; i < 8; i++)
+                {
+                    var v0 = (Vector128.Load(q + (32 * i)).AsUInt16() >> shift).AsByte() & m4;
+                    var v1 = (Vector128.Load(q + (32 * i) + 16).AsUInt16() >> shift).AsByte() & m4;
+                    var ax = Broadcast(x + (4 * i));
+                    p01 += Vector128.WidenLower(v0).AsInt16() * ax;
+                    p23 += Vector128.WidenUpper(v0).AsInt16() * ax;
+                    p45 += Vector128.WidenLower(v1).AsInt16() * ax;
+                    p67 += Vector128.WidenUpper(v1).AsInt16() * ax;
+                }
+
+                var s = w + InterleavedKQuantLayout.Q4KScales + (16 * (j >> 1)) + (j & 1);
+                r0 += Vector128.WidenLower(p01) * s[0];
+                r1 += Vector128.WidenUpper(p01) * s[2];
+                r2 += Vector128.WidenLower(p23) * s[4];
+                r3 += Vector128.WidenUpper(p23) * s[6];
+                r4 += Vector128.WidenLower(p45) * s[8];
+                r5 += Vector128.WidenUpper(p45) * s[10];
+                r6 += Vector128.WidenLower(p67) * s[12];
+                r7 += Vector128.WidenUpper(p67) * s[14];
+            }
+
+            var sums = (short*)(a + Q8K.BsumsOffset);
+            var mins = w + InterleavedKQuantLayout.Q4KMins;
+            var da = Vector128.Create(*(float*)a);
+            var (dLow, dHigh) = Halves(w);
+            var (mLow, mHigh) = Halves(w + 16);
+            accLow = Vector128.FusedMultiplyAdd(dLow * da, Vector128.ConvertToSingle(Reduce(r0, r1, r2, r3)), accLow);
+            accLow = Vector128.FusedMultiplyAdd(mLow * -da, Vector128.ConvertToSingle(Q4KMins(mins, 0, sums)), accLow);
+            accHigh = Vector128.FusedMultiplyAdd(dHigh * da, Vector128.ConvertToSingle(Reduce(r4, r5, r6, r7)), accHigh);
+            accHigh = Vector128.FusedMultiplyAdd(mHigh * -da, Vector128.ConvertToSingle(Q4KMins(mins, 4, sums)), accHigh);
+        }
+
+        accLow.Store(y);
+        accHigh.Store(y + 4);
+    }
+
+    /// <summary>Eight rows of Q6_K weights times one activation row; eight outputs at <paramref name="y"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Q6Kx1(byte* w, int nb, byte* a, float* y)
+    {
+        Vector128<float> accLow = default, accHigh = default;
+        for (var b = 0; b < nb; b++, w += InterleavedKQuantLayout.Q6KGroupBlock, a += ActivationBlock)
+        {
+            Vector128<int> r0 = default, r1 = default, r2 = default, r3 = default, r4 = default, r5 = default, r6 = default, r7 = default;
+            for (var g = 0; g < 16; g++)
+            {
+                Vector128<short> p01 = default, p23 = default, p45 = default, p67 = default;
+                for (var c = 4 * g; c < (4 * g) + 4; c++)
+                {
+                    var v0 = Level6(w, c, 0);
+                    var v1 = Level6(w, c, 16);
+                    var ax = Broadcast(a + Q8K.QsOffset + (4 * c));
+                    p01 += Vector128.WidenLower(v0).AsInt16() * ax;
+                    p23 += Vector128.WidenUpper(v0).AsInt16() * ax;
+                    p45 += Vector128.WidenLower(v1).AsInt16() * ax;
+                    p67 += Vector128.WidenUpper(v1).AsInt16() * ax;
+                }
+
+                var s = (sbyte*)(w + InterleavedKQuantLayout.Q6KScales + (16 * (g >> 1)) + (g & 1));
+                r0 += Vector128.WidenLower(p01) * s[0];
+                r1 += Vector128.WidenUpper(p01) * s[2];
+                r2 += Vector128.WidenLower(p23) * s[4];
+                r3 += Vector128.WidenUpper(p23) * s[6];
+                r4 += Vector128.WidenLower(p45) * s[8];
+                r5 += Vector128.WidenUpper(p45) * s[10];
+                r6 += Vector128.WidenLower(p67) * s[12];
+                r7 += Vector128.WidenUpper(p67) * s[14];
+            }
+
+            var sums = (short*)(a + Q8K.BsumsOffset);
+            var scales = (sbyte*)(w + InterleavedKQuantLayout.Q6KScales);
+            var da = Vector128.Create(*(float*)a);
+            var (dLow, dHigh) = Halves(w);
+            var low = Reduce(r0, r1, r2, r3) - (Q6KOffsets(scales, 0, sums) << 5);
+            var high = Reduce(r4, r5, r6, r7) - (Q6KOffsets(scales, 4, sums) << 5);
+            accLow = Vector128.FusedMultiplyAdd(dLow * da, Vector128.ConvertToSingle(low), accLow);
+            accHigh = Vector128.FusedMultiplyAdd(dHigh * da, Vector128.ConvertToSingle(high), accHigh);
+        }
+
+        accLow.Store(y);
+        accHigh.Store(y + 4);
+    }
+
+    /// <summary>Rows first..first+3: Σ_j min_j · (the activation's 32-element sum j).</summary>
+    private static Vector128<int> Q4KMins(byte* mins, int first, short* sums)
+    {
+        var result = Vector128<int>.Zero;
+        for (var j = 0; j < 8; j++)
+        {
+            var m = mins + (16 * (j >> 1)) + (j & 1) + (2 * first);
+            result += Vector128.Create((int)m[0], m[2], m[4], m[6]) * (sums[2 * j] + sums[(2 * j) + 1]);
+        }
+
+        return result;
+    }
+
+    /// <summary>Rows first..first+3: Σ_g scale_g · (the activation's 16-element sum g).</summary>
+    private static Vector128<int> Q6KOffsets(sbyte* scales, int first, short* sums)
+    {
+        var result = Vector128<int>.Zero;
+        for (var g = 0; g < 16; g++)
+        {
+            var s = scales + (16 * (g >> 1)) + (g & 1) + (2 * first);
+            result += Vector128.Create((int)s[0], s[2], s[4], s[6]) * sums[g];
+        }
+
+        return result;
+    }
+
+    /// <summary>Rows 4h..4h+3 (bytes <paramref name="half"/>..+15) of chunk c's 6-bit levels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Level6(byte* w, int c, int half)
+    {
+        var l = Vector128.Load(w + InterleavedKQuantLayout.Q6KLow + (32 * (c & 31)) + half);
+        var h = Vector128.Load(w + InterleavedKQuantLayout.Q6KHigh + (32 * (c & 15)) + half).AsUInt16();
+        var low = (c < 32 ? l : (l.AsUInt16() >> 4).AsByte()) & Vector128.Create((byte)0x0F);
+        var high = (c >> 4) switch
+        {
+            0 => (h << 4).AsByte(),
+            1 => (h << 2).AsByte(),
+            2 => h.AsByte(),
+            _ => (h >> 2).AsByte(),
+        };
+        return low | (high & Vector128.Create((byte)0x30));
+    }
+
+    /// <summary>The four activation bytes at x, as 16-bit values, twice (for two rows' chunks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<short> Broadcast(byte* x) => Vector128.WidenLower(Vector128.Create(*(int*)x).AsSByte());
+
+    /// <summary>Each row's four position sums added: (Σ r0, Σ r1, Σ r2, Σ r3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> Reduce(Vector128<int> r0, Vector128<int> r1, Vector128<int> r2, Vector128<int> r3) =>
+        Vector128.Create(Vector128.Sum(r0), Vector128.Sum(r1), Vector128.Sum(r2), Vector128.Sum(r3));
+
+    /// <summary>Eight fp16 values as floats, exactly, in two halves (the bit conversion of the 256-bit kernels).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<float> Low, Vector128<float> High) Halves(byte* p)
+    {
+        var h = Vector128.Load((ushort*)p);
+        return (Half4(Vector128.WidenLower(h)), Half4(Vector128.WidenUpper(h)));
+    }
+
+    private static Vector128<float> Half4(Vector128<uint> h)
+    {
+        var magnitude = ((h & Vector128.Create(0x7FFFu)) << 13).AsSingle() * Vector128.Create(0x77800000u).AsSingle();
+        return (magnitude.AsUInt32() | ((h & Vector128.Create(0x8000u)) << 16)).AsSingle();
+    }
+}
