@@ -19,6 +19,7 @@ internal static class EngineServiceExtensions
         ["--chat-template"] = "Fathom:ChatTemplate",
         ["--max-num-seqs"] = "Fathom:MaxNumSequences",
         ["--max-num-batched-tokens"] = "Fathom:MaxNumBatchedTokens",
+        ["--step-time-target-ms"] = "Fathom:StepTimeTargetMs",
         ["--max-queued-requests"] = "Fathom:MaxQueuedRequests",
         ["--shutdown-timeout"] = "Fathom:ShutdownTimeout",
     };

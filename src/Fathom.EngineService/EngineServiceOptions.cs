@@ -41,8 +41,14 @@ internal sealed class EngineServiceOptions
     /// <summary>Most sequences running at once.</summary>
     public int MaxNumSequences { get; set; } = 64;
 
-    /// <summary>Most tokens computed in one step.</summary>
-    public int MaxNumBatchedTokens { get; set; } = 512;
+    /// <summary>Most tokens computed in one step, fixed; 0 (the default): learned to keep a step near <see cref="StepTimeTargetMs"/>.</summary>
+    public int MaxNumBatchedTokens { get; set; }
+
+    /// <summary>
+    /// The time in milliseconds a forward step should stay near when the token budget is learned; 0 (the default): three
+    /// times a decode-only step of the running sequences (at least 50 ms).
+    /// </summary>
+    public int StepTimeTargetMs { get; set; }
 
     /// <summary>
     /// The secret the API gateway sends as <c>Authorization: Bearer</c> (<c>Fathom__GatewayToken</c>, the same value on

@@ -85,7 +85,12 @@ internal sealed partial class ModelHost(
             hostOptions = hostOptions with { OnStepFailed = e => LogStepFailed(logger, e) };
 
             var engine = EngineHostFactory.Create(model,
-                new SchedulerConfig { MaxNumSequences = o.MaxNumSequences, MaxNumBatchedTokens = o.MaxNumBatchedTokens },
+                new SchedulerConfig
+                {
+                    MaxNumSequences = o.MaxNumSequences,
+                    MaxNumBatchedTokens = o.MaxNumBatchedTokens == 0 ? null : o.MaxNumBatchedTokens,
+                    StepTimeTarget = o.StepTimeTargetMs == 0 ? null : TimeSpan.FromMilliseconds(o.StepTimeTargetMs),
+                },
                 hostOptions,
                 new EngineMetrics(model.Name, meters),
                 tier);
