@@ -29,6 +29,12 @@ internal sealed class EngineServiceOptions
     /// <summary>KV cache budget, e.g. <c>512MiB</c>, <c>4GiB</c> or bytes.</summary>
     public string? KvCacheMemory { get; set; }
 
+    /// <summary>
+    /// Element type of the KV cache: <c>auto</c> (f16 on the CPU backend, f32 on the reference backend), <c>f16</c> or
+    /// <c>f32</c> (see <see cref="Engine.KvCache.KvCacheDataTypes"/>); anything else fails the load.
+    /// </summary>
+    public string KvCacheDtype { get; set; } = "auto";
+
     /// <summary>Context length limit; 0: the model's.</summary>
     public int MaxModelLength { get; set; }
 
