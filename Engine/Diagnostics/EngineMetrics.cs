@@ -29,6 +29,7 @@ public sealed class EngineMetrics : IDisposable
     private readonly Counter<long> _prefixQueries;
     private readonly Counter<long> _prefixHits;
     private double _kvUsage;
+    private int _stepTokenBudget;
 
     /// <summary>Instruments for <paramref name="modelName"/> (the <c>gen_ai.request.model</c> attribute).</summary>
     /// <param name="modelName">The served model's name.</param>
@@ -54,6 +55,8 @@ public sealed class EngineMetrics : IDisposable
         _running = _meter.CreateUpDownCounter<long>("fathom.engine.requests.running", "{request}", "Sequences in the running batch.");
         _meter.CreateObservableGauge("fathom.engine.kv_cache.usage_ratio", () => Volatile.Read(ref _kvUsage), null,
             "Used KV blocks over all KV blocks.");
+        _meter.CreateObservableGauge("fathom.engine.step.token_budget", () => Volatile.Read(ref _stepTokenBudget), "{token}",
+            "Most tokens the scheduler puts in one forward step now (learned from step times unless fixed).");
         _prefixQueries = _meter.CreateCounter<long>("fathom.engine.prefix_cache.queries", "{token}", "Prompt tokens looked up in the local prefix cache.");
         _prefixHits = _meter.CreateCounter<long>("fathom.engine.prefix_cache.hits", "{token}", "Prompt tokens found in the local prefix cache.");
     }
@@ -127,6 +130,9 @@ public sealed class EngineMetrics : IDisposable
 
     /// <summary>The KV cache's used fraction now.</summary>
     public void KvCacheUsage(double ratio) => Volatile.Write(ref _kvUsage, ratio);
+
+    /// <summary>The scheduler's per-step token budget now.</summary>
+    public void StepTokenBudget(int tokens) => Volatile.Write(ref _stepTokenBudget, tokens);
 
     /// <inheritdoc/>
     public void Dispose() => _meter.Dispose();

@@ -1,36 +1,66 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
 namespace Fathom.Engine.KvCache;
 
 /// <summary>
-/// The key and value tensors of the KV cache, in fixed-size blocks addressed by physical block id. Which block
-/// belongs to which sequence is the block manager's business; this class only stores the numbers.
+/// The key and value tensors of the KV cache, in fixed-size blocks addressed by physical block id, as f32 or f16
+/// (<see cref="DataType"/>). Which block belongs to which sequence is the block manager's business; this class only
+/// stores the numbers.
 /// </summary>
 internal sealed class PagedKvStorage : IKvBlockStorage
 {
     /// <summary>Default tokens per block.</summary>
     public const int DefaultBlockSize = 16;
 
-    private readonly float[][] _keys;   // per layer: (blocks, block_size, n_head_kv, head_dim)
-    private readonly float[][] _values; // per layer: (blocks, block_size, n_head_kv, head_dim)
+    // Exactly one pair is set, per DataType. Per layer: (blocks, block_size, n_head_kv, head_dim).
+    private readonly float[][]? _keys;
+    private readonly float[][]? _values;
+    private readonly Half[][]? _halfKeys;
+    private readonly Half[][]? _halfValues;
 
-    public PagedKvStorage(int layers, int blockCount, int blockSize, int kvHeads, int headDimension)
+    public PagedKvStorage(int layers, int blockCount, int blockSize, int kvHeads, int headDimension, KvCacheDataType dataType = KvCacheDataType.F32)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(layers);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kvHeads);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(headDimension);
+        if (dataType is not (KvCacheDataType.F32 or KvCacheDataType.F16))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dataType), dataType, "the KV storage holds f32 or f16 (resolve auto first)");
+        }
+
         var perLayer = checked(blockCount * blockSize * kvHeads * headDimension);
         LayerCount = layers;
         BlockCount = blockCount;
         BlockSize = blockSize;
         KvHeadCount = kvHeads;
         HeadDimension = headDimension;
-        _keys = new float[layers][];
-        _values = new float[layers][];
+        DataType = dataType;
+        if (dataType == KvCacheDataType.F32)
+        {
+            _keys = new float[layers][];
+            _values = new float[layers][];
+        }
+        else
+        {
+            _halfKeys = new Half[layers][];
+            _halfValues = new Half[layers][];
+        }
+
         for (var l = 0; l < layers; l++)
         {
-            _keys[l] = new float[perLayer];
-            _values[l] = new float[perLayer];
+            if (dataType == KvCacheDataType.F32)
+            {
+                _keys![l] = new float[perLayer];
+                _values![l] = new float[perLayer];
+            }
+            else
+            {
+                _halfKeys![l] = new Half[perLayer];
+                _halfValues![l] = new Half[perLayer];
+            }
         }
     }
 
@@ -44,60 +74,127 @@ internal sealed class PagedKvStorage : IKvBlockStorage
 
     public int HeadDimension { get; }
 
-    /// <summary>Floats per cached token in one layer (all KV heads).</summary>
+    /// <summary>The element type the keys and values are held in (and block payloads are written in).</summary>
+    public KvCacheDataType DataType { get; }
+
+    /// <summary>Elements per cached token in one layer (all KV heads).</summary>
     public int TokenStride => KvHeadCount * HeadDimension;
 
     /// <summary>Bytes held, keys and values of all layers.</summary>
-    public long ByteSize => 2L * LayerCount * BlockCount * BlockSize * TokenStride * sizeof(float);
+    public long ByteSize => (long)LayerCount * BlockCount * BlockBytesPerLayer;
 
-    /// <summary>Keys of <paramref name="layer"/>. // (blocks, block_size, n_head_kv, head_dim)</summary>
-    public float[] Keys(int layer) => _keys[layer];
+    /// <summary>Elements in one block's payload: for each layer, its keys then its values. // (layers, 2, block_size, n_head_kv, head_dim)</summary>
+    public int BlockElements => 2 * LayerCount * BlockSize * TokenStride;
 
-    /// <summary>Values of <paramref name="layer"/>. // (blocks, block_size, n_head_kv, head_dim)</summary>
-    public float[] Values(int layer) => _values[layer];
+    /// <inheritdoc/>
+    public int BlockBytes => BlockElements * KvCacheDataTypes.SizeOf(DataType);
 
-    /// <summary>Floats in one block's payload: for each layer, its keys then its values. // (layers, 2, block_size, n_head_kv, head_dim)</summary>
-    public int BlockFloats => 2 * LayerCount * BlockSize * TokenStride;
+    private long BlockBytesPerLayer => 2L * BlockSize * TokenStride * KvCacheDataTypes.SizeOf(DataType);
 
-    /// <summary>Copies block <paramref name="block"/>'s keys and values of every layer to <paramref name="destination"/>.</summary>
-    /// <param name="block">Physical block id.</param>
-    /// <param name="destination">// (layers, 2, block_size, n_head_kv, head_dim)</param>
-    public void ReadBlock(int block, Span<float> destination)
+    /// <summary>Keys of <paramref name="layer"/> of an f32 storage. // (blocks, block_size, n_head_kv, head_dim)</summary>
+    /// <exception cref="InvalidOperationException">The storage holds f16.</exception>
+    public float[] Keys(int layer) => (_keys ?? throw NotHeldAs(KvCacheDataType.F32))[layer];
+
+    /// <summary>Values of <paramref name="layer"/> of an f32 storage. // (blocks, block_size, n_head_kv, head_dim)</summary>
+    /// <exception cref="InvalidOperationException">The storage holds f16.</exception>
+    public float[] Values(int layer) => (_values ?? throw NotHeldAs(KvCacheDataType.F32))[layer];
+
+    /// <summary>Keys of <paramref name="layer"/> of an f16 storage. // (blocks, block_size, n_head_kv, head_dim)</summary>
+    /// <exception cref="InvalidOperationException">The storage holds f32.</exception>
+    public Half[] HalfKeys(int layer) => (_halfKeys ?? throw NotHeldAs(KvCacheDataType.F16))[layer];
+
+    /// <summary>Values of <paramref name="layer"/> of an f16 storage. // (blocks, block_size, n_head_kv, head_dim)</summary>
+    /// <exception cref="InvalidOperationException">The storage holds f32.</exception>
+    public Half[] HalfValues(int layer) => (_halfValues ?? throw NotHeldAs(KvCacheDataType.F16))[layer];
+
+    /// <summary>Writes one token's keys and values of <paramref name="layer"/> at <paramref name="offset"/> (see <see cref="Offset"/>), converted to <see cref="DataType"/>.</summary>
+    /// <param name="layer">The layer.</param>
+    /// <param name="offset">Element offset of the token.</param>
+    /// <param name="keys">// (n_head_kv, head_dim)</param>
+    /// <param name="values">// (n_head_kv, head_dim)</param>
+    public void Store(int layer, int offset, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
+    {
+        if (_keys is not null)
+        {
+            keys.CopyTo(_keys[layer].AsSpan(offset, keys.Length));
+            values.CopyTo(_values![layer].AsSpan(offset, values.Length));
+        }
+        else
+        {
+            TensorPrimitives.ConvertToHalf(keys, _halfKeys![layer].AsSpan(offset, keys.Length));
+            TensorPrimitives.ConvertToHalf(values, _halfValues![layer].AsSpan(offset, values.Length));
+        }
+    }
+
+    /// <summary>Reads <paramref name="destination"/>'s length of keys of <paramref name="layer"/> from element <paramref name="offset"/>, as f32.</summary>
+    public void ReadKeys(int layer, int offset, Span<float> destination) => Read(_keys, _halfKeys, layer, offset, destination);
+
+    /// <summary>Reads <paramref name="destination"/>'s length of values of <paramref name="layer"/> from element <paramref name="offset"/>, as f32.</summary>
+    public void ReadValues(int layer, int offset, Span<float> destination) => Read(_values, _halfValues, layer, offset, destination);
+
+    /// <inheritdoc/>
+    public void ReadBlock(int block, Span<byte> destination)
     {
         var span = BlockSpan(block, destination.Length);
         for (var l = 0; l < LayerCount; l++)
         {
-            _keys[l].AsSpan(block * span, span).CopyTo(destination[((2 * l) * span)..]);
-            _values[l].AsSpan(block * span, span).CopyTo(destination[(((2 * l) + 1) * span)..]);
+            if (_keys is not null)
+            {
+                var floats = MemoryMarshal.Cast<byte, float>(destination);
+                _keys[l].AsSpan(block * span, span).CopyTo(floats[(2 * l * span)..]);
+                _values![l].AsSpan(block * span, span).CopyTo(floats[(((2 * l) + 1) * span)..]);
+            }
+            else
+            {
+                var halves = MemoryMarshal.Cast<byte, Half>(destination);
+                _halfKeys![l].AsSpan(block * span, span).CopyTo(halves[(2 * l * span)..]);
+                _halfValues![l].AsSpan(block * span, span).CopyTo(halves[(((2 * l) + 1) * span)..]);
+            }
         }
     }
 
-    /// <summary>Overwrites block <paramref name="block"/> with a payload written by <see cref="ReadBlock"/>.</summary>
-    /// <param name="block">Physical block id.</param>
-    /// <param name="source">// (layers, 2, block_size, n_head_kv, head_dim)</param>
-    public void WriteBlock(int block, ReadOnlySpan<float> source)
+    /// <inheritdoc/>
+    public void WriteBlock(int block, ReadOnlySpan<byte> source)
     {
         var span = BlockSpan(block, source.Length);
         for (var l = 0; l < LayerCount; l++)
         {
-            source.Slice(2 * l * span, span).CopyTo(_keys[l].AsSpan(block * span, span));
-            source.Slice(((2 * l) + 1) * span, span).CopyTo(_values[l].AsSpan(block * span, span));
+            if (_keys is not null)
+            {
+                var floats = MemoryMarshal.Cast<byte, float>(source);
+                floats.Slice(2 * l * span, span).CopyTo(_keys[l].AsSpan(block * span, span));
+                floats.Slice(((2 * l) + 1) * span, span).CopyTo(_values![l].AsSpan(block * span, span));
+            }
+            else
+            {
+                var halves = MemoryMarshal.Cast<byte, Half>(source);
+                halves.Slice(2 * l * span, span).CopyTo(_halfKeys![l].AsSpan(block * span, span));
+                halves.Slice(((2 * l) + 1) * span, span).CopyTo(_halfValues![l].AsSpan(block * span, span));
+            }
         }
     }
 
     /// <summary>Copies block <paramref name="source"/> onto block <paramref name="destination"/> (copy-on-write forks).</summary>
     public void CopyBlock(int source, int destination)
     {
-        var span = BlockSpan(source, BlockFloats);
-        _ = BlockSpan(destination, BlockFloats);
+        var span = BlockSpan(source, BlockBytes);
+        _ = BlockSpan(destination, BlockBytes);
         for (var l = 0; l < LayerCount; l++)
         {
-            Array.Copy(_keys[l], source * span, _keys[l], destination * span, span);
-            Array.Copy(_values[l], source * span, _values[l], destination * span, span);
+            if (_keys is not null)
+            {
+                Array.Copy(_keys[l], source * span, _keys[l], destination * span, span);
+                Array.Copy(_values![l], source * span, _values[l], destination * span, span);
+            }
+            else
+            {
+                Array.Copy(_halfKeys![l], source * span, _halfKeys[l], destination * span, span);
+                Array.Copy(_halfValues![l], source * span, _halfValues[l], destination * span, span);
+            }
         }
     }
 
-    /// <summary>Offset of position <paramref name="position"/>'s first float, given the sequence's block table.</summary>
+    /// <summary>Offset of position <paramref name="position"/>'s first element, given the sequence's block table.</summary>
     /// <exception cref="ArgumentException">The block table does not cover the position, or names a block that does not exist.</exception>
     public int Offset(int[] blockTable, int position)
     {
@@ -116,16 +213,32 @@ internal sealed class PagedKvStorage : IKvBlockStorage
         return ((block * BlockSize) + (position % BlockSize)) * TokenStride;
     }
 
-    private int BlockSpan(int block, int payloadLength)
+    private static void Read(float[][]? singles, Half[][]? halves, int layer, int offset, Span<float> destination)
+    {
+        if (singles is not null)
+        {
+            singles[layer].AsSpan(offset, destination.Length).CopyTo(destination);
+        }
+        else
+        {
+            TensorPrimitives.ConvertToSingle(halves![layer].AsSpan(offset, destination.Length), destination);
+        }
+    }
+
+    private InvalidOperationException NotHeldAs(KvCacheDataType wanted) =>
+        new($"this KV storage holds {KvCacheDataTypes.ToName(DataType)}, not {KvCacheDataTypes.ToName(wanted)}");
+
+    // Elements of one layer's keys (or values) of one block, after checking the block id and the payload's byte length.
+    private int BlockSpan(int block, int payloadBytes)
     {
         if ((uint)block >= (uint)BlockCount)
         {
             throw new ArgumentOutOfRangeException(nameof(block), block, $"the KV storage has {BlockCount} blocks");
         }
 
-        if (payloadLength != BlockFloats)
+        if (payloadBytes != BlockBytes)
         {
-            throw new ArgumentException($"a block payload is {BlockFloats} floats, not {payloadLength}", nameof(payloadLength));
+            throw new ArgumentException($"a block payload is {BlockBytes} bytes, not {payloadBytes}", nameof(payloadBytes));
         }
 
         return BlockSize * TokenStride;

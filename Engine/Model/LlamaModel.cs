@@ -54,6 +54,9 @@ public sealed class LlamaModel : IDisposable
     /// <summary>Bytes of KV cache.</summary>
     public long KvCacheBytes => _device?.KvCacheBytes ?? _kv.ByteSize;
 
+    /// <summary>The element type of the KV cache's block payloads (see <see cref="KvCacheDataTypeSelection.Resolve"/>).</summary>
+    public KvCacheDataType KvCacheDataType => KvBlocks.DataType;
+
     /// <summary>Block-level access to the KV cache (for second-tier loads and stores).</summary>
     public IKvBlockStorage KvBlocks => (IKvBlockStorage?)_device ?? _kv;
 
@@ -111,13 +114,14 @@ public sealed class LlamaModel : IDisposable
             var blockSize = options.KvBlockSize;
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
             var blocks = options.KvBlockCount ?? ((Math.Min(hp.ContextLength, 4096) + blockSize - 1) / blockSize);
-            var kv = new PagedKvStorage(hp.LayerCount, device is null ? blocks : 1, blockSize, hp.KvHeadCount, hp.HeadDimension);
+            var kvType = KvCacheDataTypeSelection.Resolve(options.KvCacheDataType, kind);
+            var kv = new PagedKvStorage(hp.LayerCount, device is null ? blocks : 1, blockSize, hp.KvHeadCount, hp.HeadDimension, kvType);
             if (device is null && copies is null && options.LoadProgress is { } progress)
             {
                 Prefault(file, progress);
             }
 
-            var model = new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize), _weightCopies = copies };
+            var model = new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize, kvType), _weightCopies = copies };
             if (copies is not null)
             {
                 // The fingerprint and the vectors read the mapping again after the copies; none of it is needed now.

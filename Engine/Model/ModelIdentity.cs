@@ -18,14 +18,17 @@ public static class ModelIdentity
     /// <summary>Version of the engine's KV payload layout; bump when <see cref="IKvBlockStorage"/>'s layout changes.</summary>
     public const int KvLayoutVersion = 1;
 
-    /// <summary>The fingerprint of <paramref name="file"/> with shape <paramref name="hp"/> and KV blocks of <paramref name="blockSize"/> tokens.</summary>
-    public static ModelFingerprint Fingerprint(GgufFile file, LlamaHyperParameters hp, int blockSize)
+    /// <summary>
+    /// The fingerprint of <paramref name="file"/> with shape <paramref name="hp"/>, KV blocks of <paramref name="blockSize"/>
+    /// tokens held as <paramref name="kvDataType"/>: an f16 and an f32 engine never share a block.
+    /// </summary>
+    public static ModelFingerprint Fingerprint(GgufFile file, LlamaHyperParameters hp, int blockSize, KvCacheDataType kvDataType = KvCacheDataType.F32)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(hp);
         var hash = new XxHash128();
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"kv-layout={KvLayoutVersion};kv-dtype=f32;block={blockSize};");
+        text.Append(CultureInfo.InvariantCulture, $"kv-layout={KvLayoutVersion};kv-dtype={KvCacheDataTypes.ToName(kvDataType)};block={blockSize};");
         text.Append(CultureInfo.InvariantCulture, $"arch={hp.Architecture};embd={hp.EmbeddingLength};layers={hp.LayerCount};heads={hp.HeadCount};kv-heads={hp.KvHeadCount};head-dim={hp.HeadDimension};");
         text.Append(CultureInfo.InvariantCulture, $"rope={hp.RopeMode},{hp.RopeDimensionCount},{hp.RopeFrequencyBase:R},{hp.RopeFrequencyScale:R},{hp.Llama3Scaling};eps={hp.RmsNormEpsilon:R};qkv-bias={hp.HasQkvBias};");
         foreach (var t in file.Tensors)

@@ -18,6 +18,9 @@ public sealed record ModelLoadOptions
     /// </summary>
     public int TensorParallel { get; init; } = 1;
 
+    /// <summary>Element type of the KV cache (see <see cref="KvCacheDataTypeSelection.Resolve"/>); <c>auto</c>: f16 on the CPU backend.</summary>
+    public KvCache.KvCacheDataType KvCacheDataType { get; init; } = KvCache.KvCacheDataType.Auto;
+
     /// <summary>Tokens per KV block.</summary>
     public int KvBlockSize { get; init; } = 16;
 

@@ -260,7 +260,9 @@ public sealed class EngineCore
         {
             try
             {
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 _runner.Execute(step, logits);
+                Scheduler.StepBudget.Observe(step.TokenIds.Length, System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 ForwardSteps++;
                 return true;
             }

@@ -275,6 +275,7 @@ public sealed partial class EngineHost : IDisposable
         }
 
         _metrics.KvCacheUsage(KvCacheUsage);
+        _metrics.StepTokenBudget(scheduler.LastTokenBudget);
         _metrics.RunningChanged(scheduler.NumRunning - _reportedRunning);
         _reportedRunning = scheduler.NumRunning;
         long queries = scheduler.KvCache.PrefixQueryTokens;

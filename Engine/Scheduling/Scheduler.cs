@@ -28,7 +28,17 @@ public sealed partial class Scheduler
         config.Validate();
         Config = config;
         KvCache = kvCache;
+        StepBudget = new StepTokenBudget(config.StepTimeTarget, kvCache.BlockSize);
     }
+
+    /// <summary>
+    /// The learned per-step token budget (used when <see cref="SchedulerConfig.MaxNumBatchedTokens"/> is null); the
+    /// engine loop reports each forward step's time to it.
+    /// </summary>
+    public StepTokenBudget StepBudget { get; }
+
+    /// <summary>The token budget of the last <see cref="Schedule"/> call.</summary>
+    public int LastTokenBudget { get; private set; }
 
     /// <summary>Limits and policy.</summary>
     public SchedulerConfig Config { get; }
@@ -154,10 +164,10 @@ public sealed partial class Scheduler
         var plan = new List<PlannedSequence>();
         var loads = new List<KvBlockLoad>();
         var preempted = new List<long>();
-        int budget = Config.MaxNumBatchedTokens;
 
         // 1. Running sequences: decodes first, then prefill chunks, each in admission order.
         var order = _running.Where(s => !IsPrefilling(s)).Concat(_running.Where(IsPrefilling)).ToList();
+        int budget = LastTokenBudget = TokenBudget(order.Count(s => !IsPrefilling(s)));
         foreach (var sequence in order)
         {
             if (budget == 0)
@@ -223,6 +233,11 @@ public sealed partial class Scheduler
 
         return BuildOutput(plan, loads, preempted);
     }
+
+    // A learned budget always leaves room for every decode plus a block of prefill, so that neither decodes nor waiting
+    // prompts starve when the decodes alone take longer than the target.
+    private int TokenBudget(int decoding) =>
+        Config.MaxNumBatchedTokens ?? Math.Max(StepBudget.TokensFor(decoding), decoding + KvCache.BlockSize);
 
     private static RequestRejectedException Rejected(string message, string field) => new(message, field);
 

@@ -3,8 +3,19 @@ namespace Fathom.Engine.Scheduling;
 /// <summary>Limits and policy of the <see cref="Scheduler"/>.</summary>
 public sealed record SchedulerConfig
 {
-    /// <summary>Most tokens computed in one forward step (decodes and prefill chunks together).</summary>
-    public int MaxNumBatchedTokens { get; init; } = 2048;
+    /// <summary>
+    /// Most tokens computed in one forward step (decodes and prefill chunks together), fixed; null (the default): a
+    /// budget learned from the engine's own step times that keeps a step near <see cref="StepTimeTarget"/> (see
+    /// <see cref="StepTokenBudget"/>).
+    /// </summary>
+    public int? MaxNumBatchedTokens { get; init; }
+
+    /// <summary>
+    /// The time a forward step should stay near when <see cref="MaxNumBatchedTokens"/> is null; null (the default):
+    /// <see cref="StepTokenBudget.DecodeStepMultiple"/> times a decode-only step of the running sequences, so a
+    /// prefill chunk at most triples an inter-token gap.
+    /// </summary>
+    public TimeSpan? StepTimeTarget { get; init; }
 
     /// <summary>Most sequences running at once.</summary>
     public int MaxNumSequences { get; init; } = 256;
@@ -22,10 +33,19 @@ public sealed record SchedulerConfig
     public IReadOnlyCollection<int> EndOfGenerationTokenIds { get; init; } = [];
 
     /// <summary>Checks the limits.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A non-positive limit.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive limit or step time target.</exception>
     public void Validate()
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxNumBatchedTokens);
+        if (MaxNumBatchedTokens is { } tokens)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tokens, nameof(MaxNumBatchedTokens));
+        }
+
+        if (StepTimeTarget is { } target)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(target, TimeSpan.Zero, nameof(StepTimeTarget));
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxNumSequences);
         if (MaxModelLength is { } length)
         {

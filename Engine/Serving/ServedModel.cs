@@ -76,7 +76,8 @@ public sealed class ServedModel : IDisposable
         }
 
         int context = Math.Min(options.MaxModelLength ?? hp.ContextLength, hp.ContextLength);
-        int blocks = KvBlocksFor(hp, options);
+        var backend = Backends.Ilgpu.IlgpuBackendSelection.Resolve(options.Backend);
+        int blocks = KvBlocksFor(hp, options, KvCacheDataTypeSelection.Resolve(options.KvCacheDataType, backend));
         if (blocks < 1)
         {
             throw new ModelLoadException(path, $"a KV cache budget of {options.KvCacheMemoryBytes} bytes holds no {options.KvBlockSize}-token block of this model");
@@ -84,8 +85,9 @@ public sealed class ServedModel : IDisposable
 
         var model = LlamaModel.Load(path, new ModelLoadOptions
         {
-            Backend = options.Backend,
+            Backend = backend,
             Threads = options.Threads,
+            KvCacheDataType = options.KvCacheDataType,
             TensorParallel = options.TensorParallel,
             KvBlockCount = blocks,
             KvBlockSize = options.KvBlockSize,
@@ -107,11 +109,11 @@ public sealed class ServedModel : IDisposable
         }
     }
 
-    /// <summary>Bytes one token's K and V take across all layers (the storage keeps them as float32).</summary>
-    public static long KvBytesPerToken(LlamaHyperParameters hyperParameters)
+    /// <summary>Bytes one token's K and V take across all layers when the cache holds <paramref name="dataType"/>.</summary>
+    public static long KvBytesPerToken(LlamaHyperParameters hyperParameters, KvCacheDataType dataType)
     {
         ArgumentNullException.ThrowIfNull(hyperParameters);
-        return 2L * hyperParameters.LayerCount * hyperParameters.KvLength * sizeof(float);
+        return KvCacheSizing.BytesPerToken(hyperParameters.LayerCount, hyperParameters.KvLength, dataType);
     }
 
     /// <summary>Renders <paramref name="messages"/> with the chat template (or <paramref name="template"/>) and tokenizes the prompt.</summary>
@@ -131,7 +133,7 @@ public sealed class ServedModel : IDisposable
     public void Dispose() => Model.Dispose();
 
     // The budget's worth of blocks, but never more than the whole context 256 times over (no point beyond).
-    private static int KvBlocksFor(LlamaHyperParameters hp, ServedModelOptions options)
+    private static int KvBlocksFor(LlamaHyperParameters hp, ServedModelOptions options, KvCacheDataType dataType)
     {
         long budget = options.KvCacheMemoryBytes ?? ServedModelOptions.DefaultKvCacheMemoryBytes;
         if (budget <= 0)
@@ -139,7 +141,7 @@ public sealed class ServedModel : IDisposable
             return 0;
         }
 
-        int blocks = KvCacheSizing.BlocksFor(budget, KvBytesPerToken(hp), options.KvBlockSize);
+        int blocks = KvCacheSizing.BlocksFor(budget, KvBytesPerToken(hp, dataType), options.KvBlockSize);
         long cap = 256L * ((hp.ContextLength + options.KvBlockSize - 1) / options.KvBlockSize);
         return (int)Math.Min(blocks, cap);
     }

@@ -1,3 +1,4 @@
+using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 
 namespace Fathom.Engine.Serving;
@@ -19,6 +20,9 @@ public sealed record ServedModelOptions
 
     /// <summary>Bytes for the K and V of all layers (<c>--kv-cache-memory</c>); null: <see cref="DefaultKvCacheMemoryBytes"/>.</summary>
     public long? KvCacheMemoryBytes { get; init; }
+
+    /// <summary>Element type of the KV cache (<c>--kv-cache-dtype</c>); <c>auto</c>: f16 on the CPU backend, so the budget holds twice the tokens.</summary>
+    public KvCacheDataType KvCacheDataType { get; init; } = KvCacheDataType.Auto;
 
     /// <summary>Tokens per KV block.</summary>
     public int KvBlockSize { get; init; } = 16;

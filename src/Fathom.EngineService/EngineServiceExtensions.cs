@@ -15,10 +15,12 @@ internal static class EngineServiceExtensions
         ["--threads"] = "Fathom:Threads",
         ["--tp"] = "Fathom:TensorParallel",
         ["--kv-cache-memory"] = "Fathom:KvCacheMemory",
+        ["--kv-cache-dtype"] = "Fathom:KvCacheDtype",
         ["--max-model-len"] = "Fathom:MaxModelLength",
         ["--chat-template"] = "Fathom:ChatTemplate",
         ["--max-num-seqs"] = "Fathom:MaxNumSequences",
         ["--max-num-batched-tokens"] = "Fathom:MaxNumBatchedTokens",
+        ["--step-time-target-ms"] = "Fathom:StepTimeTargetMs",
         ["--max-queued-requests"] = "Fathom:MaxQueuedRequests",
         ["--shutdown-timeout"] = "Fathom:ShutdownTimeout",
     };

@@ -29,6 +29,12 @@ internal sealed class EngineServiceOptions
     /// <summary>KV cache budget, e.g. <c>512MiB</c>, <c>4GiB</c> or bytes.</summary>
     public string? KvCacheMemory { get; set; }
 
+    /// <summary>
+    /// Element type of the KV cache: <c>auto</c> (f16 on the CPU backend, f32 on the reference backend), <c>f16</c> or
+    /// <c>f32</c> (see <see cref="Engine.KvCache.KvCacheDataTypes"/>); anything else fails the load.
+    /// </summary>
+    public string KvCacheDtype { get; set; } = "auto";
+
     /// <summary>Context length limit; 0: the model's.</summary>
     public int MaxModelLength { get; set; }
 
@@ -41,8 +47,14 @@ internal sealed class EngineServiceOptions
     /// <summary>Most sequences running at once.</summary>
     public int MaxNumSequences { get; set; } = 64;
 
-    /// <summary>Most tokens computed in one step.</summary>
-    public int MaxNumBatchedTokens { get; set; } = 512;
+    /// <summary>Most tokens computed in one step, fixed; 0 (the default): learned to keep a step near <see cref="StepTimeTargetMs"/>.</summary>
+    public int MaxNumBatchedTokens { get; set; }
+
+    /// <summary>
+    /// The time in milliseconds a forward step should stay near when the token budget is learned; 0 (the default): three
+    /// times a decode-only step of the running sequences (at least 50 ms).
+    /// </summary>
+    public int StepTimeTargetMs { get; set; }
 
     /// <summary>
     /// The secret the API gateway sends as <c>Authorization: Bearer</c> (<c>Fathom__GatewayToken</c>, the same value on

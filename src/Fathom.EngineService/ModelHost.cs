@@ -70,6 +70,8 @@ internal sealed partial class ModelHost(
                     : throw new InvalidOperationException($"Fathom:Backend '{o.Backend}' is not one of {string.Join(", ", ComputeBackendKinds.AllNames)}."),
                 Threads = o.Threads > 0 ? o.Threads : null,
                 TensorParallel = o.TensorParallel,
+                KvCacheDataType = KvCacheDataTypes.TryParse(o.KvCacheDtype, out var kvType) ? kvType
+                    : throw new InvalidOperationException($"Fathom:KvCacheDtype '{o.KvCacheDtype}' is not one of {string.Join(", ", KvCacheDataTypes.AllNames)}."),
                 KvCacheMemoryBytes = string.IsNullOrWhiteSpace(o.KvCacheMemory) ? null : ByteSize.Parse(o.KvCacheMemory),
                 MaxModelLength = o.MaxModelLength > 0 ? o.MaxModelLength : null,
                 ServedName = string.IsNullOrWhiteSpace(o.ServedModelName) ? null : o.ServedModelName,
@@ -85,7 +87,12 @@ internal sealed partial class ModelHost(
             hostOptions = hostOptions with { OnStepFailed = e => LogStepFailed(logger, e) };
 
             var engine = EngineHostFactory.Create(model,
-                new SchedulerConfig { MaxNumSequences = o.MaxNumSequences, MaxNumBatchedTokens = o.MaxNumBatchedTokens },
+                new SchedulerConfig
+                {
+                    MaxNumSequences = o.MaxNumSequences,
+                    MaxNumBatchedTokens = o.MaxNumBatchedTokens == 0 ? null : o.MaxNumBatchedTokens,
+                    StepTimeTarget = o.StepTimeTargetMs == 0 ? null : TimeSpan.FromMilliseconds(o.StepTimeTargetMs),
+                },
                 hostOptions,
                 new EngineMetrics(model.Name, meters),
                 tier);

@@ -36,7 +36,7 @@ public sealed class BenchCalibrationTests
             Assert.Contains(record.ReadBandwidth!, r => r.Threads == 1);
             var (shape, weights) = GgufModelReader.Read(model);
             Assert.Equal(weights.DecodeReadBytesByStorage, record.DecodeBytesByType);
-            Assert.Equal((long)(shape.KvBytesPerToken(KvCacheType.F32) * (16 + (8 / 2.0))), record.KvBytesPerStep);
+            Assert.Equal((long)(shape.KvBytesPerToken(KvCacheType.F16) * (16 + (8 / 2.0))), record.KvBytesPerStep); // the CPU engine's default f16 KV
 
             var (planExit, output, planError) = await CliRunner.RunAsync("plan", "--model", model, "--gpu", Device, "--calibration", file,
                 "--kv-cache", "f32", "--prompt-tokens", "16", "--output-tokens", "8", "--context", "64", "--json");

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
+using Fathom.Engine.KvCache;
 using DeviceHalf = ILGPU.Half;
 
 namespace Fathom.Engine.Backends.Ilgpu;
@@ -11,6 +12,15 @@ namespace Fathom.Engine.Backends.Ilgpu;
 /// </summary>
 internal sealed partial class IlgpuForward
 {
+    /// <summary>Payloads are f32 (the device's f16 converted), as the host KV of an f32 engine.</summary>
+    public KvCacheDataType DataType => KvCacheDataType.F32;
+
+    public int BlockBytes => BlockFloats * sizeof(float);
+
+    public void ReadBlock(int block, Span<byte> destination) => ReadBlock(block, MemoryMarshal.Cast<byte, float>(destination));
+
+    public void WriteBlock(int block, ReadOnlySpan<byte> source) => WriteBlock(block, MemoryMarshal.Cast<byte, float>(source));
+
     public void ReadBlock(int block, Span<float> destination)
     {
         Activate();

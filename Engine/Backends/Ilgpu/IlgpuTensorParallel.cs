@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 
 namespace Fathom.Engine.Backends.Ilgpu;
@@ -108,6 +110,15 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
         Step(batch);
         return _shards[0].GreedyTokens(batch.LogitTokenIndices.Length);
     }
+
+    /// <summary>Payloads are f32, as each shard's.</summary>
+    public KvCacheDataType DataType => KvCacheDataType.F32;
+
+    public int BlockBytes => BlockFloats * sizeof(float);
+
+    public void ReadBlock(int block, Span<byte> destination) => ReadBlock(block, MemoryMarshal.Cast<byte, float>(destination));
+
+    public void WriteBlock(int block, ReadOnlySpan<byte> source) => WriteBlock(block, MemoryMarshal.Cast<byte, float>(source));
 
     public void ReadBlock(int block, Span<float> destination)
     {

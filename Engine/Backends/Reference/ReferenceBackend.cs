@@ -109,18 +109,19 @@ internal sealed unsafe class ReferenceBackend : IComputeBackend
         for (var t = 0; t < batch.Count; t++)
         {
             var offset = storage.Offset(batch.BlockTableOf(t), batch.Positions[t]);
-            keys.AsSpan(t * stride, stride).CopyTo(storage.Keys(layer).AsSpan(offset, stride));
-            values.AsSpan(t * stride, stride).CopyTo(storage.Values(layer).AsSpan(offset, stride));
+            storage.Store(layer, offset, keys.AsSpan(t * stride, stride), values.AsSpan(t * stride, stride));
         }
     }
 
+    // Reads K/V through the storage as f32, whatever it holds: with an f16 cache the oracle sees the same rounded
+    // K/V as the backend under test.
     public void Attention(float[] queries, ForwardBatch batch, PagedKvStorage storage, int layer, int heads, float[] output)
     {
         var hd = storage.HeadDimension;
         var group = heads / storage.KvHeadCount;
         var scale = 1.0 / Math.Sqrt(hd);
-        var keys = storage.Keys(layer);
-        var values = storage.Values(layer);
+        var row = new float[hd];
+        var acc = new double[hd];
         for (var t = 0; t < batch.Count; t++)
         {
             var table = batch.BlockTableOf(t);
@@ -133,11 +134,11 @@ internal sealed unsafe class ReferenceBackend : IComputeBackend
                 var max = double.NegativeInfinity;
                 for (var p = 0; p < length; p++)
                 {
-                    var k = keys.AsSpan(storage.Offset(table, p) + kvOffset, hd);
+                    storage.ReadKeys(layer, storage.Offset(table, p) + kvOffset, row);
                     double dot = 0;
                     for (var i = 0; i < hd; i++)
                     {
-                        dot += (double)q[i] * k[i];
+                        dot += (double)q[i] * row[i];
                     }
 
                     scores[p] = dot * scale;
@@ -151,16 +152,20 @@ internal sealed unsafe class ReferenceBackend : IComputeBackend
                     sum += scores[p];
                 }
 
+                Array.Clear(acc);
+                for (var p = 0; p < length; p++)
+                {
+                    storage.ReadValues(layer, storage.Offset(table, p) + kvOffset, row);
+                    for (var i = 0; i < hd; i++)
+                    {
+                        acc[i] += scores[p] * row[i];
+                    }
+                }
+
                 var o = output.AsSpan(((t * heads) + h) * hd, hd);
                 for (var i = 0; i < hd; i++)
                 {
-                    double acc = 0;
-                    for (var p = 0; p < length; p++)
-                    {
-                        acc += scores[p] * values[storage.Offset(table, p) + kvOffset + i];
-                    }
-
-                    o[i] = (float)(acc / sum);
+                    o[i] = (float)(acc[i] / sum);
                 }
             }
         }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Fathom.Cli.Measurement;
+using Fathom.Engine.KvCache;
 using Fathom.Engine.Diagnostics;
 using Fathom.Engine.Model;
 using Fathom.Engine.Quantization;
@@ -24,20 +25,21 @@ internal static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "Runs; the best is reported.", DefaultValueFactory = _ => 3 };
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: physical cores)." };
         var backend = ModelCommandSupport.BackendOption();
+        var kvType = ModelCommandSupport.KvCacheDtypeOption();
         var json = new Option<bool>("--json") { Description = "Print {\"prefill_tok_s\":..,\"decode_tok_s\":..,\"cpu_model\":..,\"kernel_tier\":..}." };
         var calibrationOut = new Option<string?>("--calibration-out") { Description = "Also probe the CPU's kernel rates and bandwidth and write a calibration record (fathom.calibration/1) for fathom plan --calibration." };
         var device = new Option<string?>("--device") { Description = "Device id written into the calibration record (default: cpu-<hostname>)." };
         var probeMib = new Option<int>("--probe-mib") { Description = "MiB each kernel-rate probe streams per pass (keep well above the L3).", DefaultValueFactory = _ => 1024 };
-        var command = new Command("bench", "Measure prefill and decode speed on a model.") { model, promptTokens, genTokens, runs, threads, backend, json, calibrationOut, device, probeMib };
+        var command = new Command("bench", "Measure prefill and decode speed on a model.") { model, promptTokens, genTokens, runs, threads, backend, kvType, json, calibrationOut, device, probeMib };
         command.SetAction(r => Run(
             r.GetRequiredValue(model), r.GetValue(promptTokens), r.GetValue(genTokens), r.GetValue(runs), r.GetValue(threads),
             r.GetValue(backend) ?? "auto", r.GetValue(json), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error,
-            new CalibrationOptions(r.GetValue(calibrationOut), r.GetValue(device), r.GetValue(probeMib))));
+            new CalibrationOptions(r.GetValue(calibrationOut), r.GetValue(device), r.GetValue(probeMib)), r.GetValue(kvType) ?? "auto"));
         return command;
     }
 
     internal static int Run(string path, int promptTokens, int genTokens, int runs, int? threads, string backend, bool json,
-        TextWriter output, TextWriter error, CalibrationOptions? calibration = null)
+        TextWriter output, TextWriter error, CalibrationOptions? calibration = null, string kvCacheDtype = "auto")
     {
         try
         {
@@ -52,10 +54,13 @@ internal static class BenchCommand
             var blocks = ((promptTokens + genTokens) / 16) + 2;
             double prefill, decode;
             string backendName;
-            using (var llama = ModelCommandSupport.Load(path, threads, ModelCommandSupport.ParseBackend(backend), blocks, error))
+            KvCacheDataType kvType;
+            using (var llama = ModelCommandSupport.Load(
+                path, threads, ModelCommandSupport.ParseBackend(backend), blocks, error, kvType: ModelCommandSupport.ParseKvCacheDtype(kvCacheDtype)))
             {
                 (prefill, decode) = Measure(llama, promptTokens, genTokens, runs);
                 backendName = llama.BackendName;
+                kvType = llama.KvCacheDataType;
             }
 
             // The model is released first: the probes need the memory, and its workers must not compete with theirs.
@@ -71,7 +76,7 @@ internal static class BenchCommand
                 var command = string.Create(CultureInfo.InvariantCulture,
                     $"fathom bench --model {path} --prompt-tokens {promptTokens} --gen-tokens {genTokens} --runs {runs} --threads {usedThreads} --calibration-out {file}");
                 var record = CpuCalibration.Measure(path, calibration.Device, usedThreads, decode, promptTokens + (genTokens / 2.0),
-                    (long)calibration.ProbeMib << 20, command);
+                    (long)calibration.ProbeMib << 20, command, kvType);
                 File.WriteAllText(file, CalibrationReader.Write([record]));
                 error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"calibration for {record.Device} ({record.Weights}, {usedThreads} threads, {decode:F2} tok/s, bandwidth fraction {record.BandwidthFraction:F3}) written to {file}"));

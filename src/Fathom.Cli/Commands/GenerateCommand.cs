@@ -20,15 +20,16 @@ internal static class GenerateCommand
         var seed = new Option<long?>("--seed") { Description = "Seed of the sampler (default: random)." };
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: physical cores)." };
         var backend = ModelCommandSupport.BackendOption();
+        var kvType = ModelCommandSupport.KvCacheDtypeOption();
         var tp = new Option<int>("--tp") { Description = "Tensor parallelism: split the model over N accelerators (cuda: devices 0..N-1; ilgpu-cpu: N CPU accelerators).", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print {\"prompt_tokens\":[...],\"tokens\":[...],\"text\":\"...\"} at the end instead of streaming." };
         var command = new Command("generate", "Generate a continuation of a prompt.")
         {
-            model, prompt, promptIds, maxTokens, temperature, seed, threads, backend, tp, json,
+            model, prompt, promptIds, maxTokens, temperature, seed, threads, backend, kvType, tp, json,
         };
         command.SetAction(r => Run(
             new Request(r.GetRequiredValue(model), r.GetValue(prompt), r.GetValue(promptIds), r.GetValue(maxTokens), r.GetValue(temperature),
-                r.GetValue(seed), r.GetValue(threads), r.GetValue(backend) ?? "auto", r.GetValue(json), r.GetValue(tp)),
+                r.GetValue(seed), r.GetValue(threads), r.GetValue(backend) ?? "auto", r.GetValue(json), r.GetValue(tp), r.GetValue(kvType) ?? "auto"),
             r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
     }
@@ -44,7 +45,8 @@ internal static class GenerateCommand
 
             ArgumentOutOfRangeException.ThrowIfNegative(request.MaxTokens, "--max-tokens");
             var backend = ModelCommandSupport.ParseBackend(request.Backend);
-            using var llama = ModelCommandSupport.Load(request.Path, request.Threads, backend, kvBlocks: null, error, request.TensorParallel);
+            using var llama = ModelCommandSupport.Load(
+                request.Path, request.Threads, backend, kvBlocks: null, error, request.TensorParallel, ModelCommandSupport.ParseKvCacheDtype(request.KvCacheDtype));
             var tokenizer = Tokenizer.Create(GgufTokenizerVocabulary.Read(llama.File.Metadata));
             var ids = request.PromptIds is { } text ? ModelCommandSupport.ParseIds(text) : tokenizer.Encode(request.Prompt!, addSpecial: true);
             if (ids.Length == 0)
@@ -133,5 +135,5 @@ internal static class GenerateCommand
         }
     }
 
-    private sealed record Request(string Path, string? Prompt, string? PromptIds, int MaxTokens, float Temperature, long? Seed, int? Threads, string Backend, bool Json, int TensorParallel);
+    private sealed record Request(string Path, string? Prompt, string? PromptIds, int MaxTokens, float Temperature, long? Seed, int? Threads, string Backend, bool Json, int TensorParallel, string KvCacheDtype);
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Fathom.Gguf;
+using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 
 namespace Fathom.Cli.Commands;
@@ -12,7 +13,8 @@ internal static class ModelCommandSupport
     public const int ExitFailure = 2;
     private const long ProgressThresholdBytes = 100L << 20;
 
-    public static LlamaModel Load(string path, int? threads, ComputeBackendKind backend, int? kvBlocks, TextWriter error, int tensorParallel = 1)
+    public static LlamaModel Load(
+        string path, int? threads, ComputeBackendKind backend, int? kvBlocks, TextWriter error, int tensorParallel = 1, KvCacheDataType kvType = KvCacheDataType.Auto)
     {
         path = ModelStoreSupport.Resolve(path, error);
         var showProgress = !Console.IsErrorRedirected && ReferenceEquals(error, Console.Error)
@@ -23,6 +25,7 @@ internal static class ModelCommandSupport
             Threads = threads,
             KvBlockCount = kvBlocks,
             TensorParallel = tensorParallel,
+            KvCacheDataType = kvType,
             LoadProgress = showProgress ? new Progress(error) : null,
         };
         var model = LlamaModel.Load(path, options);
@@ -66,6 +69,18 @@ internal static class ModelCommandSupport
         Description = $"Compute backend: {string.Join(", ", BackendNames())} (default auto).",
         DefaultValueFactory = _ => "auto",
     };
+
+    /// <summary>The <c>--kv-cache-dtype</c> option: the KV cache's element type by name (<see cref="KvCacheDataTypes"/>).</summary>
+    public static Option<string> KvCacheDtypeOption() => new("--kv-cache-dtype")
+    {
+        Description = $"KV cache element type: {string.Join(", ", KvCacheDataTypes.AllNames)} (default auto: f16 on cpu, f32 on reference).",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    /// <summary>A KV cache element type from its name; anything else is a one-line user error.</summary>
+    public static KvCacheDataType ParseKvCacheDtype(string name) =>
+        KvCacheDataTypes.TryParse(name.Trim(), out var type) ? type
+            : throw new ArgumentException($"unknown --kv-cache-dtype '{name}'; choose one of: {string.Join(", ", KvCacheDataTypes.AllNames)}");
 
     /// <summary>
     /// A backend kind from its kebab-case name (<c>cpu</c>, <c>ilgpu-cpu</c>…), so new enum values need no CLI change.

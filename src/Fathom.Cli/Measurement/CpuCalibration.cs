@@ -1,5 +1,6 @@
 using System.Globalization;
 using Fathom.Engine.Diagnostics;
+using Fathom.Engine.KvCache;
 using Fathom.Planner.Models;
 using Fathom.Planner.Performance;
 
@@ -33,7 +34,9 @@ internal static class CpuCalibration
     /// <param name="averageContext">The average number of cached tokens a decode step attended to.</param>
     /// <param name="probeBytes">Bytes each kernel-rate probe streams per pass.</param>
     /// <param name="command">The command line, recorded for provenance.</param>
-    public static CalibrationRecord Measure(string modelPath, string? device, int threads, double decodeTokS, double averageContext, long probeBytes, string command)
+    /// <param name="kvType">The element type the run's KV cache held (f16 by default on the CPU backend).</param>
+    public static CalibrationRecord Measure(
+        string modelPath, string? device, int threads, double decodeTokS, double averageContext, long probeBytes, string command, KvCacheDataType kvType)
     {
         var (shape, weights) = GgufModelReader.Read(modelPath);
         var counts = ProbeThreadCounts(threads);
@@ -48,7 +51,7 @@ internal static class CpuCalibration
 
         var read = ReadBandwidthProbe.Measure(counts, Math.Max(2 * probeBytes, 64L << 20))
             .Select(r => new ReadBandwidth(r.Threads, Math.Round(r.BytesPerSecond / 1e9, 3))).ToList();
-        var kvBytes = (long)(shape.KvBytesPerToken(KvCacheType.F32) * averageContext); // the CPU engine caches f32
+        var kvBytes = (long)(shape.KvBytesPerToken(kvType == KvCacheDataType.F32 ? KvCacheType.F32 : KvCacheType.F16) * averageContext);
         var bytesPerStep = weights.DecodeReadBytes + kvBytes;
         // The peak over thread counts: one thread rarely saturates memory, and a fraction above 1 would be meaningless.
         var peak = read.Max(r => r.GbS);

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 
@@ -14,7 +13,8 @@ namespace Fathom.KvCache.Redis.Tier;
 /// </summary>
 /// <remarks>
 /// The <see cref="IKvBlockTier"/> members run on the engine loop thread; <see cref="PrefetchAsync(IReadOnlyList{int}, string, CancellationToken)"/> may run on
-/// any thread, concurrently with them. Payloads are the engine's f32 block layout, little-endian.
+/// any thread, concurrently with them. Payloads are the engine's block layout in its KV dtype (f16 or f32), little-endian;
+/// the dtype is in every value's header and in the model fingerprint, so an engine never loads another dtype's blocks.
 /// </remarks>
 public sealed class RedisKvBlockTier : IKvBlockTier
 {
@@ -26,6 +26,7 @@ public sealed class RedisKvBlockTier : IKvBlockTier
     private readonly int _blockSize;
     private readonly int _layerCount;
     private readonly int _payloadBytes;
+    private readonly KvBlockDType _dtype;
     private readonly KvBlockShape _shape;
     private readonly KvStagingArea _staging;
 
@@ -61,8 +62,9 @@ public sealed class RedisKvBlockTier : IKvBlockTier
         _remoteFingerprint = new KvModelFingerprint(fingerprint.Value);
         _blockSize = blockSize;
         _layerCount = layerCount;
-        _payloadBytes = checked(storage.BlockFloats * sizeof(float));
-        _shape = new KvBlockShape(layerCount, blockSize, KvBlockDType.F32, _payloadBytes);
+        _payloadBytes = storage.BlockBytes;
+        _dtype = DTypeOf(storage.DataType);
+        _shape = new KvBlockShape(layerCount, blockSize, _dtype, _payloadBytes);
         _staging = new KvStagingArea(store.Options.StagingCapacityBytes, store.Options.StagingLifetime, time ?? TimeProvider.System);
     }
 
@@ -78,7 +80,7 @@ public sealed class RedisKvBlockTier : IKvBlockTier
     /// <summary>The store behind the tier.</summary>
     public RedisKvBlockStore Store => _store;
 
-    /// <summary>What each of the model's blocks looks like in the store (f32 payloads of all layers).</summary>
+    /// <summary>What each of the model's blocks looks like in the store (payloads of all layers, in the engine's KV dtype).</summary>
     public KvBlockShape BlockShape => _shape;
 
     /// <summary>Totals since creation.</summary>
@@ -171,7 +173,7 @@ public sealed class RedisKvBlockTier : IKvBlockTier
             return false;
         }
 
-        storage.WriteBlock(block, MemoryMarshal.Cast<byte, float>(payload.Span)); // (layers, 2, block_size, n_head_kv, head_dim)
+        storage.WriteBlock(block, payload.Span); // (layers, 2, block_size, n_head_kv, head_dim)
         _local[hash] = 0;
         Remember(hash);
         Interlocked.Increment(ref _loadedBlocks);
@@ -198,6 +200,15 @@ public sealed class RedisKvBlockTier : IKvBlockTier
         }
     }
 
+    /// <summary>The store's header code for the engine's KV element type.</summary>
+    /// <exception cref="NotSupportedException">A type the store has no code for.</exception>
+    public static KvBlockDType DTypeOf(KvCacheDataType dataType) => dataType switch
+    {
+        KvCacheDataType.F32 => KvBlockDType.F32,
+        KvCacheDataType.F16 => KvBlockDType.F16,
+        _ => throw new NotSupportedException($"a KV block payload of {dataType} has no store dtype"),
+    };
+
     // The store already rejects other shapes from the header; this guards the copy into the engine's blocks.
     private bool Fits(KvBlock block) => block.Shape == _shape;
 
@@ -205,8 +216,8 @@ public sealed class RedisKvBlockTier : IKvBlockTier
     {
         // A fresh buffer: the store keeps it until the writer has sent it.
         var payload = new byte[_payloadBytes];
-        _storage.ReadBlock(block, MemoryMarshal.Cast<byte, float>(payload.AsSpan())); // (layers, 2, block_size, n_head_kv, head_dim)
-        if (_store.TryEnqueue(_remoteFingerprint, new KvBlock(hash, _layerCount, _blockSize, KvBlockDType.F32, payload)))
+        _storage.ReadBlock(block, payload); // (layers, 2, block_size, n_head_kv, head_dim)
+        if (_store.TryEnqueue(_remoteFingerprint, new KvBlock(hash, _layerCount, _blockSize, _dtype, payload)))
         {
             Remember(hash);
             Interlocked.Increment(ref _writesQueued);

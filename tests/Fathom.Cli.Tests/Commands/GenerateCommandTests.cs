@@ -30,6 +30,22 @@ public sealed class GenerateCommandTests
     }
 
     [Fact]
+    public async Task F16_and_f32_kv_caches_write_the_same_greedy_story_and_an_unknown_dtype_is_one_line_and_exit_2()
+    {
+        string[] args = ["generate", "--model", Stories, "--prompt-ids", "1,403,407,261,378", "--max-tokens", "40", "--threads", "1", "--json"];
+        var f16 = await CliRunner.RunAsync([.. args, "--kv-cache-dtype", "f16"]);
+        var f32 = await CliRunner.RunAsync([.. args, "--kv-cache-dtype", "f32"]);
+        Assert.True(f16.ExitCode == 0, f16.Error);
+        Assert.True(f32.ExitCode == 0, f32.Error);
+        Assert.Equal(f32.Output, f16.Output);
+
+        var (exit, _, error) = await CliRunner.RunAsync("generate", "--model", Stories, "--prompt-ids", "1", "--kv-cache-dtype", "q4");
+        Assert.Equal(2, exit);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains("--kv-cache-dtype 'q4'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Seeded_sampling_is_reproducible()
     {
         string[] args = ["generate", "--model", Stories, "--prompt-ids", "1,403", "--max-tokens", "20", "--temperature", "1.0", "--seed", "7", "--json"];

@@ -211,14 +211,18 @@ public abstract class BackendConformanceTests : IDisposable
         }
     }
 
+    // Both K/V types: with f16 the reference reads the same rounded K/V through the storage, so the f32 bounds hold.
     [Theory]
-    [InlineData(4, 2, 8, 1)]
-    [InlineData(8, 2, 64, 17)]
-    [InlineData(32, 8, 128, 40)]
-    public void Attention_over_paged_kv_matches_reference(int heads, int kvHeads, int headDim, int promptLength)
+    [InlineData(4, 2, 8, 1, KvCacheDataType.F32)]
+    [InlineData(8, 2, 64, 17, KvCacheDataType.F32)]
+    [InlineData(32, 8, 128, 40, KvCacheDataType.F32)]
+    [InlineData(4, 2, 8, 1, KvCacheDataType.F16)]
+    [InlineData(8, 2, 64, 17, KvCacheDataType.F16)]
+    [InlineData(32, 8, 128, 40, KvCacheDataType.F16)]
+    public void Attention_over_paged_kv_matches_reference(int heads, int kvHeads, int headDim, int promptLength, KvCacheDataType kvType)
     {
         var random = new Random(heads * headDim + promptLength);
-        var storage = new PagedKvStorage(2, 12, 16, kvHeads, headDim);
+        var storage = new PagedKvStorage(2, 12, 16, kvHeads, headDim, kvType);
         // Two sequences with scattered blocks; sequence 1 prefills promptLength tokens, sequence 0 three.
         int[][] tables = [[7, 2, 9], [3, 11, 0, 5]];
         var n = promptLength + 3;
@@ -239,10 +243,24 @@ public abstract class BackendConformanceTests : IDisposable
         var actual = new float[q.Length];
         _reference.StoreKv(keys, values, batch, storage, 1);
         _reference.Attention(q, batch, storage, 1, heads, expected);
-        var storage2 = new PagedKvStorage(2, 12, 16, kvHeads, headDim);
+        var storage2 = new PagedKvStorage(2, 12, 16, kvHeads, headDim, kvType);
         _backend.StoreKv(keys, values, batch, storage2, 1);
-        Assert.Equal(storage.Keys(1), storage2.Keys(1));
-        Assert.Equal(storage.Values(1), storage2.Values(1));
+        if (kvType == KvCacheDataType.F32)
+        {
+            Assert.Equal(storage.Keys(1), storage2.Keys(1));
+            Assert.Equal(storage.Values(1), storage2.Values(1));
+        }
+        else
+        {
+            Assert.Equal(storage.HalfKeys(1), storage2.HalfKeys(1));
+            Assert.Equal(storage.HalfValues(1), storage2.HalfValues(1));
+
+            // Each element is the nearest f16 of what was stored.
+            var offset = storage2.Offset(tables[1], 0);
+            Assert.Equal((Half)keys[3 * kvHeads * headDim], storage2.HalfKeys(1)[offset]);
+            Assert.Equal((Half)values[(3 * kvHeads * headDim) + 1], storage2.HalfValues(1)[offset + 1]);
+        }
+
         _backend.Attention(q, batch, storage2, 1, heads, actual);
         for (var i = 0; i < expected.Length; i++)
         {

@@ -171,4 +171,85 @@ public sealed class SchedulerStepTests
         scheduler.AddRequest(Request("E", 4, maxTokens: 5));
         Assert.Equal("request_id", Assert.Throws<RequestRejectedException>(() => scheduler.AddRequest(Request("E", 4, maxTokens: 5))).ParamName);
     }
+
+    [Fact]
+    public void A_learned_budget_with_a_small_target_chunks_a_long_prompt_while_decodes_run_every_step()
+    {
+        // A backend where every token of a step costs 10 ms: a 100 ms target leaves room for 10 tokens.
+        var scheduler = NewScheduler(new SchedulerConfig { StepTimeTarget = TimeSpan.FromMilliseconds(100) }, blockSize: 4);
+        void Run(SchedulerOutput output)
+        {
+            scheduler.StepBudget.Observe(output.NumScheduledTokens, TimeSpan.FromMilliseconds(10 * output.NumScheduledTokens));
+            Advance(scheduler, output);
+        }
+
+        scheduler.AddRequest(Request("A", 5));
+        scheduler.AddRequest(Request("B", 6));
+        var step = scheduler.Schedule();
+        Assert.Equal(StepTokenBudget.InitialTokens, scheduler.LastTokenBudget);
+        Assert.Equal("A:5 B:6", Composition(step));
+        Run(step);
+
+        var prompt = EngineHarness.Prompt('C', 40);
+        scheduler.AddRequest(EngineHarness.Greedy("C", prompt, 100));
+        var trace = new List<string>();
+        for (int i = 0; i < 5; i++)
+        {
+            step = scheduler.Schedule();
+            Assert.Equal(10, scheduler.LastTokenBudget);
+            trace.Add(Composition(step));
+            var c = step.Sequences.Single(s => s.Sequence.RequestId == "C");
+            Assert.Equal(8 * i, c.StartPosition);
+            Assert.Equal(i == 4 ? 1 : 0, c.SampleCount);
+            Assert.Equal((8 * (i + 1)) / 4, c.BlockTable.Count);
+            Run(step);
+        }
+
+        Assert.Equal(Enumerable.Repeat("A:1 B:1 C:8", 5), trace);
+
+        // The chunks' full blocks went into the prefix cache: the same prompt again is served from it but for its last block.
+        scheduler.AddRequest(EngineHarness.Greedy("D", prompt, 100));
+        step = scheduler.Schedule();
+        Assert.Equal("A:1 B:1 C:1 D:4", Composition(step));
+        var d = step.Sequences.Single(s => s.Sequence.RequestId == "D");
+        Assert.Equal(36, d.NumCachedTokens);
+        Assert.Equal(BlocksOf(step, "C").Take(9), d.BlockTable.Take(9));
+        Run(step);
+
+        foreach (string id in new[] { "A", "B", "C", "D" })
+        {
+            scheduler.Abort(id);
+        }
+
+        Assert.Equal(0, scheduler.KvCache.Pool.UsedBlockCount);
+
+        static IEnumerable<int> BlocksOf(SchedulerOutput output, string id) => output.Sequences.Single(s => s.Sequence.RequestId == id).BlockTable;
+    }
+
+    [Fact]
+    public void A_fixed_token_budget_overrides_the_learned_one()
+    {
+        var scheduler = NewScheduler(new SchedulerConfig { MaxNumBatchedTokens = 12, StepTimeTarget = TimeSpan.FromMilliseconds(1) });
+        scheduler.AddRequest(Request("A", 40));
+        scheduler.StepBudget.Observe(40, TimeSpan.FromSeconds(40));
+        Assert.Equal("A:12", Composition(scheduler.Schedule()));
+        Assert.Equal(12, scheduler.LastTokenBudget);
+    }
+
+    [Fact]
+    public void A_learned_budget_below_the_running_decodes_still_serves_every_decode_and_a_block_of_prefill()
+    {
+        var scheduler = NewScheduler(new SchedulerConfig { StepTimeTarget = TimeSpan.FromMilliseconds(1) }, blockSize: 4);
+        foreach (string id in new[] { "A", "B", "C" })
+        {
+            scheduler.AddRequest(Request(id, 3));
+        }
+
+        Advance(scheduler, scheduler.Schedule());
+        scheduler.StepBudget.Observe(9, TimeSpan.FromSeconds(1)); // far slower than the 1 ms target: the minimum budget
+        scheduler.AddRequest(Request("D", 40));
+        var step = scheduler.Schedule();
+        Assert.Equal("A:1 B:1 C:1 D:4", Composition(step));
+        Assert.Equal(7, scheduler.LastTokenBudget);
+    }
 }

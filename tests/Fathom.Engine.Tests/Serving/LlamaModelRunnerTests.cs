@@ -57,21 +57,26 @@ public sealed class LlamaModelRunnerTests
         }
     }
 
-    [Fact]
-    public void A_block_copied_through_the_storage_reads_back_identically()
+    [Theory]
+    [InlineData(KvCacheDataType.F16)]
+    [InlineData(KvCacheDataType.F32)]
+    public void A_block_copied_through_the_storage_reads_back_identically(KvCacheDataType dataType)
     {
         var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
-        using var model = LlamaModel.Load(path, new ModelLoadOptions { KvBlockCount = 8 });
+        using var model = LlamaModel.Load(path, new ModelLoadOptions { KvBlockCount = 8, KvCacheDataType = dataType });
         _ = ModelRunner.Greedy(model, Prompts[1], 4);
         var storage = model.KvBlocks;
-        var first = new float[storage.BlockFloats];
+        Assert.Equal(dataType, storage.DataType);
+        var hp = model.HyperParameters;
+        Assert.Equal(2 * hp.LayerCount * model.KvBlockSize * hp.KvLength * KvCacheDataTypes.SizeOf(dataType), storage.BlockBytes);
+        var first = new byte[storage.BlockBytes];
         storage.ReadBlock(0, first);
         Assert.Contains(first, v => v != 0);
         storage.WriteBlock(5, first);
-        var back = new float[storage.BlockFloats];
+        var back = new byte[storage.BlockBytes];
         storage.ReadBlock(5, back);
         Assert.Equal(first, back);
-        Assert.Throws<ArgumentException>(() => storage.ReadBlock(0, new float[storage.BlockFloats - 1]));
+        Assert.Throws<ArgumentException>(() => storage.ReadBlock(0, new byte[storage.BlockBytes - 1]));
         Assert.Throws<ArgumentOutOfRangeException>(() => storage.ReadBlock(8, first));
     }
 }

@@ -269,6 +269,57 @@ public abstract class TierEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Blocks_travel_in_the_engines_kv_dtype_and_an_f32_engine_never_loads_f16_blocks()
+    {
+        var prompt = Prompt(87, seed: 13);
+        var storeA = await StoreAsync();
+        var storeB = await StoreAsync();
+        var storeC = await StoreAsync();
+        var a = Engine(Stories, storeA); // the CPU default: f16
+        var wide = Engine(Stories, storeB, KvCacheDataType.F32);
+        var narrow = Engine(Stories, storeC, KvCacheDataType.F16);
+        Assert.Equal(KvBlockDType.F16, a.Tier!.BlockShape.DType);
+        Assert.Equal(KvBlockDType.F32, wide.Tier!.BlockShape.DType);
+        Assert.Equal(wide.Tier.BlockShape.PayloadBytes / 2, a.Tier.BlockShape.PayloadBytes);
+        Assert.NotEqual(a.Model.Fingerprint, wide.Model.Fingerprint);
+
+        var first = await a.CompleteAsync(prompt, MaxTokens, Ct);
+        await storeA.FlushAsync(Ct);
+        Assert.Equal(6, storeA.Statistics.BlocksWritten);
+
+        // The f32 engine asks under its own keys: nothing there, it computes everything.
+        var other = await wide.CompleteAsync(prompt, MaxTokens, Ct);
+        Assert.Equal(KvFetchOutcome.Miss, other.Prefetch!.Outcome);
+        Assert.Equal(0, other.CachedPromptTokens);
+
+        // An f16 replica loads the f16 blocks, byte for byte what A computed, and generates the same tokens.
+        var loaded = await narrow.CompleteAsync(prompt, MaxTokens, Ct);
+        Assert.Equal(5, loaded.Prefetch!.FetchedBlocks);
+        Assert.Equal(5 * BlockSize, loaded.CachedPromptTokens);
+        Assert.Equal(first.Tokens, loaded.Tokens);
+        var stored = await (await RawAsync()).StringGetAsync(KeyOf(storeA, a.Model.Fingerprint, prompt, 0));
+        Assert.True(stored.HasValue);
+        var payload = new byte[a.Model.KvBlocks.BlockBytes];
+        int block = narrow.KvCache.Pool.TryGetCachedBlock(BlockHashOf(narrow.Model.Fingerprint, prompt, 0), out int b) ? b : -1;
+        narrow.Model.KvBlocks.ReadBlock(block, payload);
+        Assert.True(((byte[])stored!).AsSpan(KvBlockHeader.Size, payload.Length).SequenceEqual(payload), "the stored value's payload is not the loaded block");
+
+        // f16 values planted under the f32 engine's keys are rejected by their header, never loaded as f32.
+        var db = await RawAsync();
+        for (int i = 0; i < 5; i++)
+        {
+            var planted = await db.StringGetAsync(KeyOf(storeA, a.Model.Fingerprint, prompt, i));
+            await db.StringSetAsync(KeyOf(storeB, wide.Model.Fingerprint, prompt, i), planted);
+        }
+
+        var storeD = await StoreAsync();
+        var poisoned = await Engine(Stories, storeD, KvCacheDataType.F32).CompleteAsync(prompt, MaxTokens, Ct);
+        Assert.Equal(0, poisoned.CachedPromptTokens);
+        Assert.True(storeD.Statistics.RejectedTotal >= 1);
+        Assert.Equal(other.Tokens, poisoned.Tokens);
+    }
+
+    [Fact]
     public async Task A_fetch_estimated_slower_than_prefill_is_skipped_and_the_prefix_recomputed()
     {
         var prompt = Prompt(87, seed: 11);
@@ -302,11 +353,14 @@ public abstract class TierEngineTests : IAsyncLifetime
     private static int[] Prompt(int length, int seed) =>
         [1, .. Enumerable.Range(0, length - 1).Select(i => 3 + (((i + 1) * 7919 + (seed * 104_729)) % 509))];
 
-    private static string KeyOf(RedisKvBlockStore store, ModelFingerprint fingerprint, int[] prompt, int block)
+    private static string KeyOf(RedisKvBlockStore store, ModelFingerprint fingerprint, int[] prompt, int block) =>
+        store.KeyFor(new KvModelFingerprint(fingerprint.Value), BlockHashOf(fingerprint, prompt, block));
+
+    private static BlockHash BlockHashOf(ModelFingerprint fingerprint, int[] prompt, int block)
     {
         var hashes = new List<BlockHash>();
         BlockHasher.ExtendChain(hashes, prompt, BlockSize, block + 1, fingerprint);
-        return store.KeyFor(new KvModelFingerprint(fingerprint.Value), hashes[block]);
+        return hashes[block];
     }
 
     /// <summary>A generous fetch timeout: CI machines are shared, and a timeout is not what functional tests test.</summary>
@@ -320,9 +374,9 @@ public abstract class TierEngineTests : IAsyncLifetime
     private static KvCacheOptions FaultOptions() =>
         FunctionalOptions(o => o.FetchTimeout = TimeSpan.FromMilliseconds(250));
 
-    private TieredEngine Engine(string modelPath, RedisKvBlockStore? store)
+    private TieredEngine Engine(string modelPath, RedisKvBlockStore? store, KvCacheDataType kvType = KvCacheDataType.Auto)
     {
-        var engine = TieredEngine.Start(modelPath, store);
+        var engine = TieredEngine.Start(modelPath, store, kvType: kvType);
         _engines.Add(engine);
         return engine;
     }

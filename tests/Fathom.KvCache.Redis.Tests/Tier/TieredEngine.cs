@@ -32,8 +32,8 @@ internal sealed class TieredEngine : IDisposable
 
     public EngineCore Core { get; }
 
-    public static TieredEngine Start(string modelPath, RedisKvBlockStore? store, bool reportPrefill = false) =>
-        new(LlamaModel.Load(modelPath, new ModelLoadOptions { KvBlockCount = 64, Threads = 1 }), store, reportPrefill);
+    public static TieredEngine Start(string modelPath, RedisKvBlockStore? store, bool reportPrefill = false, KvCacheDataType kvType = KvCacheDataType.Auto) =>
+        new(LlamaModel.Load(modelPath, new ModelLoadOptions { KvBlockCount = 64, Threads = 1, KvCacheDataType = kvType }), store, reportPrefill);
 
     /// <summary>Prefetches (when tiered), queues the prompt and runs the engine until it is done; greedy.</summary>
     public async Task<Completion> CompleteAsync(int[] prompt, int maxTokens, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Fathom.Engine.KvCache;
 using Fathom.Engine.Backends.Ilgpu;
 using Fathom.Gguf;
 using Fathom.Engine.Model;
@@ -46,11 +47,12 @@ public sealed class IlgpuModelTests : IDisposable
 
         // Device KV blocks round-trip through the block-level interface (f16 payloads survive f32 and back).
         var storage = device.KvBlocks;
-        var payload = new float[storage.BlockFloats];
+        Assert.Equal(KvCacheDataType.F32, storage.DataType);
+        var payload = new byte[storage.BlockBytes];
         storage.ReadBlock(2, payload);
         Assert.Contains(payload, v => v != 0);
         storage.WriteBlock(1, payload);
-        var copy = new float[storage.BlockFloats];
+        var copy = new byte[storage.BlockBytes];
         storage.ReadBlock(1, copy);
         Assert.Equal(payload, copy);
     }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Fathom.Engine.Backends.Ilgpu;
 using Fathom.Gguf;
 using Fathom.Engine.Model;
@@ -32,8 +33,9 @@ public sealed class IlgpuTensorParallelTests : IDisposable
         Assert.Equal((8, 4), (hp.HeadCount, hp.KvHeadCount)); // TP=4 leaves one KV head (a GQA group of 2) per device
         var expected = ModelRunner.LastLogits(single, OnceUponATime);
         var expectedTokens = ModelRunner.Greedy(single, OnceUponATime, 6);
-        var expectedBlock = new float[single.KvBlocks.BlockFloats];
-        single.KvBlocks.ReadBlock(0, expectedBlock);
+        var expectedBytes = new byte[single.KvBlocks.BlockBytes];
+        single.KvBlocks.ReadBlock(0, expectedBytes);
+        var expectedBlock = MemoryMarshal.Cast<byte, float>(expectedBytes).ToArray();
         foreach (var tp in new[] { 2, 4 })
         {
             using var split = Load(path, tp, blocks: 4);
@@ -45,12 +47,12 @@ public sealed class IlgpuTensorParallelTests : IDisposable
             // The KV block payload reassembled from the shards' heads is the single device's (up to f16 rounding
             // of the reordered sums); writing it back and reading it again is exact.
             var storage = split.KvBlocks;
-            Assert.Equal(expectedBlock.Length, storage.BlockFloats);
-            var block = new float[storage.BlockFloats];
+            Assert.Equal(expectedBytes.Length, storage.BlockBytes);
+            var block = new byte[storage.BlockBytes];
             storage.ReadBlock(0, block);
-            Assert.True(ModelRunner.RelativeError(block, expectedBlock) < 2e-3, $"tp={tp}: KV block differs");
+            Assert.True(ModelRunner.RelativeError(MemoryMarshal.Cast<byte, float>(block).ToArray(), expectedBlock) < 2e-3, $"tp={tp}: KV block differs");
             storage.WriteBlock(3, block);
-            var copy = new float[block.Length];
+            var copy = new byte[block.Length];
             storage.ReadBlock(3, copy);
             Assert.Equal(block, copy);
             storage.CopyBlock(0, 2);

@@ -1,0 +1,69 @@
+using System.Net;
+using Fathom.EngineService.Tests.OpenAi;
+using Fathom.Testing;
+
+namespace Fathom.EngineService.Tests.Serving;
+
+/// <summary>
+/// <c>--max-num-batched-tokens</c> / <c>--step-time-target-ms</c> and <c>--kv-cache-dtype</c> on a real engine service:
+/// the step budget gauge, the fixed override, and a load that fails on an unknown dtype.
+/// </summary>
+public sealed class StepBudgetAndKvDtypeOptionTests
+{
+    private const string Budget = "fathom_engine_step_token_budget";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_learned_budget_is_published_and_a_fixed_one_overrides_it()
+    {
+        _ = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
+        await using (var learned = await EngineServiceProcess.StartAsync(arguments: ["--step-time-target-ms", "200", "--kv-cache-dtype", "f32"]))
+        {
+            double budget = await BudgetAfterOneRequestAsync(learned);
+            Assert.InRange(budget, 16, 8192); // at least a block, at most the learned budget's ceiling
+        }
+
+        await using var fixedBudget = await EngineServiceProcess.StartAsync(arguments: ["--max-num-batched-tokens", "24"]);
+        Assert.Equal(24, await BudgetAfterOneRequestAsync(fixedBudget));
+    }
+
+    [Fact]
+    public async Task An_unknown_kv_cache_dtype_fails_the_load_naming_the_setting()
+    {
+        _ = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
+        await using var service = await EngineServiceProcess.StartAsync(arguments: ["--kv-cache-dtype", "f17"], readyPath: "/alive");
+        using var http = new HttpClient { BaseAddress = service.BaseAddress };
+        for (int i = 0; i < 400 && !service.Output.Contains("could not be loaded", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        Assert.True(service.IsRunning);
+        Assert.Contains("Fathom:KvCacheDtype 'f17' is not one of auto, f16, f32", service.Output, StringComparison.Ordinal);
+        using var ready = await http.GetAsync("/health/ready", Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+    }
+
+    private static async Task<double> BudgetAfterOneRequestAsync(ServiceProcess service)
+    {
+        using var http = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        using var response = await http.PostAsync(
+            "/v1/completions", CompletionsTests.JsonContent(new { prompt = "Once upon a time", max_tokens = 8, temperature = 0 }), Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // The exporter may answer from its short cache: poll.
+        for (int i = 0; i < 100; i++)
+        {
+            if (await PrometheusText.ScrapeAsync(service.BaseAddress, Budget, cancellationToken: Ct) is { } value and > 0)
+            {
+                return value;
+            }
+
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Fail($"{Budget} was not published");
+        return 0;
+    }
+}
