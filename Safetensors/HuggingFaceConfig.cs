@@ -93,6 +93,11 @@ public sealed record HuggingFaceConfig
     /// <exception cref="SafetensorsFormatException">As for <see cref="Read"/>.</exception>
     public static HuggingFaceConfig Parse(ReadOnlySpan<byte> json, string path)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            throw new SafetensorsFormatException(path, "", "is not valid UTF-8");
+        }
+
         JsonDocument document;
         try
         {

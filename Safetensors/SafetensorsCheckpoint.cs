@@ -183,10 +183,16 @@ public sealed unsafe class SafetensorsCheckpoint : IDisposable
     /// <exception cref="SafetensorsFormatException">The index is malformed or names a path outside the directory.</exception>
     public static IReadOnlyDictionary<string, string> ReadWeightMap(string indexPath)
     {
+        var bytes = File.ReadAllBytes(indexPath);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            throw new SafetensorsFormatException(indexPath, "", "is not valid UTF-8");
+        }
+
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(indexPath));
+            document = JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {

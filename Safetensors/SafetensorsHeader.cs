@@ -52,6 +52,12 @@ internal static class SafetensorsHeader
             throw new SafetensorsFormatException(path, "header", "the header must be a JSON object (start with '{')");
         }
 
+        // The JSON reader checks UTF-8 only when a string is read; a header must be valid text before anything reads it.
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            throw new SafetensorsFormatException(path, "header", "is not valid UTF-8");
+        }
+
         var dataOffset = 8 + (long)headerLength;
         var dataLength = fileLength - dataOffset;
         JsonDocument document;
