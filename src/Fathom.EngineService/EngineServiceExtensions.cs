@@ -17,6 +17,7 @@ internal static class EngineServiceExtensions
         ["--kv-cache-memory"] = "Fathom:KvCacheMemory",
         ["--max-model-len"] = "Fathom:MaxModelLength",
         ["--chat-template"] = "Fathom:ChatTemplate",
+        ["--quantize"] = "Fathom:Quantize",
         ["--max-num-seqs"] = "Fathom:MaxNumSequences",
         ["--max-num-batched-tokens"] = "Fathom:MaxNumBatchedTokens",
         ["--max-queued-requests"] = "Fathom:MaxQueuedRequests",
