@@ -38,4 +38,18 @@ public static class HuggingFaceHyperParameters
         hp.Validate(config.FilePath);
         return hp;
     }
+
+    /// <summary>
+    /// Checks that the model directory at <paramref name="directory"/> is one Fathom runs, as a load would (config,
+    /// every tensor's name, dtype and shape), without copying its weights; returns its hyper-parameters.
+    /// </summary>
+    /// <exception cref="Safetensors.SafetensorsFormatException">A file is malformed or inconsistent.</exception>
+    /// <exception cref="ModelLoadException">The tensors do not match config.json or are of an unsupported dtype.</exception>
+    public static LlamaHyperParameters CheckDirectory(string directory)
+    {
+        using var source = HuggingFaceTensorSource.OpenDirectory(directory);
+        var hp = source.ReadHyperParameters();
+        _ = LlamaWeights.Load(source, hp, Backends.RowDecoder.IsSupported, copies: null);
+        return hp;
+    }
 }
