@@ -22,6 +22,7 @@ internal static class EmbeddedChatClientFactory
             MaxModelLength = options.MaxModelLength,
             ServedName = modelId,
             ChatTemplatePath = options.ChatTemplatePath,
+            Quantization = options.Quantization,
         });
         try
         {

@@ -28,4 +28,7 @@ public sealed record EmbeddedEngineOptions
     /// service's <c>--chat-template</c>; null = the model's.
     /// </summary>
     public string? ChatTemplatePath { get; init; }
+
+    /// <summary>Float weights (e.g. a BF16 Hugging Face model directory) quantized as they load, as the engine service's <c>--quantize</c>.</summary>
+    public Fathom.Engine.Model.WeightQuantization Quantization { get; init; } = Fathom.Engine.Model.WeightQuantization.None;
 }

@@ -18,6 +18,7 @@ internal static class EngineServiceExtensions
         ["--kv-cache-dtype"] = "Fathom:KvCacheDtype",
         ["--max-model-len"] = "Fathom:MaxModelLength",
         ["--chat-template"] = "Fathom:ChatTemplate",
+        ["--quantize"] = "Fathom:Quantize",
         ["--max-num-seqs"] = "Fathom:MaxNumSequences",
         ["--max-num-batched-tokens"] = "Fathom:MaxNumBatchedTokens",
         ["--step-time-target-ms"] = "Fathom:StepTimeTargetMs",

@@ -6,7 +6,7 @@ internal sealed class EngineServiceOptions
     public const string Section = "Fathom";
 
     /// <summary>
-    /// GGUF file to serve, or a model reference (<c>hf.co/ORG/REPO:QUANT</c>, an https URL) taken from the model store
+    /// GGUF file or Hugging Face model directory (config.json + safetensors) to serve, or a model reference (<c>hf.co/ORG/REPO:QUANT</c>, an https URL) taken from the model store
     /// and pulled when missing; empty: the built-in model (see <see cref="BuiltInModel"/>).
     /// </summary>
     public string? Model { get; set; }
@@ -43,6 +43,9 @@ internal sealed class EngineServiceOptions
     /// own; empty: the model's. A missing or invalid file fails the load, as a broken model does.
     /// </summary>
     public string? ChatTemplate { get; set; }
+
+    /// <summary>Float weights quantized as they load (<c>--quantize</c>): <c>q8_0</c>, <c>q4_k</c>; empty or <c>none</c>: as stored.</summary>
+    public string? Quantize { get; set; }
 
     /// <summary>Most sequences running at once.</summary>
     public int MaxNumSequences { get; set; } = 64;

@@ -76,6 +76,8 @@ internal sealed partial class ModelHost(
                 MaxModelLength = o.MaxModelLength > 0 ? o.MaxModelLength : null,
                 ServedName = string.IsNullOrWhiteSpace(o.ServedModelName) ? null : o.ServedModelName,
                 ChatTemplatePath = string.IsNullOrWhiteSpace(o.ChatTemplate) ? null : o.ChatTemplate,
+                Quantization = WeightQuantizations.Parse(o.Quantize ?? "")
+                    ?? throw new InvalidOperationException($"Fathom:Quantize '{o.Quantize}' is not one of {string.Join(", ", WeightQuantizations.Names)}."),
             });
             var hostOptions = new EngineHostOptions { MaxQueuedRequests = o.MaxQueuedRequests };
             IKvBlockTier? tier = null;

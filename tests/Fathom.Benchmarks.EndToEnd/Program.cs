@@ -11,6 +11,8 @@
 // `soak --api U --minutes M ...`: the soak load driver (LoadSoak; scripts/load-soak.sh); `synthetic-model --out P`
 // writes the 1B-shape Q8_0 synthetic model it can serve. `constrained [--gen N] [--rounds R] [--threads T]`: decode
 // tokens/s free versus under a JSON Schema constraint on the 1B-shape Q8_0 model (ConstrainedDecode).
+// `hf-dir [--shape 1b|small] ...`: load, prefill and decode of the same weights as GGUF F16 and as a sharded BF16
+// Hugging Face model directory, and the directory quantized on load (HfDirectoryBench).
 using System.Diagnostics;
 using System.Globalization;
 using Fathom.Engine.Diagnostics;
@@ -41,6 +43,9 @@ switch (args)
         return;
     case ["constrained", ..]:
         await ConstrainedDecode.RunAsync(ParseArgs(args[1..]));
+        return;
+    case ["hf-dir", ..]:
+        HfDirectoryBench.Run(ParseArgs(args[1..]));
         return;
     case ["synthetic-model", ..]:
         WriteSyntheticModel(ParseArgs(args[1..])["out"]);

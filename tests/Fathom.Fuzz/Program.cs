@@ -5,15 +5,23 @@ using SharpFuzz;
 // fathom-fuzz --afl                 AFL mode (run under afl-fuzz)
 // fathom-fuzz --seed-corpus DIR     write small valid GGUF files to DIR as a starting corpus
 // fathom-fuzz --replay FILE...      run the target once per file, without a fuzzer (reproduce a crash)
+// Put --safetensors first to fuzz the safetensors header parser instead of the GGUF reader.
+var safetensors = args is ["--safetensors", ..];
+if (safetensors)
+{
+    args = args[1..];
+}
+
+var target = safetensors ? (ReadOnlySpanAction)SafetensorsTarget.Run : GgufTarget.Run;
 switch (args)
 {
     case ["--seed-corpus", var directory]:
-        Console.WriteLine($"wrote {SeedCorpus.Write(directory)} seed files to {directory}");
+        Console.WriteLine($"wrote {(safetensors ? SafetensorsTarget.WriteSeeds(directory) : SeedCorpus.Write(directory))} seed files to {directory}");
         return 0;
     case ["--replay", .. var files] when files.Length > 0:
         foreach (var file in files)
         {
-            GgufTarget.Run(File.ReadAllBytes(file));
+            target(File.ReadAllBytes(file));
             Console.WriteLine($"ok: {file}");
         }
 
@@ -23,13 +31,16 @@ switch (args)
         {
             using var copy = new MemoryStream();
             stream.CopyTo(copy);
-            GgufTarget.Run(copy.ToArray());
+            target(copy.ToArray());
         });
         return 0;
     case []:
-        Fuzzer.LibFuzzer.Run(GgufTarget.Run);
+        Fuzzer.LibFuzzer.Run(span => target(span));
         return 0;
     default:
-        Console.Error.WriteLine("usage: fathom-fuzz [--afl | --seed-corpus DIR | --replay FILE...]");
+        Console.Error.WriteLine("usage: fathom-fuzz [--safetensors] [--afl | --seed-corpus DIR | --replay FILE...]");
         return 2;
 }
+
+/// <summary>A fuzz target.</summary>
+internal delegate void ReadOnlySpanAction(ReadOnlySpan<byte> input);

@@ -33,6 +33,13 @@ public sealed class ProjectGraphTests
     }
 
     [Fact]
+    public void Fathom_Safetensors_references_no_other_Fathom_project()
+    {
+        // The checkpoint format stays a leaf beside Fathom.Gguf, so the planner reads headers without the engine.
+        Assert.DoesNotContain(Graph.Value.DirectReferences("Fathom.Safetensors"), p => p.StartsWith("Fathom.", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_graph_sees_transitive_references_and_packages()
     {
         // Embedded mode is where the engine joins the connector: through a direct reference and through the engine's ILGPU.

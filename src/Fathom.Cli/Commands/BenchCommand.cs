@@ -19,27 +19,28 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "The GGUF model file, or a reference (hf.co/ORG/REPO:QUANT) pulled into the model store when missing.", Required = true };
+        var model = new Option<string>("--model") { Description = "The GGUF model file, a Hugging Face model directory (config.json + safetensors), or a reference (hf.co/ORG/REPO:QUANT) pulled into the model store when missing.", Required = true };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length of the prefill step.", DefaultValueFactory = _ => 128 };
         var genTokens = new Option<int>("--gen-tokens") { Description = "Tokens decoded one at a time.", DefaultValueFactory = _ => 64 };
         var runs = new Option<int>("--runs") { Description = "Runs; the best is reported.", DefaultValueFactory = _ => 3 };
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: physical cores)." };
         var backend = ModelCommandSupport.BackendOption();
         var kvType = ModelCommandSupport.KvCacheDtypeOption();
+        var quantize = ModelCommandSupport.QuantizeOption();
         var json = new Option<bool>("--json") { Description = "Print {\"prefill_tok_s\":..,\"decode_tok_s\":..,\"cpu_model\":..,\"kernel_tier\":..}." };
         var calibrationOut = new Option<string?>("--calibration-out") { Description = "Also probe the CPU's kernel rates and bandwidth and write a calibration record (fathom.calibration/1) for fathom plan --calibration." };
         var device = new Option<string?>("--device") { Description = "Device id written into the calibration record (default: cpu-<hostname>)." };
         var probeMib = new Option<int>("--probe-mib") { Description = "MiB each kernel-rate probe streams per pass (keep well above the L3).", DefaultValueFactory = _ => 1024 };
-        var command = new Command("bench", "Measure prefill and decode speed on a model.") { model, promptTokens, genTokens, runs, threads, backend, kvType, json, calibrationOut, device, probeMib };
+        var command = new Command("bench", "Measure prefill and decode speed on a model.") { model, promptTokens, genTokens, runs, threads, backend, kvType, quantize, json, calibrationOut, device, probeMib };
         command.SetAction(r => Run(
             r.GetRequiredValue(model), r.GetValue(promptTokens), r.GetValue(genTokens), r.GetValue(runs), r.GetValue(threads),
             r.GetValue(backend) ?? "auto", r.GetValue(json), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error,
-            new CalibrationOptions(r.GetValue(calibrationOut), r.GetValue(device), r.GetValue(probeMib)), r.GetValue(kvType) ?? "auto"));
+            new CalibrationOptions(r.GetValue(calibrationOut), r.GetValue(device), r.GetValue(probeMib)), r.GetValue(kvType) ?? "auto", r.GetValue(quantize)));
         return command;
     }
 
     internal static int Run(string path, int promptTokens, int genTokens, int runs, int? threads, string backend, bool json,
-        TextWriter output, TextWriter error, CalibrationOptions? calibration = null, string kvCacheDtype = "auto")
+        TextWriter output, TextWriter error, CalibrationOptions? calibration = null, string kvCacheDtype = "auto", string? quantize = null)
     {
         try
         {
@@ -56,7 +57,7 @@ internal static class BenchCommand
             string backendName;
             KvCacheDataType kvType;
             using (var llama = ModelCommandSupport.Load(
-                path, threads, ModelCommandSupport.ParseBackend(backend), blocks, error, kvType: ModelCommandSupport.ParseKvCacheDtype(kvCacheDtype)))
+                path, threads, ModelCommandSupport.ParseBackend(backend), blocks, error, kvType: ModelCommandSupport.ParseKvCacheDtype(kvCacheDtype), quantization: ModelCommandSupport.ParseQuantize(quantize)))
             {
                 (prefill, decode) = Measure(llama, promptTokens, genTokens, runs);
                 backendName = llama.BackendName;

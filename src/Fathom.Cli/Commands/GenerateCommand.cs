@@ -12,7 +12,7 @@ internal static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "The GGUF model file, or a reference (hf.co/ORG/REPO:QUANT) pulled into the model store when missing.", Required = true };
+        var model = new Option<string>("--model") { Description = "The GGUF model file, a Hugging Face model directory (config.json + safetensors), or a reference (hf.co/ORG/REPO:QUANT) pulled into the model store when missing.", Required = true };
         var prompt = new Option<string?>("--prompt") { Description = "The prompt text (tokenized with the model's vocabulary; BOS as the file asks)." };
         var promptIds = new Option<string?>("--prompt-ids") { Description = "The prompt as token ids (comma-separated), used as given." };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 128 };
@@ -22,14 +22,15 @@ internal static class GenerateCommand
         var backend = ModelCommandSupport.BackendOption();
         var kvType = ModelCommandSupport.KvCacheDtypeOption();
         var tp = new Option<int>("--tp") { Description = "Tensor parallelism: split the model over N accelerators (cuda: devices 0..N-1; ilgpu-cpu: N CPU accelerators).", DefaultValueFactory = _ => 1 };
+        var quantize = ModelCommandSupport.QuantizeOption();
         var json = new Option<bool>("--json") { Description = "Print {\"prompt_tokens\":[...],\"tokens\":[...],\"text\":\"...\"} at the end instead of streaming." };
         var command = new Command("generate", "Generate a continuation of a prompt.")
         {
-            model, prompt, promptIds, maxTokens, temperature, seed, threads, backend, kvType, tp, json,
+            model, prompt, promptIds, maxTokens, temperature, seed, threads, backend, kvType, tp, quantize, json,
         };
         command.SetAction(r => Run(
             new Request(r.GetRequiredValue(model), r.GetValue(prompt), r.GetValue(promptIds), r.GetValue(maxTokens), r.GetValue(temperature),
-                r.GetValue(seed), r.GetValue(threads), r.GetValue(backend) ?? "auto", r.GetValue(json), r.GetValue(tp), r.GetValue(kvType) ?? "auto"),
+                r.GetValue(seed), r.GetValue(threads), r.GetValue(backend) ?? "auto", r.GetValue(json), r.GetValue(tp), r.GetValue(kvType) ?? "auto", r.GetValue(quantize)),
             r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
     }
@@ -46,8 +47,9 @@ internal static class GenerateCommand
             ArgumentOutOfRangeException.ThrowIfNegative(request.MaxTokens, "--max-tokens");
             var backend = ModelCommandSupport.ParseBackend(request.Backend);
             using var llama = ModelCommandSupport.Load(
-                request.Path, request.Threads, backend, kvBlocks: null, error, request.TensorParallel, ModelCommandSupport.ParseKvCacheDtype(request.KvCacheDtype));
-            var tokenizer = Tokenizer.Create(GgufTokenizerVocabulary.Read(llama.File.Metadata));
+                request.Path, request.Threads, backend, kvBlocks: null, error, request.TensorParallel, ModelCommandSupport.ParseKvCacheDtype(request.KvCacheDtype),
+                ModelCommandSupport.ParseQuantize(request.Quantize));
+            var tokenizer = Engine.Serving.HuggingFaceModelFiles.CreateTokenizer(llama);
             var ids = request.PromptIds is { } text ? ModelCommandSupport.ParseIds(text) : tokenizer.Encode(request.Prompt!, addSpecial: true);
             if (ids.Length == 0)
             {
@@ -135,5 +137,5 @@ internal static class GenerateCommand
         }
     }
 
-    private sealed record Request(string Path, string? Prompt, string? PromptIds, int MaxTokens, float Temperature, long? Seed, int? Threads, string Backend, bool Json, int TensorParallel, string KvCacheDtype);
+    private sealed record Request(string Path, string? Prompt, string? PromptIds, int MaxTokens, float Temperature, long? Seed, int? Threads, string Backend, bool Json, int TensorParallel, string KvCacheDtype, string? Quantize);
 }

@@ -6,7 +6,7 @@ using Fathom.Gguf;
 
 namespace Fathom.Cli.Commands;
 
-/// <summary><c>fathom inspect FILE [--json]</c>: a GGUF file's version, alignment, metadata and tensors.</summary>
+/// <summary><c>fathom inspect FILE|DIR [--json]</c>: a GGUF file's version, alignment, metadata and tensors, or a Hugging Face model directory's config, quantization and tensors.</summary>
 internal static class InspectCommand
 {
     private const int ArrayItemsShown = 8;
@@ -14,9 +14,9 @@ internal static class InspectCommand
 
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "The GGUF file to describe." };
+        var file = new Argument<string>("file") { Description = "The GGUF file or Hugging Face model directory to describe." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text." };
-        var command = new Command("inspect", "Show a GGUF file's version, metadata (long arrays summarised) and tensors.") { file, json };
+        var command = new Command("inspect", "Show a GGUF file's version, metadata (long arrays summarised) and tensors, or a model directory's config, quantization, dtypes and tensors.") { file, json };
         command.SetAction(parseResult => Run(
             parseResult.GetRequiredValue(file),
             parseResult.GetValue(json),
@@ -30,6 +30,12 @@ internal static class InspectCommand
         try
         {
             path = ModelStoreSupport.Resolve(path, error);
+            if (Directory.Exists(path))
+            {
+                output.Write(InspectDirectory.Describe(path, json));
+                return 0;
+            }
+
             using var file = GgufFile.Open(path);
             output.Write(json ? ToJson(path, file.Metadata, file, null) : ToText(path, file.Metadata, file));
             return 0;
@@ -45,7 +51,8 @@ internal static class InspectCommand
 
             return Fail(error, e.Message);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or Fathom.Models.ModelPullException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or Fathom.Models.ModelPullException
+            or Fathom.Safetensors.SafetensorsFormatException or JsonException)
         {
             return Fail(error, e.Message);
         }

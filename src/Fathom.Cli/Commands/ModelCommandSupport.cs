@@ -14,11 +14,12 @@ internal static class ModelCommandSupport
     private const long ProgressThresholdBytes = 100L << 20;
 
     public static LlamaModel Load(
-        string path, int? threads, ComputeBackendKind backend, int? kvBlocks, TextWriter error, int tensorParallel = 1, KvCacheDataType kvType = KvCacheDataType.Auto)
+        string path, int? threads, ComputeBackendKind backend, int? kvBlocks, TextWriter error, int tensorParallel = 1, KvCacheDataType kvType = KvCacheDataType.Auto,
+        WeightQuantization quantization = WeightQuantization.None)
     {
         path = ModelStoreSupport.Resolve(path, error);
         var showProgress = !Console.IsErrorRedirected && ReferenceEquals(error, Console.Error)
-            && File.Exists(path) && new FileInfo(path).Length > ProgressThresholdBytes;
+            && ((File.Exists(path) && new FileInfo(path).Length > ProgressThresholdBytes) || Directory.Exists(path));
         var options = new ModelLoadOptions
         {
             Backend = backend,
@@ -26,6 +27,7 @@ internal static class ModelCommandSupport
             KvBlockCount = kvBlocks,
             TensorParallel = tensorParallel,
             KvCacheDataType = kvType,
+            Quantization = quantization,
             LoadProgress = showProgress ? new Progress(error) : null,
         };
         var model = LlamaModel.Load(path, options);
@@ -39,7 +41,7 @@ internal static class ModelCommandSupport
 
     /// <summary>True for the errors a user can cause (bad file, bad arguments); they print as one line.</summary>
     public static bool IsUserError(Exception e) =>
-        e is GgufFormatException or ModelLoadException or Fathom.Models.ModelPullException or IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException;
+        e is GgufFormatException or Fathom.Safetensors.SafetensorsFormatException or ModelLoadException or Fathom.Models.ModelPullException or IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException;
 
     public static int Fail(TextWriter error, string verb, Exception e)
     {
@@ -62,6 +64,18 @@ internal static class ModelCommandSupport
     {
         Description = "A chat template file (Jinja, or a tokenizer_config.json) used instead of the model's own.",
     };
+
+    /// <summary>The <c>--quantize</c> option: float weights quantized as they load.</summary>
+    public static Option<string?> QuantizeOption() => new("--quantize")
+    {
+        Description = $"Quantize F32/F16/BF16 weights as they load, to serve in less memory: {string.Join(", ", WeightQuantizations.Names)} (default none).",
+    };
+
+    /// <summary>A <see cref="WeightQuantization"/> from its name; null or empty is none.</summary>
+    /// <exception cref="ArgumentException">The name is not one of <see cref="WeightQuantizations.Names"/>.</exception>
+    public static WeightQuantization ParseQuantize(string? name) =>
+        WeightQuantizations.Parse(name?.Trim() ?? "")
+        ?? throw new ArgumentException($"--quantize '{name}' is not supported; choose one of: {string.Join(", ", WeightQuantizations.Names)}");
 
     /// <summary>The <c>--backend</c> option: any <see cref="ComputeBackendKind"/> by kebab-case name, or <c>auto</c>.</summary>
     public static Option<string> BackendOption() => new("--backend")

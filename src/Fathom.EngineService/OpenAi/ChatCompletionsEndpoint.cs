@@ -18,7 +18,7 @@ internal static class ChatCompletionsEndpoint
     private static async Task RespondAsync(HttpContext context, ServedModel model, EngineHost engine, JsonElement body)
     {
         var ct = context.RequestAborted;
-        var request = SamplingRequest.Parse(body, chat: true);
+        var request = SamplingRequest.Parse(body, chat: true, model.GenerationDefaults);
         GenerationCall.CheckModel(request.Model, model);
         var messages = ChatMessages.Parse(body);
         var tools = ChatTools.Parse(body);

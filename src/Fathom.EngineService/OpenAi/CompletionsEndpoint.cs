@@ -14,7 +14,7 @@ internal static class CompletionsEndpoint
 
     private static async Task RespondAsync(HttpContext context, ServedModel model, EngineHost engine, JsonElement body)
     {
-        var request = SamplingRequest.Parse(body, chat: false);
+        var request = SamplingRequest.Parse(body, chat: false, model.GenerationDefaults);
         GenerationCall.CheckModel(request.Model, model);
         int[] prompt = Prompt(body, model);
         var grammar = ChatConstraints.ForResponseFormat(StructuredOutputRequest.ParseResponseFormat(body));

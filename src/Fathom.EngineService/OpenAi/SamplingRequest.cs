@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fathom.Engine.Sampling;
+using Fathom.Engine.Serving;
 
 namespace Fathom.EngineService.OpenAi;
 
@@ -9,7 +10,8 @@ namespace Fathom.EngineService.OpenAi;
 /// </summary>
 internal sealed record SamplingRequest(string? Model, SamplingParams Sampling, bool Stream, bool IncludeUsage)
 {
-    public static SamplingRequest Parse(JsonElement body, bool chat)
+    /// <summary>Reads the request; fields it leaves out take the model's <paramref name="defaults"/> (generation_config.json), else OpenAI's.</summary>
+    public static SamplingRequest Parse(JsonElement body, bool chat, GenerationDefaults? defaults = null)
     {
         var fields = SamplingFields.Parse(body, chat);
         if (!chat && fields.TopLogprobs is < 0 or > SamplingParams.MaxTopLogprobs)
@@ -19,9 +21,9 @@ internal sealed record SamplingRequest(string? Model, SamplingParams Sampling, b
 
         var sampling = new SamplingParams
         {
-            Temperature = fields.Temperature ?? 1f,
-            TopP = fields.TopP ?? 1f,
-            TopK = fields.TopK ?? 0,
+            Temperature = fields.Temperature ?? defaults?.Temperature ?? 1f,
+            TopP = fields.TopP ?? defaults?.TopP ?? 1f,
+            TopK = fields.TopK ?? defaults?.TopK ?? 0,
             MinP = fields.MinP ?? 0f,
             RepetitionPenalty = fields.RepetitionPenalty ?? 1f,
             FrequencyPenalty = fields.FrequencyPenalty ?? 0f,

@@ -67,6 +67,12 @@ public static class ReadmeSection
         }
 
         Line();
+        Line("Which of these Fathom's own engine runs: **bf16** (and fp16/f32) as the published Hugging Face directory " +
+             "(`--model DIR`: config.json + safetensors, sharded or not); **q4_k_m** and q8_0 as GGUF files, or from a BF16 directory " +
+             "with `--model DIR --quantize q4_k|q8_0` (quantized on load by the same quantizers as llama.cpp's). The **fp8**, **int8** and " +
+             "**gptq-4bit** rows size vLLM-class servers: Fathom does not load those checkpoints yet. `fathom plan --model DIR` counts a " +
+             "directory's exact bytes from its safetensors headers.");
+        Line();
         Line("The article's claims, checked (`fathom plan --check-article`):");
         Line();
         Line("| Claim | Planner | Verdict |");

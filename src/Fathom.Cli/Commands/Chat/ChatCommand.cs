@@ -14,7 +14,7 @@ internal static class ChatCommand
     /// <param name="input">Where messages are read from; the console's input when null.</param>
     public static Command Create(TextReader? input = null)
     {
-        var model = new Option<string?>("--model") { Description = "A GGUF model file or a model reference (hf.co/ORG/REPO:QUANT, pulled into the store when missing) to run in this process; with --url, the served model's name (default: the server's first)." };
+        var model = new Option<string?>("--model") { Description = "A GGUF model file, a Hugging Face model directory, or a model reference (hf.co/ORG/REPO:QUANT, pulled into the store when missing) to run in this process; with --url, the served model's name (default: the server's first)." };
         var url = new Option<string?>("--url") { Description = "A running Fathom API or engine service (or any OpenAI-compatible server), e.g. http://localhost:5000." };
         var apiKey = new Option<string?>("--api-key") { Description = $"The API key for --url (default: ${ApiKeyVariable})." };
         var prompt = new Option<string?>("--prompt") { Description = "Ask once, print only the answer and exit (for scripts)." };
@@ -25,11 +25,12 @@ internal static class ChatCommand
         var threads = new Option<int?>("--threads") { Description = "CPU threads for --model (default: physical cores)." };
         var backend = ModelCommandSupport.BackendOption();
         var chatTemplate = ModelCommandSupport.ChatTemplateOption();
+        var quantize = ModelCommandSupport.QuantizeOption();
         var modelsDir = ModelStoreSupport.StoreOption();
         var noColor = new Option<bool>("--no-color") { Description = "No dimming of reasoning and numbers (also when NO_COLOR is set or the output is not a terminal)." };
         var command = new Command("chat", "Chat with a model in the terminal: streaming, reasoning shown apart, /clear, /system, multi-line input.")
         {
-            model, url, apiKey, prompt, system, hideReasoning, temperature, maxTokens, threads, backend, chatTemplate, modelsDir, noColor,
+            model, url, apiKey, prompt, system, hideReasoning, temperature, maxTokens, threads, backend, chatTemplate, quantize, modelsDir, noColor,
         };
         command.SetAction((r, ct) =>
         {
@@ -38,7 +39,7 @@ internal static class ChatCommand
                 && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
             var request = new Request(r.GetValue(model), r.GetValue(url), r.GetValue(apiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable),
                 r.GetValue(prompt), r.GetValue(system), r.GetValue(hideReasoning), new ChatSettings(r.GetValue(temperature), r.GetValue(maxTokens)),
-                r.GetValue(threads), r.GetValue(backend) ?? "auto", color, r.GetValue(chatTemplate), r.GetValue(modelsDir));
+                r.GetValue(threads), r.GetValue(backend) ?? "auto", color, r.GetValue(chatTemplate), r.GetValue(modelsDir), r.GetValue(quantize));
             return RunAsync(request, input, output, r.InvocationConfiguration.Error, ct);
         });
         return command;
@@ -104,12 +105,12 @@ internal static class ChatCommand
         if (request.Model is { } path)
         {
             string file = ModelStoreSupport.Resolve(path, error, request.ModelsDir);
-            return LocalChatBackend.Load(file, ModelCommandSupport.ParseBackend(request.Backend), request.Threads, request.ChatTemplate);
+            return LocalChatBackend.Load(file, ModelCommandSupport.ParseBackend(request.Backend), request.Threads, request.ChatTemplate, ModelCommandSupport.ParseQuantize(request.Quantize));
         }
 
         throw new ArgumentException("give --model FILE (run it here) or --url URL (a running API or engine service)");
     }
 
     private sealed record Request(string? Model, string? Url, string? ApiKey, string? Prompt, string? System, bool HideReasoning,
-        ChatSettings Settings, int? Threads, string Backend, bool Color, string? ChatTemplate, string? ModelsDir);
+        ChatSettings Settings, int? Threads, string Backend, bool Color, string? ChatTemplate, string? ModelsDir, string? Quantize);
 }

@@ -26,9 +26,10 @@ internal sealed class LocalChatBackend : IChatBackend
     public string ModelName => _model.Name;
 
     /// <summary>Loads <paramref name="path"/> for chatting, with <paramref name="chatTemplate"/> (a file) in place of its own template when given.</summary>
-    public static LocalChatBackend Load(string path, ComputeBackendKind backend, int? threads, string? chatTemplate = null)
+    public static LocalChatBackend Load(string path, ComputeBackendKind backend, int? threads, string? chatTemplate = null,
+        WeightQuantization quantization = WeightQuantization.None)
     {
-        var model = ServedModel.Load(path, new ServedModelOptions { Backend = backend, Threads = threads, ChatTemplatePath = chatTemplate });
+        var model = ServedModel.Load(path, new ServedModelOptions { Backend = backend, Threads = threads, ChatTemplatePath = chatTemplate, Quantization = quantization });
         try
         {
             return new LocalChatBackend(model, EngineHostFactory.Create(model));
