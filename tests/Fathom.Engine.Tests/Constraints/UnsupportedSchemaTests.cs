@@ -73,4 +73,18 @@ public sealed class UnsupportedSchemaTests
         Assert.False(new GrammarMatcher(grammar, vocabulary).AcceptBytes("""{"n":2,"s":"x"""u8));
         Assert.False(new GrammarMatcher(grammar, vocabulary).AcceptBytes("""{"n":2,"s":"2024-02-28","x"""u8));
     }
+
+    // OpenAPI writers put formats such as int32 on numbers; validators ignore format on non-strings, and so does the compiler.
+    [Fact]
+    public void A_format_on_a_number_is_ignored_but_an_unknown_string_format_is_refused()
+    {
+        using var number = JsonDocument.Parse("""{"type":"integer","format":"int32","minimum":0,"maximum":5}""");
+        var (_, vocabulary) = ConstraintVocabularies.Get(ConstraintVocabularies.Llama3);
+        var matcher = new GrammarMatcher(Grammar.FromJsonSchema(number.RootElement), vocabulary);
+        Assert.True(matcher.AcceptBytes("3"u8) && matcher.CanEnd);
+        Assert.False(matcher.AcceptBytes("3"u8), "still bounded by maximum");
+
+        using var text = JsonDocument.Parse("""{"type":"string","format":"uri"}""");
+        Assert.Equal("format", Assert.Throws<UnsupportedSchemaException>(() => Grammar.FromJsonSchema(text.RootElement)).Keyword);
+    }
 }
