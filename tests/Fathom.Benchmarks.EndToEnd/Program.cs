@@ -69,7 +69,7 @@ var rounds = int.Parse(options.GetValueOrDefault("rounds", "3"), CultureInfo.Inv
 var directory = options.GetValueOrDefault("dir", Path.Combine(Path.GetTempPath(), "fathom-bench"));
 Directory.CreateDirectory(directory);
 var llamaAvx = LlamaAvx(options.GetValueOrDefault("llama-avx", "auto"));
-NativeLibraryConfig.All.WithAvx(llamaAvx).WithAutoFallback(false).SkipCheck(true); // before anything loads the native library
+SelectLlamaBuild(llamaAvx); // before anything loads the native library
 NativeLogConfig.llama_log_set((level, message) => { });
 Console.WriteLine($"cpu: {CpuModel.Name}; Fathom kernel tier: {KernelTiers.Name(KernelTiers.Current)}; llama.cpp build asked for: {llamaAvx}");
 
@@ -161,6 +161,22 @@ static AvxLevel LlamaAvx(string value) => value switch
     },
     _ => throw new ArgumentException($"--llama-avx must be auto, avx2 or avx512, not '{value}'"),
 };
+
+// LLamaSharp's own selection falls back silently (and refuses a build above what .NET reports), so on linux-x64 the
+// build's folder is named outright; elsewhere the preference is passed on.
+static void SelectLlamaBuild(AvxLevel level)
+{
+    var folder = level switch { AvxLevel.Avx512 => "avx512", AvxLevel.Avx2 => "avx2", AvxLevel.Avx => "avx", _ => "noavx" };
+    var library = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", folder, "libllama.so");
+    if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64 && File.Exists(library))
+    {
+        NativeLibraryConfig.All.WithLibrary(library, null);
+    }
+    else
+    {
+        NativeLibraryConfig.All.WithAvx(level);
+    }
+}
 
 // Which llama.cpp CPU library this process mapped (its folder names the build), from /proc/self/maps.
 static string LlamaBuild()

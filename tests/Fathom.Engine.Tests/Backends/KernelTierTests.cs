@@ -34,7 +34,7 @@ public sealed class KernelTierTests
     /// <summary>Fewer than this many tests in the child means a filter stopped matching the suites.</summary>
     private const int MinimumChildTests = 100;
 
-    private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(150);
+    private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(300);
 
     /// <summary>The runtime switch that forces each lower tier, and the tier it leaves on this machine.</summary>
     internal static (string Switch, string Tier)[] ForcedTiers() =>
