@@ -21,6 +21,9 @@ namespace Fathom.Engine.Quantization;
 /// </summary>
 internal static unsafe class WidenedMatMul
 {
+    [ThreadStatic]
+    private static float[]? t_scaled;
+
     /// <summary>Activations per register tile.</summary>
     public const int BlockActivations = 4;
 
@@ -84,7 +87,7 @@ internal static unsafe class WidenedMatMul
         {
             switch (type)
             {
-                case GgmlType.F16: Stream<TL, TV, F16Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride); break;
+                case GgmlType.F16: StreamHalf<TL, TV>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride); break;
                 case GgmlType.BF16: Stream<TL, TV, BF16Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride); break;
                 default: Stream<TL, TV, F32Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride); break;
             }
@@ -163,6 +166,41 @@ internal static unsafe class WidenedMatMul
         for (; i < n; i++)
         {
             destination[i] = TW.Element(source, i);
+        }
+    }
+
+    /// <summary>
+    /// F16 decode: each activation row stored times 2^112 (exact while |a| &lt; 2^15, checked per row, else the plain
+    /// conversion) so the weights need no rescaling multiply; the outputs are bit for bit those of
+    /// <see cref="F16Elements"/>, since every product is the same real number.
+    /// </summary>
+    private static void StreamHalf<TL, TV>(
+        byte* weights, long rowBytes, int columns, int first, int last, float* a, int aStride, int count, float* y, int yStride)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+    {
+        var scaled = t_scaled is { } buffer && buffer.Length >= columns ? buffer : t_scaled = GC.AllocateUninitializedArray<float>(columns, pinned: true);
+        fixed (float* s = scaled)
+        {
+            for (var t = 0; t < count; t++)
+            {
+                var at = a + ((long)t * aStride);
+                var inRange = true;
+                for (var i = 0; i < columns; i++)
+                {
+                    inRange &= MathF.Abs(at[i]) < 32768f; // false for NaN too
+                    s[i] = at[i] * HalfBits.Scale;
+                }
+
+                if (inRange)
+                {
+                    Stream<TL, TV, F16ScaledElements>(weights, rowBytes, columns, first, last, s, columns, 1, y + ((long)t * yStride), yStride);
+                }
+                else
+                {
+                    Stream<TL, TV, F16Elements>(weights, rowBytes, columns, first, last, at, aStride, 1, y + ((long)t * yStride), yStride);
+                }
+            }
         }
     }
 

@@ -43,11 +43,12 @@ public sealed unsafe class WidenedMatMulTests
     }
 
     [Theory]
-    [InlineData(GgmlType.F32, 2048 + 5)]
-    [InlineData(GgmlType.F16, 2048 + 5)]
-    [InlineData(GgmlType.BF16, 2048 + 5)]
-    [InlineData(GgmlType.F16, 3)]
-    public void Decode_and_prefill_paths_give_identical_outputs(GgmlType type, int k)
+    [InlineData(GgmlType.F32, 2048 + 5, 1f)]
+    [InlineData(GgmlType.F16, 2048 + 5, 1f)]
+    [InlineData(GgmlType.BF16, 2048 + 5, 1f)]
+    [InlineData(GgmlType.F16, 3, 1f)]
+    [InlineData(GgmlType.F16, 2048 + 5, 1e5f)] // activations past 2^15: F16 decode takes its unscaled path
+    public void Decode_and_prefill_paths_give_identical_outputs(GgmlType type, int k, float scale)
     {
         const int Rows = 11;
         const int Count = 9;
@@ -55,7 +56,7 @@ public sealed unsafe class WidenedMatMulTests
         var values = Enumerable.Range(0, Rows * k).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
         var weights = new byte[TensorFormats.RowBytes(type, (long)Rows * k)];
         TensorFormats.QuantizeRow(type, values, weights, values.Length);
-        var x = Enumerable.Range(0, Count * k).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var x = Enumerable.Range(0, Count * k).Select(_ => (float)(random.NextDouble() - 0.5) * scale).ToArray();
         var batched = new float[Count * Rows];
         var panel = new float[WidenedMatMul.BlockRows * k];
         var rowBytes = TensorFormats.RowBytes(type, k);
