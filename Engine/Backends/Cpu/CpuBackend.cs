@@ -49,7 +49,7 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {token} is outside the vocabulary of {table.Rows}");
             }
 
-            RowDecoder.Decode(table.Type, table.Row(token), output.AsSpan(t * dim, dim));
+            RowDecoder.Decode(table, token, output.AsSpan(t * dim, dim));
         }
     }
 
@@ -300,7 +300,7 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
     {
         var k = w.Columns;
         var n = w.Rows;
-        var decode = w.Type != GgmlType.F32;
+        var decode = w.Type != GgmlType.F32 || w.ColumnOrder is not null;
         var buffer = decode ? (t_rowBuffer is { } b && b.Length >= k ? b : t_rowBuffer = new float[k]) : null;
         fixed (float* x0 = input)
         fixed (float* y0 = output)
@@ -314,7 +314,7 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
                     float* row;
                     if (decode)
                     {
-                        RowDecoder.Decode(w.Type, w.Row(j), new Span<float>(decoded, k));
+                        RowDecoder.Decode(w, j, new Span<float>(decoded, k));
                         row = decoded;
                     }
                     else
