@@ -13,7 +13,7 @@ namespace Fathom.Engine.Model;
 /// </summary>
 public sealed class LlamaModel : IDisposable
 {
-    private readonly GgufFile _file;
+    private readonly ModelTensorSource _source;
     private readonly LlamaWeights _weights;
     private readonly IComputeBackend _backend;
     private readonly PagedKvStorage _kv;
@@ -25,9 +25,9 @@ public sealed class LlamaModel : IDisposable
     private float[] _logitNormed = []; // (n_logits, n_embd)
     private float[] _logits = [];      // (n_logits, vocab)
 
-    private LlamaModel(GgufFile file, LlamaHyperParameters hp, LlamaWeights weights, IComputeBackend backend, PagedKvStorage kv)
+    private LlamaModel(ModelTensorSource source, LlamaHyperParameters hp, LlamaWeights weights, IComputeBackend backend, PagedKvStorage kv)
     {
-        _file = file;
+        _source = source;
         HyperParameters = hp;
         _weights = weights;
         _backend = backend;
@@ -39,8 +39,23 @@ public sealed class LlamaModel : IDisposable
     /// <summary>The model's shape.</summary>
     public LlamaHyperParameters HyperParameters { get; }
 
-    /// <summary>The open GGUF file (metadata for tokenizers; weights are mapped from it).</summary>
-    public GgufFile File => _file;
+    /// <summary>The open GGUF file (metadata for tokenizers; weights are mapped from it); null for a model directory.</summary>
+    public GgufFile? File => _source.Gguf;
+
+    /// <summary>The GGUF file or Hugging Face model directory the model was loaded from.</summary>
+    public string Path => _source.Path;
+
+    /// <summary>Whether the model was loaded from a Hugging Face model directory (config.json and safetensors).</summary>
+    public bool IsDirectory => _source.Gguf is null;
+
+    /// <summary>The files the weights were read from (every GGUF part, or config.json and every safetensors shard).</summary>
+    public IReadOnlyList<string> FilePaths => _source.FilePaths;
+
+    /// <summary>Bytes of the weights as the forward pass holds them (after any <see cref="ModelLoadOptions.Quantization"/>).</summary>
+    public long WeightBytes => _weights.ByteSize;
+
+    /// <summary>Bytes of the weights as stored in the files.</summary>
+    public long StoredWeightBytes => _source.Tensors.Sum(t => t.ByteSize);
 
     /// <summary>Name of the backend running the model.</summary>
     public string BackendName => _device?.Name ?? _backend.Name;
@@ -66,27 +81,28 @@ public sealed class LlamaModel : IDisposable
 
     internal RopeParameters Rope => _rope;
 
-    private static unsafe void ReleaseMappedTensors(GgufFile file)
+    private static unsafe void ReleaseMappedTensors(ModelTensorSource source)
     {
-        foreach (var tensor in file.Tensors)
+        foreach (var tensor in source.Tensors)
         {
-            HugePageWeights.Release(file.GetTensorPointer(tensor), tensor.ByteSize);
+            HugePageWeights.Release(tensor.Data, tensor.ByteSize);
         }
     }
 
-    /// <summary>Opens <paramref name="path"/> and prepares it to run.</summary>
+    /// <summary>Opens <paramref name="path"/> (a GGUF file or a Hugging Face model directory) and prepares it to run.</summary>
     /// <exception cref="GgufFormatException">The file is not valid GGUF.</exception>
+    /// <exception cref="Safetensors.SafetensorsFormatException">A file of the model directory (config.json, a safetensors file or its index) is malformed or inconsistent.</exception>
     /// <exception cref="ModelLoadException">The file is not a model Fathom can run.</exception>
     public static LlamaModel Load(string path, ModelLoadOptions? options = null)
     {
         options ??= new ModelLoadOptions();
-        var file = GgufFile.Open(path);
+        var file = ModelTensorSource.Open(path);
         IComputeBackend? backend = null;
         IlgpuDevice? device = null;
         HugePageWeights? copies = null;
         try
         {
-            var hp = LlamaHyperParameters.FromGguf(file);
+            var hp = file.ReadHyperParameters();
             var kind = IlgpuBackendSelection.Resolve(options.Backend);
             ArgumentOutOfRangeException.ThrowIfLessThan(options.TensorParallel, 1);
             if (options.TensorParallel > 1 && !IlgpuBackendSelection.IsIlgpu(kind))
@@ -101,13 +117,14 @@ public sealed class LlamaModel : IDisposable
                 _ when device is not null => new ReferenceBackend(), // host-side ArgMax only; the step runs on the device
                 _ => new CpuBackend(options.Threads ?? CpuTopology.PhysicalCoreCount()),
             };
-            if (backend is CpuBackend && OperatingSystem.IsLinux())
+            // Quantized copies need somewhere to live even where the mapping would otherwise be used in place.
+            if ((backend is CpuBackend && OperatingSystem.IsLinux()) || options.Quantization != WeightQuantization.None)
             {
-                copies = new HugePageWeights(file.Tensors.Where(t => t.Dimensions.Length == 2).Sum(HugePageWeights.Capacity), options.LoadProgress);
+                copies = new HugePageWeights(LlamaWeights.ArenaCapacity(file, options.Quantization), options.LoadProgress);
             }
 
             Func<GgmlType, bool> supported = device is not null ? IlgpuForward.Supports : backend is CpuBackend ? CpuBackend.Supports : RowDecoder.IsSupported;
-            var weights = LlamaWeights.Load(file, hp, supported, copies);
+            var weights = LlamaWeights.Load(file, hp, supported, copies, options.Quantization, interleave: backend is CpuBackend);
             var blockSize = options.KvBlockSize;
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
             var blocks = options.KvBlockCount ?? ((Math.Min(hp.ContextLength, 4096) + blockSize - 1) / blockSize);
@@ -117,7 +134,7 @@ public sealed class LlamaModel : IDisposable
                 Prefault(file, progress);
             }
 
-            var model = new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize), _weightCopies = copies };
+            var model = new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize, options.Quantization), _weightCopies = copies };
             if (copies is not null)
             {
                 // The fingerprint and the vectors read the mapping again after the copies; none of it is needed now.
@@ -287,10 +304,10 @@ public sealed class LlamaModel : IDisposable
         _device?.Dispose();
         _backend.Dispose();
         _weightCopies?.Dispose();
-        _file.Dispose();
+        _source.Dispose();
     }
 
-    private static unsafe void Prefault(GgufFile file, IProgress<double> progress)
+    private static unsafe void Prefault(ModelTensorSource file, IProgress<double> progress)
     {
         long total = 0;
         foreach (var t in file.Tensors)
@@ -303,7 +320,7 @@ public sealed class LlamaModel : IDisposable
         var sink = 0;
         foreach (var t in file.Tensors)
         {
-            var p = file.GetTensorPointer(t);
+            var p = t.Data;
             for (long i = 0; i < t.ByteSize; i += 4096)
             {
                 sink += p[i];

@@ -1,10 +1,12 @@
+using System.Runtime.InteropServices;
 using Fathom.Engine.Backends;
 using Fathom.Engine.Backends.Cpu;
+using Fathom.Engine.Quantization;
 using Fathom.Gguf;
 
 namespace Fathom.Engine.Model;
 
-/// <summary>Finds, shape-checks and maps every tensor of a <c>llama</c>/<c>qwen2</c> GGUF file.</summary>
+/// <summary>Finds, shape-checks and maps every tensor of a <c>llama</c>/<c>qwen2</c> model (GGUF file or model directory).</summary>
 internal sealed unsafe class LlamaWeights
 {
     internal LlamaWeights(WeightMatrix tokenEmbedding, float[] outputNorm, WeightMatrix output, float[]? ropeDivisors, LlamaLayerWeights[] layers)
@@ -28,12 +30,44 @@ internal sealed unsafe class LlamaWeights
 
     public IReadOnlyList<LlamaLayerWeights> Layers { get; }
 
+    /// <summary>Bytes of every weight as held for the forward pass (matrices in their stored or quantized type, f32 vectors).</summary>
+    public long ByteSize
+    {
+        get
+        {
+            long Matrix(WeightMatrix m) => m.RowBytes * m.Rows;
+            long total = Matrix(TokenEmbedding) + (ReferenceEquals(Output, TokenEmbedding) ? 0 : Matrix(Output)) + (OutputNorm.Length * 4L);
+            foreach (var l in Layers)
+            {
+                total += Matrix(l.Query) + Matrix(l.Key) + Matrix(l.Value) + Matrix(l.Output) + Matrix(l.Gate) + Matrix(l.Up) + Matrix(l.Down);
+                total += 4L * (l.AttentionNorm.Length + l.FeedForwardNorm.Length + (l.QueryBias?.Length ?? 0) + (l.KeyBias?.Length ?? 0) + (l.ValueBias?.Length ?? 0));
+            }
+
+            return total;
+        }
+    }
+
     public static LlamaWeights Load(GgufFile file, LlamaHyperParameters hp, Func<GgmlType, bool> supported, HugePageWeights? copies = null)
     {
-        var path = file.FilePath;
-        var embd = hp.EmbeddingLength;
+        using var source = new GgufTensorSource(file);
+        return Load(source, hp, supported, copies);
+    }
 
-        GgufTensorInfo Find(string name) => file.FindTensor(name) ?? throw new ModelLoadException(path, $"tensor '{name}' is missing");
+    /// <summary>
+    /// Loads every tensor of <paramref name="source"/>. With <paramref name="copies"/>, matrices are copied into it
+    /// (interleaved for the CPU kernels when <paramref name="interleave"/>); float matrices are quantized on the way
+    /// when <paramref name="quantization"/> asks, which needs <paramref name="copies"/>.
+    /// </summary>
+    public static LlamaWeights Load(ModelTensorSource source, LlamaHyperParameters hp, Func<GgmlType, bool> supported, HugePageWeights? copies = null,
+        WeightQuantization quantization = WeightQuantization.None, bool interleave = true)
+    {
+        var embd = hp.EmbeddingLength;
+        var isDirectory = source.Gguf is null;
+
+        ModelTensor Find(string name) => source.Find(name)
+            ?? throw new ModelLoadException(source.Path, $"tensor '{(isDirectory ? HuggingFaceTensorNames.FromGguf(name) ?? name : name)}' is missing");
+
+        string Origin(string name) => isDirectory ? $"config.json ({HuggingFaceTensorNames.ShapeKeys(name)})" : "the hyper-parameters";
 
         // The token embedding is read a row at a time, so it keeps the file's layout; the rest may be interleaved.
         WeightMatrix Matrix(string name, long columns, long rows)
@@ -41,18 +75,30 @@ internal sealed unsafe class LlamaWeights
             var t = Find(name);
             if (t.Dimensions.Length != 2 || t.Dimensions[0] != columns || t.Dimensions[1] != rows)
             {
-                throw new ModelLoadException(path, $"tensor '{name}' has shape {t.ShapeText}, expected [{columns}, {rows}] from the hyper-parameters");
+                throw new ModelLoadException(t.FilePath, $"tensor '{t.SourceName}' has shape {t.ShapeText}, expected {t.ShapeTextOf(columns, rows)} from {Origin(name)}");
             }
 
-            if (!supported(t.Type))
+            var target = WeightQuantizations.TargetFor(quantization, t.Type, columns);
+            var type = target ?? t.Type;
+            if (!supported(type))
             {
-                throw new ModelLoadException(path, $"tensor '{name}' has type {t.Type}, which this backend does not support");
+                throw new ModelLoadException(t.FilePath, $"tensor '{t.SourceName}' has type {type}, which this backend does not support");
             }
 
-            var data = file.GetTensorPointer(t);
+            var pack = interleave && name != "token_embd.weight";
+            if (target is { } quantized)
+            {
+                if (copies is null)
+                {
+                    throw new InvalidOperationException("quantizing on load needs a weight arena");
+                }
+
+                return Quantize(t, quantized, (int)columns, (int)rows, copies, pack);
+            }
+
             return copies is null
-                ? new WeightMatrix(name, t.Type, data, (int)columns, (int)rows)
-                : copies.Place(name, t.Type, data, (int)columns, (int)rows, interleave: name != "token_embd.weight");
+                ? new WeightMatrix(name, t.Type, t.Data, (int)columns, (int)rows)
+                : copies.Place(name, t.Type, t.Data, (int)columns, (int)rows, pack);
         }
 
         float[] Vector(string name, long length)
@@ -60,23 +106,23 @@ internal sealed unsafe class LlamaWeights
             var t = Find(name);
             if (t.ElementCount != length || t.Dimensions[0] != length)
             {
-                throw new ModelLoadException(path, $"tensor '{name}' has shape {t.ShapeText}, expected [{length}]");
+                throw new ModelLoadException(t.FilePath, $"tensor '{t.SourceName}' has shape {t.ShapeText}, expected [{length}] from {Origin(name)}");
             }
 
             if (!RowDecoder.IsFloat(t.Type))
             {
-                throw new ModelLoadException(path, $"tensor '{name}' has type {t.Type}; vectors must be F32, F16 or BF16");
+                throw new ModelLoadException(t.FilePath, $"tensor '{t.SourceName}' has type {t.Type}; vectors must be F32, F16 or BF16");
             }
 
             var values = new float[length];
-            RowDecoder.Decode(t.Type, file.GetTensorPointer(t), values);
+            RowDecoder.Decode(t.Type, t.Data, values);
             return values;
         }
 
         var vocab = hp.VocabularySize;
         var tokenEmbedding = Matrix("token_embd.weight", embd, vocab);
-        var output = file.FindTensor("output.weight") is null ? tokenEmbedding : Matrix("output.weight", embd, vocab);
-        var ropeDivisors = file.FindTensor("rope_freqs.weight") is null ? null : Vector("rope_freqs.weight", hp.RopeDimensionCount / 2);
+        var output = source.Find("output.weight") is null ? tokenEmbedding : Matrix("output.weight", embd, vocab);
+        var ropeDivisors = source.Find("rope_freqs.weight") is null ? null : Vector("rope_freqs.weight", hp.RopeDimensionCount / 2);
         var layers = new LlamaLayerWeights[hp.LayerCount];
         for (var l = 0; l < layers.Length; l++)
         {
@@ -100,5 +146,40 @@ internal sealed unsafe class LlamaWeights
 
         return new LlamaWeights(tokenEmbedding, Vector("output_norm.weight", embd), output, ropeDivisors, layers);
     }
-}
 
+    /// <summary>Bytes the arena needs for <paramref name="source"/>'s matrices under <paramref name="quantization"/>, padding included.</summary>
+    public static long ArenaCapacity(ModelTensorSource source, WeightQuantization quantization) =>
+        source.Tensors.Where(t => t.Dimensions.Length == 2).Sum(t =>
+            HugePageWeights.Capacity(WeightQuantizations.TargetFor(quantization, t.Type, t.Dimensions[0]) ?? t.Type, t.Dimensions[0], t.Dimensions[1]));
+
+    // Rows are decoded to f32 and quantized by the project's own quantizers (llama.cpp's byte for byte), in parallel.
+    private static WeightMatrix Quantize(ModelTensor t, GgmlType target, int columns, int rows, HugePageWeights copies, bool interleave)
+    {
+        var sourceRowBytes = GgmlTypeTraits.RowBytes(t.Type, columns);
+        var rowBytes = GgmlTypeTraits.RowBytes(target, columns);
+        var bytes = rowBytes * rows;
+        var scratch = (byte*)NativeMemory.Alloc((nuint)bytes);
+        try
+        {
+            var data = t.Data;
+            var type = t.Type;
+            Parallel.For(0, (rows + 63) / 64, () => new float[columns], (chunk, _, row) =>
+            {
+                var end = Math.Min(rows, (chunk + 1) * 64);
+                for (var r = (int)chunk * 64; r < end; r++)
+                {
+                    RowDecoder.Decode(type, data + (r * sourceRowBytes), row);
+                    TensorFormats.QuantizeRow(target, row, new Span<byte>(scratch + (r * rowBytes), (int)rowBytes), columns);
+                }
+
+                return row;
+            }, _ => { });
+            HugePageWeights.Release(t.Data, t.ByteSize);
+            return copies.Place(t.Name, target, scratch, columns, rows, interleave);
+        }
+        finally
+        {
+            NativeMemory.Free(scratch);
+        }
+    }
+}

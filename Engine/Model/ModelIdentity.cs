@@ -43,4 +43,40 @@ public static class ModelIdentity
 
         return new ModelFingerprint(hash.GetCurrentHashAsUInt128());
     }
+
+    /// <summary>
+    /// The fingerprint of the model in <paramref name="source"/>: for a GGUF file run as stored, the same as
+    /// <see cref="Fingerprint(GgufFile, LlamaHyperParameters, int)"/>; otherwise from the tensors' names, types, shapes,
+    /// files and byte samples, and the quantization applied at load (which changes K/V).
+    /// </summary>
+    internal static ModelFingerprint Fingerprint(ModelTensorSource source, LlamaHyperParameters hp, int blockSize, WeightQuantization quantization)
+    {
+        if (source.Gguf is { } file && quantization == WeightQuantization.None)
+        {
+            return Fingerprint(file, hp, blockSize);
+        }
+
+        var hash = new XxHash128();
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"kv-layout={KvLayoutVersion};kv-dtype=f32;block={blockSize};quantize={WeightQuantizations.ToName(quantization)};");
+        text.Append(CultureInfo.InvariantCulture, $"arch={hp.Architecture};embd={hp.EmbeddingLength};layers={hp.LayerCount};heads={hp.HeadCount};kv-heads={hp.KvHeadCount};head-dim={hp.HeadDimension};");
+        text.Append(CultureInfo.InvariantCulture, $"rope={hp.RopeMode},{hp.RopeDimensionCount},{hp.RopeFrequencyBase:R},{hp.RopeFrequencyScale:R},{hp.Llama3Scaling};eps={hp.RmsNormEpsilon:R};qkv-bias={hp.HasQkvBias};");
+        foreach (var t in source.Tensors)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{t.Name}:{t.Type}:{string.Join(',', t.Dimensions)}:{System.IO.Path.GetFileName(t.FilePath)};");
+        }
+
+        hash.Append(Encoding.UTF8.GetBytes(text.ToString()));
+        foreach (var t in source.Tensors)
+        {
+            unsafe
+            {
+                var size = (int)Math.Min(t.ByteSize, SampleBytes);
+                hash.Append(new ReadOnlySpan<byte>(t.Data, size));
+                hash.Append(new ReadOnlySpan<byte>(t.Data + t.ByteSize - size, size));
+            }
+        }
+
+        return new ModelFingerprint(hash.GetCurrentHashAsUInt128());
+    }
 }

@@ -21,6 +21,9 @@ public sealed record ModelLoadOptions
     /// <summary>Tokens per KV block.</summary>
     public int KvBlockSize { get; init; } = 16;
 
+    /// <summary>Float matrices quantized as they load (<c>--quantize</c>); <see cref="WeightQuantization.None"/> runs them as stored.</summary>
+    public WeightQuantization Quantization { get; init; } = WeightQuantization.None;
+
     /// <summary>When set, the mapped file is read through once at load (0..1 reported), so the first step does not page it in.</summary>
     public IProgress<double>? LoadProgress { get; init; }
 }

@@ -7,7 +7,7 @@ using Fathom.Engine.Tokenization;
 namespace Fathom.Engine.Serving;
 
 /// <summary>
-/// Everything needed to serve one GGUF model: the weights with a KV pool sized from a memory budget, the
+/// Everything needed to serve one model (GGUF file or Hugging Face model directory): the weights with a KV pool sized from a memory budget, the
 /// tokenizer, the chat format, every end-of-generation id and the reasoning parser of the template's family.
 /// </summary>
 public sealed class ServedModel : IDisposable
@@ -47,8 +47,12 @@ public sealed class ServedModel : IDisposable
     /// <summary>Splits reasoning from the answer for reasoning formats (DeepSeek-R1); null otherwise.</summary>
     public IReasoningParser? ReasoningParser { get; }
 
-    /// <summary>Loads <paramref name="path"/> for serving.</summary>
+    /// <summary>Sampling defaults the model ships (a directory's generation_config.json), or null.</summary>
+    public GenerationDefaults? GenerationDefaults { get; private init; }
+
+    /// <summary>Loads <paramref name="path"/> (a GGUF file or a Hugging Face model directory) for serving.</summary>
     /// <exception cref="Gguf.GgufFormatException">The file is not valid GGUF.</exception>
+    /// <exception cref="Safetensors.SafetensorsFormatException">A file of the model directory is malformed or inconsistent.</exception>
     /// <exception cref="ModelLoadException">The file is not a model Fathom can run, its chat template (or <see cref="ServedModelOptions.ChatTemplatePath"/>'s) cannot be read or fails the load check, or the KV budget holds no block.</exception>
     /// <exception cref="TokenizerException">The file's vocabulary cannot be used.</exception>
     public static ServedModel Load(string path, ServedModelOptions? options = null)
@@ -59,8 +63,25 @@ public sealed class ServedModel : IDisposable
         GgufChatFormat chat;
         ChatTemplate? templateOverride = LoadTemplateOverride(options.ChatTemplatePath);
         LlamaHyperParameters hp;
-        using (var file = Gguf.GgufFile.Open(path))
+        GenerationDefaults? defaults = null;
+        if (Directory.Exists(path))
         {
+            hp = HuggingFaceHyperParameters.From(Safetensors.HuggingFaceConfig.Read(path));
+            tokenizer = HuggingFaceModelFiles.CreateTokenizer(path);
+            try
+            {
+                chat = HuggingFaceModelFiles.ReadChatFormat(path, tokenizer, templateOverride);
+            }
+            catch (ChatTemplateException e)
+            {
+                throw new ModelLoadException(path, $"the chat template cannot be used: {e.Message}", e);
+            }
+
+            defaults = HuggingFaceModelFiles.ReadGenerationDefaults(path);
+        }
+        else
+        {
+            using var file = Gguf.GgufFile.Open(path);
             tokenizer = Tokenizer.Create(GgufTokenizerVocabulary.Read(file.Metadata));
             try
             {
@@ -89,9 +110,10 @@ public sealed class ServedModel : IDisposable
             TensorParallel = options.TensorParallel,
             KvBlockCount = blocks,
             KvBlockSize = options.KvBlockSize,
+            Quantization = options.Quantization,
         });
-        string name = options.ServedName ?? Fathom.Gguf.GgufSplit.ModelName(path);
-        return new ServedModel(model, tokenizer, chat, name, context);
+        string name = options.ServedName ?? (Directory.Exists(path) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path))) : Fathom.Gguf.GgufSplit.ModelName(path));
+        return new ServedModel(model, tokenizer, chat, name, context) { GenerationDefaults = defaults };
     }
 
     // Read before the model so that a wrong --chat-template path fails at once, naming the template file.

@@ -34,4 +34,7 @@ public sealed record ServedModelOptions
     /// <c>tokenizer_config.json</c> with a <c>chat_template</c>; null: the GGUF's template (see <see cref="Templates.ChatTemplateFile"/>).
     /// </summary>
     public string? ChatTemplatePath { get; init; }
+
+    /// <summary>Float weights quantized as they load (<c>--quantize q8_0|q4_k</c>); none by default.</summary>
+    public WeightQuantization Quantization { get; init; } = WeightQuantization.None;
 }

@@ -91,10 +91,13 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
     }
 
     /// <summary>Bytes <see cref="Place"/> may take for a tensor, padding included.</summary>
-    public static long Capacity(GgufTensorInfo tensor) =>
-        64 + (InterleavedLayout.Supports(tensor.Type) && tensor.Dimensions[0] % 32 == 0
-            ? InterleavedLayout.ByteSize(tensor.Type, (int)tensor.Dimensions[0], (int)tensor.Dimensions[1])
-            : tensor.ByteSize);
+    public static long Capacity(GgufTensorInfo tensor) => Capacity(tensor.Type, tensor.Dimensions[0], tensor.Dimensions[1]);
+
+    /// <summary>Bytes <see cref="Place"/> may take for a <paramref name="columns"/> × <paramref name="rows"/> matrix of <paramref name="type"/>.</summary>
+    public static long Capacity(GgmlType type, long columns, long rows) =>
+        64 + (InterleavedLayout.Supports(type) && columns % 32 == 0
+            ? InterleavedLayout.ByteSize(type, (int)columns, (int)rows)
+            : GgmlTypeTraits.RowBytes(type, columns) * rows);
 
     public void Dispose() => NativeMemory.AlignedFree(_base);
 

@@ -43,7 +43,7 @@ internal static class DeviceBenchCommand
             var perSequenceBlocks = ((PromptTokens + steps + 1) / 16) + 1;
             path = ModelStoreSupport.Resolve(path, error);
             using var llama = LlamaModel.Load(path, new ModelLoadOptions { Backend = kind, KvBlockCount = sizes.Max() * perSequenceBlocks });
-            var weightBytes = llama.File.Tensors.Sum(t => t.ByteSize);
+            var weightBytes = llama.WeightBytes;
             var bandwidth = llama.BackendName is "cuda" or "ilgpu-cpu" ? DeviceBandwidth.MeasureCopyGigabytesPerSecond(kind, 1L << 30) : double.NaN;
             foreach (var batch in sizes)
             {

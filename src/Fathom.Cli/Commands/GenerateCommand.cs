@@ -45,7 +45,7 @@ internal static class GenerateCommand
             ArgumentOutOfRangeException.ThrowIfNegative(request.MaxTokens, "--max-tokens");
             var backend = ModelCommandSupport.ParseBackend(request.Backend);
             using var llama = ModelCommandSupport.Load(request.Path, request.Threads, backend, kvBlocks: null, error, request.TensorParallel);
-            var tokenizer = Tokenizer.Create(GgufTokenizerVocabulary.Read(llama.File.Metadata));
+            var tokenizer = Engine.Serving.HuggingFaceModelFiles.CreateTokenizer(llama);
             var ids = request.PromptIds is { } text ? ModelCommandSupport.ParseIds(text) : tokenizer.Encode(request.Prompt!, addSpecial: true);
             if (ids.Length == 0)
             {
