@@ -78,7 +78,7 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
     /// </summary>
     public WeightMatrix Place(string name, GgmlType type, byte* source, int columns, int rows, bool interleave)
     {
-        var bytes = GgmlTypeTraits.RowBytes(type, columns) * rows;
+        var bytes = CheckpointTypes.RowBytes(type, columns) * rows;
         if (!interleave || !InterleavedLayout.Supports(type))
         {
             return new WeightMatrix(name, type, Copy(source, bytes), columns, rows);
@@ -97,7 +97,7 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
     public static long Capacity(GgmlType type, long columns, long rows) =>
         64 + (InterleavedLayout.Supports(type) && columns % 32 == 0
             ? InterleavedLayout.ByteSize(type, (int)columns, (int)rows)
-            : GgmlTypeTraits.RowBytes(type, columns) * rows);
+            : CheckpointTypes.RowBytes(type, columns) * rows);
 
     public void Dispose() => NativeMemory.AlignedFree(_base);
 
