@@ -9,6 +9,7 @@
 // `soak --api U --minutes M ...`: the soak load driver (LoadSoak; scripts/load-soak.sh); `synthetic-model --out P`
 // writes the 1B-shape Q8_0 synthetic model it can serve. `constrained [--gen N] [--rounds R] [--threads T]`: decode
 // tokens/s free versus under a JSON Schema constraint on the 1B-shape Q8_0 model (ConstrainedDecode).
+// `checkpoints [--layers 4] [--threads 1] ...`: FP8/AWQ/GPTQ model directories vs GGUF Q8_0/Q4_0 of the same weights (CheckpointBench).
 using System.Diagnostics;
 using System.Globalization;
 using Fathom.Engine.Diagnostics;
@@ -38,6 +39,9 @@ switch (args)
         return;
     case ["constrained", ..]:
         await ConstrainedDecode.RunAsync(ParseArgs(args[1..]));
+        return;
+    case ["checkpoints", ..]:
+        CheckpointBench.Run(ParseArgs(args[1..]));
         return;
     case ["synthetic-model", ..]:
         WriteSyntheticModel(ParseArgs(args[1..])["out"]);
@@ -88,13 +92,13 @@ foreach (var type in types)
     foreach (var threads in threadCounts)
     {
         using var fathom = LlamaModel.Load(path, new ModelLoadOptions { Threads = threads, KvBlockCount = ((promptTokens + genTokens) / 16) + 2 });
-        MeasureFathom(fathom, prompt, Math.Min(genTokens, 4)); // warm: pages the weights in, before llama.cpp maps its copy
+        FathomTiming.Measure(fathom, prompt, Math.Min(genTokens, 4)); // warm: pages the weights in, before llama.cpp maps its copy
         Console.WriteLine($"{type}, {threads} thread(s): Fathom RSS after a run {ResidentMiB("VmRSS")} MiB = anonymous {ResidentMiB("RssAnon")} + file {ResidentMiB("RssFile")} MiB (file {new FileInfo(path).Length >> 20} MiB, KV {fathom.KvCacheBytes >> 20} MiB)");
         using var llama = new LlamaCppRunner(path, threads, promptTokens + genTokens + 16);
         double fp = 0, fd = 0, lp = 0, ld = 0;
         for (var round = 0; round < rounds; round++)
         {
-            var (p1, d1) = MeasureFathom(fathom, prompt, genTokens);
+            var (p1, d1) = FathomTiming.Measure(fathom, prompt, genTokens);
             var (p2, d2) = llama.Measure(prompt, genTokens);
             (fp, fd, lp, ld) = (Math.Max(fp, p1), Math.Max(fd, d1), Math.Max(lp, p2), Math.Max(ld, d2));
         }
@@ -110,22 +114,6 @@ Console.WriteLine();
 Console.WriteLine("| type | threads | Fathom prefill tok/s | llama.cpp prefill tok/s | ratio | Fathom decode tok/s | llama.cpp decode tok/s | ratio | Fathom decode bandwidth use |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
 rows.ForEach(Console.WriteLine);
-
-static (double Prefill, double Decode) MeasureFathom(LlamaModel model, int[] prompt, int gen)
-{
-    var table = Enumerable.Range(0, model.KvBlockCount).ToArray();
-    var logits = new float[model.HyperParameters.VocabularySize];
-    var clock = Stopwatch.StartNew();
-    model.Forward(ForwardBatch.ForSequence(prompt, 0, table), logits);
-    var prefill = prompt.Length / clock.Elapsed.TotalSeconds;
-    clock.Restart();
-    for (var i = 0; i < gen; i++)
-    {
-        model.Forward(ForwardBatch.ForSequence([model.ArgMax(logits)], prompt.Length + i, table), logits);
-    }
-
-    return (prefill, gen / clock.Elapsed.TotalSeconds);
-}
 
 // The 1B-shape Q8_0 model (the same file the default benchmark writes), for the soak run; kept when present.
 static void WriteSyntheticModel(string path)
