@@ -1,22 +1,30 @@
+using Fathom.Engine.Quantization;
 using Fathom.Gguf;
 
 namespace Fathom.Engine.Backends;
 
 /// <summary>
-/// A weight tensor as stored in the model file (memory-mapped, any supported type): <see cref="Rows"/> rows of
-/// <see cref="Columns"/> elements. A matmul computes <c>y = x · Wᵀ</c>, one output per row.
+/// A weight tensor as stored in the model file (memory-mapped, any supported type) or repacked at load into one of
+/// the <see cref="CheckpointTypes"/>: <see cref="Rows"/> rows of <see cref="Columns"/> elements. A matmul computes
+/// <c>y = x · Wᵀ</c>, one output per row.
 /// </summary>
 internal sealed unsafe class WeightMatrix
 {
-    public WeightMatrix(string name, GgmlType type, byte* data, int columns, int rows, bool interleaved = false)
+    public WeightMatrix(string name, GgmlType type, byte* data, int columns, int rows, bool interleaved = false, int[]? columnOrder = null)
     {
+        if (columnOrder is not null && columnOrder.Length != columns)
+        {
+            throw new ArgumentException($"{name}: a column order of {columnOrder.Length} entries for {columns} columns", nameof(columnOrder));
+        }
+
         Name = name;
         Type = type;
         Data = data;
         Columns = columns;
         Rows = rows;
-        RowBytes = GgmlTypeTraits.RowBytes(type, columns);
+        RowBytes = CheckpointTypes.RowBytes(type, columns);
         Interleaved = interleaved;
+        ColumnOrder = columnOrder;
     }
 
     public string Name { get; }
@@ -44,9 +52,15 @@ internal sealed unsafe class WeightMatrix
     /// </summary>
     public bool Interleaved { get; }
 
+    /// <summary>
+    /// When not null, stored column i holds logical column <c>ColumnOrder[i]</c> (a GPTQ <c>desc_act</c> checkpoint
+    /// whose groups are contiguous only after sorting its <c>g_idx</c>); decoding scatters the row back.
+    /// </summary>
+    public int[]? ColumnOrder { get; }
+
     public byte* Row(int row) => Interleaved
         ? throw new InvalidOperationException($"{Name} is interleaved: its rows are not stored one after another")
         : Data + (row * RowBytes);
 
-    public override string ToString() => $"{Name} {Type} [{Columns}, {Rows}]";
+    public override string ToString() => $"{Name} {CheckpointTypes.Name(Type)} [{Columns}, {Rows}]";
 }

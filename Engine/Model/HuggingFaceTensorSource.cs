@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Fathom.Engine.Quantization.Checkpoints;
 using Fathom.Gguf;
 using Fathom.Safetensors;
 
@@ -14,12 +16,15 @@ internal sealed unsafe class HuggingFaceTensorSource : ModelTensorSource
 {
     private readonly SafetensorsCheckpoint _checkpoint;
     private readonly Dictionary<string, ModelTensor> _byName;
+    private readonly QuantizedCheckpoint? _quantized;
+    private readonly List<RepackedWeight> _repacked = [];
 
     private HuggingFaceTensorSource(string directory, HuggingFaceConfig config, SafetensorsCheckpoint checkpoint)
     {
         Path = directory;
         Config = config;
         _checkpoint = checkpoint;
+        _quantized = ReadQuantization(config);
         var tensors = new List<ModelTensor>();
         foreach (var t in checkpoint.Tensors)
         {
@@ -30,6 +35,11 @@ internal sealed unsafe class HuggingFaceTensorSource : ModelTensorSource
             }
 
             var file = checkpoint.FileOf(t);
+            if (_quantized is { Config.IsFp8: true } && t.DType == SafetensorsDType.F8_E4M3)
+            {
+                continue; // an FP8 linear layer: Repack reads it with its scale
+            }
+
             if (ToGgml(t.DType) is not { } type)
             {
                 throw new ModelLoadException(file, $"tensor '{t.Name}' has dtype {t.DType}; unquantized weights must be F32, F16 or BF16");
@@ -45,7 +55,7 @@ internal sealed unsafe class HuggingFaceTensorSource : ModelTensorSource
 
         Tensors = tensors;
         _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        if (!config.TieWordEmbeddings && !_byName.ContainsKey("output.weight"))
+        if (!config.TieWordEmbeddings && !_byName.ContainsKey("output.weight") && checkpoint.FindTensor("lm_head.weight") is null && checkpoint.FindTensor("lm_head.qweight") is null)
         {
             throw new ModelLoadException(config.FilePath, "tie_word_embeddings is false, but no file of the checkpoint holds lm_head.weight");
         }
@@ -82,6 +92,56 @@ internal sealed unsafe class HuggingFaceTensorSource : ModelTensorSource
     }
 
     public override ModelTensor? Find(string name) => _byName.GetValueOrDefault(name);
+
+    public override string? QuantizationIdentity => Config.QuantizationConfigJson;
+
+    public override RepackedWeight? Repack(string name, long columns, long rows)
+    {
+        if (_quantized is null || HuggingFaceTensorNames.FromGguf(name) is not { } hfName || !hfName.EndsWith(".weight", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var module = hfName[..^".weight".Length];
+        try
+        {
+            var repacked = _quantized.Repack(module, checked((int)columns), checked((int)rows), Tensor);
+            if (repacked is not null)
+            {
+                _repacked.Add(repacked); // the matrix points into its pinned array
+            }
+
+            return repacked;
+        }
+        catch (QuantizedCheckpointException e)
+        {
+            var info = _checkpoint.FindTensor(e.Source);
+            throw new SafetensorsFormatException(info is null ? Path : _checkpoint.FileOf(info), $"tensor '{e.Source}'.{e.Field}", e.Reason, e);
+        }
+    }
+
+    private CheckpointTensor? Tensor(string name) =>
+        _checkpoint.FindTensor(name) is { } info
+            ? new CheckpointTensor(info.Name, info.DType.ToString(), info.Shape, _checkpoint.GetTensorPointer(info), info.ByteSize)
+            : null;
+
+    private static QuantizedCheckpoint? ReadQuantization(HuggingFaceConfig config)
+    {
+        if (config.QuantizationConfigJson is not { } json)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(json);
+        try
+        {
+            return new QuantizedCheckpoint(CheckpointQuantization.Parse(document.RootElement, config.FilePath));
+        }
+        catch (QuantizedCheckpointException e)
+        {
+            throw new SafetensorsFormatException(config.FilePath, e.Field, e.Reason, e);
+        }
+    }
 
     public override LlamaHyperParameters ReadHyperParameters() => HuggingFaceHyperParameters.From(Config);
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Fathom.Engine.Backends;
 using Fathom.Engine.Backends.Cpu;
@@ -72,6 +73,17 @@ internal sealed unsafe class LlamaWeights
         // The token embedding is read a row at a time, so it keeps the file's layout; the rest may be interleaved.
         WeightMatrix Matrix(string name, long columns, long rows)
         {
+            if (source.Repack(name, columns, rows) is { } repacked)
+            {
+                if (!supported(repacked.Type))
+                {
+                    throw new ModelLoadException(source.Path, $"tensor '{HuggingFaceTensorNames.FromGguf(name) ?? name}' is {CheckpointTypes.Name(repacked.Type)}, which this backend does not support");
+                }
+
+                var pinned = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(repacked.Data));
+                return new WeightMatrix(name, repacked.Type, pinned, (int)columns, (int)rows, columnOrder: repacked.ColumnOrder);
+            }
+
             var t = Find(name);
             if (t.Dimensions.Length != 2 || t.Dimensions[0] != columns || t.Dimensions[1] != rows)
             {
@@ -152,11 +164,12 @@ internal sealed unsafe class LlamaWeights
         source.Tensors.Where(t => t.Dimensions.Length == 2).Sum(t =>
             HugePageWeights.Capacity(WeightQuantizations.TargetFor(quantization, t.Type, t.Dimensions[0]) ?? t.Type, t.Dimensions[0], t.Dimensions[1]));
 
-    // Rows are decoded to f32 and quantized by the project's own quantizers (llama.cpp's byte for byte), in parallel.
+    // Rows are decoded to f32 and quantized by the project's own quantizers (llama.cpp's byte for byte; FP8 per
+    // channel as the compressed-tensors/FBGEMM quantizers do), in parallel.
     private static WeightMatrix Quantize(ModelTensor t, GgmlType target, int columns, int rows, HugePageWeights copies, bool interleave)
     {
         var sourceRowBytes = GgmlTypeTraits.RowBytes(t.Type, columns);
-        var rowBytes = GgmlTypeTraits.RowBytes(target, columns);
+        var rowBytes = CheckpointTypes.RowBytes(target, columns);
         var bytes = rowBytes * rows;
         var scratch = (byte*)NativeMemory.Alloc((nuint)bytes);
         try
@@ -169,7 +182,15 @@ internal sealed unsafe class LlamaWeights
                 for (var r = (int)chunk * 64; r < end; r++)
                 {
                     RowDecoder.Decode(type, data + (r * sourceRowBytes), row);
-                    TensorFormats.QuantizeRow(target, row, new Span<byte>(scratch + (r * rowBytes), (int)rowBytes), columns);
+                    var destination = new Span<byte>(scratch + (r * rowBytes), (int)rowBytes);
+                    if (target == CheckpointTypes.Fp8Rows)
+                    {
+                        Fp8Rows.Quantize(row, destination, columns);
+                    }
+                    else
+                    {
+                        TensorFormats.QuantizeRow(target, row, destination, columns);
+                    }
                 }
 
                 return row;

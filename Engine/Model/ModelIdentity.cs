@@ -69,6 +69,11 @@ public static class ModelIdentity
             text.Append(CultureInfo.InvariantCulture, $"{t.Name}:{t.Type}:{string.Join(',', t.Dimensions)}:{System.IO.Path.GetFileName(t.FilePath)};");
         }
 
+        if (source.QuantizationIdentity is { } quantized)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"checkpoint-quantization={quantized};");
+        }
+
         hash.Append(Encoding.UTF8.GetBytes(text.ToString()));
         foreach (var t in source.Tensors)
         {

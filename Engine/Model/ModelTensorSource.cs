@@ -1,3 +1,4 @@
+using Fathom.Engine.Quantization.Checkpoints;
 using Fathom.Gguf;
 
 namespace Fathom.Engine.Model;
@@ -21,6 +22,16 @@ internal abstract class ModelTensorSource : IDisposable
 
     /// <summary>The tensor with GGUF name <paramref name="name"/>, or null.</summary>
     public abstract ModelTensor? Find(string name);
+
+    /// <summary>
+    /// The matrix with GGUF name <paramref name="name"/> (<paramref name="columns"/> inputs, <paramref name="rows"/>
+    /// outputs) read from a quantized checkpoint's own tensors into an engine layout, or null when it is stored as a
+    /// plain tensor (<see cref="Find"/>). The source keeps the repacked data alive.
+    /// </summary>
+    public virtual RepackedWeight? Repack(string name, long columns, long rows) => null;
+
+    /// <summary>What identifies the checkpoint's quantization (its <c>quantization_config</c>), for the fingerprint; null when none.</summary>
+    public virtual string? QuantizationIdentity => null;
 
     /// <summary>The model's shape, from the GGUF metadata or config.json.</summary>
     /// <exception cref="ModelLoadException">The values are unsupported or inconsistent.</exception>

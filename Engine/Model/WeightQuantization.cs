@@ -1,3 +1,4 @@
+using Fathom.Engine.Quantization;
 using Fathom.Gguf;
 
 namespace Fathom.Engine.Model;
@@ -14,20 +15,27 @@ public enum WeightQuantization
 
     /// <summary>Every float matrix whose rows are whole 256-element super-blocks becomes Q4_K (4.5 bits per weight); rows of whole 32-element blocks only, Q8_0.</summary>
     Q4_K,
+
+    /// <summary>
+    /// Every float matrix whose rows are a multiple of 4 elements becomes FP8 e4m3 with one f32 scale per row
+    /// (<see cref="CheckpointTypes.Fp8Rows"/>, 8 bits per weight), as vLLM's <c>--quantization fp8</c>.
+    /// </summary>
+    Fp8,
 }
 
 /// <summary>Names and rules of <see cref="WeightQuantization"/>.</summary>
 public static class WeightQuantizations
 {
     /// <summary>The names <see cref="Parse"/> accepts.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["none", "q8_0", "q4_k"];
+    public static IReadOnlyList<string> Names { get; } = ["none", "q8_0", "q4_k", "fp8"];
 
-    /// <summary>Parses a name (<c>q8_0</c>, <c>q4_k</c>, <c>none</c>; case-insensitive), or returns null.</summary>
+    /// <summary>Parses a name (<c>q8_0</c>, <c>q4_k</c>, <c>fp8</c>, <c>none</c>; case-insensitive), or returns null.</summary>
     public static WeightQuantization? Parse(string? name) => name?.ToUpperInvariant() switch
     {
         "NONE" or "" => WeightQuantization.None,
         "Q8_0" => WeightQuantization.Q8_0,
         "Q4_K" => WeightQuantization.Q4_K,
+        "FP8" => WeightQuantization.Fp8,
         _ => null,
     };
 
@@ -36,6 +44,7 @@ public static class WeightQuantizations
     {
         WeightQuantization.Q8_0 => "q8_0",
         WeightQuantization.Q4_K => "q4_k",
+        WeightQuantization.Fp8 => "fp8",
         _ => "none",
     };
 
@@ -51,6 +60,7 @@ public static class WeightQuantizations
         {
             WeightQuantization.Q4_K when columns % 256 == 0 => GgmlType.Q4_K,
             WeightQuantization.Q4_K or WeightQuantization.Q8_0 when columns % 32 == 0 => GgmlType.Q8_0,
+            WeightQuantization.Fp8 when columns % 4 == 0 => CheckpointTypes.Fp8Rows, // 4: the device kernels read whole words
             _ => null,
         };
     }

@@ -13,6 +13,7 @@
 // tokens/s free versus under a JSON Schema constraint on the 1B-shape Q8_0 model (ConstrainedDecode).
 // `hf-dir [--shape 1b|small] ...`: load, prefill and decode of the same weights as GGUF F16 and as a sharded BF16
 // Hugging Face model directory, and the directory quantized on load (HfDirectoryBench).
+// `checkpoints [--layers 4] [--threads 1] ...`: FP8/AWQ/GPTQ model directories vs GGUF Q8_0/Q4_0 of the same weights (CheckpointBench).
 using System.Diagnostics;
 using System.Globalization;
 using Fathom.Engine.Diagnostics;
@@ -46,6 +47,8 @@ switch (args)
         return;
     case ["hf-dir", ..]:
         HfDirectoryBench.Run(ParseArgs(args[1..]));
+    case ["checkpoints", ..]:
+        CheckpointBench.Run(ParseArgs(args[1..]));
         return;
     case ["synthetic-model", ..]:
         WriteSyntheticModel(ParseArgs(args[1..])["out"]);
@@ -108,13 +111,13 @@ foreach (var type in types)
     foreach (var threads in threadCounts)
     {
         using var fathom = LlamaModel.Load(path, new ModelLoadOptions { Threads = threads, KvBlockCount = ((promptTokens + genTokens) / 16) + 2 });
-        MeasureFathom(fathom, prompt, Math.Min(genTokens, 4)); // warm: pages the weights in, before llama.cpp maps its copy
+        FathomTiming.Measure(fathom, prompt, Math.Min(genTokens, 4)); // warm: pages the weights in, before llama.cpp maps its copy
         Console.WriteLine($"{type}, {threads} thread(s): Fathom RSS after a run {ResidentMiB("VmRSS")} MiB = anonymous {ResidentMiB("RssAnon")} + file {ResidentMiB("RssFile")} MiB (file {new FileInfo(path).Length >> 20} MiB, KV {fathom.KvCacheBytes >> 20} MiB)");
         using var llama = new LlamaCppRunner(path, threads, promptTokens + genTokens + 16);
         double fp = 0, fd = 0, lp = 0, ld = 0;
         for (var round = 0; round < rounds; round++)
         {
-            var (p1, d1) = MeasureFathom(fathom, prompt, genTokens);
+            var (p1, d1) = FathomTiming.Measure(fathom, prompt, genTokens);
             var (p2, d2) = llama.Measure(prompt, genTokens);
             (fp, fd, lp, ld) = (Math.Max(fp, p1), Math.Max(fd, d1), Math.Max(lp, p2), Math.Max(ld, d2));
         }
@@ -131,22 +134,6 @@ Console.WriteLine($"cpu: {CpuModel.Name}; Fathom kernel tier: {KernelTiers.Name(
 Console.WriteLine("| CPU | Fathom tier | llama.cpp build | type | threads | Fathom prefill tok/s | llama.cpp prefill tok/s | ratio | Fathom decode tok/s | llama.cpp decode tok/s | ratio | Fathom decode bandwidth use |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
 rows.ForEach(Console.WriteLine);
-
-static (double Prefill, double Decode) MeasureFathom(LlamaModel model, int[] prompt, int gen)
-{
-    var table = Enumerable.Range(0, model.KvBlockCount).ToArray();
-    var logits = new float[model.HyperParameters.VocabularySize];
-    var clock = Stopwatch.StartNew();
-    model.Forward(ForwardBatch.ForSequence(prompt, 0, table), logits);
-    var prefill = prompt.Length / clock.Elapsed.TotalSeconds;
-    clock.Restart();
-    for (var i = 0; i < gen; i++)
-    {
-        model.Forward(ForwardBatch.ForSequence([model.ArgMax(logits)], prompt.Length + i, table), logits);
-    }
-
-    return (prefill, gen / clock.Elapsed.TotalSeconds);
-}
 
 // llama.cpp's native build matching Fathom's tier (auto), or the one asked for.
 static AvxLevel LlamaAvx(string value) => value switch

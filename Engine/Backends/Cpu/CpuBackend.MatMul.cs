@@ -19,6 +19,9 @@ internal sealed unsafe partial class CpuBackend
     [ThreadStatic]
     private static float[]? t_panel;
 
+    [ThreadStatic]
+    private static float[]? t_decodedRow; // (k): one checkpoint row decoded to f32
+
     public void MatMul(float[] input, int rows, params ReadOnlySpan<MatMulTarget> targets)
     {
         var list = targets.ToArray();
@@ -110,6 +113,12 @@ internal sealed unsafe partial class CpuBackend
             return;
         }
 
+        if (CheckpointTypes.Contains(w.Type) || w.ColumnOrder is not null)
+        {
+            DecodedRows(w, input, first, last, t0, count, output);
+            return;
+        }
+
         var panelLength = WidenedMatMul.BlockRows * k;
         var panel = t_panel is { } p && p.Length >= panelLength ? p : t_panel = GC.AllocateUninitializedArray<float>(panelLength, pinned: true);
         fixed (float* x = input)
@@ -117,6 +126,31 @@ internal sealed unsafe partial class CpuBackend
         fixed (float* scratch = panel)
         {
             WidenedMatMul.Rows(w.Type, w.Data, w.RowBytes, k, first, last, x + ((long)t0 * k), k, count, y + ((long)t0 * n), n, scratch);
+        }
+    }
+
+    /// <summary>
+    /// Rows of a checkpoint layout (FP8 rows, 4-bit with zero points, or columns in <c>g_idx</c> order): each row is
+    /// decoded to f32 once and met by every activation of the tile with the F32 dot, so outputs equal those of the
+    /// dequantized F32 weights bit for bit.
+    /// </summary>
+    private static void DecodedRows(WeightMatrix w, float[] input, int first, int last, int t0, int count, float[] output)
+    {
+        var n = w.Rows;
+        var k = w.Columns;
+        var buffer = t_decodedRow is { } b && b.Length >= k ? b : t_decodedRow = GC.AllocateUninitializedArray<float>(k, pinned: true);
+        fixed (float* x = input)
+        fixed (float* y = output)
+        fixed (float* row = buffer)
+        {
+            for (var j = first; j < last; j++)
+            {
+                RowDecoder.Decode(w, j, new Span<float>(row, k)); // (k)
+                for (var t = t0; t < t0 + count; t++)
+                {
+                    y[((long)t * n) + j] = WidenedMatMul.Dot(GgmlType.F32, (byte*)row, x + ((long)t * k), k);
+                }
+            }
         }
     }
 

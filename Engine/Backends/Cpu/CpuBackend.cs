@@ -40,7 +40,7 @@ internal sealed unsafe partial class CpuBackend : IComputeBackend
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {token} is outside the vocabulary of {table.Rows}");
             }
 
-            RowDecoder.Decode(table.Type, table.Row(token), output.AsSpan(t * dim, dim));
+            RowDecoder.Decode(table, token, output.AsSpan(t * dim, dim));
         }
     }
 

@@ -78,7 +78,7 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
     /// </summary>
     public WeightMatrix Place(string name, GgmlType type, byte* source, int columns, int rows, bool interleave)
     {
-        var bytes = GgmlTypeTraits.RowBytes(type, columns) * rows;
+        var bytes = CheckpointTypes.RowBytes(type, columns) * rows;
         if (interleave && InterleavedKQuantLayout.Supports(type))
         {
             var packed = Reserve(InterleavedKQuantLayout.ByteSize(type, columns, rows));
@@ -109,7 +109,7 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
             ? InterleavedKQuantLayout.ByteSize(type, (int)columns, (int)rows)
             : InterleavedLayout.Supports(type) && columns % 32 == 0
             ? InterleavedLayout.ByteSize(type, (int)columns, (int)rows)
-            : GgmlTypeTraits.RowBytes(type, columns) * rows);
+            : CheckpointTypes.RowBytes(type, columns) * rows);
 
     public void Dispose() => NativeMemory.AlignedFree(_base);
 

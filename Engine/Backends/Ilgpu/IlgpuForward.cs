@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Fathom.Engine.Quantization;
 using Fathom.Gguf;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
@@ -94,7 +95,8 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     public string Name => _device.Name;
 
     /// <summary>Weight types the kernels read in their GGUF layout.</summary>
-    public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K;
+    public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K
+        or CheckpointTypes.Fp8Rows or CheckpointTypes.Int4ZeroPoint;
 
     public int BlockCount { get; }
 
@@ -256,6 +258,11 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
         var accelerator = _device.Accelerator;
         foreach (var w in unique)
         {
+            if (w.ColumnOrder is not null)
+            {
+                throw new NotSupportedException($"{w.Name}: GPTQ desc_act weights whose g_idx is not in column order run on the cpu and reference backends only");
+            }
+
             var bytes = w.RowBytes * w.Rows;
             var buffer = Own(accelerator.Allocate1D<byte>(MatMulKernels.PaddedBytes(bytes))); // (rows, row_bytes) + pad to whole words
             for (long offset = 0; offset < bytes; offset += UploadChunk)

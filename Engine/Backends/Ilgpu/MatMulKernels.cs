@@ -174,7 +174,7 @@ internal sealed class MatMulKernels
         }
 
         // F16/BF16 rows are read as 2-element words and need 4-aligned rows; the block types are whole by construction.
-        if (shape.K % WeightDot.ElementsPerUnit(shape.Type) != 0 || (shape.Type is WeightDecode.F16 or WeightDecode.BF16 && shape.RowBytes % 4 != 0))
+        if (shape.K % WeightDot.ElementsPerUnit(shape.Type) != 0 || (shape.Type is WeightDecode.F16 or WeightDecode.BF16 or WeightDecode.Fp8Rows && shape.RowBytes % 4 != 0))
         {
             throw new ArgumentException($"k = {shape.K} is not a whole number of {WeightDot.ElementsPerUnit(shape.Type)}-element units of weight type {shape.Type}", nameof(shape));
         }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Fathom.Engine.Quantization;
 using Fathom.Gguf;
 using Fathom.Engine.Model;
 
@@ -100,7 +101,12 @@ internal sealed unsafe class TensorParallelShard : IDisposable
 
     private static void CheckColumnSlice(WeightMatrix w, int width, int shards)
     {
-        var block = GgmlTypeTraits.BlockSize(w.Type);
+        if (w.Type == CheckpointTypes.Fp8Rows || w.ColumnOrder is not null)
+        {
+            throw new TensorParallelSplitException($"{w.Name} ({CheckpointTypes.Name(w.Type)}) cannot be sliced by columns: its rows carry their scale (or a column order) with them");
+        }
+
+        var block = CheckpointTypes.BlockSize(w.Type);
         if (width % block != 0)
         {
             throw new TensorParallelSplitException(
@@ -121,13 +127,13 @@ internal sealed unsafe class TensorParallelShard : IDisposable
 
     // Rows [start, start + count): whole rows are contiguous, so the slice is a pointer into the original.
     private static WeightMatrix Rows(WeightMatrix w, int start, int count) =>
-        new(w.Name, w.Type, w.Row(start), w.Columns, count);
+        new(w.Name, w.Type, w.Row(start), w.Columns, count, columnOrder: w.ColumnOrder);
 
     // Columns [start, start + count) of every row, copied; start and count are whole blocks (see Validate).
     private WeightMatrix Columns(WeightMatrix w, int start, int count)
     {
-        var offset = GgmlTypeTraits.RowBytes(w.Type, start); // bytes of the whole blocks before the slice
-        var rowBytes = GgmlTypeTraits.RowBytes(w.Type, count);
+        var offset = CheckpointTypes.RowBytes(w.Type, start); // bytes of the whole blocks before the slice
+        var rowBytes = CheckpointTypes.RowBytes(w.Type, count);
         var total = rowBytes * w.Rows;
         var data = (byte*)NativeMemory.Alloc((nuint)Math.Max(1, total));
         _allocations.Add((nint)data);

@@ -18,6 +18,10 @@ internal static class WeightDecode
     public const int Q6K = 14;
     public const int BF16 = 30;
 
+    // The engine's checkpoint layouts (Quantization.CheckpointTypes).
+    public const int Fp8Rows = 0x1000;
+    public const int Int4ZeroPoint = 0x1001;
+
     /// <summary>Element <paramref name="i"/> of the row starting at byte <paramref name="row"/>.</summary>
     public static float Element(ArrayView<byte> data, int type, long row, int i)
     {
@@ -42,6 +46,17 @@ internal static class WeightDecode
                 var b = data[block + 2 + (j & 15)];
                 var q = j < 16 ? b & 0xF : b >> 4;
                 return (q - 8) * HalfToSingle(ReadUInt16(data, block));
+            }
+
+            case Fp8Rows:
+                return Fp8ToSingle(data[row + 4 + i]) * Interop.IntAsFloat(ReadUInt32(data, row));
+            case Int4ZeroPoint:
+            {
+                var block = row + (20L * (i >> 5));
+                var j = i & 31;
+                var b = data[block + 4 + (j & 15)];
+                var q = j < 16 ? b & 0xF : b >> 4;
+                return (q - data[block + 2]) * HalfToSingle(ReadUInt16(data, block));
             }
 
             case Q4K:
@@ -70,6 +85,13 @@ internal static class WeightDecode
             : sign | ((uint)(exponent + 112) << 23) | (mantissa << 13);
         return Interop.IntAsFloat(bits);
     }
+
+    /// <summary>
+    /// FP8 e4m3 bits to f32, exact: the magnitude bits moved into f32 position read as v·2^-120 (subnormals too), so
+    /// one multiply by 2^120 restores v. The NaN codes are rejected when weights are loaded.
+    /// </summary>
+    public static float Fp8ToSingle(uint bits) =>
+        Interop.IntAsFloat(((bits & 0x7Fu) << 20) | ((bits & 0x80u) << 24)) * 1.329228e36f;
 
     private static float Q4KElement(ArrayView<byte> data, long block, int r)
     {

@@ -15,7 +15,7 @@ internal static class WeightDot
     /// <summary>Units per quant block (lanes that share one block): Q8_0 and Q4_0 8 quants each, Q4_K and Q6_K 32.</summary>
     public static int UnitsPerBlock(int type) => type switch
     {
-        WeightDecode.Q8_0 or WeightDecode.Q4_0 => 4,
+        WeightDecode.Q8_0 or WeightDecode.Q4_0 or WeightDecode.Int4ZeroPoint => 4,
         WeightDecode.Q4K or WeightDecode.Q6K => 8,
         _ => 1,
     };
@@ -25,7 +25,8 @@ internal static class WeightDot
     {
         WeightDecode.F32 => 1,
         WeightDecode.F16 or WeightDecode.BF16 => 2,
-        WeightDecode.Q8_0 or WeightDecode.Q4_0 => 8,
+        WeightDecode.Q8_0 or WeightDecode.Q4_0 or WeightDecode.Int4ZeroPoint => 8,
+        WeightDecode.Fp8Rows => 4,
         _ => 32,
     };
 
@@ -36,6 +37,11 @@ internal static class WeightDot
     public static Acc4 Lane(ArrayView<uint> words, int type, long rowByte, ArrayView<float> x, long x0, int k, int take, int lane, int warp)
     {
         var acc = default(Acc4);
+        if (type == WeightDecode.Fp8Rows)
+        {
+            return Fp8Row(words, rowByte, x, x0, k, take, lane, warp);
+        }
+
         var units = k / ElementsPerUnit(type);
         for (var u = lane; u < units; u += warp)
         {
@@ -65,6 +71,9 @@ internal static class WeightDot
                     break;
                 case WeightDecode.Q4_0:
                     acc = Q4_0(words, rowByte + (18L * (u >> 2)), u & 3, x, x0, k, take, (u >> 2) * 32, acc);
+                    break;
+                case WeightDecode.Int4ZeroPoint:
+                    acc = Int4ZeroPoint(words, rowByte + (20L * (u >> 2)), u & 3, x, x0, k, take, (u >> 2) * 32, acc);
                     break;
                 case WeightDecode.Q4K:
                     acc = Q4K(words, rowByte + (144L * (u >> 3)), u & 7, x, x0, k, take, (u >> 3) * 256, acc);
@@ -113,6 +122,48 @@ internal static class WeightDot
         }
 
         return acc.AddScaled(part, d);
+    }
+
+    /// <summary>
+    /// Int4ZeroPoint block (f16 s, zero byte, pad, 16 bytes of nibbles; 4-aligned): unit p holds bytes 4p .. 4p+3 of
+    /// the nibbles, quants 4p.. (low) and 16+4p.. (high); the scale multiplies the unit's partial sum once.
+    /// </summary>
+    private static Acc4 Int4ZeroPoint(ArrayView<uint> words, long block, int p, ArrayView<float> x, long x0, int k, int take, int e0, Acc4 acc)
+    {
+        var header = words[block >> 2];
+        var s = WeightDecode.HalfToSingle(header & 0xFFFF);
+        var z = (int)((header >> 16) & 0xFF);
+        var q = words[(block >> 2) + 1 + p];
+        var e = e0 + (4 * p);
+        var part = default(Acc4);
+        for (var i = 0; i < 4; i++)
+        {
+            var b = (int)((q >> (8 * i)) & 0xFF);
+            part = part.Add((b & 0xF) - z, x, x0, k, take, e + i);
+            part = part.Add((b >> 4) - z, x, x0, k, take, e + 16 + i);
+        }
+
+        return acc.AddScaled(part, s);
+    }
+
+    /// <summary>
+    /// Fp8Rows row (f32 scale, then k e4m3 bytes; 4-aligned when k is a multiple of 4): lane l takes words l, l + warp,
+    /// … of four weights each; the row's scale multiplies the lane's partial sum once at the end.
+    /// </summary>
+    private static Acc4 Fp8Row(ArrayView<uint> words, long rowByte, ArrayView<float> x, long x0, int k, int take, int lane, int warp)
+    {
+        var first = (rowByte >> 2) + 1;
+        var part = default(Acc4);
+        for (var u = lane; u < k >> 2; u += warp)
+        {
+            var q = words[first + u];
+            for (var i = 0; i < 4; i++)
+            {
+                part = part.Add(WeightDecode.Fp8ToSingle((q >> (8 * i)) & 0xFF), x, x0, k, take, (4 * u) + i);
+            }
+        }
+
+        return default(Acc4).AddScaled(part, Interop.IntAsFloat(words[rowByte >> 2]));
     }
 
     /// <summary>

@@ -22,7 +22,7 @@ internal sealed unsafe class ReferenceBackend : IComputeBackend
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {token} is outside the vocabulary of {table.Rows}");
             }
 
-            RowDecoder.Decode(table.Type, table.Row(token), output.AsSpan(t * dim, dim));
+            RowDecoder.Decode(table, token, output.AsSpan(t * dim, dim));
         }
     }
 
@@ -54,7 +54,7 @@ internal sealed unsafe class ReferenceBackend : IComputeBackend
             var row = new float[k]; // (k)
             for (var n = 0; n < w.Rows; n++)
             {
-                RowDecoder.Decode(w.Type, w.Row(n), row);
+                RowDecoder.Decode(w, n, row);
                 for (var r = 0; r < rows; r++)
                 {
                     var x = input.AsSpan(r * k, k);

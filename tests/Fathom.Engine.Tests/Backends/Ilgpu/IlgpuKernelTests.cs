@@ -23,7 +23,14 @@ public sealed class IlgpuKernelTests(IlgpuCpuDevice fixture) : IClassFixture<Ilg
 
     [Theory]
     [MemberData(nameof(WeightTypes))]
-    public void MatMul_reads_the_gguf_layout_and_matches_exact_dots(GgmlType type)
+    public void MatMul_reads_the_gguf_layout_and_matches_exact_dots(GgmlType type) => AssertMatMulMatchesExactDots(type);
+
+    [Theory]
+    [InlineData(0x1000)] // CheckpointTypes.Fp8Rows
+    [InlineData(0x1001)] // CheckpointTypes.Int4ZeroPoint
+    public void MatMul_reads_the_checkpoint_layouts_and_matches_exact_dots(int type) => AssertMatMulMatchesExactDots((GgmlType)type);
+
+    private void AssertMatMulMatchesExactDots(GgmlType type)
     {
         // 9 columns (not a multiple of the warps per group); k = 512 and an awkward k whose blocks start on
         // 2-byte boundaries (Q8_0/Q4_0 3 blocks of 34/18 bytes, Q6_K 3 superblocks of 210), padded to whole words.

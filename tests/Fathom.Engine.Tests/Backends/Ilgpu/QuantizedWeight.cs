@@ -15,7 +15,7 @@ internal sealed unsafe class QuantizedWeight : IDisposable
 
     public QuantizedWeight(GgmlType type, int columns, int rows, Random random, float scale = 1f)
     {
-        var rowBytes = GgmlTypeTraits.RowBytes(type, columns);
+        var rowBytes = CheckpointTypes.RowBytes(type, columns);
         _data = (byte*)NativeMemory.AlignedAlloc((nuint)(rowBytes * rows), 64);
         Bytes = new byte[rowBytes * rows];
         Values = new float[rows * columns];
@@ -52,6 +52,8 @@ internal sealed unsafe class QuantizedWeight : IDisposable
             case GgmlType.Q4_0: Q4_0.Quantize(row, bytes, row.Length); break;
             case GgmlType.Q4_K: Q4K.Quantize(row, bytes, row.Length); break;
             case GgmlType.Q6_K: Q6K.Quantize(row, bytes, row.Length); break;
+            case CheckpointTypes.Fp8Rows: Fp8Rows.Quantize(row, bytes, row.Length); break;
+            case CheckpointTypes.Int4ZeroPoint: Quantization.CheckpointLayoutTests.Int4Blocks(row, bytes, new Random(row.Length)); break;
             default: TensorEncoding.Encode(type, row).CopyTo(bytes); break;
         }
     }
@@ -64,6 +66,7 @@ internal sealed unsafe class QuantizedWeight : IDisposable
             case GgmlType.Q4_0: Q4_0.Dequantize(bytes, values, values.Length); break;
             case GgmlType.Q4_K: Q4K.Dequantize(bytes, values, values.Length); break;
             case GgmlType.Q6_K: Q6K.Dequantize(bytes, values, values.Length); break;
+            case CheckpointTypes.Fp8Rows or CheckpointTypes.Int4ZeroPoint: CheckpointTypes.DequantizeRow(type, bytes, values, values.Length); break;
             default:
                 fixed (byte* p = bytes)
                 {
