@@ -47,6 +47,7 @@ switch (args)
         return;
     case ["hf-dir", ..]:
         HfDirectoryBench.Run(ParseArgs(args[1..]));
+        return;
     case ["checkpoints", ..]:
         CheckpointBench.Run(ParseArgs(args[1..]));
         return;
