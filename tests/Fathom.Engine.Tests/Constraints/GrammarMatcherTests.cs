@@ -194,7 +194,7 @@ public sealed class GrammarMatcherTests
     }
 
     // Each position of a counted string (any character or escape) is its own automaton state, and the mask there reuses
-    // the run of characters found at earlier positions (explored a bounded number of steps per mask): check every position.
+    // the run length its automaton table holds and walks only the residual tokens: check every position.
     [Fact]
     public void The_mask_agrees_with_checking_every_token_along_a_counted_string()
     {
