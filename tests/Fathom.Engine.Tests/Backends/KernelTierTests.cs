@@ -26,6 +26,10 @@ public sealed class KernelTierTests
         "Fathom.Engine.Tests.Backends.CpuBackendInterleavedConformanceTests",
         "Fathom.Engine.Tests.Quantization.DotKernelTests",
         "Fathom.Engine.Tests.Quantization.InterleavedMatMulTests",
+        "Fathom.Engine.Tests.Quantization.InterleavedKQuantTests",
+        "Fathom.Engine.Tests.Quantization.WidenedMatMulTests",
+        "Fathom.Engine.Tests.Quantization.CheckpointLayoutTests",
+        "Fathom.Engine.Tests.Quantization.Fp8E4M3Tests",
     ];
 
     /// <summary>The variable through which the child learns which tier it must be running.</summary>
