@@ -39,7 +39,7 @@ public sealed class BenchCalibrationTests
             Assert.Equal((long)(shape.KvBytesPerToken(KvCacheType.F16) * (16 + (8 / 2.0))), record.KvBytesPerStep); // the CPU engine's default f16 KV
 
             var (planExit, output, planError) = await CliRunner.RunAsync("plan", "--model", model, "--gpu", Device, "--calibration", file,
-                "--kv-cache", "f32", "--prompt-tokens", "16", "--output-tokens", "8", "--context", "64", "--json");
+                "--kv-cache", "f16", "--prompt-tokens", "16", "--output-tokens", "8", "--context", "64", "--json");
             Assert.True(planExit == 0, planError);
             var plan = JsonDocument.Parse(output).RootElement;
             Assert.Equal(Device, plan.GetProperty("gpu").GetString());

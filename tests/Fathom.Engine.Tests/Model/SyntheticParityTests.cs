@@ -1,3 +1,4 @@
+using Fathom.Engine.KvCache;
 using Fathom.Gguf;
 using Fathom.Engine.Model;
 
@@ -40,7 +41,7 @@ public sealed class SyntheticParityTests : IDisposable
         var path = Path.Combine(_directory, $"synthetic-{type}.gguf");
         SyntheticLlama.Write(path, SyntheticLlamaShape.Small, type);
         using var oracle = new LlamaCppOracle(path);
-        using var cpu = LlamaModel.Load(path, new ModelLoadOptions { Threads = 2, KvBlockCount = 4 });
+        using var cpu = LlamaModel.Load(path, new ModelLoadOptions { Threads = 2, KvBlockCount = 4, KvCacheDataType = KvCacheDataType.F32 });
         using var reference = LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.Reference, KvBlockCount = 4 });
 
         var expected = oracle.LastLogits(Prompt);
@@ -80,7 +81,7 @@ public sealed class SyntheticParityTests : IDisposable
         var path = Path.Combine(_directory, $"synthetic-{type}.gguf");
         SyntheticLlama.Write(path, SyntheticLlamaShape.Small, type);
         using var oracle = new LlamaCppOracle(path);
-        using var cpu = LlamaModel.Load(path, new ModelLoadOptions { Threads = 2, KvBlockCount = 4 });
+        using var cpu = LlamaModel.Load(path, new ModelLoadOptions { Threads = 2, KvBlockCount = 4, KvCacheDataType = KvCacheDataType.F32 });
         var error = ModelRunner.RelativeError(ModelRunner.LastLogits(cpu, Prompt), oracle.LastLogitsTokenByToken(Prompt));
         Assert.True(error < 1e-5, $"{type}: CPU vs llama.cpp token by token, relative error {error:E3}");
     }
