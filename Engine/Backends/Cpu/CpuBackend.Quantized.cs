@@ -21,7 +21,7 @@ internal sealed unsafe partial class CpuBackend
                 var format = ActivationQuantizer.PairedFormat(t.Weight.Type);
                 needQ8_0 |= format == GgmlType.Q8_0;
                 needQ8K |= format == GgmlType.Q8_K;
-                needSums |= t.Weight.Interleaved;
+                needSums |= t.Weight.Interleaved && format == GgmlType.Q8_0; // only the Q8_0/Q4_0 interleaved kernels read the sums
             }
         }
 
