@@ -128,6 +128,18 @@ public sealed class EngineMetrics : IDisposable
         }
     }
 
+    /// <summary>
+    /// Publishes the served weights' bytes in memory by the type they are held in (<c>fathom.engine.weights.memory</c>,
+    /// one series per <c>fathom.weights.type</c>): what <c>--quantize</c> turned them into, and what they cost.
+    /// </summary>
+    public void ServedWeights(IReadOnlyDictionary<string, long> bytesByType)
+    {
+        ArgumentNullException.ThrowIfNull(bytesByType);
+        var measurements = bytesByType.Select(p => new Measurement<long>(p.Value, _model, new("fathom.weights.type", p.Key))).ToArray();
+        _meter.CreateObservableGauge("fathom.engine.weights.memory", () => measurements, "By",
+            "Bytes the served weights take in memory, by the type they are held in.");
+    }
+
     /// <summary>The KV cache's used fraction now.</summary>
     public void KvCacheUsage(double ratio) => Volatile.Write(ref _kvUsage, ratio);
 

@@ -31,6 +31,35 @@ internal sealed unsafe class LlamaWeights
 
     public IReadOnlyList<LlamaLayerWeights> Layers { get; }
 
+    /// <summary>
+    /// <see cref="ByteSize"/> split by the type the weights are held in (<see cref="CheckpointTypes.Name"/>: <c>Q8_0</c>,
+    /// <c>BF16</c>, <c>fp8-e4m3-rows</c>…; the f32 norm and bias vectors as <c>F32</c>), so a quantized load shows what it became.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> BytesByType()
+    {
+        var bytes = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        void Add(string type, long count) => bytes[type] = bytes.GetValueOrDefault(type) + count;
+        void Matrix(WeightMatrix m) => Add(CheckpointTypes.Name(m.Type), m.RowBytes * m.Rows);
+        Matrix(TokenEmbedding);
+        if (!ReferenceEquals(Output, TokenEmbedding))
+        {
+            Matrix(Output);
+        }
+
+        Add(CheckpointTypes.Name(GgmlType.F32), OutputNorm.Length * 4L);
+        foreach (var l in Layers)
+        {
+            foreach (var m in new[] { l.Query, l.Key, l.Value, l.Output, l.Gate, l.Up, l.Down })
+            {
+                Matrix(m);
+            }
+
+            Add(CheckpointTypes.Name(GgmlType.F32), 4L * (l.AttentionNorm.Length + l.FeedForwardNorm.Length + (l.QueryBias?.Length ?? 0) + (l.KeyBias?.Length ?? 0) + (l.ValueBias?.Length ?? 0)));
+        }
+
+        return bytes;
+    }
+
     /// <summary>Bytes of every weight as held for the forward pass (matrices in their stored or quantized type, f32 vectors).</summary>
     public long ByteSize
     {

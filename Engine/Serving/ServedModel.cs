@@ -67,17 +67,18 @@ public sealed class ServedModel : IDisposable
         if (Directory.Exists(path))
         {
             hp = HuggingFaceHyperParameters.From(Safetensors.HuggingFaceConfig.Read(path));
-            tokenizer = HuggingFaceModelFiles.CreateTokenizer(path);
+            var files = HuggingFaceModelFiles.Load(path);
+            tokenizer = files.Tokenizer;
             try
             {
-                chat = HuggingFaceModelFiles.ReadChatFormat(path, tokenizer, templateOverride);
+                chat = HuggingFaceModelFiles.ReadChatFormat(files, templateOverride);
             }
             catch (ChatTemplateException e)
             {
                 throw new ModelLoadException(path, $"the chat template cannot be used: {e.Message}", e);
             }
 
-            defaults = HuggingFaceModelFiles.ReadGenerationDefaults(path);
+            defaults = HuggingFaceModelFiles.GenerationDefaults(files.Generation);
         }
         else
         {

@@ -54,8 +54,20 @@ public sealed class HuggingFaceTokenizerFiles
     /// <c>tokenizer.json</c> is missing, or a file is malformed, uses an unsupported feature, or names a token the
     /// vocabulary does not have; the message names the file and the field.
     /// </exception>
-    public static HuggingFaceTokenizerFiles Load(string directory)
+    public static HuggingFaceTokenizerFiles Load(string directory) => Load(directory, []);
+
+    /// <summary>
+    /// Reads the tokenizer files in <paramref name="directory"/>; <paramref name="modelEosTokenIds"/> (a model's
+    /// <c>config.json</c> <c>eos_token_id</c>, which <c>transformers</c>' <c>generate</c> also stops on when
+    /// <c>generation_config.json</c> is absent) end generation too, where the vocabulary has them.
+    /// </summary>
+    /// <exception cref="TokenizerException">
+    /// <c>tokenizer.json</c> is missing, or a file is malformed, uses an unsupported feature, or names a token the
+    /// vocabulary does not have; the message names the file and the field.
+    /// </exception>
+    public static HuggingFaceTokenizerFiles Load(string directory, IReadOnlyList<int> modelEosTokenIds)
     {
+        ArgumentNullException.ThrowIfNull(modelEosTokenIds);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         if (!System.IO.Directory.Exists(directory))
         {
@@ -75,6 +87,12 @@ public sealed class HuggingFaceTokenizerFiles
 
         var vocabulary = HuggingFaceTokenizerJson.Read(tokenizerPath);
         vocabulary = Apply(vocabulary, config, configPath, generation, generationPath);
+        var count = vocabulary.Tokens.Count;
+        var extra = modelEosTokenIds.Where(id => id >= 0 && id < count && !(vocabulary.EndOfGenerationIds ?? []).Contains(id)).ToArray();
+        if (extra.Length > 0)
+        {
+            vocabulary = vocabulary with { EndOfGenerationIds = [.. vocabulary.EndOfGenerationIds ?? [], .. extra] };
+        }
         return new HuggingFaceTokenizerFiles(directory, Tokenizer.Create(vocabulary), config, generation, template);
     }
 

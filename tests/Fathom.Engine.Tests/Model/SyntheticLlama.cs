@@ -9,6 +9,9 @@ internal sealed record SyntheticLlamaShape(int EmbeddingLength, int Layers, int 
     /// <summary>Small but with every feature: dims ≥ 256 (a whole K-quant super-block), GQA 8/2, tied nothing.</summary>
     public static SyntheticLlamaShape Small { get; } = new(256, 2, 8, 2, 512, 384);
 
+    /// <summary><see cref="Small"/> as Qwen2: q/k/v biases and the NeoX (rotate-half) rotation.</summary>
+    public static SyntheticLlamaShape SmallQwen2 { get; } = Small with { Architecture = "qwen2" };
+
     /// <summary>Llama-3.2-1B's transformer with a 32000-token vocabulary.</summary>
     public static SyntheticLlamaShape Llama1B { get; } = new(2048, 16, 32, 8, 8192, 32000);
 }
@@ -77,6 +80,13 @@ internal static class SyntheticLlama
             Matrix(w, p + "attn_q.weight", type, embd, q, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
             Matrix(w, p + "attn_k.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
             Matrix(w, p + "attn_v.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
+            if (arch == "qwen2")
+            {
+                // Qwen2 adds a bias to the q/k/v projections; large enough that a loader dropping it changes the tokens.
+                Bias(w, p + "attn_q.bias", q, rng.Fork());
+                Bias(w, p + "attn_k.bias", kv, rng.Fork());
+                Bias(w, p + "attn_v.bias", kv, rng.Fork());
+            }
             Matrix(w, p + "attn_output.weight", type, q, embd, MathF.Sqrt(3f / q), rng.Fork(), typeOf);
             Norm(w, p + "ffn_norm.weight", embd, rng.Fork());
             Matrix(w, p + "ffn_gate.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
@@ -128,6 +138,17 @@ internal static class SyntheticLlama
         for (var i = 0; i < length; i++)
         {
             values[i] = 1f + (0.2f * rng.Next());
+        }
+
+        w.AddTensor(name, GgmlType.F32, [length], TensorEncoding.Encode(GgmlType.F32, values));
+    }
+
+    private static void Bias(GgufWriter w, string name, int length, UniformSource rng)
+    {
+        var values = new float[length];
+        for (var i = 0; i < length; i++)
+        {
+            values[i] = 0.5f * rng.Next();
         }
 
         w.AddTensor(name, GgmlType.F32, [length], TensorEncoding.Encode(GgmlType.F32, values));
