@@ -10,7 +10,7 @@ internal static class EngineResourceExtensions
     private const string DefaultModelRelativeToShared = "models/stories260K.gguf";
 
     /// <summary>
-    /// The GGUF file the engines serve, or a model reference (<c>hf.co/ORG/REPO:QUANT</c>) that each engine takes from
+    /// The GGUF file or Hugging Face model directory (config.json, safetensors, tokenizer files) the engines serve, or a model reference (<c>hf.co/ORG/REPO:QUANT</c>) that each engine takes from
     /// the model store, pulling it first when missing. Run mode defaults to stories260K from the shared data when present
     /// (<c>$FATHOM_SHARED</c>, else <c>../shared</c> beside the checkout), else to the empty value, which asks
     /// the engine for its built-in deterministic model. A deployment must name its model.

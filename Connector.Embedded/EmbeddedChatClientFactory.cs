@@ -3,7 +3,7 @@ using Fathom.Models;
 
 namespace Fathom.Connector.Embedded;
 
-/// <summary>Loads a GGUF file (a reference: from the model store, pulled when missing) and starts an in-process engine for <see cref="EmbeddedChatClient"/>.</summary>
+/// <summary>Loads a GGUF file or a Hugging Face model directory (a reference: from the model store, pulled when missing) and starts an in-process engine for <see cref="EmbeddedChatClient"/>.</summary>
 internal static class EmbeddedChatClientFactory
 {
     public static EmbeddedChatClient Create(string modelPath, string? modelId, EmbeddedEngineOptions? options)

@@ -44,7 +44,7 @@ internal sealed class EngineServiceOptions
     /// </summary>
     public string? ChatTemplate { get; set; }
 
-    /// <summary>Float weights quantized as they load (<c>--quantize</c>): <c>q8_0</c>, <c>q4_k</c>; empty or <c>none</c>: as stored.</summary>
+    /// <summary>Float weights quantized as they load (<c>--quantize</c>): <c>q8_0</c>, <c>q4_k</c>, <c>fp8</c>; empty or <c>none</c>: as stored.</summary>
     public string? Quantize { get; set; }
 
     /// <summary>Most sequences running at once.</summary>

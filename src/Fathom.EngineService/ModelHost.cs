@@ -88,6 +88,11 @@ internal sealed partial class ModelHost(
 
             hostOptions = hostOptions with { OnStepFailed = e => LogStepFailed(logger, e) };
 
+            var metrics = new EngineMetrics(model.Name, meters);
+            var weightTypes = model.Model.WeightBytesByType;
+            metrics.ServedWeights(weightTypes);
+            LogWeights(logger, model.Name, model.Model.WeightBytes, model.Model.StoredWeightBytes, string.IsNullOrWhiteSpace(o.Quantize) ? "none" : o.Quantize,
+                string.Join(", ", weightTypes.Select(p => $"{p.Key} {p.Value} bytes")));
             var engine = EngineHostFactory.Create(model,
                 new SchedulerConfig
                 {
@@ -96,7 +101,7 @@ internal sealed partial class ModelHost(
                     StepTimeTarget = o.StepTimeTargetMs == 0 ? null : TimeSpan.FromMilliseconds(o.StepTimeTargetMs),
                 },
                 hostOptions,
-                new EngineMetrics(model.Name, meters),
+                metrics,
                 tier);
             _loaded = new Loaded(model, engine);
             LogLoaded(logger, model.Name, path, model.Model.BackendName, model.Model.KvBlockCount, model.MaxModelLength);
@@ -134,6 +139,9 @@ internal sealed partial class ModelHost(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Name} from {Path} on {Backend}: {Blocks} KV blocks, context {Context} tokens")]
     private static partial void LogLoaded(ILogger logger, string name, string path, string backend, int blocks, int context);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Weights of {Name}: {MemoryBytes} bytes in memory, {StoredBytes} bytes stored (--quantize {Quantize}); by type: {Types}")]
+    private static partial void LogWeights(ILogger logger, string name, long memoryBytes, long storedBytes, string quantize, string types);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The model could not be loaded")]
     private static partial void LogLoadFailed(ILogger logger, Exception error);

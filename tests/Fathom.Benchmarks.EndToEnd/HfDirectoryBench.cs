@@ -8,9 +8,10 @@ using Fathom.Testing;
 
 /// <summary>
 /// <c>hf-dir [--shape 1b|small] [--prompt N] [--gen N] [--rounds R] [--threads T] [--dir D]</c>: the same synthetic
-/// weights as a GGUF F16 file and as a sharded BF16 Hugging Face model directory (written from it, q/k in
-/// Transformers' order): load time, prefill and decode tokens/s of each, alternating GGUF and directory in every
-/// round (best of R), plus the directory with <c>--quantize q8_0</c>. Prints markdown rows with the load average.
+/// weights as a GGUF F16 file, as a sharded BF16 Hugging Face model directory (1 GiB shards and
+/// model.safetensors.index.json) and as a one-file BF16 directory (both written from it, q/k in Transformers' order):
+/// load time, prefill and decode tokens/s of each, alternating them in every round (best of R), plus the sharded
+/// directory with <c>--quantize q8_0</c>. Prints markdown rows with the load average.
 /// </summary>
 internal static class HfDirectoryBench
 {
@@ -37,9 +38,15 @@ internal static class HfDirectoryBench
             HuggingFaceDirectories.WriteFromGguf(gguf, hf, SafetensorsDType.BF16, maxShardBytes: 1L << 30);
         }
 
+        var single = Path.Combine(directory, $"synthetic-{name}-bf16-hf-single");
+        if (!File.Exists(Path.Combine(single, SafetensorsCheckpoint.SingleFileName)))
+        {
+            HuggingFaceDirectories.WriteFromGguf(gguf, single, SafetensorsDType.BF16);
+        }
+
         using (var checkpoint = SafetensorsCheckpoint.Open(hf))
         {
-            Console.WriteLine($"GGUF {gguf}: {new FileInfo(gguf).Length / 1e6:F0} MB; directory {hf}: {checkpoint.FilePaths.Count} shards, {checkpoint.FileBytes / 1e6:F0} MB");
+            Console.WriteLine($"GGUF {gguf}: {new FileInfo(gguf).Length / 1e6:F0} MB; directory {hf}: {checkpoint.FilePaths.Count} shards + {SafetensorsCheckpoint.IndexFileName}, {checkpoint.FileBytes / 1e6:F0} MB; {single}: one {SafetensorsCheckpoint.SingleFileName}");
         }
 
         var prompt = Enumerable.Range(0, promptTokens).Select(i => 259 + (i * 7919 % (shape.Vocabulary - 259))).ToArray();
@@ -48,6 +55,7 @@ internal static class HfDirectoryBench
         {
             ("GGUF F16", gguf, WeightQuantization.None),
             ("HF dir BF16 (sharded)", hf, WeightQuantization.None),
+            ("HF dir BF16 (one file)", single, WeightQuantization.None),
             ("HF dir BF16 --quantize q8_0", hf, WeightQuantization.Q8_0),
         };
         var best = variants.ToDictionary(v => v.Name, _ => (Load: double.MaxValue, Prefill: 0.0, Decode: 0.0, Weights: 0L), StringComparer.Ordinal);

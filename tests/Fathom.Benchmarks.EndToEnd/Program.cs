@@ -11,7 +11,7 @@
 // `soak --api U --minutes M ...`: the soak load driver (LoadSoak; scripts/load-soak.sh); `synthetic-model --out P`
 // writes the 1B-shape Q8_0 synthetic model it can serve. `constrained [--gen N] [--rounds R] [--threads T]`: decode
 // tokens/s free versus under a JSON Schema constraint on the 1B-shape Q8_0 model (ConstrainedDecode).
-// `hf-dir [--shape 1b|small] ...`: load, prefill and decode of the same weights as GGUF F16 and as a sharded BF16
+// `hf-dir [--shape 1b|small] ...`: load, prefill and decode of the same weights as GGUF F16, as a sharded and as a one-file BF16
 // Hugging Face model directory, and the directory quantized on load (HfDirectoryBench).
 // `checkpoints [--layers 4] [--threads 1] ...`: FP8/AWQ/GPTQ model directories vs GGUF Q8_0/Q4_0 of the same weights (CheckpointBench).
 using System.Diagnostics;

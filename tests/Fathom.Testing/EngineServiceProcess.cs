@@ -12,18 +12,21 @@ public static class EngineServiceProcess
     /// <summary>
     /// Starts one engine. <paramref name="model"/> defaults to <see cref="SharedFixtures.Stories260K"/> (skipping the
     /// calling test, or failing it under FATHOM_REQUIRE_FIXTURES, when it is missing); <paramref name="arguments"/> follow
-    /// the defaults and so override them; <paramref name="port"/> reuses a port (a restarted replica).
+    /// the defaults and so override them; <paramref name="port"/> reuses a port (a restarted replica);
+    /// <paramref name="readyTimeout"/> replaces the default 90 s wait (a model quantized on load takes longer).
     /// </summary>
     public static Task<ServiceProcess> StartAsync(
         string? model = null,
         IEnumerable<string>? arguments = null,
         IReadOnlyDictionary<string, string?>? environment = null,
         int? port = null,
-        string readyPath = "/health/ready") =>
+        string readyPath = "/health/ready",
+        TimeSpan? readyTimeout = null) =>
         ServiceProcess.StartAsync(
             AssemblyFileName,
             ["--model", model ?? SharedFixtures.Default.GetPath(SharedFixtures.Stories260K), "--threads", "1", .. arguments ?? []],
             environment,
             readyPath,
+            readyTimeout,
             port: port);
 }

@@ -68,10 +68,14 @@ public static class ReadmeSection
 
         Line();
         Line("Which of these Fathom's own engine runs: **bf16** (and fp16/f32) as the published Hugging Face directory " +
-             "(`--model DIR`: config.json + safetensors, sharded or not); **q4_k_m** and q8_0 as GGUF files, or from a BF16 directory " +
-             "with `--model DIR --quantize q4_k|q8_0` (quantized on load by the same quantizers as llama.cpp's). The **fp8**, **int8** and " +
-             "**gptq-4bit** rows size vLLM-class servers: Fathom does not load those checkpoints yet. `fathom plan --model DIR` counts a " +
-             "directory's exact bytes from its safetensors headers.");
+             "(`--model DIR`: config.json + safetensors, sharded or not); **fp8** as an FP8 e4m3 checkpoint directory " +
+             "(compressed-tensors `float-quantized` or FBGEMM FP8, per-tensor or per-channel scales), or from a BF16 directory with " +
+             "`--model DIR --quantize fp8`; **gptq-4bit** (and AWQ 4-bit) as GPTQ (symmetric or not, `desc_act`) and AWQ GEMM checkpoint " +
+             "directories; **q4_k_m** and q8_0 as GGUF files, or from a BF16 directory with `--model DIR --quantize q4_k|q8_0` " +
+             "(quantized on load by the same quantizers as llama.cpp's). The **int8** row (W8A8) sizes vLLM-class servers only: " +
+             "Fathom does not load int8 checkpoints. The speeds in these tables model a vLLM-class GPU server; Fathom's own timings " +
+             "of these formats are in docs/benchmarks.md. `fathom plan --model DIR` counts a directory's exact bytes from its " +
+             "safetensors headers.");
         Line();
         Line("The article's claims, checked (`fathom plan --check-article`):");
         Line();
