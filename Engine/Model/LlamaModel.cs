@@ -54,6 +54,9 @@ public sealed class LlamaModel : IDisposable
     /// <summary>Bytes of the weights as the forward pass holds them (after any <see cref="ModelLoadOptions.Quantization"/>).</summary>
     public long WeightBytes => _weights.ByteSize;
 
+    /// <summary>The weights as held for the forward pass (their types and layouts, for tests and diagnostics).</summary>
+    internal LlamaWeights Weights => _weights;
+
     /// <summary>Bytes of the weights as stored in the files.</summary>
     public long StoredWeightBytes => _source.Tensors.Sum(t => t.ByteSize);
 
