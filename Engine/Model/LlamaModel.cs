@@ -57,6 +57,9 @@ public sealed class LlamaModel : IDisposable
     /// <summary><see cref="WeightBytes"/> by the type the weights are held in (<c>Q8_0</c>, <c>BF16</c>, <c>fp8-e4m3-rows</c>, <c>F32</c>…).</summary>
     public IReadOnlyDictionary<string, long> WeightBytesByType => _weights.BytesByType();
 
+    /// <summary>The weights as held for the forward pass (their types and layouts, for tests and diagnostics).</summary>
+    internal LlamaWeights Weights => _weights;
+
     /// <summary>Bytes of the weights as stored in the files.</summary>
     public long StoredWeightBytes => _source.Tensors.Sum(t => t.ByteSize);
 

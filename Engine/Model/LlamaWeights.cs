@@ -109,8 +109,11 @@ internal sealed unsafe class LlamaWeights
                     throw new ModelLoadException(source.Path, $"tensor '{HuggingFaceTensorNames.FromGguf(name) ?? name}' is {CheckpointTypes.Name(repacked.Type)}, which this backend does not support");
                 }
 
+                // AWQ/GPTQ rows are regrouped in their own pinned array for the CPU's int8-activation kernels.
+                var interleaved = interleave && name != "token_embd.weight" && repacked.Type == CheckpointTypes.Int4ZeroPoint
+                    && InterleavedInt4ZeroPointLayout.IsSupported && InterleavedInt4ZeroPointLayout.PackInPlace(repacked.Data, (int)columns, (int)rows);
                 var pinned = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(repacked.Data));
-                return new WeightMatrix(name, repacked.Type, pinned, (int)columns, (int)rows, columnOrder: repacked.ColumnOrder);
+                return new WeightMatrix(name, repacked.Type, pinned, (int)columns, (int)rows, interleaved, repacked.ColumnOrder);
             }
 
             var t = Find(name);

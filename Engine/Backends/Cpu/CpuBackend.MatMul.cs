@@ -78,6 +78,12 @@ internal sealed unsafe partial class CpuBackend
             return;
         }
 
+        if (w.Interleaved && w.Type == CheckpointTypes.Int4ZeroPoint)
+        {
+            Int4ZeroPointRows(w, input, q, first, last, t0, count, output);
+            return;
+        }
+
         if (w.Interleaved)
         {
             fixed (byte* a = q.Q8_0)

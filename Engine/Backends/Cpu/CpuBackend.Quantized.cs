@@ -23,6 +23,10 @@ internal sealed unsafe partial class CpuBackend
                 needQ8K |= format == GgmlType.Q8_K;
                 needSums |= t.Weight.Interleaved && format == GgmlType.Q8_0; // only the Q8_0/Q4_0 interleaved kernels read the sums
             }
+            else if (t.Weight.Interleaved && t.Weight.Type == CheckpointTypes.Int4ZeroPoint && t.Weight.ColumnOrder is null)
+            {
+                needQ8_0 = needSums = true; // a desc_act matrix quantizes its own gathered activations
+            }
         }
 
         if (!needQ8_0 && !needQ8K)

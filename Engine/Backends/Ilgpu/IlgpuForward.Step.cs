@@ -66,7 +66,7 @@ internal sealed partial class IlgpuForward
         var att = _device.Attention;
         var w = _weights.Layers[l];
         e.RmsNorm(s.Residual.View, n, hp.EmbeddingLength, _vectors[w.AttentionNorm].View, hp.RmsNormEpsilon, s.Normed.View); // (n, n_embd)
-        if (w.Query.Type == w.Key.Type && w.Key.Type == w.Value.Type)
+        if (w.Query.Type == w.Key.Type && w.Key.Type == w.Value.Type && InColumnOrder(w.Query, w.Key, w.Value))
         {
             // One launch: q (n, n_head * head_dim), k and v (n, n_head_kv * head_dim).
             _device.MatMul.MatMul3(
@@ -114,7 +114,7 @@ internal sealed partial class IlgpuForward
         var e = _device.Elementwise;
         var w = _weights.Layers[l];
         e.RmsNorm(s.Residual.View, n, hp.EmbeddingLength, _vectors[w.FeedForwardNorm].View, hp.RmsNormEpsilon, s.Normed.View);
-        if (w.Gate.Type == w.Up.Type && w.Gate.RowBytes == w.Up.RowBytes)
+        if (w.Gate.Type == w.Up.Type && w.Gate.RowBytes == w.Up.RowBytes && InColumnOrder(w.Gate, w.Up))
         {
             MatMul(s.Normed, n, w.Gate, s.Hidden, MatMulKernels.SwiGlu, w.Up); // (n, n_ff) = silu(x · Wgᵀ) ⊙ (x · Wuᵀ)
         }

@@ -41,6 +41,9 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     private readonly bool _ownsDevice;
     private readonly bool _computesLogits; // false on tensor-parallel shards other than the first: no output matrix
     private DeviceScratch? _scratch;
+    private readonly Dictionary<WeightMatrix, MemoryBuffer1D<int, Stride1D.Dense>> _columnOrders = new(ReferenceEqualityComparer.Instance); // GPTQ desc_act: (columns)
+    private ColumnOrderKernels? _columnOrderKernels;
+    private MemoryBuffer1D<float, Stride1D.Dense>? _gathered; // (rows, columns): a desc_act matrix's activations in its column order
 
     public IlgpuForward(IlgpuDevice device, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, bool ownsDevice = false, bool computesLogits = true)
     {
@@ -163,6 +166,7 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     public void Dispose()
     {
         _scratch?.Dispose();
+        _gathered?.Dispose();
         _tokens?.Dispose();
         _positions?.Dispose();
         _sequences?.Dispose();
@@ -181,14 +185,47 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
         }
     }
 
+    /// <summary>Whether none of <paramref name="weights"/> has a column order (so they may share one launch's input).</summary>
+    private static bool InColumnOrder(params ReadOnlySpan<WeightMatrix> weights)
+    {
+        foreach (var w in weights)
+        {
+            if (w.ColumnOrder is not null)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private void MatMul(MemoryBuffer1D<float, Stride1D.Dense> input, int rows, WeightMatrix weight, MemoryBuffer1D<float, Stride1D.Dense> output, int epilogue = MatMulKernels.Store, WeightMatrix? second = null) =>
         _device.MatMul.MatMul(
-            input.View,
+            InputFor(input, rows, weight),
             rows,
             _matrices[weight].View,
             new MatMulKernels.MatMulShape((int)weight.Type, weight.Columns, weight.Rows, weight.RowBytes, epilogue),
             output.View,
             second is null ? default : _matrices[second].View);
+
+    /// <summary>The activations as <paramref name="weight"/> stores its columns: gathered for a desc_act matrix, else as they are.</summary>
+    private ArrayView<float> InputFor(MemoryBuffer1D<float, Stride1D.Dense> input, int rows, WeightMatrix weight)
+    {
+        if (!_columnOrders.TryGetValue(weight, out var order))
+        {
+            return input.View;
+        }
+
+        var length = (long)rows * weight.Columns;
+        if (_gathered is null || _gathered.Length < length)
+        {
+            _gathered?.Dispose();
+            _gathered = _device.Accelerator.Allocate1D<float>(length);
+        }
+
+        _columnOrderKernels!.Gather(input.View, order.View, rows, weight.Columns, _gathered.View);
+        return _gathered.View;
+    }
 
     private AttentionKernels.BatchViews UploadBatch(ForwardBatch batch)
     {
@@ -258,9 +295,10 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
         var accelerator = _device.Accelerator;
         foreach (var w in unique)
         {
-            if (w.ColumnOrder is not null)
+            if (w.ColumnOrder is { } order)
             {
-                throw new NotSupportedException($"{w.Name}: GPTQ desc_act weights whose g_idx is not in column order run on the cpu and reference backends only");
+                _columnOrders[w] = Own(accelerator.Allocate1D(order));
+                _columnOrderKernels ??= new ColumnOrderKernels(accelerator);
             }
 
             var bytes = w.RowBytes * w.Rows;

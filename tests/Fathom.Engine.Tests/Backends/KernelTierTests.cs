@@ -27,6 +27,7 @@ public sealed class KernelTierTests
         "Fathom.Engine.Tests.Quantization.DotKernelTests",
         "Fathom.Engine.Tests.Quantization.InterleavedMatMulTests",
         "Fathom.Engine.Tests.Quantization.InterleavedKQuantTests",
+        "Fathom.Engine.Tests.Quantization.InterleavedInt4ZeroPointTests",
         "Fathom.Engine.Tests.Quantization.WidenedMatMulTests",
         "Fathom.Engine.Tests.Quantization.CheckpointLayoutTests",
         "Fathom.Engine.Tests.Quantization.Fp8E4M3Tests",

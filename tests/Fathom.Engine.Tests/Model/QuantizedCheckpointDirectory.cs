@@ -65,10 +65,13 @@ internal static unsafe class QuantizedCheckpointDirectory
                 : null;
             if (tensors is null)
             {
-                quantized.Add(F32(hfName, shape, values));
+                // Unquantized matrices (embed_tokens, lm_head, ignored modules) in BF16, as published checkpoints
+                // keep them; the reference holds the same BF16 tensor, vectors stay F32.
+                var kept = t.Dimensions.Length > 1 ? BF16Tensor(hfName, shape, values) : F32(hfName, shape, values);
+                quantized.Add(kept);
                 if (referenceDirectory is not null)
                 {
-                    reference.Add(F32(hfName, shape, values));
+                    reference.Add(kept);
                 }
 
                 continue;
@@ -196,6 +199,13 @@ internal static unsafe class QuantizedCheckpointDirectory
     }
 
     private static System.Text.Json.JsonElement JsonDocumentOf(JsonObject o) => System.Text.Json.JsonDocument.Parse(o.ToJsonString()).RootElement;
+
+    private static SafetensorsTensor BF16Tensor(string name, long[] shape, float[] values)
+    {
+        var bytes = new byte[values.Length * 2];
+        Fathom.Engine.Quantization.BF16.Quantize(values, bytes, values.Length);
+        return new(name, SafetensorsDType.BF16, shape, bytes);
+    }
 
     private static SafetensorsTensor F32(string name, long[] shape, float[] values) =>
         new(name, SafetensorsDType.F32, shape, MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
