@@ -12,9 +12,10 @@ namespace Fathom.Engine.Backends.Ilgpu;
 /// weight is used for up to four input rows before the next is loaded (decode, rows = 1, does one product per
 /// weight). Partial sums are f32 per lane, combined with a warp reduction. The epilogue is fused: plain store,
 /// accumulate into the output (the residual add), or — given a second weight — SwiGLU of the two dots
-/// (<c>silu(input · Gᵀ) ⊙ (input · Uᵀ)</c>, the FFN's gate and up projections in one launch).
+/// (<c>silu(input · Gᵀ) ⊙ (input · Uᵀ)</c>, the FFN's gate and up projections in one launch). Launches of at least
+/// <see cref="TensorCoreMinRows"/> input rows go to the tensor-core kernel instead (MatMulKernels.TensorCore.cs).
 /// </summary>
-internal sealed class MatMulKernels
+internal sealed partial class MatMulKernels
 {
     /// <summary>Epilogue: output = dot.</summary>
     public const int Store = 0;
@@ -29,10 +30,13 @@ internal sealed class MatMulKernels
 
     private readonly Action<KernelConfig, ArrayView<float>, int, ArrayView<uint>, ArrayView<uint>, ArrayView<uint>, MatMulShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> _matMul;
     private readonly int _warpSize;
+    private readonly Accelerator _accelerator;
 
     public MatMulKernels(Accelerator accelerator)
     {
+        _accelerator = accelerator;
         _warpSize = accelerator.WarpSize;
+        TensorCoreMinRows = DefaultTensorCoreMinRows(accelerator);
         _matMul = accelerator.LoadStreamKernel<ArrayView<float>, int, ArrayView<uint>, ArrayView<uint>, ArrayView<uint>, MatMulShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MatMulKernel);
     }
 
@@ -159,6 +163,12 @@ internal sealed class MatMulKernels
 
     private void Launch(ArrayView<float> input, int rows, ArrayView<uint> a, ArrayView<uint> b, ArrayView<uint> c, MatMulShape shape, ArrayView<float> outA, ArrayView<float> outB, ArrayView<float> outC)
     {
+        if (UsesTensorCores(rows, shape))
+        {
+            LaunchTiled(input, rows, a, b, c, shape, outA, outB, outC);
+            return;
+        }
+
         var columns = shape.N + shape.N2 + shape.N3;
         _matMul(new KernelConfig((columns + WarpsPerGroup - 1) / WarpsPerGroup, WarpsPerGroup * _warpSize), input, rows, a, b, c, shape, outA, outB, outC);
     }

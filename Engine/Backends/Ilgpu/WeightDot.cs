@@ -257,7 +257,7 @@ internal static class WeightDot
     }
 
     /// <summary>The 16-bit value at an even byte offset: one aligned word load.</summary>
-    private static uint Half16(ArrayView<uint> words, long offset) => (words[offset >> 2] >> (int)(8 * (offset & 2))) & 0xFFFF;
+    public static uint Half16(ArrayView<uint> words, long offset) => (words[offset >> 2] >> (int)(8 * (offset & 2))) & 0xFFFF;
 
     /// <summary>The 4 bytes at an even byte offset, little-endian: one aligned word, or two funnel-shifted.</summary>
     public static uint Bytes4(ArrayView<uint> words, long offset)

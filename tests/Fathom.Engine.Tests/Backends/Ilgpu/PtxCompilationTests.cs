@@ -12,7 +12,7 @@ namespace Fathom.Engine.Tests.Backends.Ilgpu;
 /// <summary>
 /// Every kernel compiles to PTX for sm_90 (Hopper) without a GPU, with no unresolved externals (ILGPU turns
 /// some .NET intrinsics into calls to functions only libdevice would provide), and — where <c>ptxas</c> is on
-/// PATH or in <c>FATHOM_PTXAS</c> — the PTX assembles.
+/// PATH or in <c>FATHOM_PTXAS</c> — the PTX assembles for sm_80 and sm_90.
 /// </summary>
 public sealed partial class PtxCompilationTests
 {
@@ -53,20 +53,35 @@ public sealed partial class PtxCompilationTests
         File.WriteAllText(file, ptx);
         try
         {
-            using var process = Process.Start(new ProcessStartInfo(ptxas, ["-arch=sm_90", file, "-o", file + ".cubin"])
+            // sm_80 (A100) is the oldest target the tensor-core kernel's mma.sync m16n8k16 and cvt.rn.f16x2 exist on.
+            foreach (var architecture in new[] { "sm_80", "sm_90" })
             {
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-            })!;
-            var errors = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, $"ptxas rejected {kernel}: {errors}");
+                using var process = Process.Start(new ProcessStartInfo(ptxas, [$"-arch={architecture}", file, "-o", file + ".cubin"])
+                {
+                    RedirectStandardError = true,
+                    RedirectStandardOutput = true,
+                })!;
+                var errors = process.StandardError.ReadToEnd();
+                process.WaitForExit();
+                Assert.True(process.ExitCode == 0, $"ptxas -arch={architecture} rejected {kernel}: {errors}");
+            }
         }
         finally
         {
             File.Delete(file);
             File.Delete(file + ".cubin");
         }
+    }
+
+    [Fact]
+    public void Tensor_core_kernel_emits_mma_sync_for_f16_and_bf16()
+    {
+        // The inline PTX is what runs on a GPU (the CPU accelerator runs the C# emulation): both variants must be there.
+        var ptx = CompileToPtx(typeof(MatMulKernels).GetMethod(nameof(MatMulKernels.TiledMatMulKernel), System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!);
+        Assert.Contains("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32", ptx, StringComparison.Ordinal);
+        Assert.Contains("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32", ptx, StringComparison.Ordinal);
+        Assert.Contains("cvt.rn.f16x2.f32", ptx, StringComparison.Ordinal);
+        Assert.Contains("cvt.rn.bf16x2.f32", ptx, StringComparison.Ordinal);
     }
 
     internal static string CompileToPtx(System.Reflection.MethodInfo method)
