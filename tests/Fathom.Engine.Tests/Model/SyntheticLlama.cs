@@ -4,13 +4,28 @@ using Fathom.Engine.Tests.Backends;
 namespace Fathom.Engine.Tests.Model;
 
 /// <summary>The shape of a synthetic Llama model.</summary>
-internal sealed record SyntheticLlamaShape(int EmbeddingLength, int Layers, int Heads, int KvHeads, int FeedForwardLength, int Vocabulary, string Architecture = "llama")
+internal sealed record SyntheticLlamaShape(int EmbeddingLength, int Layers, int Heads, int KvHeads, int FeedForwardLength, int Vocabulary, string Architecture = "llama", float RopeTheta = 10000f)
 {
     /// <summary>Small but with every feature: dims ≥ 256 (a whole K-quant super-block), GQA 8/2, tied nothing.</summary>
     public static SyntheticLlamaShape Small { get; } = new(256, 2, 8, 2, 512, 384);
 
     /// <summary>Llama-3.2-1B's transformer with a 32000-token vocabulary.</summary>
     public static SyntheticLlamaShape Llama1B { get; } = new(2048, 16, 32, 8, 8192, 32000);
+
+    /// <summary>Llama-3.1-8B's transformer and vocabulary size (head_dim 128, rope_theta 500000; about 4.9 GB as Q4_K_M).</summary>
+    public static SyntheticLlamaShape Llama8B { get; } = new(4096, 32, 32, 8, 14336, 128256, RopeTheta: 500000f);
+
+    /// <summary>The shape a benchmark's <c>--shape</c> names: small, 1b or 8b.</summary>
+    public static SyntheticLlamaShape FromName(string name) => name switch
+    {
+        "small" => Small,
+        "1b" => Llama1B,
+        "8b" => Llama8B,
+        _ => throw new ArgumentException($"--shape must be small, 1b or 8b, not '{name}'"),
+    };
+
+    /// <summary>The name <see cref="FromName"/> takes for this shape (used in cached file names).</summary>
+    public string Name => this == Small ? "small" : this == Llama1B ? "1b" : this == Llama8B ? "8b" : $"{EmbeddingLength}x{Layers}";
 }
 
 /// <summary>
@@ -45,8 +60,13 @@ internal static class SyntheticLlama
         return GgmlType.Q4_K;
     };
 
-    /// <summary>Writes the model with every matrix in <paramref name="type"/>, or in <paramref name="typeOf"/>'s choice per tensor name.</summary>
-    public static void Write(string path, SyntheticLlamaShape shape, GgmlType type, int seed = 1234, Func<string, GgmlType>? typeOf = null)
+    /// <summary>
+    /// Writes the model with every matrix in <paramref name="type"/>, or in <paramref name="typeOf"/>'s choice per tensor
+    /// name. With <paramref name="parallel"/> each matrix's rows are drawn and quantized in chunks of 64 rows across the
+    /// cores, each chunk from its own seeded stream (so the file is the same whatever the core count, but differs from the
+    /// sequential file of the same seed); an 8B-shape Q4_K_M file takes minutes that way rather than tens of minutes.
+    /// </summary>
+    public static void Write(string path, SyntheticLlamaShape shape, GgmlType type, int seed = 1234, Func<string, GgmlType>? typeOf = null, bool parallel = false)
     {
         var w = new GgufWriter();
         var arch = shape.Architecture;
@@ -60,7 +80,7 @@ internal static class SyntheticLlama
         w.AddMetadata($"{arch}.attention.head_count", (uint)shape.Heads);
         w.AddMetadata($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
         w.AddMetadata($"{arch}.rope.dimension_count", (uint)headDim);
-        w.AddMetadata($"{arch}.rope.freq_base", 10000f);
+        w.AddMetadata($"{arch}.rope.freq_base", shape.RopeTheta);
         w.AddMetadata($"{arch}.attention.layer_norm_rms_epsilon", 1e-5f);
         AddVocabulary(w, shape.Vocabulary);
 
@@ -69,23 +89,23 @@ internal static class SyntheticLlama
         var q = shape.Heads * headDim;
         var kv = shape.KvHeads * headDim;
         var ff = shape.FeedForwardLength;
-        Matrix(w, "token_embd.weight", type, embd, shape.Vocabulary, 1f, rng.Fork(), typeOf);
+        Matrix(w, "token_embd.weight", type, embd, shape.Vocabulary, 1f, rng.Fork(), typeOf, parallel);
         for (var l = 0; l < shape.Layers; l++)
         {
             var p = $"blk.{l}.";
             Norm(w, p + "attn_norm.weight", embd, rng.Fork());
-            Matrix(w, p + "attn_q.weight", type, embd, q, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
-            Matrix(w, p + "attn_k.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
-            Matrix(w, p + "attn_v.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
-            Matrix(w, p + "attn_output.weight", type, q, embd, MathF.Sqrt(3f / q), rng.Fork(), typeOf);
+            Matrix(w, p + "attn_q.weight", type, embd, q, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, parallel);
+            Matrix(w, p + "attn_k.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, parallel);
+            Matrix(w, p + "attn_v.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, parallel);
+            Matrix(w, p + "attn_output.weight", type, q, embd, MathF.Sqrt(3f / q), rng.Fork(), typeOf, parallel);
             Norm(w, p + "ffn_norm.weight", embd, rng.Fork());
-            Matrix(w, p + "ffn_gate.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
-            Matrix(w, p + "ffn_up.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
-            Matrix(w, p + "ffn_down.weight", type, ff, embd, MathF.Sqrt(3f / ff), rng.Fork(), typeOf);
+            Matrix(w, p + "ffn_gate.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, parallel);
+            Matrix(w, p + "ffn_up.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, parallel);
+            Matrix(w, p + "ffn_down.weight", type, ff, embd, MathF.Sqrt(3f / ff), rng.Fork(), typeOf, parallel);
         }
 
         Norm(w, "output_norm.weight", embd, rng.Fork());
-        Matrix(w, "output.weight", type, embd, shape.Vocabulary, 4 * MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
+        Matrix(w, "output.weight", type, embd, shape.Vocabulary, 4 * MathF.Sqrt(3f / embd), rng.Fork(), typeOf, parallel);
         w.WriteTo(path);
     }
 
@@ -133,9 +153,15 @@ internal static class SyntheticLlama
         w.AddTensor(name, GgmlType.F32, [length], TensorEncoding.Encode(GgmlType.F32, values));
     }
 
-    private static void Matrix(GgufWriter w, string name, GgmlType type, int columns, int rows, float scale, UniformSource rng, Func<string, GgmlType>? typeOf)
+    private static void Matrix(GgufWriter w, string name, GgmlType type, int columns, int rows, float scale, UniformSource rng, Func<string, GgmlType>? typeOf, bool parallel)
     {
         type = typeOf?.Invoke(name) ?? type;
+        if (parallel)
+        {
+            w.AddTensor(name, type, [columns, rows], stream => WriteParallel(stream, type, columns, rows, scale, rng));
+            return;
+        }
+
         w.AddTensor(name, type, [columns, rows], stream =>
         {
             var row = new float[columns];
@@ -151,6 +177,46 @@ internal static class SyntheticLlama
         });
     }
 
+    // Slabs of up to 64 MiB are filled in parallel (64-row chunks, each seeded from the matrix's stream and its
+    // index) and written in order, so memory stays bounded for the 128256-row output matrix.
+    private static void WriteParallel(Stream stream, GgmlType type, int columns, int rows, float scale, UniformSource rng)
+    {
+        const int ChunkRows = 64;
+        var rowBytes = TensorEncoding.Encode(type, new float[columns]).Length;
+        var chunkCount = (rows + ChunkRows - 1) / ChunkRows;
+        var seeds = new ulong[chunkCount];
+        for (var c = 0; c < chunkCount; c++)
+        {
+            seeds[c] = rng.NextSeed();
+        }
+
+        var chunksPerSlab = Math.Max(1, (64 << 20) / (rowBytes * ChunkRows));
+        var slab = new byte[(long)Math.Min(chunksPerSlab, chunkCount) * ChunkRows * rowBytes];
+        for (var first = 0; first < chunkCount; first += chunksPerSlab)
+        {
+            var last = Math.Min(chunkCount, first + chunksPerSlab);
+            Parallel.For(first, last, () => new float[columns], (c, _, row) =>
+            {
+                var source = new UniformSource(seeds[c]);
+                var end = Math.Min(rows, (c + 1) * ChunkRows);
+                for (var r = c * ChunkRows; r < end; r++)
+                {
+                    for (var i = 0; i < columns; i++)
+                    {
+                        row[i] = scale * source.Next();
+                    }
+
+                    var offset = (long)(r - (first * ChunkRows)) * rowBytes;
+                    TensorEncoding.EncodeInto(type, row, slab.AsSpan((int)offset, rowBytes));
+                }
+
+                return row;
+            }, _ => { });
+            var length = (long)(Math.Min(rows, last * ChunkRows) - (first * ChunkRows)) * rowBytes;
+            stream.Write(slab, 0, (int)length);
+        }
+    }
+
     /// <summary>xorshift64* uniforms in [-1, 1): fast enough for gigabyte models, and seeded.</summary>
     private sealed class UniformSource(ulong seed)
     {
@@ -163,6 +229,12 @@ internal static class SyntheticLlama
             _state ^= _state >> 27;
             var bits = (_state * 0x2545F4914F6CDD1DUL) >> 40; // 24 bits
             return (bits / (float)(1 << 23)) - 1f;
+        }
+
+        public ulong NextSeed()
+        {
+            Next();
+            return _state;
         }
 
         public UniformSource Fork() => new(((ulong)(Next() * int.MaxValue) << 20) ^ _state);
