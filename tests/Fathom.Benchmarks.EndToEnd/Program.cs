@@ -102,14 +102,14 @@ foreach (var type in types)
     if (!File.Exists(path))
     {
         var clock = Stopwatch.StartNew();
-        var parallel = shape == SyntheticLlamaShape.Llama8B; // the smaller shapes keep their established (sequential) files
+        var pooled = shape == SyntheticLlamaShape.Llama8B; // the smaller shapes keep their established (row-by-row) files
         if (type == "Q4_K_M")
         {
-            SyntheticLlama.Write(path + ".tmp", shape, GgmlType.Q4_K, typeOf: SyntheticLlama.Q4KMedium(shape.Layers), parallel: parallel);
+            SyntheticLlama.Write(path + ".tmp", shape, GgmlType.Q4_K, typeOf: SyntheticLlama.Q4KMedium(shape.Layers), pooled: pooled);
         }
         else
         {
-            SyntheticLlama.Write(path + ".tmp", shape, Enum.Parse<GgmlType>(type), parallel: parallel);
+            SyntheticLlama.Write(path + ".tmp", shape, Enum.Parse<GgmlType>(type), pooled: pooled);
         }
 
         File.Move(path + ".tmp", path, overwrite: true);

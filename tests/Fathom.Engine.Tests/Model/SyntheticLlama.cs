@@ -62,11 +62,11 @@ internal static class SyntheticLlama
 
     /// <summary>
     /// Writes the model with every matrix in <paramref name="type"/>, or in <paramref name="typeOf"/>'s choice per tensor
-    /// name. With <paramref name="parallel"/> each matrix's rows are drawn and quantized in chunks of 64 rows across the
-    /// cores, each chunk from its own seeded stream (so the file is the same whatever the core count, but differs from the
-    /// sequential file of the same seed); an 8B-shape Q4_K_M file takes minutes that way rather than tens of minutes.
+    /// name. With <paramref name="pooled"/> (quantized types only) each row is assembled from a seeded pool of quantized
+    /// 256-element chunks (see WritePooled): the same distribution, and the same file whatever the core count, but not
+    /// the sequential file of the same seed; an 8B-shape Q4_K_M file then takes seconds of quantizing rather than an hour.
     /// </summary>
-    public static void Write(string path, SyntheticLlamaShape shape, GgmlType type, int seed = 1234, Func<string, GgmlType>? typeOf = null, bool parallel = false)
+    public static void Write(string path, SyntheticLlamaShape shape, GgmlType type, int seed = 1234, Func<string, GgmlType>? typeOf = null, bool pooled = false)
     {
         var w = new GgufWriter();
         var arch = shape.Architecture;
@@ -85,27 +85,28 @@ internal static class SyntheticLlama
         AddVocabulary(w, shape.Vocabulary);
 
         var rng = new UniformSource((ulong)seed);
+        var pools = pooled ? new Dictionary<(GgmlType, float), byte[]>() : null;
         var embd = shape.EmbeddingLength;
         var q = shape.Heads * headDim;
         var kv = shape.KvHeads * headDim;
         var ff = shape.FeedForwardLength;
-        Matrix(w, "token_embd.weight", type, embd, shape.Vocabulary, 1f, rng.Fork(), typeOf, parallel);
+        Matrix(w, "token_embd.weight", type, embd, shape.Vocabulary, 1f, rng.Fork(), typeOf, pools);
         for (var l = 0; l < shape.Layers; l++)
         {
             var p = $"blk.{l}.";
             Norm(w, p + "attn_norm.weight", embd, rng.Fork());
-            Matrix(w, p + "attn_q.weight", type, embd, q, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, parallel);
-            Matrix(w, p + "attn_k.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, parallel);
-            Matrix(w, p + "attn_v.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, parallel);
-            Matrix(w, p + "attn_output.weight", type, q, embd, MathF.Sqrt(3f / q), rng.Fork(), typeOf, parallel);
+            Matrix(w, p + "attn_q.weight", type, embd, q, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
+            Matrix(w, p + "attn_k.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
+            Matrix(w, p + "attn_v.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
+            Matrix(w, p + "attn_output.weight", type, q, embd, MathF.Sqrt(3f / q), rng.Fork(), typeOf, pools);
             Norm(w, p + "ffn_norm.weight", embd, rng.Fork());
-            Matrix(w, p + "ffn_gate.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, parallel);
-            Matrix(w, p + "ffn_up.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, parallel);
-            Matrix(w, p + "ffn_down.weight", type, ff, embd, MathF.Sqrt(3f / ff), rng.Fork(), typeOf, parallel);
+            Matrix(w, p + "ffn_gate.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
+            Matrix(w, p + "ffn_up.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
+            Matrix(w, p + "ffn_down.weight", type, ff, embd, MathF.Sqrt(3f / ff), rng.Fork(), typeOf, pools);
         }
 
         Norm(w, "output_norm.weight", embd, rng.Fork());
-        Matrix(w, "output.weight", type, embd, shape.Vocabulary, 4 * MathF.Sqrt(3f / embd), rng.Fork(), typeOf, parallel);
+        Matrix(w, "output.weight", type, embd, shape.Vocabulary, 4 * MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
         w.WriteTo(path);
     }
 
@@ -153,12 +154,12 @@ internal static class SyntheticLlama
         w.AddTensor(name, GgmlType.F32, [length], TensorEncoding.Encode(GgmlType.F32, values));
     }
 
-    private static void Matrix(GgufWriter w, string name, GgmlType type, int columns, int rows, float scale, UniformSource rng, Func<string, GgmlType>? typeOf, bool parallel)
+    private static void Matrix(GgufWriter w, string name, GgmlType type, int columns, int rows, float scale, UniformSource rng, Func<string, GgmlType>? typeOf, Dictionary<(GgmlType, float), byte[]>? pools)
     {
         type = typeOf?.Invoke(name) ?? type;
-        if (parallel)
+        if (pools is not null)
         {
-            w.AddTensor(name, type, [columns, rows], stream => WriteParallel(stream, type, columns, rows, scale, rng));
+            w.AddTensor(name, type, [columns, rows], stream => WritePooled(stream, type, columns, rows, scale, rng, pools!));
             return;
         }
 
@@ -177,43 +178,50 @@ internal static class SyntheticLlama
         });
     }
 
-    // Slabs of up to 64 MiB are filled in parallel (64-row chunks, each seeded from the matrix's stream and its
-    // index) and written in order, so memory stays bounded for the 128256-row output matrix.
-    private static void WriteParallel(Stream stream, GgmlType type, int columns, int rows, float scale, UniformSource rng)
+    // A pool of 16384 random 256-element chunks per (type, scale), quantized once, from which every row is assembled
+    // chunk by chunk at random. Q8_0/Q4_0/Q4_K/Q6_K blocks are quantized independently of each other, so the bytes are
+    // exactly what the quantizer makes of the concatenated floats: a uniformly random matrix, written at copy speed.
+    private static void WritePooled(Stream stream, GgmlType type, int columns, int rows, float scale, UniformSource rng, Dictionary<(GgmlType, float), byte[]> pools)
     {
-        const int ChunkRows = 64;
-        var rowBytes = TensorEncoding.Encode(type, new float[columns]).Length;
-        var chunkCount = (rows + ChunkRows - 1) / ChunkRows;
-        var seeds = new ulong[chunkCount];
-        for (var c = 0; c < chunkCount; c++)
+        const int Chunk = 256;
+        const int PoolChunks = 16384;
+        if (columns % Chunk != 0 || type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16)
         {
-            seeds[c] = rng.NextSeed();
+            throw new ArgumentException($"pooled writing needs a quantized type and columns a multiple of {Chunk}, not {type} × {columns}");
         }
 
-        var chunksPerSlab = Math.Max(1, (64 << 20) / (rowBytes * ChunkRows));
-        var slab = new byte[(long)Math.Min(chunksPerSlab, chunkCount) * ChunkRows * rowBytes];
-        for (var first = 0; first < chunkCount; first += chunksPerSlab)
+        var chunkBytes = TensorEncoding.Encode(type, new float[Chunk]).Length;
+        if (!pools.TryGetValue((type, scale), out var pool))
         {
-            var last = Math.Min(chunkCount, first + chunksPerSlab);
-            Parallel.For(first, last, () => new float[columns], (c, _, row) =>
+            pool = new byte[PoolChunks * chunkBytes];
+            var seeds = Enumerable.Range(0, PoolChunks / 64).Select(_ => rng.NextSeed()).ToArray();
+            Parallel.For(0, seeds.Length, () => new float[Chunk], (part, _, values) =>
             {
-                var source = new UniformSource(seeds[c]);
-                var end = Math.Min(rows, (c + 1) * ChunkRows);
-                for (var r = c * ChunkRows; r < end; r++)
+                var source = new UniformSource(seeds[part]);
+                for (var c = part * 64; c < (part + 1) * 64; c++)
                 {
-                    for (var i = 0; i < columns; i++)
+                    for (var i = 0; i < Chunk; i++)
                     {
-                        row[i] = scale * source.Next();
+                        values[i] = scale * source.Next();
                     }
 
-                    var offset = (long)(r - (first * ChunkRows)) * rowBytes;
-                    TensorEncoding.EncodeInto(type, row, slab.AsSpan((int)offset, rowBytes));
+                    TensorEncoding.EncodeInto(type, values, pool.AsSpan(c * chunkBytes, chunkBytes));
                 }
 
-                return row;
+                return values;
             }, _ => { });
-            var length = (long)(Math.Min(rows, last * ChunkRows) - (first * ChunkRows)) * rowBytes;
-            stream.Write(slab, 0, (int)length);
+            pools[(type, scale)] = pool;
+        }
+
+        var row = new byte[columns / Chunk * chunkBytes];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < columns / Chunk; c++)
+            {
+                pool.AsSpan(rng.NextIndex(PoolChunks) * chunkBytes, chunkBytes).CopyTo(row.AsSpan(c * chunkBytes));
+            }
+
+            stream.Write(row);
         }
     }
 
@@ -229,6 +237,12 @@ internal static class SyntheticLlama
             _state ^= _state >> 27;
             var bits = (_state * 0x2545F4914F6CDD1DUL) >> 40; // 24 bits
             return (bits / (float)(1 << 23)) - 1f;
+        }
+
+        public int NextIndex(int count)
+        {
+            Next();
+            return (int)((_state >> 33) % (ulong)count);
         }
 
         public ulong NextSeed()
