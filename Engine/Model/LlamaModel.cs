@@ -129,7 +129,7 @@ public sealed class LlamaModel : IDisposable
             // Quantized copies need somewhere to live even where the mapping would otherwise be used in place.
             if ((backend is CpuBackend && OperatingSystem.IsLinux()) || options.Quantization != WeightQuantization.None)
             {
-                copies = new HugePageWeights(LlamaWeights.ArenaCapacity(file, options.Quantization), options.LoadProgress);
+                copies = new HugePageWeights(LlamaWeights.ArenaCapacity(file, options.Quantization), options.LoadProgress, (backend as CpuBackend)?.ThreadCount ?? 1);
             }
 
             Func<GgmlType, bool> supported = device is not null ? IlgpuForward.Supports : backend is CpuBackend ? CpuBackend.Supports : RowDecoder.IsSupported;

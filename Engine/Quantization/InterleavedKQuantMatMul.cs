@@ -5,8 +5,8 @@ namespace Fathom.Engine.Quantization;
 /// <summary>
 /// Q4_K and Q6_K matmul over <see cref="InterleavedKQuantLayout"/> weights against Q8_K activations, on the kernels of
 /// this process's <see cref="KernelTier"/>: <see cref="InterleavedKQuantAvx2"/> (Avx2, AvxVnni and Avx512 tiers; eight
-/// activations at a time on Avx512, four elsewhere, then one) or <see cref="InterleavedKQuantVector128"/> (one at a
-/// time). Every kernel computes each output with the same sequence, so results depend neither on the batch size nor
+/// activations at a time on Avx512, four elsewhere, then one) or <see cref="InterleavedKQuantVector128"/> (four
+/// activations at a time, then one). Every kernel computes each output with the same sequence, so results depend neither on the batch size nor
 /// on how the rows were split among threads. Callers check <see cref="InterleavedKQuantLayout.IsSupported"/>.
 /// </summary>
 internal static unsafe class InterleavedKQuantMatMul
@@ -67,6 +67,22 @@ internal static unsafe class InterleavedKQuantMatMul
                 else
                 {
                     InterleavedKQuantAvx2.Q6Kx4(w, nb, a + ((long)t * aRow), aRow, output, stride);
+                }
+
+                CopyPartial(partial, valid, 4, y + ((long)t * yStride) + row, yStride);
+            }
+
+            for (; !wide && t + 4 <= count; t += 4)
+            {
+                var output = whole ? y + ((long)t * yStride) + row : partial;
+                var stride = whole ? (nint)yStride : Group;
+                if (isQ4K)
+                {
+                    InterleavedKQuantVector128.Q4Kx4(w, nb, a + ((long)t * aRow), aRow, output, stride);
+                }
+                else
+                {
+                    InterleavedKQuantVector128.Q6Kx4(w, nb, a + ((long)t * aRow), aRow, output, stride);
                 }
 
                 CopyPartial(partial, valid, 4, y + ((long)t * yStride) + row, yStride);

@@ -9,7 +9,8 @@ namespace Fathom.Engine.Quantization;
 /// products are widened to 16 bits and summed per (row, position in the 4-byte chunk) over a sub-block (Q4_K: 8
 /// chunks, ≤ 8·15·128; Q6_K: 4 chunks, ≤ 4·63·128, both below 2^15), then scaled into 32-bit sums and reduced per row
 /// at the end of the super-block. The integers are exact, and the float steps per super-block are those of
-/// <see cref="InterleavedKQuantAvx2"/>, so both give the same outputs. One activation row at a time.
+/// <see cref="InterleavedKQuantAvx2"/>, so both give the same outputs. One activation row at a time, or four
+/// sharing each super-block's weights while they are in L1.
 /// </summary>
 internal static unsafe class InterleavedKQuantVector128
 {
@@ -20,51 +21,108 @@ internal static unsafe class InterleavedKQuantVector128
     public static void Q4Kx1(byte* w, int nb, byte* a, float* y)
     {
         Vector128<float> accLow = default, accHigh = default;
-        var m4 = Vector128.Create((byte)0x0F);
         for (var b = 0; b < nb; b++, w += InterleavedKQuantLayout.Q4KGroupBlock, a += ActivationBlock)
         {
-            Vector128<int> r0 = default, r1 = default, r2 = default, r3 = default, r4 = default, r5 = default, r6 = default, r7 = default;
-            for (var j = 0; j < 8; j++)
-            {
-                var q = w + InterleavedKQuantLayout.Q4KQuants + (256 * (j >> 1));
-                var x = a + Q8K.QsOffset + (32 * j);
-                var shift = 4 * (j & 1);
-                Vector128<short> p01 = default, p23 = default, p45 = default, p67 = default;
-                for (var i = 0; i < 8; i++)
-                {
-                    var v0 = (Vector128.Load(q + (32 * i)).AsUInt16() >> shift).AsByte() & m4;
-                    var v1 = (Vector128.Load(q + (32 * i) + 16).AsUInt16() >> shift).AsByte() & m4;
-                    var ax = Broadcast(x + (4 * i));
-                    p01 += Vector128.WidenLower(v0).AsInt16() * ax;
-                    p23 += Vector128.WidenUpper(v0).AsInt16() * ax;
-                    p45 += Vector128.WidenLower(v1).AsInt16() * ax;
-                    p67 += Vector128.WidenUpper(v1).AsInt16() * ax;
-                }
-
-                var s = w + InterleavedKQuantLayout.Q4KScales + (16 * (j >> 1)) + (j & 1);
-                r0 += Vector128.WidenLower(p01) * s[0];
-                r1 += Vector128.WidenUpper(p01) * s[2];
-                r2 += Vector128.WidenLower(p23) * s[4];
-                r3 += Vector128.WidenUpper(p23) * s[6];
-                r4 += Vector128.WidenLower(p45) * s[8];
-                r5 += Vector128.WidenUpper(p45) * s[10];
-                r6 += Vector128.WidenLower(p67) * s[12];
-                r7 += Vector128.WidenUpper(p67) * s[14];
-            }
-
-            var sums = (short*)(a + Q8K.BsumsOffset);
-            var mins = w + InterleavedKQuantLayout.Q4KMins;
-            var da = Vector128.Create(*(float*)a);
-            var (dLow, dHigh) = Halves(w);
-            var (mLow, mHigh) = Halves(w + 16);
-            accLow = Vector128.FusedMultiplyAdd(dLow * da, Vector128.ConvertToSingle(Reduce(r0, r1, r2, r3)), accLow);
-            accLow = Vector128.FusedMultiplyAdd(mLow * -da, Vector128.ConvertToSingle(Q4KMins(mins, 0, sums)), accLow);
-            accHigh = Vector128.FusedMultiplyAdd(dHigh * da, Vector128.ConvertToSingle(Reduce(r4, r5, r6, r7)), accHigh);
-            accHigh = Vector128.FusedMultiplyAdd(mHigh * -da, Vector128.ConvertToSingle(Q4KMins(mins, 4, sums)), accHigh);
+            Q4KBlock(w, a, ref accLow, ref accHigh);
         }
 
         accLow.Store(y);
         accHigh.Store(y + 4);
+    }
+
+    /// <summary>
+    /// Eight rows of Q4_K weights times four activation rows (<paramref name="aRow"/> bytes apart); output t at
+    /// <paramref name="y"/> + t·<paramref name="yStride"/>. Each super-block's weights serve all four while they are in
+    /// L1 (one activation at a time re-streamed the group's whole row from L2 per activation); every output takes the
+    /// single-row kernel's exact steps, so results do not depend on the batch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Q4Kx4(byte* w, int nb, byte* a, int aRow, float* y, nint yStride)
+    {
+        Vector128<float> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
+        for (var b = 0; b < nb; b++, w += InterleavedKQuantLayout.Q4KGroupBlock, a += ActivationBlock)
+        {
+            Q4KBlock(w, a, ref l0, ref h0);
+            Q4KBlock(w, a + aRow, ref l1, ref h1);
+            Q4KBlock(w, a + (2 * aRow), ref l2, ref h2);
+            Q4KBlock(w, a + (3 * aRow), ref l3, ref h3);
+        }
+
+        Store(y, yStride, l0, h0, l1, h1, l2, h2, l3, h3);
+    }
+
+    /// <summary>Eight rows of Q6_K weights times four activation rows; as <see cref="Q4Kx4"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Q6Kx4(byte* w, int nb, byte* a, int aRow, float* y, nint yStride)
+    {
+        Vector128<float> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
+        for (var b = 0; b < nb; b++, w += InterleavedKQuantLayout.Q6KGroupBlock, a += ActivationBlock)
+        {
+            Q6KBlock(w, a, ref l0, ref h0);
+            Q6KBlock(w, a + aRow, ref l1, ref h1);
+            Q6KBlock(w, a + (2 * aRow), ref l2, ref h2);
+            Q6KBlock(w, a + (3 * aRow), ref l3, ref h3);
+        }
+
+        Store(y, yStride, l0, h0, l1, h1, l2, h2, l3, h3);
+    }
+
+    private static void Store(float* y, nint yStride, Vector128<float> l0, Vector128<float> h0, Vector128<float> l1, Vector128<float> h1,
+        Vector128<float> l2, Vector128<float> h2, Vector128<float> l3, Vector128<float> h3)
+    {
+        l0.Store(y);
+        h0.Store(y + 4);
+        l1.Store(y + yStride);
+        h1.Store(y + yStride + 4);
+        l2.Store(y + (2 * yStride));
+        h2.Store(y + (2 * yStride) + 4);
+        l3.Store(y + (3 * yStride));
+        h3.Store(y + (3 * yStride) + 4);
+    }
+
+    // One super-block of eight Q4_K rows against one Q8_K activation block, added to the rows' accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q4KBlock(byte* w, byte* a, ref Vector128<float> accLow, ref Vector128<float> accHigh)
+    {
+        var m4 = Vector128.Create((byte)0x0F);
+        Vector128<int> r0 = default, r1 = default, r2 = default, r3 = default, r4 = default, r5 = default, r6 = default, r7 = default;
+        for (var j = 0; j < 8; j++)
+        {
+            var q = w + InterleavedKQuantLayout.Q4KQuants + (256 * (j >> 1));
+            var x = a + Q8K.QsOffset + (32 * j);
+            var shift = 4 * (j & 1);
+            Vector128<short> p01 = default, p23 = default, p45 = default, p67 = default;
+            for (var i = 0; i < 8; i++)
+            {
+                var v0 = (Vector128.Load(q + (32 * i)).AsUInt16() >> shift).AsByte() & m4;
+                var v1 = (Vector128.Load(q + (32 * i) + 16).AsUInt16() >> shift).AsByte() & m4;
+                var ax = Broadcast(x + (4 * i));
+                p01 += Vector128.WidenLower(v0).AsInt16() * ax;
+                p23 += Vector128.WidenUpper(v0).AsInt16() * ax;
+                p45 += Vector128.WidenLower(v1).AsInt16() * ax;
+                p67 += Vector128.WidenUpper(v1).AsInt16() * ax;
+            }
+
+            var s = w + InterleavedKQuantLayout.Q4KScales + (16 * (j >> 1)) + (j & 1);
+            r0 += Vector128.WidenLower(p01) * s[0];
+            r1 += Vector128.WidenUpper(p01) * s[2];
+            r2 += Vector128.WidenLower(p23) * s[4];
+            r3 += Vector128.WidenUpper(p23) * s[6];
+            r4 += Vector128.WidenLower(p45) * s[8];
+            r5 += Vector128.WidenUpper(p45) * s[10];
+            r6 += Vector128.WidenLower(p67) * s[12];
+            r7 += Vector128.WidenUpper(p67) * s[14];
+        }
+
+        var sums = (short*)(a + Q8K.BsumsOffset);
+        var mins = w + InterleavedKQuantLayout.Q4KMins;
+        var da = Vector128.Create(*(float*)a);
+        var (dLow, dHigh) = Halves(w);
+        var (mLow, mHigh) = Halves(w + 16);
+        accLow = Vector128.FusedMultiplyAdd(dLow * da, Vector128.ConvertToSingle(Reduce(r0, r1, r2, r3)), accLow);
+        accLow = Vector128.FusedMultiplyAdd(mLow * -da, Vector128.ConvertToSingle(Q4KMins(mins, 0, sums)), accLow);
+        accHigh = Vector128.FusedMultiplyAdd(dHigh * da, Vector128.ConvertToSingle(Reduce(r4, r5, r6, r7)), accHigh);
+        accHigh = Vector128.FusedMultiplyAdd(mHigh * -da, Vector128.ConvertToSingle(Q4KMins(mins, 4, sums)), accHigh);
     }
 
     /// <summary>Eight rows of Q6_K weights times one activation row; eight outputs at <paramref name="y"/>.</summary>
@@ -74,44 +132,51 @@ internal static unsafe class InterleavedKQuantVector128
         Vector128<float> accLow = default, accHigh = default;
         for (var b = 0; b < nb; b++, w += InterleavedKQuantLayout.Q6KGroupBlock, a += ActivationBlock)
         {
-            Vector128<int> r0 = default, r1 = default, r2 = default, r3 = default, r4 = default, r5 = default, r6 = default, r7 = default;
-            for (var g = 0; g < 16; g++)
-            {
-                Vector128<short> p01 = default, p23 = default, p45 = default, p67 = default;
-                for (var c = 4 * g; c < (4 * g) + 4; c++)
-                {
-                    var v0 = Level6(w, c, 0);
-                    var v1 = Level6(w, c, 16);
-                    var ax = Broadcast(a + Q8K.QsOffset + (4 * c));
-                    p01 += Vector128.WidenLower(v0).AsInt16() * ax;
-                    p23 += Vector128.WidenUpper(v0).AsInt16() * ax;
-                    p45 += Vector128.WidenLower(v1).AsInt16() * ax;
-                    p67 += Vector128.WidenUpper(v1).AsInt16() * ax;
-                }
-
-                var s = (sbyte*)(w + InterleavedKQuantLayout.Q6KScales + (16 * (g >> 1)) + (g & 1));
-                r0 += Vector128.WidenLower(p01) * s[0];
-                r1 += Vector128.WidenUpper(p01) * s[2];
-                r2 += Vector128.WidenLower(p23) * s[4];
-                r3 += Vector128.WidenUpper(p23) * s[6];
-                r4 += Vector128.WidenLower(p45) * s[8];
-                r5 += Vector128.WidenUpper(p45) * s[10];
-                r6 += Vector128.WidenLower(p67) * s[12];
-                r7 += Vector128.WidenUpper(p67) * s[14];
-            }
-
-            var sums = (short*)(a + Q8K.BsumsOffset);
-            var scales = (sbyte*)(w + InterleavedKQuantLayout.Q6KScales);
-            var da = Vector128.Create(*(float*)a);
-            var (dLow, dHigh) = Halves(w);
-            var low = Reduce(r0, r1, r2, r3) - (Q6KOffsets(scales, 0, sums) << 5);
-            var high = Reduce(r4, r5, r6, r7) - (Q6KOffsets(scales, 4, sums) << 5);
-            accLow = Vector128.FusedMultiplyAdd(dLow * da, Vector128.ConvertToSingle(low), accLow);
-            accHigh = Vector128.FusedMultiplyAdd(dHigh * da, Vector128.ConvertToSingle(high), accHigh);
+            Q6KBlock(w, a, ref accLow, ref accHigh);
         }
 
         accLow.Store(y);
         accHigh.Store(y + 4);
+    }
+
+    // One super-block of eight Q6_K rows against one Q8_K activation block, added to the rows' accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q6KBlock(byte* w, byte* a, ref Vector128<float> accLow, ref Vector128<float> accHigh)
+    {
+        Vector128<int> r0 = default, r1 = default, r2 = default, r3 = default, r4 = default, r5 = default, r6 = default, r7 = default;
+        for (var g = 0; g < 16; g++)
+        {
+            Vector128<short> p01 = default, p23 = default, p45 = default, p67 = default;
+            for (var c = 4 * g; c < (4 * g) + 4; c++)
+            {
+                var v0 = Level6(w, c, 0);
+                var v1 = Level6(w, c, 16);
+                var ax = Broadcast(a + Q8K.QsOffset + (4 * c));
+                p01 += Vector128.WidenLower(v0).AsInt16() * ax;
+                p23 += Vector128.WidenUpper(v0).AsInt16() * ax;
+                p45 += Vector128.WidenLower(v1).AsInt16() * ax;
+                p67 += Vector128.WidenUpper(v1).AsInt16() * ax;
+            }
+
+            var s = (sbyte*)(w + InterleavedKQuantLayout.Q6KScales + (16 * (g >> 1)) + (g & 1));
+            r0 += Vector128.WidenLower(p01) * s[0];
+            r1 += Vector128.WidenUpper(p01) * s[2];
+            r2 += Vector128.WidenLower(p23) * s[4];
+            r3 += Vector128.WidenUpper(p23) * s[6];
+            r4 += Vector128.WidenLower(p45) * s[8];
+            r5 += Vector128.WidenUpper(p45) * s[10];
+            r6 += Vector128.WidenLower(p67) * s[12];
+            r7 += Vector128.WidenUpper(p67) * s[14];
+        }
+
+        var sums = (short*)(a + Q8K.BsumsOffset);
+        var scales = (sbyte*)(w + InterleavedKQuantLayout.Q6KScales);
+        var da = Vector128.Create(*(float*)a);
+        var (dLow, dHigh) = Halves(w);
+        var low = Reduce(r0, r1, r2, r3) - (Q6KOffsets(scales, 0, sums) << 5);
+        var high = Reduce(r4, r5, r6, r7) - (Q6KOffsets(scales, 4, sums) << 5);
+        accLow = Vector128.FusedMultiplyAdd(dLow * da, Vector128.ConvertToSingle(low), accLow);
+        accHigh = Vector128.FusedMultiplyAdd(dHigh * da, Vector128.ConvertToSingle(high), accHigh);
     }
 
     /// <summary>Rows first..first+3: Σ_j min_j · (the activation's 32-element sum j).</summary>

@@ -62,7 +62,7 @@ internal static unsafe class InterleavedLayout
     /// <summary>
     /// Regroups a row-major matrix. // source (rows, columns) in GGUF layout → destination (groups, blocks, group-block)
     /// </summary>
-    public static void Pack(GgmlType type, byte* source, int columns, int rows, byte* destination)
+    public static void Pack(GgmlType type, byte* source, int columns, int rows, byte* destination, int threads = 1)
     {
         var groupBlock = GroupBlockBytes(type);
         var nb = QuantGuard.BlockCount(columns, 32, type.ToString());
@@ -71,7 +71,7 @@ internal static unsafe class InterleavedLayout
         var chunks = type == GgmlType.Q8_0 ? 8 : 4;
         var padding = type == GgmlType.Q8_0 ? (byte)Q8_0Offset : (byte)0x88; // a zero weight either way
         var flip = type == GgmlType.Q8_0 ? (byte)Q8_0Offset : (byte)0;
-        for (var g = 0; g < GroupCount(rows); g++)
+        PackGroups.Run(GroupCount(rows), threads, g =>
         {
             for (var b = 0; b < nb; b++)
             {
@@ -101,6 +101,6 @@ internal static unsafe class InterleavedLayout
                     }
                 }
             }
-        }
+        });
     }
 }

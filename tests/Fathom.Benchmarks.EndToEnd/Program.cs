@@ -1,8 +1,10 @@
 // Fathom vs llama.cpp, end to end: writes a synthetic model per type (once, cached in --dir), then for each
 // thread count measures prefill and decode tokens/s for both engines alternately (best of --rounds) and prints
 // the ratios. Usage:
-//   dotnet run -c Release --project tests/Fathom.Benchmarks.EndToEnd -- [--shape 1b|small] [--types Q8_0,Q4_0,Q4_K_M]
-//       [--threads 1,2] [--prompt 128] [--gen 64] [--rounds 3] [--dir /tmp/fathom-bench] [--llama-avx auto|avx2|avx512]
+//   dotnet run -c Release --project tests/Fathom.Benchmarks.EndToEnd -- [--shape 1b|small|8b] [--types Q8_0,Q4_0,Q4_K_M]
+//       [--threads 1,2] [--prompt 128] [--gen 64] [--rounds 3] [--dir /tmp/fathom-bench] [--llama-avx auto|avx2|avx512] [--rss]
+// --rss runs each engine in a child process of its own, alternately, and adds load time and peak RSS (RssBench); use
+// it for the 8b shape (Llama-3.1-8B, ~4.9 GB as Q4_K_M), where two engines in one process would hold two models.
 // --llama-avx picks llama.cpp's native build (LLamaSharp ships noavx/avx/avx2/avx512); auto matches Fathom's kernel
 // tier, so running under DOTNET_EnableAVX512=0 compares the AVX2 tiers of both like for like.
 // `llama-batched ...` instead measures llama.cpp's batched generation (see LlamaCppBatched; scripts/bench-serve.sh).
@@ -51,6 +53,9 @@ switch (args)
     case ["checkpoints", ..]:
         CheckpointBench.Run(ParseArgs(args[1..]));
         return;
+    case ["rss-child", ..]:
+        RssBench.Child(ParseArgs(args[1..]));
+        return;
     case ["synthetic-model", ..]:
         WriteSyntheticModel(ParseArgs(args[1..])["out"]);
         return;
@@ -63,7 +68,8 @@ if (args is ["llama-batched", ..])
 }
 
 var options = ParseArgs(args);
-var shape = options.GetValueOrDefault("shape", "1b") == "small" ? SyntheticLlamaShape.Small : SyntheticLlamaShape.Llama1B;
+var shape = SyntheticLlamaShape.FromName(options.GetValueOrDefault("shape", "1b"));
+var measureRss = options.ContainsKey("rss");
 // A GGUF type, or Q4_K_M: Q4_K with llama.cpp's choice of Q6_K tensors (SyntheticLlama.Q4KMedium).
 var types = options.GetValueOrDefault("types", "Q8_0,Q4_0").Split(',');
 var threadCounts = options.GetValueOrDefault("threads", "1,2").Split(',').Select(int.Parse).ToArray();
@@ -72,8 +78,9 @@ var genTokens = int.Parse(options.GetValueOrDefault("gen", "64"), CultureInfo.In
 var rounds = int.Parse(options.GetValueOrDefault("rounds", "3"), CultureInfo.InvariantCulture);
 var directory = options.GetValueOrDefault("dir", Path.Combine(Path.GetTempPath(), "fathom-bench"));
 Directory.CreateDirectory(directory);
-var llamaAvx = LlamaAvx(options.GetValueOrDefault("llama-avx", "auto"));
-SelectLlamaBuild(llamaAvx); // before anything loads the native library
+var llamaAvxOption = options.GetValueOrDefault("llama-avx", "auto");
+var llamaAvx = LlamaCppBuild.Parse(llamaAvxOption);
+LlamaCppBuild.Select(llamaAvx); // before anything loads the native library
 NativeLogConfig.llama_log_set((level, message) => { });
 Console.WriteLine($"cpu: {CpuModel.Name}; Fathom kernel tier: {KernelTiers.Name(KernelTiers.Current)}; llama.cpp build asked for: {llamaAvx}");
 
@@ -81,27 +88,28 @@ Console.WriteLine($"cpu: {CpuModel.Name}; Fathom kernel tier: {KernelTiers.Name(
 var bandwidths = ReadBandwidthProbe.Measure(threadCounts).ToDictionary(r => r.Threads, r => r.BytesPerSecond);
 foreach (var (t, b) in bandwidths)
 {
-    Console.WriteLine($"read bandwidth ({t} thread(s), {ReadBandwidthProbe.DefaultBytes >> 20} MiB buffer, best of 5): {b / 1e9:F1} GB/s");
+    Console.WriteLine($"read bandwidth ({t} thread(s), {ReadBandwidthProbe.BytesPerThread(ReadBandwidthProbe.DefaultBytes, t) >> 20} MiB per thread, best of 5 warm passes, plain or prefetched): {b / 1e9:F1} GB/s");
 }
 
-Console.WriteLine($"process RSS before loading a model: {ResidentMiB("VmRSS")} MiB");
+Console.WriteLine($"process RSS before loading a model: {ProcessMemory.MiB("VmRSS")} MiB");
 
-var prompt = Enumerable.Range(0, promptTokens).Select(i => 259 + (i * 7919 % (shape.Vocabulary - 259))).ToArray();
+var prompt = RssBench.Prompt(promptTokens, shape.Vocabulary);
 var rows = new List<string>();
 Console.WriteLine($"shape: embd {shape.EmbeddingLength}, layers {shape.Layers}, heads {shape.Heads}/{shape.KvHeads}, ffn {shape.FeedForwardLength}, vocab {shape.Vocabulary}; prompt {promptTokens}, gen {genTokens}, best of {rounds}");
 foreach (var type in types)
 {
-    var path = Path.Combine(directory, $"synthetic-{(shape == SyntheticLlamaShape.Small ? "small" : "1b")}-{type}.gguf");
+    var path = Path.Combine(directory, $"synthetic-{shape.Name}-{type}.gguf");
     if (!File.Exists(path))
     {
         var clock = Stopwatch.StartNew();
+        var pooled = shape == SyntheticLlamaShape.Llama8B; // the smaller shapes keep their established (row-by-row) files
         if (type == "Q4_K_M")
         {
-            SyntheticLlama.Write(path + ".tmp", shape, GgmlType.Q4_K, typeOf: SyntheticLlama.Q4KMedium(shape.Layers));
+            SyntheticLlama.Write(path + ".tmp", shape, GgmlType.Q4_K, typeOf: SyntheticLlama.Q4KMedium(shape.Layers), pooled: pooled);
         }
         else
         {
-            SyntheticLlama.Write(path + ".tmp", shape, Enum.Parse<GgmlType>(type));
+            SyntheticLlama.Write(path + ".tmp", shape, Enum.Parse<GgmlType>(type), pooled: pooled);
         }
 
         File.Move(path + ".tmp", path, overwrite: true);
@@ -109,11 +117,22 @@ foreach (var type in types)
     }
 
     var weightBytesPerToken = WeightBytesPerToken(path);
+    if (measureRss)
+    {
+        foreach (var threads in threadCounts)
+        {
+            rows.Add(RssBench.Compare(path, type, threads, promptTokens, genTokens, rounds, shape.Vocabulary, llamaAvxOption, bandwidths[threads], weightBytesPerToken));
+            Console.WriteLine(rows[^1]);
+        }
+
+        continue;
+    }
+
     foreach (var threads in threadCounts)
     {
         using var fathom = LlamaModel.Load(path, new ModelLoadOptions { Threads = threads, KvBlockCount = ((promptTokens + genTokens) / 16) + 2 });
         FathomTiming.Measure(fathom, prompt, Math.Min(genTokens, 4)); // warm: pages the weights in, before llama.cpp maps its copy
-        Console.WriteLine($"{type}, {threads} thread(s): Fathom RSS after a run {ResidentMiB("VmRSS")} MiB = anonymous {ResidentMiB("RssAnon")} + file {ResidentMiB("RssFile")} MiB (file {new FileInfo(path).Length >> 20} MiB, KV {fathom.KvCacheBytes >> 20} MiB)");
+        Console.WriteLine($"{type}, {threads} thread(s): Fathom RSS after a run {ProcessMemory.MiB("VmRSS")} MiB = anonymous {ProcessMemory.MiB("RssAnon")} + file {ProcessMemory.MiB("RssFile")} MiB (file {new FileInfo(path).Length >> 20} MiB, KV {fathom.KvCacheBytes >> 20} MiB)");
         using var llama = new LlamaCppRunner(path, threads, promptTokens + genTokens + 16);
         double fp = 0, fd = 0, lp = 0, ld = 0;
         for (var round = 0; round < rounds; round++)
@@ -124,55 +143,24 @@ foreach (var type in types)
         }
 
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"| {CpuModel.Name} | {KernelTiers.Name(KernelTiers.Current)} | {LlamaBuild()} | {type} | {threads} | {fp:F1} | {lp:F1} | {fp / lp:F2}× | {fd:F2} | {ld:F2} | {fd / ld:F2}× | {weightBytesPerToken * fd / bandwidths[threads]:P0} |");
+            $"| {CpuModel.Name} | {KernelTiers.Name(KernelTiers.Current)} | {LlamaCppBuild.Loaded()} | {type} | {threads} | {fp:F1} | {lp:F1} | {fp / lp:F2}× | {fd:F2} | {ld:F2} | {fd / ld:F2}× | {weightBytesPerToken * fd / bandwidths[threads]:P0} |");
         Console.WriteLine(line);
         rows.Add(line);
     }
 }
 
 Console.WriteLine();
-Console.WriteLine($"cpu: {CpuModel.Name}; Fathom kernel tier: {KernelTiers.Name(KernelTiers.Current)}; llama.cpp build: {LlamaBuild()}; load average at the end: {LoadAverage()}");
+Console.WriteLine($"cpu: {CpuModel.Name}; Fathom kernel tier: {KernelTiers.Name(KernelTiers.Current)}; llama.cpp build: {(measureRss ? "see the rows" : LlamaCppBuild.Loaded())}; load average at the end: {ProcessMemory.LoadAverage()}");
+if (measureRss)
+{
+    Console.WriteLine(RssBench.Header);
+    rows.ForEach(Console.WriteLine);
+    return;
+}
+
 Console.WriteLine("| CPU | Fathom tier | llama.cpp build | type | threads | Fathom prefill tok/s | llama.cpp prefill tok/s | ratio | Fathom decode tok/s | llama.cpp decode tok/s | ratio | Fathom decode bandwidth use |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
 rows.ForEach(Console.WriteLine);
-
-// llama.cpp's native build matching Fathom's tier (auto), or the one asked for.
-static AvxLevel LlamaAvx(string value) => value switch
-{
-    "avx512" => AvxLevel.Avx512,
-    "avx2" => AvxLevel.Avx2,
-    "auto" => KernelTiers.Current switch
-    {
-        KernelTier.Avx512 => AvxLevel.Avx512,
-        KernelTier.Avx2 or KernelTier.AvxVnni => AvxLevel.Avx2,
-        _ => AvxLevel.None,
-    },
-    _ => throw new ArgumentException($"--llama-avx must be auto, avx2 or avx512, not '{value}'"),
-};
-
-// LLamaSharp's own selection falls back silently (and refuses a build above what .NET reports), so on linux-x64 the
-// build's folder is named outright; elsewhere the preference is passed on.
-static void SelectLlamaBuild(AvxLevel level)
-{
-    var folder = level switch { AvxLevel.Avx512 => "avx512", AvxLevel.Avx2 => "avx2", AvxLevel.Avx => "avx", _ => "noavx" };
-    var library = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", folder, "libllama.so");
-    if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64 && File.Exists(library))
-    {
-        NativeLibraryConfig.All.WithLibrary(library, null);
-    }
-    else
-    {
-        NativeLibraryConfig.All.WithAvx(level);
-    }
-}
-
-// Which llama.cpp CPU library this process mapped (its folder names the build), from /proc/self/maps.
-static string LlamaBuild()
-{
-    const string Maps = "/proc/self/maps";
-    var line = File.Exists(Maps) ? File.ReadLines(Maps).FirstOrDefault(l => l.EndsWith("/libggml-cpu.so", StringComparison.Ordinal)) : null;
-    return line is null ? "unknown" : Path.GetFileName(Path.GetDirectoryName(line[line.IndexOf('/', StringComparison.Ordinal)..])) ?? "unknown";
-}
 
 // The 1B-shape Q8_0 model (the same file the default benchmark writes), for the soak run; kept when present.
 static void WriteSyntheticModel(string path)
@@ -194,20 +182,14 @@ static long WeightBytesPerToken(string path)
     return file.Tensors.Where(t => t.Name != "token_embd.weight").Sum(t => t.ByteSize);
 }
 
-static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-
-static long ResidentMiB(string field)
-{
-    var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
-    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) >> 10;
-}
-
 static Dictionary<string, string> ParseArgs(string[] args)
 {
     var result = new Dictionary<string, string>(StringComparer.Ordinal);
-    for (var i = 0; i + 1 < args.Length; i += 2)
+    for (var i = 0; i < args.Length; i++)
     {
-        result[args[i].TrimStart('-')] = args[i + 1];
+        // A flag with no value (the next argument is another option, or there is none), e.g. --rss, reads as "true".
+        var flag = i + 1 == args.Length || (args[i + 1].StartsWith("--", StringComparison.Ordinal) && args[i].StartsWith("--", StringComparison.Ordinal));
+        result[args[i].TrimStart('-')] = flag ? "true" : args[++i];
     }
 
     return result;

@@ -18,12 +18,17 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
     private readonly byte* _base;
     private readonly long _capacity;
     private readonly IProgress<double>? _progress;
+    private readonly int _threads;
     private long _used;
 
-    public HugePageWeights(long capacity, IProgress<double>? progress)
+    /// <param name="capacity">Bytes of the arena.</param>
+    /// <param name="progress">Told the fraction of the arena used after each placement.</param>
+    /// <param name="threads">Threads that may repack a matrix (the backend's worker count).</param>
+    public HugePageWeights(long capacity, IProgress<double>? progress, int threads = 1)
     {
         _capacity = Math.Max(capacity, 64);
         _progress = progress;
+        _threads = threads;
         _base = (byte*)NativeMemory.AlignedAlloc((nuint)_capacity, 2 << 20);
         if (OperatingSystem.IsLinux())
         {
@@ -82,7 +87,7 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
         if (interleave && InterleavedKQuantLayout.Supports(type))
         {
             var packed = Reserve(InterleavedKQuantLayout.ByteSize(type, columns, rows));
-            InterleavedKQuantLayout.Pack(type, source, columns, rows, packed);
+            InterleavedKQuantLayout.Pack(type, source, columns, rows, packed, _threads);
             Release(source, bytes);
             return new WeightMatrix(name, type, packed, columns, rows, interleaved: true);
         }
@@ -93,7 +98,7 @@ internal sealed unsafe partial class HugePageWeights : IDisposable
         }
 
         var destination = Reserve(InterleavedLayout.ByteSize(type, columns, rows));
-        InterleavedLayout.Pack(type, source, columns, rows, destination);
+        InterleavedLayout.Pack(type, source, columns, rows, destination, _threads);
         Release(source, bytes);
         return new WeightMatrix(name, type, destination, columns, rows, interleaved: true);
     }

@@ -7,6 +7,19 @@ namespace Fathom.Engine.Tests.Backends;
 /// <summary>f32 values to the bytes of a GGUF tensor type (round to nearest).</summary>
 internal static class TensorEncoding
 {
+    /// <summary>Encodes into <paramref name="destination"/>, which is exactly one encoded row long (no allocation for quantized types).</summary>
+    public static void EncodeInto(GgmlType type, ReadOnlySpan<float> values, Span<byte> destination)
+    {
+        if (type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16)
+        {
+            Encode(type, values).CopyTo(destination);
+        }
+        else
+        {
+            TensorFormats.QuantizeRow(type, values, destination, values.Length);
+        }
+    }
+
     public static byte[] Encode(GgmlType type, ReadOnlySpan<float> values)
     {
         switch (type)

@@ -4,7 +4,7 @@ using Fathom.Engine.Tests.Backends;
 namespace Fathom.Engine.Tests.Model;
 
 /// <summary>The shape of a synthetic Llama model.</summary>
-internal sealed record SyntheticLlamaShape(int EmbeddingLength, int Layers, int Heads, int KvHeads, int FeedForwardLength, int Vocabulary, string Architecture = "llama")
+internal sealed record SyntheticLlamaShape(int EmbeddingLength, int Layers, int Heads, int KvHeads, int FeedForwardLength, int Vocabulary, string Architecture = "llama", float RopeTheta = 10000f)
 {
     /// <summary>Small but with every feature: dims ≥ 256 (a whole K-quant super-block), GQA 8/2, tied nothing.</summary>
     public static SyntheticLlamaShape Small { get; } = new(256, 2, 8, 2, 512, 384);
@@ -14,6 +14,21 @@ internal sealed record SyntheticLlamaShape(int EmbeddingLength, int Layers, int 
 
     /// <summary>Llama-3.2-1B's transformer with a 32000-token vocabulary.</summary>
     public static SyntheticLlamaShape Llama1B { get; } = new(2048, 16, 32, 8, 8192, 32000);
+
+    /// <summary>Llama-3.1-8B's transformer and vocabulary size (head_dim 128, rope_theta 500000; about 4.9 GB as Q4_K_M).</summary>
+    public static SyntheticLlamaShape Llama8B { get; } = new(4096, 32, 32, 8, 14336, 128256, RopeTheta: 500000f);
+
+    /// <summary>The shape a benchmark's <c>--shape</c> names: small, 1b or 8b.</summary>
+    public static SyntheticLlamaShape FromName(string name) => name switch
+    {
+        "small" => Small,
+        "1b" => Llama1B,
+        "8b" => Llama8B,
+        _ => throw new ArgumentException($"--shape must be small, 1b or 8b, not '{name}'"),
+    };
+
+    /// <summary>The name <see cref="FromName"/> takes for this shape (used in cached file names).</summary>
+    public string Name => this == Small ? "small" : this == Llama1B ? "1b" : this == Llama8B ? "8b" : $"{EmbeddingLength}x{Layers}";
 }
 
 /// <summary>
@@ -48,8 +63,13 @@ internal static class SyntheticLlama
         return GgmlType.Q4_K;
     };
 
-    /// <summary>Writes the model with every matrix in <paramref name="type"/>, or in <paramref name="typeOf"/>'s choice per tensor name.</summary>
-    public static void Write(string path, SyntheticLlamaShape shape, GgmlType type, int seed = 1234, Func<string, GgmlType>? typeOf = null)
+    /// <summary>
+    /// Writes the model with every matrix in <paramref name="type"/>, or in <paramref name="typeOf"/>'s choice per tensor
+    /// name. With <paramref name="pooled"/> (quantized types only) each row is assembled from a seeded pool of quantized
+    /// 256-element chunks (see WritePooled): the same distribution, and the same file whatever the core count, but not
+    /// the sequential file of the same seed; an 8B-shape Q4_K_M file then takes seconds of quantizing rather than an hour.
+    /// </summary>
+    public static void Write(string path, SyntheticLlamaShape shape, GgmlType type, int seed = 1234, Func<string, GgmlType>? typeOf = null, bool pooled = false)
     {
         var w = new GgufWriter();
         var arch = shape.Architecture;
@@ -63,23 +83,24 @@ internal static class SyntheticLlama
         w.AddMetadata($"{arch}.attention.head_count", (uint)shape.Heads);
         w.AddMetadata($"{arch}.attention.head_count_kv", (uint)shape.KvHeads);
         w.AddMetadata($"{arch}.rope.dimension_count", (uint)headDim);
-        w.AddMetadata($"{arch}.rope.freq_base", 10000f);
+        w.AddMetadata($"{arch}.rope.freq_base", shape.RopeTheta);
         w.AddMetadata($"{arch}.attention.layer_norm_rms_epsilon", 1e-5f);
         AddVocabulary(w, shape.Vocabulary);
 
         var rng = new UniformSource((ulong)seed);
+        var pools = pooled ? new Dictionary<(GgmlType, float), byte[]>() : null;
         var embd = shape.EmbeddingLength;
         var q = shape.Heads * headDim;
         var kv = shape.KvHeads * headDim;
         var ff = shape.FeedForwardLength;
-        Matrix(w, "token_embd.weight", type, embd, shape.Vocabulary, 1f, rng.Fork(), typeOf);
+        Matrix(w, "token_embd.weight", type, embd, shape.Vocabulary, 1f, rng.Fork(), typeOf, pools);
         for (var l = 0; l < shape.Layers; l++)
         {
             var p = $"blk.{l}.";
             Norm(w, p + "attn_norm.weight", embd, rng.Fork());
-            Matrix(w, p + "attn_q.weight", type, embd, q, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
-            Matrix(w, p + "attn_k.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
-            Matrix(w, p + "attn_v.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
+            Matrix(w, p + "attn_q.weight", type, embd, q, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
+            Matrix(w, p + "attn_k.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
+            Matrix(w, p + "attn_v.weight", type, embd, kv, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
             if (arch == "qwen2")
             {
                 // Qwen2 adds a bias to the q/k/v projections; large enough that a loader dropping it changes the tokens.
@@ -87,15 +108,15 @@ internal static class SyntheticLlama
                 Bias(w, p + "attn_k.bias", kv, rng.Fork());
                 Bias(w, p + "attn_v.bias", kv, rng.Fork());
             }
-            Matrix(w, p + "attn_output.weight", type, q, embd, MathF.Sqrt(3f / q), rng.Fork(), typeOf);
+            Matrix(w, p + "attn_output.weight", type, q, embd, MathF.Sqrt(3f / q), rng.Fork(), typeOf, pools);
             Norm(w, p + "ffn_norm.weight", embd, rng.Fork());
-            Matrix(w, p + "ffn_gate.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
-            Matrix(w, p + "ffn_up.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
-            Matrix(w, p + "ffn_down.weight", type, ff, embd, MathF.Sqrt(3f / ff), rng.Fork(), typeOf);
+            Matrix(w, p + "ffn_gate.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
+            Matrix(w, p + "ffn_up.weight", type, embd, ff, MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
+            Matrix(w, p + "ffn_down.weight", type, ff, embd, MathF.Sqrt(3f / ff), rng.Fork(), typeOf, pools);
         }
 
         Norm(w, "output_norm.weight", embd, rng.Fork());
-        Matrix(w, "output.weight", type, embd, shape.Vocabulary, 4 * MathF.Sqrt(3f / embd), rng.Fork(), typeOf);
+        Matrix(w, "output.weight", type, embd, shape.Vocabulary, 4 * MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
         w.WriteTo(path);
     }
 
@@ -154,9 +175,15 @@ internal static class SyntheticLlama
         w.AddTensor(name, GgmlType.F32, [length], TensorEncoding.Encode(GgmlType.F32, values));
     }
 
-    private static void Matrix(GgufWriter w, string name, GgmlType type, int columns, int rows, float scale, UniformSource rng, Func<string, GgmlType>? typeOf)
+    private static void Matrix(GgufWriter w, string name, GgmlType type, int columns, int rows, float scale, UniformSource rng, Func<string, GgmlType>? typeOf, Dictionary<(GgmlType, float), byte[]>? pools)
     {
         type = typeOf?.Invoke(name) ?? type;
+        if (pools is not null)
+        {
+            w.AddTensor(name, type, [columns, rows], stream => WritePooled(stream, type, columns, rows, scale, rng, pools!));
+            return;
+        }
+
         w.AddTensor(name, type, [columns, rows], stream =>
         {
             var row = new float[columns];
@@ -172,6 +199,53 @@ internal static class SyntheticLlama
         });
     }
 
+    // A pool of 16384 random 256-element chunks per (type, scale), quantized once, from which every row is assembled
+    // chunk by chunk at random. Q8_0/Q4_0/Q4_K/Q6_K blocks are quantized independently of each other, so the bytes are
+    // exactly what the quantizer makes of the concatenated floats: a uniformly random matrix, written at copy speed.
+    private static void WritePooled(Stream stream, GgmlType type, int columns, int rows, float scale, UniformSource rng, Dictionary<(GgmlType, float), byte[]> pools)
+    {
+        const int Chunk = 256;
+        const int PoolChunks = 16384;
+        if (columns % Chunk != 0 || type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16)
+        {
+            throw new ArgumentException($"pooled writing needs a quantized type and columns a multiple of {Chunk}, not {type} × {columns}");
+        }
+
+        var chunkBytes = TensorEncoding.Encode(type, new float[Chunk]).Length;
+        if (!pools.TryGetValue((type, scale), out var pool))
+        {
+            pool = new byte[PoolChunks * chunkBytes];
+            var seeds = Enumerable.Range(0, PoolChunks / 64).Select(_ => rng.NextSeed()).ToArray();
+            Parallel.For(0, seeds.Length, () => new float[Chunk], (part, _, values) =>
+            {
+                var source = new UniformSource(seeds[part]);
+                for (var c = part * 64; c < (part + 1) * 64; c++)
+                {
+                    for (var i = 0; i < Chunk; i++)
+                    {
+                        values[i] = scale * source.Next();
+                    }
+
+                    TensorEncoding.EncodeInto(type, values, pool.AsSpan(c * chunkBytes, chunkBytes));
+                }
+
+                return values;
+            }, _ => { });
+            pools[(type, scale)] = pool;
+        }
+
+        var row = new byte[columns / Chunk * chunkBytes];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < columns / Chunk; c++)
+            {
+                pool.AsSpan(rng.NextIndex(PoolChunks) * chunkBytes, chunkBytes).CopyTo(row.AsSpan(c * chunkBytes));
+            }
+
+            stream.Write(row);
+        }
+    }
+
     /// <summary>xorshift64* uniforms in [-1, 1): fast enough for gigabyte models, and seeded.</summary>
     private sealed class UniformSource(ulong seed)
     {
@@ -184,6 +258,18 @@ internal static class SyntheticLlama
             _state ^= _state >> 27;
             var bits = (_state * 0x2545F4914F6CDD1DUL) >> 40; // 24 bits
             return (bits / (float)(1 << 23)) - 1f;
+        }
+
+        public int NextIndex(int count)
+        {
+            Next();
+            return (int)((_state >> 33) % (ulong)count);
+        }
+
+        public ulong NextSeed()
+        {
+            Next();
+            return _state;
         }
 
         public UniformSource Fork() => new(((ulong)(Next() * int.MaxValue) << 20) ^ _state);
