@@ -186,7 +186,7 @@ internal sealed partial class MatMulKernels
         if (type == WeightDecode.Q8_0)
         {
             var block = rowByte + (34L * (e >> 5));
-            var d = WeightDecode.HalfToSingle(WeightDot.Half16(words, block));
+            var d = WeightDecode.HalfToSingleCvt(WeightDot.Half16(words, block));
             var quants = WeightDot.Half16(words, block + 2 + (e & 31));
             return TensorCoreMma.Pack((sbyte)(quants & 0xFF) * d, (sbyte)(quants >> 8) * d, bf16);
         }

@@ -29,6 +29,7 @@ internal sealed partial class MatMulKernels
     private const int WarpsPerGroup = 4;
 
     private readonly Action<KernelConfig, ArrayView<float>, int, ArrayView<uint>, ArrayView<uint>, ArrayView<uint>, MatMulShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> _matMul;
+    private readonly Action<KernelConfig, ArrayView<float>, int, ArrayView<uint>, ArrayView<uint>, ArrayView<uint>, MatMulShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, InputQuants> _matMulInt8;
     private readonly int _warpSize;
     private readonly Accelerator _accelerator;
 
@@ -38,6 +39,8 @@ internal sealed partial class MatMulKernels
         _warpSize = accelerator.WarpSize;
         TensorCoreMinRows = DefaultTensorCoreMinRows(accelerator);
         _matMul = accelerator.LoadStreamKernel<ArrayView<float>, int, ArrayView<uint>, ArrayView<uint>, ArrayView<uint>, MatMulShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MatMulKernel);
+        _matMulInt8 = accelerator.LoadStreamKernel<ArrayView<float>, int, ArrayView<uint>, ArrayView<uint>, ArrayView<uint>, MatMulShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, InputQuants>(MatMulInt8Kernel);
+        Int8Input = accelerator.AcceleratorType == AcceleratorType.Cuda;
     }
 
     /// <summary>
@@ -53,7 +56,17 @@ internal sealed partial class MatMulKernels
     /// Grid: (ceil((n + n2 + n3) / warps per group)); group: warps per group × warp size. // input (rows, k);
     /// weight, second, third (n | n2 | n3, row_bytes) as words; output (rows, n), output2 (rows, n2), output3 (rows, n3)
     /// </summary>
-    internal static void MatMulKernel(ArrayView<float> input, int rows, ArrayView<uint> weight, ArrayView<uint> second, ArrayView<uint> third, MatMulShape shape, ArrayView<float> output, ArrayView<float> output2, ArrayView<float> output3)
+    internal static void MatMulKernel(ArrayView<float> input, int rows, ArrayView<uint> weight, ArrayView<uint> second, ArrayView<uint> third, MatMulShape shape, ArrayView<float> output, ArrayView<float> output2, ArrayView<float> output3) =>
+        MatMulBody(input, rows, weight, second, third, shape, output, output2, output3, false, default);
+
+    /// <summary>
+    /// <see cref="MatMulKernel"/> reading the input as int8 blocks (<see cref="WeightDotInt8"/>; Q8_0, Q4_0, Q4_K): a
+    /// separate entry point so that neither kernel carries the other's registers.
+    /// </summary>
+    internal static void MatMulInt8Kernel(ArrayView<float> input, int rows, ArrayView<uint> weight, ArrayView<uint> second, ArrayView<uint> third, MatMulShape shape, ArrayView<float> output, ArrayView<float> output2, ArrayView<float> output3, InputQuants quants) =>
+        MatMulBody(input, rows, weight, second, third, shape, output, output2, output3, true, quants);
+
+    private static void MatMulBody(ArrayView<float> input, int rows, ArrayView<uint> weight, ArrayView<uint> second, ArrayView<uint> third, MatMulShape shape, ArrayView<float> output, ArrayView<float> output2, ArrayView<float> output3, bool int8, InputQuants quants)
     {
         var global = (Grid.IdxX * (Group.DimX / Warp.WarpSize)) + Warp.WarpIdx;
         if (global >= shape.N + shape.N2 + shape.N3)
@@ -73,10 +86,10 @@ internal sealed partial class MatMulKernels
         {
             var x0 = (long)r0 * k;
             var take = XMath.Min(4, rows - r0);
-            var a = Reduce(WeightDot.Lane(w, shape.Type, row, input, x0, k, take, Warp.LaneIdx, Warp.WarpSize), take);
+            var a = Reduce(Dot(w, shape.Type, row, input, x0, k, take, int8, quants, r0), take);
             if (shape.Epilogue == SwiGlu)
             {
-                var b = Reduce(WeightDot.Lane(second, shape.Type, row, input, x0, k, take, Warp.LaneIdx, Warp.WarpSize), take);
+                var b = Reduce(Dot(second, shape.Type, row, input, x0, k, take, int8, quants, r0), take);
                 a.A0 = Silu(a.A0) * b.A0;
                 a.A1 = Silu(a.A1) * b.A1;
                 a.A2 = Silu(a.A2) * b.A2;
@@ -105,6 +118,12 @@ internal sealed partial class MatMulKernels
             }
         }
     }
+
+    /// <summary>This lane's partials: from the int8 input (<see cref="WeightDotInt8"/>; <paramref name="int8"/> is a constant per entry point) or the f32 input.</summary>
+    private static Acc4 Dot(ArrayView<uint> w, int type, long row, ArrayView<float> input, long x0, int k, int take, bool int8, InputQuants quants, int r0) =>
+        int8
+            ? WeightDotInt8.Lane(w, type, row, quants.Quants, quants.Scales, r0, k, take, Warp.LaneIdx, Warp.WarpSize)
+            : WeightDot.Lane(w, type, row, input, x0, k, take, Warp.LaneIdx, Warp.WarpSize);
 
     /// <summary>Warp sums of the first <paramref name="take"/> partials (take is uniform, so every lane joins the same reductions).</summary>
     private static Acc4 Reduce(Acc4 a, int take)
@@ -170,7 +189,14 @@ internal sealed partial class MatMulKernels
         }
 
         var columns = shape.N + shape.N2 + shape.N3;
-        _matMul(new KernelConfig((columns + WarpsPerGroup - 1) / WarpsPerGroup, WarpsPerGroup * _warpSize), input, rows, a, b, c, shape, outA, outB, outC);
+        var config = new KernelConfig((columns + WarpsPerGroup - 1) / WarpsPerGroup, WarpsPerGroup * _warpSize);
+        if (Int8Input && WeightDotInt8.Supports(shape.Type))
+        {
+            _matMulInt8(config, input, rows, a, b, c, shape, outA, outB, outC, QuantizeInput(input, rows, shape.K));
+            return;
+        }
+
+        _matMul(config, input, rows, a, b, c, shape, outA, outB, outC);
     }
 
     /// <summary>Bytes to allocate for a weight of <paramref name="bytes"/> so the kernels may read it as whole words.</summary>

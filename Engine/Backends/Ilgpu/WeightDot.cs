@@ -53,8 +53,8 @@ internal static class WeightDot
                 case WeightDecode.F16:
                 {
                     var pair = words[(rowByte >> 2) + u];
-                    acc = acc.Add(WeightDecode.HalfToSingle(pair & 0xFFFF), x, x0, k, take, 2 * u);
-                    acc = acc.Add(WeightDecode.HalfToSingle(pair >> 16), x, x0, k, take, (2 * u) + 1);
+                    acc = acc.Add(WeightDecode.HalfToSingleCvt(pair & 0xFFFF), x, x0, k, take, 2 * u);
+                    acc = acc.Add(WeightDecode.HalfToSingleCvt(pair >> 16), x, x0, k, take, (2 * u) + 1);
                     break;
                 }
 
@@ -93,7 +93,7 @@ internal static class WeightDot
     /// </summary>
     private static Acc4 Q8_0(ArrayView<uint> words, long block, int p, ArrayView<float> x, long x0, int k, int take, int e0, Acc4 acc)
     {
-        var d = WeightDecode.HalfToSingle(Half16(words, block));
+        var d = WeightDecode.HalfToSingleCvt(Half16(words, block));
         var lo = Bytes4(words, block + 2 + (8 * p));
         var hi = Bytes4(words, block + 6 + (8 * p));
         var e = e0 + (8 * p);
@@ -110,7 +110,7 @@ internal static class WeightDot
     /// <summary>Q4_0 block (f16 d, 16 bytes of nibbles): unit p holds bytes 4p .. 4p+3, i.e. quants 4p.. (low) and 16+4p.. (high).</summary>
     private static Acc4 Q4_0(ArrayView<uint> words, long block, int p, ArrayView<float> x, long x0, int k, int take, int e0, Acc4 acc)
     {
-        var d = WeightDecode.HalfToSingle(Half16(words, block));
+        var d = WeightDecode.HalfToSingleCvt(Half16(words, block));
         var q = Bytes4(words, block + 2 + (4 * p));
         var e = e0 + (4 * p);
         var part = default(Acc4);
@@ -131,7 +131,7 @@ internal static class WeightDot
     private static Acc4 Int4ZeroPoint(ArrayView<uint> words, long block, int p, ArrayView<float> x, long x0, int k, int take, int e0, Acc4 acc)
     {
         var header = words[block >> 2];
-        var s = WeightDecode.HalfToSingle(header & 0xFFFF);
+        var s = WeightDecode.HalfToSingleCvt(header & 0xFFFF);
         var z = (int)((header >> 16) & 0xFF);
         var q = words[(block >> 2) + 1 + p];
         var e = e0 + (4 * p);
@@ -175,32 +175,13 @@ internal static class WeightDot
     {
         var w = block >> 2;
         var header = words[w];
-        var d = WeightDecode.HalfToSingle(header & 0xFFFF);
-        var dmin = WeightDecode.HalfToSingle(header >> 16);
+        var d = WeightDecode.HalfToSingleCvt(header & 0xFFFF);
+        var dmin = WeightDecode.HalfToSingleCvt(header >> 16);
         var s0 = words[w + 1];
         var s1 = words[w + 2];
         var s2 = words[w + 3];
         var chunk = p >> 1;
-        var j = 2 * chunk;
-        int scaleLo, minLo, scaleHi, minHi;
-        if (chunk < 2)
-        {
-            // Sub-blocks 0..3: 6-bit scale in byte j, min in byte j + 4.
-            scaleLo = (int)(s0 >> (8 * j)) & 63;
-            minLo = (int)(s1 >> (8 * j)) & 63;
-            scaleHi = (int)(s0 >> (8 * (j + 1))) & 63;
-            minHi = (int)(s1 >> (8 * (j + 1))) & 63;
-        }
-        else
-        {
-            // Sub-blocks 4..7: low 4 bits in byte j + 4, high 2 bits in the top of bytes j - 4 (scale) and j (min).
-            var jj = j - 4;
-            scaleLo = (int)((s2 >> (8 * jj)) & 0xF) | (int)(((s0 >> (8 * jj)) >> 6) & 3) << 4;
-            minLo = (int)((s2 >> (8 * jj)) >> 4 & 0xF) | (int)(((s1 >> (8 * jj)) >> 6) & 3) << 4;
-            scaleHi = (int)((s2 >> (8 * (jj + 1))) & 0xF) | (int)(((s0 >> (8 * (jj + 1))) >> 6) & 3) << 4;
-            minHi = (int)((s2 >> (8 * (jj + 1))) >> 4 & 0xF) | (int)(((s1 >> (8 * (jj + 1))) >> 6) & 3) << 4;
-        }
-
+        var (scaleLo, minLo, scaleHi, minHi) = Q4KScales(s0, s1, s2, chunk);
         var l0 = 16 * (p & 1);
         var e = e0 + (64 * chunk) + l0;
         var q0 = w + 4 + (8 * chunk) + (l0 >> 2);
@@ -221,6 +202,27 @@ internal static class WeightDot
     }
 
     /// <summary>
+    /// The 6-bit scales and mins of Q4_K sub-blocks 2·chunk (Lo) and 2·chunk + 1 (Hi) from the three scale words.
+    /// </summary>
+    public static (int ScaleLo, int MinLo, int ScaleHi, int MinHi) Q4KScales(uint s0, uint s1, uint s2, int chunk)
+    {
+        var j = 2 * chunk;
+        if (chunk < 2)
+        {
+            // Sub-blocks 0..3: 6-bit scale in byte j, min in byte j + 4.
+            return ((int)(s0 >> (8 * j)) & 63, (int)(s1 >> (8 * j)) & 63, (int)(s0 >> (8 * (j + 1))) & 63, (int)(s1 >> (8 * (j + 1))) & 63);
+        }
+
+        // Sub-blocks 4..7: low 4 bits in byte j + 4, high 2 bits in the top of bytes j - 4 (scale) and j (min).
+        var jj = j - 4;
+        return (
+            (int)((s2 >> (8 * jj)) & 0xF) | (int)(((s0 >> (8 * jj)) >> 6) & 3) << 4,
+            (int)((s2 >> (8 * jj)) >> 4 & 0xF) | (int)(((s1 >> (8 * jj)) >> 6) & 3) << 4,
+            (int)((s2 >> (8 * (jj + 1))) & 0xF) | (int)(((s0 >> (8 * (jj + 1))) >> 6) & 3) << 4,
+            (int)((s2 >> (8 * (jj + 1))) >> 4 & 0xF) | (int)(((s1 >> (8 * (jj + 1))) >> 6) & 3) << 4);
+    }
+
+    /// <summary>
     /// Q6_K superblock (128 bytes low nibbles, 64 bytes high 2-bit pairs, 16 i8 scales, f16 d; 2-byte aligned):
     /// unit p covers half h = p/4, positions l = 8·(p%4) .. +7 of all four quarters, reading 8 bytes of each ql
     /// run, 8 bytes of qh and its 4 scales, all as funnel-shifted words.
@@ -229,7 +231,7 @@ internal static class WeightDot
     {
         var h = p >> 2;
         var l0 = 8 * (p & 3);
-        var d = WeightDecode.HalfToSingle(Half16(words, block + 208));
+        var d = WeightDecode.HalfToSingleCvt(Half16(words, block + 208));
         // Scale of (quarter q, position l) is byte 192 + 8h + 2q + l/16: byte (p & 3) / 2 of the even pair at 2q.
         var scales = Bytes4(words, block + 192 + (8 * h)) | ((ulong)Bytes4(words, block + 196 + (8 * h)) << 32);
         var pick = (p & 3) >> 1;
@@ -295,6 +297,30 @@ internal struct Acc4
         }
 
         return r;
+    }
+
+    /// <summary>Adds <paramref name="value"/> to the partial of input row <paramref name="r"/> (0..3).</summary>
+    public readonly Acc4 AddRow(int r, float value)
+    {
+        var a = this;
+        if (r == 0)
+        {
+            a.A0 += value;
+        }
+        else if (r == 1)
+        {
+            a.A1 += value;
+        }
+        else if (r == 2)
+        {
+            a.A2 += value;
+        }
+        else
+        {
+            a.A3 += value;
+        }
+
+        return a;
     }
 
     /// <summary>this + scale · part, lane-wise.</summary>

@@ -13,7 +13,7 @@ namespace Fathom.Engine.Tests.Backends.Ilgpu;
 /// against <see cref="CpuBackend"/> on the original operands (bounded by the 16-bit rounding of both operands plus
 /// the CPU backend's own int8 activation rounding).
 /// </summary>
-public sealed class TensorCoreMatMulTests(TensorCoreCpuDevice fixture) : IClassFixture<TensorCoreCpuDevice>
+public sealed class TensorCoreMatMulTests(Warp32CpuDevice fixture) : IClassFixture<Warp32CpuDevice>
 {
     private const double U = 1.0 / (1 << 24);
 

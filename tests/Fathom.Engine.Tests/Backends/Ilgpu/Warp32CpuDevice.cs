@@ -7,13 +7,13 @@ namespace Fathom.Engine.Tests.Backends.Ilgpu;
 
 /// <summary>
 /// ILGPU's CPU accelerator simulating a 32-lane warp (as its <c>CPUDevice.Nvidia</c> does; 4 warps, one
-/// multiprocessor), with the matmul kernels loaded: the tensor-core kernel's fragment mapping needs 32 lanes.
+/// multiprocessor), with the matmul kernels loaded: the tensor-core kernel's fragment mapping needs 32 lanes, and the warp-per-row kernels run at their real width.
 /// </summary>
-public sealed class TensorCoreCpuDevice : IDisposable
+public sealed class Warp32CpuDevice : IDisposable
 {
     private readonly Context _context;
 
-    public TensorCoreCpuDevice()
+    public Warp32CpuDevice()
     {
         _context = Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 4, numMultiprocessors: 1)).Math(MathMode.Default).EnableAlgorithms());
         Accelerator = _context.CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel);
