@@ -58,20 +58,28 @@ for round in $(seq 1 "$ROUNDS"); do
         if (w[1] == "ITL" && w[2] == "p50") { p50 = w[3]; p90 = w[5]; p99 = w[7] }
       }
       if (match(l, /[0-9.]+ output tok\/s/)) ltok = substr(l, RSTART, RLENGTH - 13) + 0
-      ratio = ltok > 0 ? ftok / ltok : 0
-      tail = p50 > 0 ? p99 / p50 : 0
-      printf "=> concurrency %d: Fathom %.1f vs llama.cpp %.1f output tok/s = %.2fx (target >= 1: %s); Fathom ITL p50 %.1f / p90 %.1f / p99 %.1f ms, p99/p50 = %.2f (target <= 3: %s)\n",
-        c, ftok, ltok, ratio, ratio >= 1 ? "met" : "NOT met", p50, p90, p99, tail, tail > 0 && tail <= 3 ? "met" : "NOT met"
+      ratio = (ltok > 0) ? ftok / ltok : 0
+      tail = (p50 > 0) ? p99 / p50 : 0
+      throughput = (ratio >= 1) ? "met" : "NOT met"
+      latency = (tail > 0 && tail <= 3) ? "met" : "NOT met"
+      printf "=> concurrency %d: Fathom %.1f vs llama.cpp %.1f output tok/s = %.2fx (target >= 1: %s); Fathom ITL p50 %.1f / p90 %.1f / p99 %.1f ms, p99/p50 = %.2f (target <= 3: %s)\n", c, ftok, ltok, ratio, throughput, p50, p90, p99, tail, latency
     }'
   done
 done
-# The engine's own step times (since it started, all rounds): what a client's ITL is made of, before the HTTP path.
-curl -sf "http://127.0.0.1:$PORT/metrics" | awk '
+# The engine's own step times (since it started, all rounds): what a client's ITL is made of, before the HTTP path;
+# and the engine process's garbage-collection pauses over the same time.
+METRICS=$(curl -sf "http://127.0.0.1:$PORT/metrics" || true)
+echo "$METRICS" | awk '
   /^fathom_engine_step_duration_seconds_(sum|count)\{/ {
     match($0, /fathom_step_kind="[a-z]+"/); kind = substr($0, RSTART + 18, RLENGTH - 19)
     if ($0 ~ /_sum\{/) sum[kind] += $NF; else count[kind] += $NF
   }
   END {
     for (k in count) if (count[k] > 0) printf "engine steps, %s: %d steps, mean %.1f ms\n", k, count[k], sum[k] / count[k] * 1000
-  }' || echo "bench-serve: could not read the engine's /metrics"
+  }'
+echo "$METRICS" | awk '
+  /^dotnet_gc_pause_time_seconds_total/ { pause += $NF }
+  /^dotnet_gc_collections_total/ { collections += $NF }
+  END { if (collections > 0) printf "engine GC: %d collections, %.1f ms paused in all\n", collections, pause * 1000 }'
+[ -n "$METRICS" ] || echo "bench-serve: could not read the engine's /metrics"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
