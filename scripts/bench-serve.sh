@@ -4,7 +4,8 @@
 # file and thread count, alternating, at concurrency 1 and 8. Every request: a distinct prompt of PROMPT tokens and
 # exactly GEN greedy output tokens (EOS ignored). After each pair it prints the two served targets of issue #21:
 # Fathom's output tok/s over llama.cpp's (target >= 1) and Fathom's inter-token latency p99/p50 (target <= 3); at the
-# end, the engine's own forward-step times by kind (decode only, decode + prefill chunk, prefill only). Usage:
+# end, the engine's own forward-step times by kind (decode only, decode + prefill chunk, prefill only), and after each
+# Fathom run the engine's garbage collections during it. Usage:
 #   scripts/bench-serve.sh [MODEL]   (default: the 1B-shape Q8_0 synthetic model, written on first use by
 #                                     tests/Fathom.Benchmarks.EndToEnd `synthetic-model`)
 #   env: THREADS (2), PROMPT (128), GEN (64), ROUNDS (2), CONCURRENCY ("1 8"), PORT (5391),
@@ -40,14 +41,25 @@ for _ in $(seq 1 300); do
   sleep 1
 done
 curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null || { echo "bench-serve: the engine service was not ready in 300 s; see $ENGINE_LOG" >&2; exit 1; }
+# The engine process's garbage collections and their pause time so far, from its /metrics: "collections seconds".
+gc_totals() {
+  curl -sf "http://127.0.0.1:$PORT/metrics" | awk '
+    /^dotnet_gc_pause_time_seconds_total/ { pause += $NF }
+    /^dotnet_gc_collections_total/ { collections += $NF }
+    END { printf "%d %.6f\n", collections, pause }' || echo "0 0"
+}
 echo "model $MODEL, threads $THREADS, prompt $PROMPT, gen $GEN, engine args '${ENGINE_ARGS:-}'; load average: $(cut -d' ' -f1-3 /proc/loadavg); output in $OUT"
 for round in $(seq 1 "$ROUNDS"); do
   for c in $CONCURRENCY; do
     requests=$(( c == 1 ? 2 : c ))
     echo "round $round, concurrency $c: Fathom engine service ($requests requests); load average $(cut -d' ' -f1 /proc/loadavg)"
+    read -r gc_before pause_before < <(gc_totals)
     fathom=$(dotnet "$(bin src/Fathom.Cli fathom.dll)" bench serve --url "http://127.0.0.1:$PORT" --concurrency "$c" \
       --requests "$requests" --prompt-tokens "$PROMPT" --gen-tokens "$GEN" --timeline "$OUT/timeline-r$round-c$c.jsonl")
     echo "$fathom"
+    read -r gc_after pause_after < <(gc_totals)
+    awk -v n=$((gc_after - gc_before)) -v a="$pause_before" -v b="$pause_after" \
+      'BEGIN { printf "engine GC during this run: %d collections, %.1f ms paused\n", n, (b - a) * 1000 }'
     llama=$(dotnet "$BENCH" llama-batched --model "$MODEL" --threads "$THREADS" --concurrency "$c" --prompt "$PROMPT" --gen "$GEN")
     echo "$llama"
     awk -v c="$c" -v f="$fathom" -v l="$llama" 'BEGIN {
@@ -66,8 +78,7 @@ for round in $(seq 1 "$ROUNDS"); do
     }'
   done
 done
-# The engine's own step times (since it started, all rounds): what a client's ITL is made of, before the HTTP path;
-# and the engine process's garbage-collection pauses over the same time.
+# The engine's own step times (since it started, all rounds): what a client's ITL is made of, before the HTTP path.
 METRICS=$(curl -sf "http://127.0.0.1:$PORT/metrics" || true)
 echo "$METRICS" | awk '
   /^fathom_engine_step_duration_seconds_(sum|count)\{/ {
@@ -77,9 +88,5 @@ echo "$METRICS" | awk '
   END {
     for (k in count) if (count[k] > 0) printf "engine steps, %s: %d steps, mean %.1f ms\n", k, count[k], sum[k] / count[k] * 1000
   }'
-echo "$METRICS" | awk '
-  /^dotnet_gc_pause_time_seconds_total/ { pause += $NF }
-  /^dotnet_gc_collections_total/ { collections += $NF }
-  END { if (collections > 0) printf "engine GC: %d collections, %.1f ms paused in all\n", collections, pause * 1000 }'
 [ -n "$METRICS" ] || echo "bench-serve: could not read the engine's /metrics"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
