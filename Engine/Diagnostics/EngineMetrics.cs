@@ -22,6 +22,7 @@ public sealed class EngineMetrics : IDisposable
     private readonly Histogram<double> _requestDuration;
     private readonly Histogram<int> _tokenUsage;
     private readonly Histogram<double> _queueTime;
+    private readonly Histogram<double> _stepDuration;
     private readonly Counter<long> _promptTokens;
     private readonly Counter<long> _generationTokens;
     private readonly UpDownCounter<long> _waiting;
@@ -49,6 +50,8 @@ public sealed class EngineMetrics : IDisposable
             advice: new() { HistogramBucketBoundaries = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576] });
         _queueTime = _meter.CreateHistogram<double>("fathom.engine.request.queue_time", "s",
             "Time from arrival to the first scheduled step.", advice: new() { HistogramBucketBoundaries = LatencyBuckets });
+        _stepDuration = _meter.CreateHistogram<double>("fathom.engine.step.duration", "s",
+            "Time of one forward step, by what it carried (fathom.step.kind: decode, mixed or prefill).", advice: new() { HistogramBucketBoundaries = LatencyBuckets });
         _promptTokens = _meter.CreateCounter<long>("fathom.engine.prompt_tokens", "{token}", "Prompt tokens processed (prefilled or cached).");
         _generationTokens = _meter.CreateCounter<long>("fathom.engine.generation_tokens", "{token}", "Output tokens generated.");
         _waiting = _meter.CreateUpDownCounter<long>("fathom.engine.requests.waiting", "{request}", "Requests queued for admission.");
@@ -138,6 +141,17 @@ public sealed class EngineMetrics : IDisposable
         var measurements = bytesByType.Select(p => new Measurement<long>(p.Value, _model, new("fathom.weights.type", p.Key))).ToArray();
         _meter.CreateObservableGauge("fathom.engine.weights.memory", () => measurements, "By",
             "Bytes the served weights take in memory, by the type they are held in.");
+    }
+
+    /// <summary>
+    /// A forward step of <paramref name="decodes"/> decodes and <paramref name="prefillTokens"/> prefill tokens took
+    /// <paramref name="elapsed"/>, recorded as <c>decode</c> when it carried only decodes, <c>mixed</c> when decodes and prefill (the steps
+    /// the step-time target bounds), <c>prefill</c> when only prefill.
+    /// </summary>
+    public void StepFinished(TimeSpan elapsed, int decodes, int prefillTokens)
+    {
+        string kind = prefillTokens == 0 ? "decode" : decodes == 0 ? "prefill" : "mixed";
+        _stepDuration.Record(elapsed.TotalSeconds, _model, new("fathom.step.kind", kind));
     }
 
     /// <summary>The KV cache's used fraction now.</summary>

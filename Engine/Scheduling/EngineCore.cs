@@ -52,6 +52,9 @@ public sealed class EngineCore
     /// <summary>Forward passes that succeeded so far.</summary>
     public long ForwardSteps { get; private set; }
 
+    /// <summary>The last <see cref="Step"/>'s forward pass, timed; null when it ran none (idle, or it failed).</summary>
+    public StepTiming? LastStep { get; private set; }
+
     /// <summary>Seam for tests: see <see cref="EngineHostOptions.FaultInjector"/>.</summary>
     internal Action<Sequence, FaultPoint>? FaultInjector { get; init; }
 
@@ -96,6 +99,7 @@ public sealed class EngineCore
     {
         _faults.Clear();
         StepError = null;
+        LastStep = null;
         while (_arrivals.TryDequeue(out var request))
         {
             Scheduler.AddRequest(request);
@@ -262,7 +266,9 @@ public sealed class EngineCore
             {
                 long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 _runner.Execute(step, logits);
-                Scheduler.StepBudget.Observe(step.TokenIds.Length, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                Scheduler.StepBudget.Observe(step.TokenIds.Length, elapsed);
+                LastStep = new StepTiming(step.TokenIds.Length, step.Sequences.Count(s => s.NumTokens == 1 && s.SampleCount > 0), elapsed);
                 ForwardSteps++;
                 return true;
             }

@@ -196,6 +196,10 @@ public sealed partial class EngineHost : IDisposable
             }
 
             HandleFaults();
+            if (_core.LastStep is { } timing)
+            {
+                _metrics?.StepFinished(timing.Elapsed, timing.Decodes, timing.PrefillTokens);
+            }
 
             long now = Stopwatch.GetTimestamp();
             foreach (var sequence in _core.Scheduler.Running)

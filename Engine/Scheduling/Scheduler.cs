@@ -28,7 +28,7 @@ public sealed partial class Scheduler
         config.Validate();
         Config = config;
         KvCache = kvCache;
-        StepBudget = new StepTokenBudget(config.StepTimeTarget, kvCache.BlockSize);
+        StepBudget = new StepTokenBudget(config.StepTimeTarget, config.StepTimeDecodeMultiple);
     }
 
     /// <summary>
@@ -234,10 +234,9 @@ public sealed partial class Scheduler
         return BuildOutput(plan, loads, preempted);
     }
 
-    // A learned budget always leaves room for every decode plus a block of prefill, so that neither decodes nor waiting
-    // prompts starve when the decodes alone take longer than the target.
-    private int TokenBudget(int decoding) =>
-        Config.MaxNumBatchedTokens ?? Math.Max(StepBudget.TokensFor(decoding), decoding + KvCache.BlockSize);
+    // The learned budget leaves room for every decode plus at least one prefill token (see StepTokenBudget), so that
+    // neither decodes nor waiting prompts starve, and otherwise never more than the step-time target allows.
+    private int TokenBudget(int decoding) => Config.MaxNumBatchedTokens ?? StepBudget.TokensFor(decoding);
 
     private static RequestRejectedException Rejected(string message, string field) => new(message, field);
 

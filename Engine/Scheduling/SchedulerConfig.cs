@@ -11,11 +11,15 @@ public sealed record SchedulerConfig
     public int? MaxNumBatchedTokens { get; init; }
 
     /// <summary>
-    /// The time a forward step should stay near when <see cref="MaxNumBatchedTokens"/> is null; null (the default):
-    /// <see cref="StepTokenBudget.DecodeStepMultiple"/> times a decode-only step of the running sequences, so a
-    /// prefill chunk at most triples an inter-token gap.
+    /// The time a forward step that carries running decodes should stay within when <see cref="MaxNumBatchedTokens"/>
+    /// is null; null (the default): <see cref="StepTimeDecodeMultiple"/> times a decode-only step of the running
+    /// sequences (at least <see cref="StepTokenBudget.MinimumAutoTarget"/>), so a prefill chunk at most doubles an
+    /// inter-token gap.
     /// </summary>
     public TimeSpan? StepTimeTarget { get; init; }
+
+    /// <summary>The automatic step-time target in decode-only steps (at least 1); ignored when <see cref="StepTimeTarget"/> is set.</summary>
+    public double StepTimeDecodeMultiple { get; init; } = StepTokenBudget.DefaultDecodeStepMultiple;
 
     /// <summary>Most sequences running at once.</summary>
     public int MaxNumSequences { get; init; } = 256;
@@ -33,7 +37,7 @@ public sealed record SchedulerConfig
     public IReadOnlyCollection<int> EndOfGenerationTokenIds { get; init; } = [];
 
     /// <summary>Checks the limits.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A non-positive limit or step time target.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive limit or step time target, or a decode-step multiple below 1.</exception>
     public void Validate()
     {
         if (MaxNumBatchedTokens is { } tokens)
@@ -44,6 +48,11 @@ public sealed record SchedulerConfig
         if (StepTimeTarget is { } target)
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(target, TimeSpan.Zero, nameof(StepTimeTarget));
+        }
+
+        if (!(StepTimeDecodeMultiple >= 1) || double.IsInfinity(StepTimeDecodeMultiple))
+        {
+            throw new ArgumentOutOfRangeException(nameof(StepTimeDecodeMultiple), StepTimeDecodeMultiple, "The multiple of a decode step must be a finite number of at least 1.");
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxNumSequences);

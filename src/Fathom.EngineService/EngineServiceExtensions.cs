@@ -22,6 +22,7 @@ internal static class EngineServiceExtensions
         ["--max-num-seqs"] = "Fathom:MaxNumSequences",
         ["--max-num-batched-tokens"] = "Fathom:MaxNumBatchedTokens",
         ["--step-time-target-ms"] = "Fathom:StepTimeTargetMs",
+        ["--step-time-decode-multiple"] = "Fathom:StepTimeDecodeMultiple",
         ["--max-queued-requests"] = "Fathom:MaxQueuedRequests",
         ["--shutdown-timeout"] = "Fathom:ShutdownTimeout",
     };

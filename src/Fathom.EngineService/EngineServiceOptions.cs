@@ -54,10 +54,14 @@ internal sealed class EngineServiceOptions
     public int MaxNumBatchedTokens { get; set; }
 
     /// <summary>
-    /// The time in milliseconds a forward step should stay near when the token budget is learned; 0 (the default): three
-    /// times a decode-only step of the running sequences (at least 50 ms).
+    /// The time in milliseconds a forward step that carries running decodes should stay within when the token budget is
+    /// learned; 0 (the default): <see cref="StepTimeDecodeMultiple"/> times a decode-only step of the running sequences
+    /// (at least 50 ms).
     /// </summary>
     public int StepTimeTargetMs { get; set; }
+
+    /// <summary>The automatic step-time target in decode-only steps (<c>--step-time-decode-multiple</c>, at least 1; default 2).</summary>
+    public double StepTimeDecodeMultiple { get; set; } = Fathom.Engine.Scheduling.StepTokenBudget.DefaultDecodeStepMultiple;
 
     /// <summary>
     /// The secret the API gateway sends as <c>Authorization: Bearer</c> (<c>Fathom__GatewayToken</c>, the same value on

@@ -99,6 +99,7 @@ internal sealed partial class ModelHost(
                     MaxNumSequences = o.MaxNumSequences,
                     MaxNumBatchedTokens = o.MaxNumBatchedTokens == 0 ? null : o.MaxNumBatchedTokens,
                     StepTimeTarget = o.StepTimeTargetMs == 0 ? null : TimeSpan.FromMilliseconds(o.StepTimeTargetMs),
+                    StepTimeDecodeMultiple = o.StepTimeDecodeMultiple,
                 },
                 hostOptions,
                 metrics,

@@ -33,11 +33,12 @@ internal static class ServeBench
         var samples = new RequestSample[settings.Requests];
         int next = -1;
         var clock = Stopwatch.StartNew();
+        long runStart = Stopwatch.GetTimestamp();
         var workers = Enumerable.Range(0, Math.Min(settings.Concurrency, settings.Requests)).Select(_ => Task.Run(async () =>
         {
             for (int i = Interlocked.Increment(ref next); i < settings.Requests; i = Interlocked.Increment(ref next))
             {
-                samples[i] = await OneAsync(http, model, settings, i, cancellationToken);
+                samples[i] = await OneAsync(http, model, settings, i, runStart, cancellationToken);
             }
         }, cancellationToken));
         await Task.WhenAll(workers);
@@ -59,7 +60,7 @@ internal static class ServeBench
         return x ^ (x >> 31);
     }
 
-    private static async Task<RequestSample> OneAsync(HttpClient http, string model, ServeBenchSettings settings, int index, CancellationToken cancellationToken)
+    private static async Task<RequestSample> OneAsync(HttpClient http, string model, ServeBenchSettings settings, int index, long runStart, CancellationToken cancellationToken)
     {
         // Distinct prompts (ids 3..258 exist in every Llama vocabulary): no prefix-cache hits between requests,
         // nor between runs unless they share the seed.
@@ -104,7 +105,17 @@ internal static class ServeBench
             }
         }
 
-        return arrivals.Count == 0 ? RequestSample.Failure : new RequestSample(true, arrivals[0], arrivals.Zip(arrivals.Skip(1), (a, b) => b - a).ToArray(), arrivals[^1], outputTokens);
+        // As vLLM's benchmark_serving: TTFT is the first chunk with a choice, ITL every later chunk's gap to the one
+        // before it. A chunk may carry more than one token (the server holds back text that is not yet whole UTF-8),
+        // so the run also reports how many tokens came without a chunk of their own.
+        double sent = Stopwatch.GetElapsedTime(runStart, start).TotalSeconds;
+        return arrivals.Count == 0 ? RequestSample.Failure
+            : new RequestSample(true, arrivals[0], arrivals.Zip(arrivals.Skip(1), (a, b) => b - a).ToArray(), arrivals[^1], outputTokens)
+            {
+                Chunks = arrivals.Count,
+                SentAt = sent,
+                Arrivals = [.. arrivals],
+            };
     }
 }
 
@@ -112,4 +123,13 @@ internal static class ServeBench
 internal sealed record RequestSample(bool Succeeded, double TimeToFirstToken, double[] InterTokenLatencies, double Latency, int OutputTokens)
 {
     public static RequestSample Failure { get; } = new(false, 0, [], 0, 0);
+
+    /// <summary>Streamed chunks that carried a choice.</summary>
+    public int Chunks { get; init; }
+
+    /// <summary>When the request was sent, in seconds from the start of the run.</summary>
+    public double SentAt { get; init; }
+
+    /// <summary>Each chunk's arrival, in seconds from sending the request.</summary>
+    public double[] Arrivals { get; init; } = [];
 }

@@ -20,6 +20,12 @@ internal sealed class ServeBenchResult(ServeBenchSettings settings, TimeSpan wal
 
     public double[] Latency => [.. _ok.Select(s => s.Latency).Order()];
 
+    /// <summary>The tail of the inter-token latency over its median: the "ITL p99 ≤ 3 × p50".</summary>
+    public double ItlTailRatio => Percentile(Itl, 99) / Percentile(Itl, 50);
+
+    /// <summary>Output tokens that arrived in a chunk with an earlier token rather than in one of their own.</summary>
+    public int TokensWithoutOwnChunk => _ok.Sum(s => Math.Max(0, s.OutputTokens - s.Chunks));
+
     public static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
 
@@ -33,6 +39,7 @@ internal sealed class ServeBenchResult(ServeBenchSettings settings, TimeSpan wal
             string.Create(c, $"throughput {OutputTokensPerSecond:F1} output tok/s, {RequestsPerSecond:F2} req/s"),
             Line("TTFT", Ttft, 1000, "ms"),
             Line("ITL", Itl, 1000, "ms"),
+            string.Create(c, $"ITL p99/p50 {ItlTailRatio:F2} over {Itl.Length} gaps; {TokensWithoutOwnChunk} tokens arrived without a chunk of their own"),
             Line("latency", Latency, 1, "s"));
     }
 
@@ -48,8 +55,20 @@ internal sealed class ServeBenchResult(ServeBenchSettings settings, TimeSpan wal
         ["req_s"] = Math.Round(RequestsPerSecond, 3),
         ["ttft_ms"] = Percentiles(Ttft, 1000),
         ["itl_ms"] = Percentiles(Itl, 1000),
+        ["itl_p99_over_p50"] = Math.Round(ItlTailRatio, 3),
+        ["tokens_without_own_chunk"] = TokensWithoutOwnChunk,
         ["latency_s"] = Percentiles(Latency, 1),
     });
+
+    /// <summary>One JSON line per request: when it was sent (s from the start of the run) and each chunk's arrival (s from sending).</summary>
+    public IEnumerable<string> TimelineLines() => samples.Select((s, i) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["request"] = i,
+        ["ok"] = s.Succeeded,
+        ["sent_s"] = Math.Round(s.SentAt, 6),
+        ["output_tokens"] = s.OutputTokens,
+        ["arrivals_s"] = s.Arrivals.Select(a => Math.Round(a, 6)).ToArray(),
+    }));
 
     private static Dictionary<string, double> Percentiles(double[] sorted, double scale) => new()
     {

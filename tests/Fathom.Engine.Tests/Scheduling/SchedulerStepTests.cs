@@ -186,7 +186,7 @@ public sealed class SchedulerStepTests
         scheduler.AddRequest(Request("A", 5));
         scheduler.AddRequest(Request("B", 6));
         var step = scheduler.Schedule();
-        Assert.Equal(StepTokenBudget.InitialTokens, scheduler.LastTokenBudget);
+        Assert.Equal(StepTokenBudget.MaximumTokens, scheduler.LastTokenBudget); // nothing decodes yet
         Assert.Equal("A:5 B:6", Composition(step));
         Run(step);
 
@@ -237,7 +237,7 @@ public sealed class SchedulerStepTests
     }
 
     [Fact]
-    public void A_learned_budget_below_the_running_decodes_still_serves_every_decode_and_a_block_of_prefill()
+    public void A_learned_budget_below_the_running_decodes_still_serves_every_decode_and_a_token_of_prefill()
     {
         var scheduler = NewScheduler(new SchedulerConfig { StepTimeTarget = TimeSpan.FromMilliseconds(1) }, blockSize: 4);
         foreach (string id in new[] { "A", "B", "C" })
@@ -249,7 +249,70 @@ public sealed class SchedulerStepTests
         scheduler.StepBudget.Observe(9, TimeSpan.FromSeconds(1)); // far slower than the 1 ms target: the minimum budget
         scheduler.AddRequest(Request("D", 40));
         var step = scheduler.Schedule();
-        Assert.Equal("A:1 B:1 C:1 D:4", Composition(step));
-        Assert.Equal(7, scheduler.LastTokenBudget);
+        Assert.Equal("A:1 B:1 C:1 D:1", Composition(step));
+        Assert.Equal(4, scheduler.LastTokenBudget);
+    }
+
+    [Fact]
+    public void Prompts_arriving_together_with_nothing_decoding_are_prefilled_in_one_step()
+    {
+        var scheduler = NewScheduler(new SchedulerConfig(), blocks: 512, blockSize: 16);
+        for (int i = 0; i < 8; i++)
+        {
+            scheduler.AddRequest(Request($"{(char)('A' + i)}", 128, maxTokens: 64));
+        }
+
+        var step = scheduler.Schedule();
+        Assert.Equal(8 * 128, step.NumScheduledTokens);
+        Assert.Equal(8, step.Sequences.Count(s => s.SampleCount == 1));
+    }
+
+    [Fact]
+    public void With_decodes_running_the_automatic_budget_caps_each_prefill_chunk_at_twice_a_decode_step()
+    {
+        // A CPU-like backend: 20 ms a step to stream the weights plus 5 ms a token. Each step is "run" at that cost.
+        static TimeSpan Cost(int tokens) => TimeSpan.FromSeconds(0.020 + (0.005 * tokens));
+        var scheduler = NewScheduler(new SchedulerConfig(), blocks: 512, blockSize: 16);
+        void Run(SchedulerOutput output)
+        {
+            scheduler.StepBudget.Observe(output.NumScheduledTokens, Cost(output.NumScheduledTokens));
+            Advance(scheduler, output);
+        }
+
+        // Four sequences decoding, after steps of a few sizes taught the budget the cost.
+        foreach (string id in new[] { "A", "B", "C", "D" })
+        {
+            scheduler.AddRequest(Request(id, 3, maxTokens: 500));
+            Run(scheduler.Schedule());
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            Run(scheduler.Schedule());
+        }
+
+        // A long prompt arrives: it is chunked, every step keeps the four decodes and stays within 2 × 40 ms.
+        scheduler.AddRequest(Request("E", 600, maxTokens: 500));
+        int prefilled = 0;
+        int steps = 0;
+        while (prefilled < 600)
+        {
+            var step = scheduler.Schedule();
+            var decodes = step.Sequences.Where(s => s.Sequence.RequestId != "E").ToList();
+            Assert.Equal(4, decodes.Count);
+            Assert.All(decodes, d => Assert.Equal(1, d.NumTokens));
+            int chunk = step.Sequences.Single(s => s.Sequence.RequestId == "E").NumTokens;
+            Assert.True(chunk >= 1, "the prompt did not advance");
+            Assert.True(step.NumScheduledTokens <= scheduler.LastTokenBudget);
+            double decodeOnly = Cost(4).TotalSeconds;
+            Assert.True(Cost(step.NumScheduledTokens).TotalSeconds <= (2 * decodeOnly) + 1e-9,
+                $"step {steps}: {step.NumScheduledTokens} tokens take {Cost(step.NumScheduledTokens).TotalMilliseconds} ms, over twice the {decodeOnly * 1000} ms decode step");
+            prefilled += chunk;
+            steps++;
+            Run(step);
+        }
+
+        // 80 ms - 20 ms leaves 12 tokens a step: the 4 decodes and 8 of the prompt, once the fit has settled.
+        Assert.InRange(steps, 600 / 8, (600 / 8) + 10);
     }
 }

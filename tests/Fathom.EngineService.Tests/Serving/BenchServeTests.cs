@@ -26,6 +26,48 @@ public sealed class BenchServeTests(EngineServiceFixture fixture)
     }
 
     [Fact]
+    public async Task Bench_serve_reports_the_itl_tail_ratio_and_writes_a_timeline_of_every_chunk()
+    {
+        var service = fixture.Require().Service;
+        string timeline = Path.Combine(Path.GetTempPath(), $"fathom-bench-timeline-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            var (exit, output, error) = await RunFathomAsync("bench", "serve", "--url", service.BaseAddress.ToString(),
+                "--concurrency", "3", "--requests", "3", "--prompt-tokens", "16", "--gen-tokens", "6", "--json", "--timeline", timeline);
+
+            Assert.True(exit == 0, error);
+            var result = JsonDocument.Parse(output).RootElement;
+            var itl = result.GetProperty("itl_ms");
+            double ratio = itl.GetProperty("p99").GetDouble() / itl.GetProperty("p50").GetDouble(); // of rounded figures
+            Assert.InRange(result.GetProperty("itl_p99_over_p50").GetDouble(), ratio * 0.98, ratio * 1.02);
+            Assert.True(ratio >= 1);
+            int withoutChunk = result.GetProperty("tokens_without_own_chunk").GetInt32();
+
+            // One line per request; the chunks' arrivals rise, and with the tokens that shared a chunk make up the output.
+            var lines = await File.ReadAllLinesAsync(timeline, TestContext.Current.CancellationToken);
+            Assert.Equal(3, lines.Length);
+            int chunks = 0;
+            foreach (string line in lines)
+            {
+                var request = JsonDocument.Parse(line).RootElement;
+                Assert.True(request.GetProperty("ok").GetBoolean());
+                Assert.Equal(6, request.GetProperty("output_tokens").GetInt32());
+                Assert.True(request.GetProperty("sent_s").GetDouble() >= 0);
+                double[] arrivals = [.. request.GetProperty("arrivals_s").EnumerateArray().Select(a => a.GetDouble())];
+                Assert.NotEmpty(arrivals);
+                Assert.Equal(arrivals.Order(), arrivals);
+                chunks += arrivals.Length;
+            }
+
+            Assert.Equal(3 * 6, chunks + withoutChunk);
+        }
+        finally
+        {
+            File.Delete(timeline);
+        }
+    }
+
+    [Fact]
     public async Task A_bad_url_is_a_one_line_error()
     {
         var (exit, _, error) = await RunFathomAsync("bench", "serve", "--url", "not a url");

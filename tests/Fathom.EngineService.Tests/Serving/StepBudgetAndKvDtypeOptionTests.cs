@@ -5,7 +5,7 @@ using Fathom.Testing;
 namespace Fathom.EngineService.Tests.Serving;
 
 /// <summary>
-/// <c>--max-num-batched-tokens</c> / <c>--step-time-target-ms</c> and <c>--kv-cache-dtype</c> on a real engine service:
+/// <c>--max-num-batched-tokens</c> / <c>--step-time-target-ms</c> / <c>--step-time-decode-multiple</c> and <c>--kv-cache-dtype</c> on a real engine service:
 /// the step budget gauge, the fixed override, and a load that fails on an unknown dtype.
 /// </summary>
 public sealed class StepBudgetAndKvDtypeOptionTests
@@ -21,11 +21,38 @@ public sealed class StepBudgetAndKvDtypeOptionTests
         await using (var learned = await EngineServiceProcess.StartAsync(arguments: ["--step-time-target-ms", "200", "--kv-cache-dtype", "f32"]))
         {
             double budget = await BudgetAfterOneRequestAsync(learned);
-            Assert.InRange(budget, 16, 8192); // at least a block, at most the learned budget's ceiling
+            Assert.InRange(budget, 2, 8192); // at least the decode plus one prefill token, at most the learned budget's ceiling
         }
 
         await using var fixedBudget = await EngineServiceProcess.StartAsync(arguments: ["--max-num-batched-tokens", "24"]);
         Assert.Equal(24, await BudgetAfterOneRequestAsync(fixedBudget));
+    }
+
+    [Fact]
+    public async Task A_decode_step_multiple_below_one_fails_the_load_naming_the_setting_and_a_valid_one_serves_with_step_times_published()
+    {
+        _ = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
+        await using (var bad = await EngineServiceProcess.StartAsync(arguments: ["--step-time-decode-multiple", "0.5"], readyPath: "/alive"))
+        {
+            for (int i = 0; i < 400 && !bad.Output.Contains("could not be loaded", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(50, Ct);
+            }
+
+            Assert.True(bad.IsRunning);
+            Assert.Contains("StepTimeDecodeMultiple", bad.Output, StringComparison.Ordinal);
+        }
+
+        await using var good = await EngineServiceProcess.StartAsync(arguments: ["--step-time-decode-multiple", "3"]);
+        Assert.InRange(await BudgetAfterOneRequestAsync(good), 2, 8192);
+        double steps = 0;
+        for (int i = 0; i < 100 && steps == 0; i++)
+        {
+            steps = await PrometheusText.ScrapeAsync(good.BaseAddress, "fathom_engine_step_duration_seconds_count", cancellationToken: Ct) ?? 0;
+            await Task.Delay(steps == 0 ? 100 : 0, Ct);
+        }
+
+        Assert.True(steps > 0, "fathom_engine_step_duration_seconds was not published");
     }
 
     [Fact]
