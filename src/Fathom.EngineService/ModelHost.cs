@@ -73,6 +73,7 @@ internal sealed partial class ModelHost(
                 KvCacheDataType = KvCacheDataTypes.TryParse(o.KvCacheDtype, out var kvType) ? kvType
                     : throw new InvalidOperationException($"Fathom:KvCacheDtype '{o.KvCacheDtype}' is not one of {string.Join(", ", KvCacheDataTypes.AllNames)}."),
                 KvCacheMemoryBytes = string.IsNullOrWhiteSpace(o.KvCacheMemory) ? null : ByteSize.Parse(o.KvCacheMemory),
+                GpuMemoryUtilization = o.GpuMemoryUtilization == 0 ? null : o.GpuMemoryUtilization,
                 MaxModelLength = o.MaxModelLength > 0 ? o.MaxModelLength : null,
                 ServedName = string.IsNullOrWhiteSpace(o.ServedModelName) ? null : o.ServedModelName,
                 ChatTemplatePath = string.IsNullOrWhiteSpace(o.ChatTemplate) ? null : o.ChatTemplate,
@@ -100,6 +101,10 @@ internal sealed partial class ModelHost(
                 tier);
             _loaded = new Loaded(model, engine);
             LogLoaded(logger, model.Name, path, model.Model.BackendName, model.Model.KvBlockCount, model.MaxModelLength);
+            if (model.Model.DeviceMemoryPlan is { } plan)
+            {
+                LogMemoryPlan(logger, plan.ToString());
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -134,6 +139,9 @@ internal sealed partial class ModelHost(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Name} from {Path} on {Backend}: {Blocks} KV blocks, context {Context} tokens")]
     private static partial void LogLoaded(ILogger logger, string name, string path, string backend, int blocks, int context);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "KV cache sized by --gpu-memory-utilization: {Plan}")]
+    private static partial void LogMemoryPlan(ILogger logger, string plan);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The model could not be loaded")]
     private static partial void LogLoadFailed(ILogger logger, Exception error);
