@@ -70,7 +70,7 @@ internal sealed class IlgpuDevice : IDisposable
         }
     }
 
-    /// <summary>Opens CUDA device <paramref name="index"/> of the <paramref name="needed"/> a tensor-parallel run uses (the first of one by default).</summary>
+    /// <summary>Opens the CUDA device of ordinal <paramref name="index"/> of the <paramref name="needed"/> a tensor-parallel run uses (the first of one by default).</summary>
     /// <exception cref="BackendUnavailableException">No CUDA device (or driver) is present, or fewer than <paramref name="needed"/>.</exception>
     public static IlgpuDevice OpenCuda(int index = 0, int needed = 1)
     {
@@ -89,7 +89,19 @@ internal sealed class IlgpuDevice : IDisposable
                 throw new BackendUnavailableException($"backend 'cuda' with tensor parallelism {needed} needs {needed} CUDA devices, and ILGPU found {devices.Count}");
             }
 
-            var accelerator = context.CreateCudaAccelerator(index);
+            // By the driver's ordinal (what nvidia-smi and CUDA_VISIBLE_DEVICES number), not by position in ILGPU's list.
+            CudaDevice? device = null;
+            foreach (var candidate in devices)
+            {
+                device = candidate.DeviceId == index ? candidate : device;
+            }
+
+            if (device is null)
+            {
+                throw new BackendUnavailableException($"backend 'cuda' has no CUDA device with ordinal {index}");
+            }
+
+            var accelerator = device.CreateCudaAccelerator(context);
             return new IlgpuDevice(context, accelerator, "cuda");
         }
         catch (Exception e) when (e is (NotSupportedException and not BackendUnavailableException) or DllNotFoundException or TypeInitializationException or CudaException)
