@@ -1,40 +1,105 @@
 #!/usr/bin/env bash
 # Run on an H100/H200 machine (no .NET needed), from the repository root, with .gpu/ from scripts/gpu-pack.sh:
-#   device run: bash scripts/gpu-check.sh   (carry: .gpu; ~6-8 minutes)
-# 1. unpacks the self-contained CLI; 2. checks CUDA against the CPU backend on stories260K (greedy tokens equal,
-# logits close); 3. generates Llama-3.1-8B-shaped synthetic models (F16, Q8_0, Q4_0, Q4_K) one at a time and
-# runs device-bench on each (copy bandwidth, decode tok/s at batch 1/8/32/64, bandwidth utilisation).
-# Kernel structure (8 launches per layer, 9 with split-K decode attention) is described in docs/gpu.md.
-# Results go to ${OUT:-/tmp/gpu-check}/results.jsonl and the log; paste them into docs/benchmarks.md.
+#   device run: bash scripts/gpu-check.sh   (carry: .gpu; about 8-10 minutes on an H100, every step time-limited)
+# 1. finds the CUDA driver (a driver-only install may ship only libcuda.so.1, while ILGPU loads libcuda.so: the
+#    script links it into a writable directory on LD_LIBRARY_PATH) and fails fast with a clear message if the
+#    CLI still sees no CUDA device;
+# 2. stories260K: greedy tokens equal and logits close, CUDA against the CPU backend (fathom device-compare);
+# 3. synthetic Llama-3-8B- and 70B-width models cut to 2 layers, in Q4_K, Q6_K, Q8_0 and BF16 (fathom synthetic):
+#    device-compare with a 300-token prompt (so decode attention runs split-K), then device-bench (copy
+#    bandwidth; decode tok/s at batch 1 and 64; bandwidth utilisation counting every weight but token_embd,
+#    of which a step reads one row per token).
+# Results: ${OUT:-/tmp/gpu-check}/results.jsonl (one JSON line per check) and gpu-check.log; a summary table last.
+# Knobs: GPU_CHECK_SHAPES ("llama3-8b llama3-70b"), GPU_CHECK_TYPES ("q4_k q6_k q8_0 bf16"), GPU_CHECK_LAYERS (2),
+# GPU_CHECK_PROMPT (300), GPU_CHECK_BATCHES (1,64), GPU_CHECK_STEPS (16), GPU_CHECK_STEP_LIMIT (seconds per step, 120).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-/tmp/gpu-check}"; mkdir -p "$out"
-work="${GPU_CHECK_WORK:-/tmp/fathom-gpu}"; mkdir -p "$work/bin" "$work/models"
+work="${GPU_CHECK_WORK:-/tmp/fathom-gpu}"; mkdir -p "$work/bin" "$work/models" "$work/lib"
 log="$out/gpu-check.log"
+results="$out/results.jsonl"; : > "$results"
 exec > >(tee -a "$log") 2>&1
-types="${GPU_CHECK_TYPES:-f16 q8_0 q4_0 q4_k}"
-batches="${GPU_CHECK_BATCHES:-1,8,32,64}"
-steps="${GPU_CHECK_STEPS:-32}"
+shapes="${GPU_CHECK_SHAPES:-llama3-8b llama3-70b}"
+types="${GPU_CHECK_TYPES:-q4_k q6_k q8_0 bf16}"
+layers="${GPU_CHECK_LAYERS:-2}"
+prompt="${GPU_CHECK_PROMPT:-300}"
+batches="${GPU_CHECK_BATCHES:-1,64}"
+steps="${GPU_CHECK_STEPS:-16}"
+limit="${GPU_CHECK_STEP_LIMIT:-120}"
+started=$SECONDS
+failures=0
+summary=()
 
-echo "== machine"; nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.memory --format=csv || true
-t=$SECONDS; tar -C "$work/bin" -xJf .gpu/fathom-linux-x64.tar.xz; echo "unpacked CLI in $(( SECONDS - t ))s"
+die() { echo "gpu-check: FATAL: $*" >&2; exit 2; }
+# step NAME SECONDS 'COMMAND': runs COMMAND (a pipeline: its first failure counts) under timeout and records
+# its status and time; never aborts the run. Called outside pipelines, so the records survive.
+step() {
+  local name=$1 seconds=$2 t=$SECONDS
+  timeout --kill-after=10 "$seconds" bash -o pipefail -c "$3"
+  local rc=$?
+  local what=ok
+  [ $rc -eq 124 ] || [ $rc -eq 137 ] && what="TIMEOUT after ${seconds}s"
+  [ $rc -ne 0 ] && [ "$what" = ok ] && what="FAILED (exit $rc)"
+  [ $rc -ne 0 ] && failures=$((failures + 1))
+  summary+=("$(printf '%-40s %-22s %4ss' "$name" "$what" $(( SECONDS - t )))")
+  return $rc
+}
+
+echo "== machine"
+command -v nvidia-smi >/dev/null && timeout 20 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.memory --format=csv || echo "nvidia-smi: not available"
+[ -f .gpu/fathom-linux-x64.tar.xz ] || die ".gpu/fathom-linux-x64.tar.xz is missing: run scripts/gpu-pack.sh here first and carry .gpu"
+
+echo "== CUDA driver"
+# ILGPU opens libcuda.so; driver-only installs (containers with the driver mounted) often have only libcuda.so.1.
+find_lib() {
+  { ldconfig -p 2>/dev/null | awk -v n="$1" '$1 == n { print $NF }'
+    for d in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/local/cuda/lib64/stubs /usr/lib/wsl/lib; do
+      [ -e "$d/$1" ] && echo "$d/$1"; done; } | head -n1
+}
+so=$(find_lib libcuda.so); so1=$(find_lib libcuda.so.1)
+if [ -n "$so" ] && [[ "$so" != */stubs/* ]]; then
+  echo "libcuda.so: $so"
+elif [ -n "$so1" ]; then
+  ln -sf "$so1" "$work/lib/libcuda.so"
+  export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  echo "only libcuda.so.1 ($so1): linked $work/lib/libcuda.so to it and put $work/lib on LD_LIBRARY_PATH"
+else
+  die "no libcuda.so or libcuda.so.1 (the NVIDIA driver's library) on this machine: is the driver installed and mounted?"
+fi
+
+t=$SECONDS; tar -C "$work/bin" -xJf .gpu/fathom-linux-x64.tar.xz || die "could not unpack the CLI"; echo "unpacked CLI in $(( SECONDS - t ))s"
 fathom="$work/bin/fathom"
-export DOTNET_TieredPGO=1
+export DOTNET_TieredPGO=1 DOTNET_gcServer=0
 
-echo "== CUDA vs CPU on stories260K"
-ids=1,403,407,261,378
-"$fathom" generate --model .gpu/stories260K.gguf --backend cpu --prompt-ids $ids --max-tokens 32 --temperature 0 --json > "$out/stories-cpu.json"; echo "cpu exit $?"
-"$fathom" generate --model .gpu/stories260K.gguf --backend cuda --prompt-ids $ids --max-tokens 32 --temperature 0 --json > "$out/stories-cuda.json"; echo "cuda exit $?"
-if cmp -s "$out/stories-cpu.json" "$out/stories-cuda.json"; then echo "stories260K: CUDA greedy tokens == CPU"; else echo "stories260K: DIFFER"; diff "$out/stories-cpu.json" "$out/stories-cuda.json" | head -5; fi
-"$fathom" device-bench --model .gpu/stories260K.gguf --backend cuda --batches 1,8 --steps 16 --json | tee -a "$out/results.jsonl"
+echo "== CUDA vs CPU on stories260K (fail fast: no device, no run)"
+step "stories260K compare" 60 "'$fathom' device-compare --model .gpu/stories260K.gguf --backend cuda --prompt-tokens 40 --tokens 24 --tolerance 5e-3 --json | tee -a '$results'"
+if grep -q "no CUDA device\|not available here" "$log"; then
+  die "the CLI sees no CUDA device (see the line above); LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
+fi
+step "stories260K bench" 60 "'$fathom' device-bench --model .gpu/stories260K.gguf --backend cuda --batches 1,8 --steps 16 --json | tee -a '$results'"
 
-for type in $types; do
-  model="$work/models/llama3-8b-$type.gguf"
-  t=$SECONDS; "$fathom" synthetic --out "$model" --type "$type" --shape llama3-8b; echo "generated $type in $(( SECONDS - t ))s"
-  t=$SECONDS
-  "$fathom" device-bench --model "$model" --backend cuda --batches "$batches" --steps "$steps" --json \
-    | sed "s/^{/{\"model\":\"llama3-8b-$type\",/" | tee -a "$out/results.jsonl"
-  echo "benchmarked $type in $(( SECONDS - t ))s"
-  rm -f "$model"
+for shape in $shapes; do
+  for type in $types; do
+    name="$shape-${layers}L-$type"
+    model="$work/models/$name.gguf"
+    step "$name generate" "$limit" "'$fathom' synthetic --out '$model' --type $type --shape $shape --layers $layers" || { rm -f "$model"; continue; }
+    step "$name compare (${prompt}-token prompt)" "$limit" "'$fathom' device-compare --model '$model' --backend cuda --prompt-tokens $prompt --tokens 8 --json | sed 's/^{/{\"shape\":\"$name\",/' | tee -a '$results'"
+    step "$name bench" "$limit" "'$fathom' device-bench --model '$model' --backend cuda --batches '$batches' --steps $steps --json | sed 's/^{/{\"model\":\"$name\",/' | tee -a '$results'"
+    rm -f "$model"
+    echo "-- $name done at $(( SECONDS - started ))s"
+  done
 done
-echo "== done; results in $out/results.jsonl"
+
+echo "== summary ($(( SECONDS - started ))s, $failures failed or timed out; results in $results)"
+printf '%s\n' "${summary[@]}"
+python3 - "$results" <<'PY' 2>/dev/null || true
+import json, sys
+for line in open(sys.argv[1]):
+    try: r = json.loads(line)
+    except ValueError: continue
+    if "pass" in r:
+        print(f"{r.get('shape', r['model']):24} tokens_equal={r['tokens_equal']!s:5} max_rel_logit_error={r['max_rel_logit_error']:.2e} pass={r['pass']}")
+    elif "tok_s" in r:
+        print(f"{r.get('model', '?'):24} batch {r['batch']:>3} {r['tok_s']:>10} tok/s  bw {r['bandwidth_utilisation']:.1%} of {r['copy_gb_s']} GB/s")
+PY
+[ "$failures" -eq 0 ]

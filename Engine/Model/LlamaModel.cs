@@ -60,6 +60,9 @@ public sealed class LlamaModel : IDisposable
     /// <summary>The weights as held for the forward pass (their types and layouts, for tests and diagnostics).</summary>
     internal LlamaWeights Weights => _weights;
 
+    /// <summary>Bytes of weights a decode step reads in full (all but the token embedding table, of which a step reads one row per token).</summary>
+    public long StepWeightBytes => _weights.StepReadBytes;
+
     /// <summary>Bytes of the weights as stored in the files.</summary>
     public long StoredWeightBytes => _source.Tensors.Sum(t => t.ByteSize);
 
@@ -71,6 +74,12 @@ public sealed class LlamaModel : IDisposable
 
     /// <summary>Tokens per KV block.</summary>
     public int KvBlockSize => _kv.BlockSize;
+
+    /// <summary>How the device memory was shared out when the KV cache was sized by <see cref="ModelLoadOptions.GpuMemoryUtilization"/>; null otherwise.</summary>
+    public DeviceMemoryPlan? DeviceMemoryPlan => _device?.MemoryPlan;
+
+    /// <summary>The device forward when an ILGPU backend runs the model (tests read its buffers' sizes).</summary>
+    internal IDeviceForward? DeviceForward => _device;
 
     /// <summary>Bytes of KV cache.</summary>
     public long KvCacheBytes => _device?.KvCacheBytes ?? _kv.ByteSize;
@@ -119,7 +128,17 @@ public sealed class LlamaModel : IDisposable
                 throw new NotSupportedException($"tensor parallelism {options.TensorParallel} needs an ILGPU backend (cuda or ilgpu-cpu), not '{ComputeBackendKinds.ToName(kind)}'");
             }
 
-            device = IlgpuBackendSelection.IsIlgpu(kind) ? IlgpuDevice.Open(kind) : null;
+            if (options.GpuMemoryUtilization is not null && !IlgpuBackendSelection.IsIlgpu(kind))
+            {
+                throw new NotSupportedException($"--gpu-memory-utilization sizes a device's KV cache and backend '{ComputeBackendKinds.ToName(kind)}' has no device; use --kv-cache-memory");
+            }
+
+            if (options.GpuMemoryUtilization is not null && options.KvBlockCount is not null)
+            {
+                throw new ArgumentException("give a KV block count or --gpu-memory-utilization, not both", nameof(options));
+            }
+
+            device = !IlgpuBackendSelection.IsIlgpu(kind) ? null : options.OpenDevice is { } open ? open() : IlgpuDevice.Open(kind);
             backend = kind switch
             {
                 ComputeBackendKind.Reference => new ReferenceBackend(),
@@ -156,14 +175,14 @@ public sealed class LlamaModel : IDisposable
             {
                 if (options.TensorParallel == 1)
                 {
-                    model._device = new IlgpuForward(device, hp, weights, model._rope, blocks, blockSize, options.LoadProgress, ownsDevice: true);
+                    model._device = new IlgpuForward(device, hp, weights, model._rope, blocks, blockSize, options.LoadProgress, ownsDevice: true, memoryUtilization: options.GpuMemoryUtilization);
                     device = null;
                 }
                 else
                 {
                     var first = device;
                     device = null; // Open owns it from here, and disposes it if it fails
-                    model._device = IlgpuTensorParallel.Open(first, kind, options.TensorParallel, hp, weights, model._rope, blocks, blockSize, options.LoadProgress);
+                    model._device = IlgpuTensorParallel.Open(first, kind, options.TensorParallel, hp, weights, model._rope, blocks, blockSize, options.LoadProgress, options.GpuMemoryUtilization);
                 }
             }
             else

@@ -60,6 +60,12 @@ internal sealed unsafe class LlamaWeights
         return bytes;
     }
 
+    /// <summary>
+    /// Bytes a decode step reads in full: <see cref="ByteSize"/> without the token embedding table, of which a step
+    /// reads one row per token (unless the output matrix is that table).
+    /// </summary>
+    public long StepReadBytes => ByteSize - (ReferenceEquals(Output, TokenEmbedding) ? 0 : TokenEmbedding.RowBytes * TokenEmbedding.Rows);
+
     /// <summary>Bytes of every weight as held for the forward pass (matrices in their stored or quantized type, f32 vectors).</summary>
     public long ByteSize
     {

@@ -21,6 +21,16 @@ public sealed record ModelLoadOptions
     /// <summary>Element type of the KV cache (see <see cref="KvCacheDataTypeSelection.Resolve"/>); <c>auto</c>: f16 on the CPU backend.</summary>
     public KvCache.KvCacheDataType KvCacheDataType { get; init; } = KvCache.KvCacheDataType.Auto;
 
+    /// <summary>
+    /// Fraction of each device's memory this process may use (<c>--gpu-memory-utilization</c>, vLLM's meaning;
+    /// ILGPU backends only): the KV cache gets what is left of it after the weights and a step's activations.
+    /// Excludes <see cref="KvBlockCount"/>; null: <see cref="KvBlockCount"/> decides.
+    /// </summary>
+    public double? GpuMemoryUtilization { get; init; }
+
+    /// <summary>Opens the (first) ILGPU device instead of the backend's default, which the model then owns: tests size memory against a device that reports a chosen amount.</summary>
+    internal Func<Backends.Ilgpu.IlgpuDevice>? OpenDevice { get; init; }
+
     /// <summary>Tokens per KV block.</summary>
     public int KvBlockSize { get; init; } = 16;
 

@@ -99,7 +99,12 @@ public sealed class ServedModel : IDisposable
 
         int context = Math.Min(options.MaxModelLength ?? hp.ContextLength, hp.ContextLength);
         var backend = Backends.Ilgpu.IlgpuBackendSelection.Resolve(options.Backend);
-        int blocks = KvBlocksFor(hp, options, KvCacheDataTypeSelection.Resolve(options.KvCacheDataType, backend));
+        if (options.GpuMemoryUtilization is not null && options.KvCacheMemoryBytes is not null)
+        {
+            throw new ModelLoadException(path, "--kv-cache-memory and --gpu-memory-utilization both size the KV cache: give one");
+        }
+
+        int blocks = options.GpuMemoryUtilization is null ? KvBlocksFor(hp, options, KvCacheDataTypeSelection.Resolve(options.KvCacheDataType, backend)) : 1;
         if (blocks < 1)
         {
             throw new ModelLoadException(path, $"a KV cache budget of {options.KvCacheMemoryBytes} bytes holds no {options.KvBlockSize}-token block of this model");
@@ -111,7 +116,8 @@ public sealed class ServedModel : IDisposable
             Threads = options.Threads,
             KvCacheDataType = options.KvCacheDataType,
             TensorParallel = options.TensorParallel,
-            KvBlockCount = blocks,
+            KvBlockCount = options.GpuMemoryUtilization is null ? blocks : null,
+            GpuMemoryUtilization = options.GpuMemoryUtilization,
             KvBlockSize = options.KvBlockSize,
             Quantization = options.Quantization,
         });

@@ -24,6 +24,13 @@ public sealed record ServedModelOptions
     /// <summary>Element type of the KV cache (<c>--kv-cache-dtype</c>); <c>auto</c>: f16 on the CPU backend, so the budget holds twice the tokens.</summary>
     public KvCacheDataType KvCacheDataType { get; init; } = KvCacheDataType.Auto;
 
+    /// <summary>
+    /// Fraction of the device memory to use (<c>--gpu-memory-utilization</c>, e.g. 0.9): the KV cache is sized from
+    /// what is free after the weights (see <see cref="ModelLoadOptions.GpuMemoryUtilization"/>). ILGPU backends only;
+    /// excludes <see cref="KvCacheMemoryBytes"/>.
+    /// </summary>
+    public double? GpuMemoryUtilization { get; init; }
+
     /// <summary>Tokens per KV block.</summary>
     public int KvBlockSize { get; init; } = 16;
 

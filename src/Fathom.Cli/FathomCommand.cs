@@ -17,6 +17,7 @@ internal static class FathomCommand
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(SyntheticCommand.Create());
         root.Subcommands.Add(DeviceBenchCommand.Create());
+        root.Subcommands.Add(DeviceCompareCommand.Create());
         BenchServeCommand.AddTo(root);
         root.Subcommands.Add(ChatCommand.Create());
         ModelStoreCommands.AddTo(root);

@@ -15,6 +15,7 @@ internal static class EngineServiceExtensions
         ["--threads"] = "Fathom:Threads",
         ["--tp"] = "Fathom:TensorParallel",
         ["--kv-cache-memory"] = "Fathom:KvCacheMemory",
+        ["--gpu-memory-utilization"] = "Fathom:GpuMemoryUtilization",
         ["--kv-cache-dtype"] = "Fathom:KvCacheDtype",
         ["--max-model-len"] = "Fathom:MaxModelLength",
         ["--chat-template"] = "Fathom:ChatTemplate",

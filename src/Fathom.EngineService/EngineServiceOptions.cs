@@ -30,6 +30,12 @@ internal sealed class EngineServiceOptions
     public string? KvCacheMemory { get; set; }
 
     /// <summary>
+    /// Fraction of the device memory to use, e.g. <c>0.9</c> (<c>--gpu-memory-utilization</c>; cuda and ilgpu-cpu):
+    /// the KV cache gets what the weights leave of it. 0: unset (<see cref="KvCacheMemory"/> sizes the cache).
+    /// </summary>
+    public double GpuMemoryUtilization { get; set; }
+
+    /// <summary>
     /// Element type of the KV cache: <c>auto</c> (f16 on the CPU backend, f32 on the reference backend), <c>f16</c> or
     /// <c>f32</c> (see <see cref="Engine.KvCache.KvCacheDataTypes"/>); anything else fails the load.
     /// </summary>

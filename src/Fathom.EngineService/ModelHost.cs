@@ -73,6 +73,7 @@ internal sealed partial class ModelHost(
                 KvCacheDataType = KvCacheDataTypes.TryParse(o.KvCacheDtype, out var kvType) ? kvType
                     : throw new InvalidOperationException($"Fathom:KvCacheDtype '{o.KvCacheDtype}' is not one of {string.Join(", ", KvCacheDataTypes.AllNames)}."),
                 KvCacheMemoryBytes = string.IsNullOrWhiteSpace(o.KvCacheMemory) ? null : ByteSize.Parse(o.KvCacheMemory),
+                GpuMemoryUtilization = o.GpuMemoryUtilization == 0 ? null : o.GpuMemoryUtilization,
                 MaxModelLength = o.MaxModelLength > 0 ? o.MaxModelLength : null,
                 ServedName = string.IsNullOrWhiteSpace(o.ServedModelName) ? null : o.ServedModelName,
                 ChatTemplatePath = string.IsNullOrWhiteSpace(o.ChatTemplate) ? null : o.ChatTemplate,
@@ -106,6 +107,10 @@ internal sealed partial class ModelHost(
                 tier);
             _loaded = new Loaded(model, engine);
             LogLoaded(logger, model.Name, path, model.Model.BackendName, model.Model.KvBlockCount, model.MaxModelLength);
+            if (model.Model.DeviceMemoryPlan is { } plan)
+            {
+                LogMemoryPlan(logger, plan.ToString());
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -143,6 +148,9 @@ internal sealed partial class ModelHost(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Weights of {Name}: {MemoryBytes} bytes in memory, {StoredBytes} bytes stored (--quantize {Quantize}); by type: {Types}")]
     private static partial void LogWeights(ILogger logger, string name, long memoryBytes, long storedBytes, string quantize, string types);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "KV cache sized by --gpu-memory-utilization: {Plan}")]
+    private static partial void LogMemoryPlan(ILogger logger, string plan);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The model could not be loaded")]
     private static partial void LogLoadFailed(ILogger logger, Exception error);

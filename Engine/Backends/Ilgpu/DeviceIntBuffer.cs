@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -9,7 +8,7 @@ internal sealed class DeviceIntBuffer(Accelerator accelerator) : IDisposable
 {
     private MemoryBuffer1D<int, Stride1D.Dense>? _buffer;
 
-    /// <summary>Copies <paramref name="values"/> to the device and returns the view holding them.</summary>
+    /// <summary>Copies <paramref name="values"/> to the device (pinned until the copy is done) and returns the view holding them.</summary>
     public ArrayView<int> Upload(ReadOnlySpan<int> values)
     {
         if (_buffer is null || _buffer.Length < values.Length)
@@ -19,11 +18,7 @@ internal sealed class DeviceIntBuffer(Accelerator accelerator) : IDisposable
         }
 
         var view = _buffer.View.SubView(0, Math.Max(1, values.Length));
-        if (!values.IsEmpty)
-        {
-            view.SubView(0, values.Length).CopyFromCPU(ref MemoryMarshal.GetReference(values), values.Length);
-        }
-
+        HostCopy.ToDevice(accelerator, view, values);
         return view;
     }
 

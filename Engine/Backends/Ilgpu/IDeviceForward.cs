@@ -15,6 +15,9 @@ internal interface IDeviceForward : IKvBlockStorage, IDisposable
     /// <summary>Bytes of device KV cache over all devices.</summary>
     long KvCacheBytes { get; }
 
+    /// <summary>How the device memory was shared out, when the KV cache was sized by <c>--gpu-memory-utilization</c>.</summary>
+    DeviceMemoryPlan? MemoryPlan { get; }
+
     /// <summary>Runs the step and copies the logits of the batch's logit rows. // (n_logits, vocab)</summary>
     void Forward(ForwardBatch batch, Span<float> logits);
 

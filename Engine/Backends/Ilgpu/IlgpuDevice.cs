@@ -20,6 +20,7 @@ internal sealed class IlgpuDevice : IDisposable
         Elementwise = new ElementwiseKernels(accelerator);
         MatMul = new MatMulKernels(accelerator);
         Attention = new AttentionKernels(accelerator);
+        KvBlocks = new KvBlockKernels(accelerator);
     }
 
     public string Name { get; }
@@ -32,10 +33,25 @@ internal sealed class IlgpuDevice : IDisposable
 
     public AttentionKernels Attention { get; }
 
+    public KvBlockKernels KvBlocks { get; }
+
+    /// <summary>Device memory this device reports instead of the accelerator's own figure (CPU accelerator only: tests size against it).</summary>
+    public long? ReportedMemoryBytes { get; private init; }
+
+    /// <summary>Total device memory in bytes.</summary>
+    public long TotalMemoryBytes => ReportedMemoryBytes
+        ?? (Accelerator is CudaAccelerator ? Accelerator.MemorySize : Math.Min(Accelerator.MemorySize, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes));
+
+    /// <summary>
+    /// Free device memory in bytes now (CUDA: the driver's figure, other processes included), or null where the
+    /// accelerator cannot tell (the CPU accelerator: its callers count what they allocated).
+    /// </summary>
+    public long? FreeMemoryBytes() => Accelerator is CudaAccelerator cuda ? cuda.GetFreeMemory() : null;
+
     /// <summary>Every kernel entry point (explicitly grouped static methods named <c>*Kernel</c>), for ahead-of-time checks.</summary>
     public static IReadOnlyList<MethodInfo> KernelMethods { get; } =
     [
-        .. new[] { typeof(ElementwiseKernels), typeof(MatMulKernels), typeof(AttentionKernels), typeof(ColumnOrderKernels) }
+        .. new[] { typeof(ElementwiseKernels), typeof(MatMulKernels), typeof(AttentionKernels), typeof(ColumnOrderKernels), typeof(KvBlockKernels) }
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
             .Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal)),
     ];
@@ -54,7 +70,7 @@ internal sealed class IlgpuDevice : IDisposable
         }
     }
 
-    /// <summary>Opens CUDA device <paramref name="index"/> of the <paramref name="needed"/> a tensor-parallel run uses (the first of one by default).</summary>
+    /// <summary>Opens the CUDA device of ordinal <paramref name="index"/> of the <paramref name="needed"/> a tensor-parallel run uses (the first of one by default).</summary>
     /// <exception cref="BackendUnavailableException">No CUDA device (or driver) is present, or fewer than <paramref name="needed"/>.</exception>
     public static IlgpuDevice OpenCuda(int index = 0, int needed = 1)
     {
@@ -73,7 +89,19 @@ internal sealed class IlgpuDevice : IDisposable
                 throw new BackendUnavailableException($"backend 'cuda' with tensor parallelism {needed} needs {needed} CUDA devices, and ILGPU found {devices.Count}");
             }
 
-            var accelerator = context.CreateCudaAccelerator(index);
+            // By the driver's ordinal (what nvidia-smi and CUDA_VISIBLE_DEVICES number), not by position in ILGPU's list.
+            CudaDevice? device = null;
+            foreach (var candidate in devices)
+            {
+                device = candidate.DeviceId == index ? candidate : device;
+            }
+
+            if (device is null)
+            {
+                throw new BackendUnavailableException($"backend 'cuda' has no CUDA device with ordinal {index}");
+            }
+
+            var accelerator = device.CreateCudaAccelerator(context);
             return new IlgpuDevice(context, accelerator, "cuda");
         }
         catch (Exception e) when (e is (NotSupportedException and not BackendUnavailableException) or DllNotFoundException or TypeInitializationException or CudaException)
@@ -88,18 +116,31 @@ internal sealed class IlgpuDevice : IDisposable
         }
     }
 
+    /// <summary>An NVIDIA warp's lanes: the kernel tests simulate it (as ILGPU's <c>CPUDevice.Nvidia</c> does) so the warp-32 code paths run.</summary>
+    public const int NvidiaLanesPerWarp = 32;
+
     /// <summary>
-    /// Opens ILGPU's CPU accelerator: slow, for checking kernels. Every simulated GPU thread is an OS thread, so the
-    /// simulated device is small (one multiprocessor of 4 warps of 4 lanes); the kernels take the warp size from
-    /// the device, and even head dimensions up to <see cref="AttentionKernels.DimsPerLane"/> × 4 fit.
+    /// Lanes of a warp of the <c>ilgpu-cpu</c> backend. Every simulated thread is an OS thread and every warp shuffle
+    /// and group barrier a rendezvous of them: a 32-lane device (4 warps, the matmul's group) runs 128 threads per
+    /// group, and a whole-model step on it takes minutes on a 2-core machine, so whole models run at 4 lanes and
+    /// the kernel tests at 32.
     /// </summary>
-    public static IlgpuDevice OpenCpu()
+    public const int CpuLanesPerWarp = 4;
+
+    /// <summary>
+    /// Opens ILGPU's CPU accelerator: slow, for checking kernels. The device is one multiprocessor of
+    /// <paramref name="warpsPerGroup"/> warps of <paramref name="lanesPerWarp"/> lanes (the kernels take the warp
+    /// size from the device; <see cref="NvidiaLanesPerWarp"/> runs the widths a GPU runs: head_dim 128, 32-lane
+    /// reductions). <paramref name="memoryBytes"/>, when given, is the memory the device reports (the CPU
+    /// accelerator otherwise reports the host's), for sizing tests.
+    /// </summary>
+    public static IlgpuDevice OpenCpu(int lanesPerWarp = CpuLanesPerWarp, int warpsPerGroup = 4, long? memoryBytes = null)
     {
-        var context = Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: 1)).Math(MathMode.Default).EnableAlgorithms());
+        var context = Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: lanesPerWarp, numWarpsPerMultiprocessor: warpsPerGroup, numMultiprocessors: 1)).Math(MathMode.Default).EnableAlgorithms());
         try
         {
             var accelerator = context.CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel);
-            return new IlgpuDevice(context, accelerator, "ilgpu-cpu");
+            return new IlgpuDevice(context, accelerator, "ilgpu-cpu") { ReportedMemoryBytes = memoryBytes };
         }
         catch
         {

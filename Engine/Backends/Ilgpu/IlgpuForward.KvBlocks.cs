@@ -8,10 +8,15 @@ namespace Fathom.Engine.Backends.Ilgpu;
 
 /// <summary>
 /// The device KV cache as <see cref="Fathom.Engine.KvCache.IKvBlockStorage"/>: whole blocks (all layers, K and V)
-/// read and written as f32 payloads (converted from/to the device's f16), and copied device-side for forks.
+/// read and written as f32 payloads (converted from/to the device's f16), and copied device-side for forks. A
+/// block moves as one packed copy (<see cref="KvBlockKernels"/>), not one copy per layer and K/V.
 /// </summary>
 internal sealed partial class IlgpuForward
 {
+    private readonly Lock _blockLock = new();
+    private MemoryBuffer1D<DeviceHalf, Stride1D.Dense>? _packedBlock; // (layers, 2, block_size, n_head_kv, head_dim)
+    private DeviceHalf[]? _hostBlock; // pinned host twin of _packedBlock
+
     /// <summary>Payloads are f32 (the device's f16 converted), as the host KV of an f32 engine.</summary>
     public KvCacheDataType DataType => KvCacheDataType.F32;
 
@@ -23,51 +28,49 @@ internal sealed partial class IlgpuForward
 
     public void ReadBlock(int block, Span<float> destination)
     {
-        Activate();
         CheckBlock(block, destination.Length);
-        var span = BlockSize * TokenStride;
-        var staging = new DeviceHalf[span];
-        for (var l = 0; l < _hp.LayerCount; l++)
+        lock (_blockLock)
         {
-            var offset = ((long)l * LayerElements) + ((long)block * span);
-            _keys.View.SubView(offset, span).CopyToCPU(ref staging[0], span);
-            ToSingle(staging, destination.Slice(2 * l * span, span));
-            _values.View.SubView(offset, span).CopyToCPU(ref staging[0], span);
-            ToSingle(staging, destination.Slice(((2 * l) + 1) * span, span));
+            Activate();
+            var (packed, host) = BlockStaging();
+            _device.KvBlocks.Pack(_keys.View, _values.View, BlockShape(block), packed.View);
+            HostCopy.ToHost(_device.Accelerator, packed.View, host.AsSpan());
+            ToSingle(host, destination);
         }
     }
 
     public void WriteBlock(int block, ReadOnlySpan<float> source)
     {
-        Activate();
         CheckBlock(block, source.Length);
-        var span = BlockSize * TokenStride;
-        var staging = new DeviceHalf[span];
-        for (var l = 0; l < _hp.LayerCount; l++)
+        lock (_blockLock)
         {
-            var offset = ((long)l * LayerElements) + ((long)block * span);
-            ToHalf(source.Slice(2 * l * span, span), staging);
-            _keys.View.SubView(offset, span).CopyFromCPU(ref staging[0], span);
-            ToHalf(source.Slice(((2 * l) + 1) * span, span), staging);
-            _values.View.SubView(offset, span).CopyFromCPU(ref staging[0], span);
+            Activate();
+            var (packed, host) = BlockStaging();
+            ToHalf(source, host);
+            HostCopy.ToDevice(_device.Accelerator, packed.View, host.AsSpan());
+            _device.KvBlocks.Unpack(packed.View, BlockShape(block), _keys.View, _values.View);
+            _device.Accelerator.Synchronize();
         }
     }
 
     /// <summary>Copies block <paramref name="source"/> onto block <paramref name="destination"/> on the device (copy-on-write forks).</summary>
     public void CopyBlock(int source, int destination)
     {
-        Activate();
         CheckBlock(source, BlockFloats);
         CheckBlock(destination, BlockFloats);
-        var span = BlockSize * TokenStride;
-        for (var l = 0; l < _hp.LayerCount; l++)
-        {
-            var layer = (long)l * LayerElements;
-            _keys.View.SubView(layer + ((long)source * span), span).CopyTo(_keys.View.SubView(layer + ((long)destination * span), span));
-            _values.View.SubView(layer + ((long)source * span), span).CopyTo(_values.View.SubView(layer + ((long)destination * span), span));
-        }
-
+        Activate();
+        _device.KvBlocks.Copy(_keys.View, _values.View, BlockShape(source) with { Destination = destination });
         _device.Accelerator.Synchronize();
+    }
+
+    private KvBlockKernels.KvBlockShape BlockShape(int block) => new(_hp.LayerCount, BlockSize * TokenStride, LayerElements, block);
+
+    // One device buffer and one pinned host array per forward, made on the first block move (most runs never move one).
+    private (MemoryBuffer1D<DeviceHalf, Stride1D.Dense> Packed, DeviceHalf[] Host) BlockStaging()
+    {
+        _packedBlock ??= Own(_device.Accelerator.Allocate1D<DeviceHalf>(BlockFloats));
+        _hostBlock ??= GC.AllocateArray<DeviceHalf>(BlockFloats, pinned: true);
+        return (_packedBlock, _hostBlock);
     }
 
     private void CheckBlock(int block, int payloadLength)

@@ -17,6 +17,7 @@ internal sealed partial class IlgpuForward
     private int _stepTokens;
     private int _stepSplits;
     private int _stepMaxLength;
+    private ArrayView<int> _stepLogitRows;
 
     /// <summary>
     /// Tensor-parallel partial output of the last block run with <c>partial: true</c>. // (n_tokens, n_embd) f32;
@@ -30,17 +31,22 @@ internal sealed partial class IlgpuForward
         Activate();
         var hp = _hp;
         var n = batch.Count;
-        if (_scratch is null || _scratch.Capacity < n)
+        var m = batch.LogitTokenIndices.Length;
+        if (_scratch is null || !_scratch.Shape.Holds(n, m))
         {
+            var tokens = Math.Max(n, _scratch?.Shape.Tokens ?? 0);
+            var rows = Math.Max(m, _scratch?.Shape.LogitRows ?? 0);
             _scratch?.Dispose();
-            _scratch = new DeviceScratch(_device.Accelerator, hp, n);
+            _scratch = null;
+            _scratch = new DeviceScratch(_device.Accelerator, hp, new DeviceScratch.ScratchShape(tokens, rows, _computesLogits, _separateGateUp));
         }
 
         _stepTokens = n;
         _stepViews = UploadBatch(batch);
-        var tokens = _tokens.Upload(batch.Tokens);
+        var tokenIds = _tokens.Upload(batch.Tokens);
+        _stepLogitRows = _computesLogits && m > 0 ? _logitRows.Upload(batch.LogitTokenIndices) : default; // uploaded now, before the layers are queued, so no copy waits on them
         var embedding = _weights.TokenEmbedding;
-        _device.Elementwise.Embed(_matrices[embedding].View, (int)embedding.Type, embedding.RowBytes, tokens, n, hp.EmbeddingLength, _scratch.Residual.View); // (n, n_embd)
+        _device.Elementwise.Embed(_matrices[embedding].View, (int)embedding.Type, embedding.RowBytes, tokenIds, n, hp.EmbeddingLength, _scratch.Residual.View); // (n, n_embd)
         _stepRope = new AttentionKernels.RopeViews(_rope.Dimensions, _rope.Mode == RopeMode.NeoX ? 1 : 0, _cos.View, _sin.View);
         _stepMaxLength = 0;
         foreach (var position in batch.Positions)
@@ -120,9 +126,9 @@ internal sealed partial class IlgpuForward
         }
         else
         {
-            MatMul(s.Normed, n, w.Gate, s.Gate); // (n, n_ff)
-            MatMul(s.Normed, n, w.Up, s.Up);     // (n, n_ff)
-            e.SwiGlu(s.Gate.View, s.Up.View, n * hp.FeedForwardLength, s.Hidden.View);
+            MatMul(s.Normed, n, w.Gate, s.Gate!); // (n, n_ff)
+            MatMul(s.Normed, n, w.Up, s.Up!);     // (n, n_ff)
+            e.SwiGlu(s.Gate!.View, s.Up!.View, n * hp.FeedForwardLength, s.Hidden.View);
         }
 
         if (partial)
@@ -139,17 +145,19 @@ internal sealed partial class IlgpuForward
     internal void DownloadPartial(Span<float> destination)
     {
         Activate();
-        var view = PartialOutput;
-        view.CopyToCPU(ref MemoryMarshal.GetReference(destination), view.Length);
-        _device.Accelerator.Synchronize();
+        HostCopy.ToHost(_device.Accelerator, PartialOutput, destination[..(int)PartialOutput.Length]);
     }
 
-    /// <summary>Adds the all-reduced block output to the residual stream: residual += <paramref name="sum"/>. // (n_tokens, n_embd)</summary>
-    internal void AddToResidual(ReadOnlySpan<float> sum)
+    /// <summary>
+    /// Adds the all-reduced block output to the residual stream: residual += <paramref name="sum"/>. // (n_tokens, n_embd)
+    /// The copy is queued, not waited for: <paramref name="sum"/> is page-locked (it cannot move), and the caller
+    /// rewrites it only after this device's next <see cref="DownloadPartial"/>, which the stream orders after it.
+    /// </summary>
+    internal void AddToResidual(PageLockedArray1D<float> sum)
     {
         Activate();
         var view = PartialOutput; // free until the next RMSNorm: reused as the upload target
-        view.CopyFromCPU(ref MemoryMarshal.GetReference(sum), view.Length);
+        view.CopyFromCPU(ref MemoryMarshal.GetReference(sum.Span), view.Length);
         _device.Elementwise.Add(_scratch!.Residual.View, view, (int)view.Length);
     }
 
@@ -167,10 +175,9 @@ internal sealed partial class IlgpuForward
         var s = _scratch!;
         var e = _device.Elementwise;
         var embd = _hp.EmbeddingLength;
-        var rows = _logitRows.Upload(batch.LogitTokenIndices);
-        e.GatherRows(s.Residual.View, rows, m, embd, s.LogitInput.View); // (m, n_embd)
-        e.RmsNorm(s.LogitInput.View, m, embd, _vectors[_weights.OutputNorm].View, _hp.RmsNormEpsilon, s.LogitNormed.View);
-        MatMul(s.LogitNormed, m, _weights.Output, s.Logits); // (m, vocab)
+        e.GatherRows(s.Residual.View, _stepLogitRows, m, embd, s.LogitInput!.View); // (m, n_embd)
+        e.RmsNorm(s.LogitInput.View, m, embd, _vectors[_weights.OutputNorm].View, _hp.RmsNormEpsilon, s.LogitNormed!.View);
+        MatMul(s.LogitNormed, m, _weights.Output, s.Logits!); // (m, vocab)
     }
 
     private void Step(ForwardBatch batch)

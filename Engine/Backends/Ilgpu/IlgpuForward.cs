@@ -40,12 +40,18 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     private readonly int _positionCapacity;
     private readonly bool _ownsDevice;
     private readonly bool _computesLogits; // false on tensor-parallel shards other than the first: no output matrix
+    private readonly bool _separateGateUp; // some layer's gate and up cannot run as one fused SwiGLU launch
     private DeviceScratch? _scratch;
     private readonly Dictionary<WeightMatrix, MemoryBuffer1D<int, Stride1D.Dense>> _columnOrders = new(ReferenceEqualityComparer.Instance); // GPTQ desc_act: (columns)
     private ColumnOrderKernels? _columnOrderKernels;
     private MemoryBuffer1D<float, Stride1D.Dense>? _gathered; // (rows, columns): a desc_act matrix's activations in its column order
 
-    public IlgpuForward(IlgpuDevice device, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, bool ownsDevice = false, bool computesLogits = true)
+    /// <summary>
+    /// Uploads the weights and allocates the KV cache: <paramref name="blockCount"/> blocks, or, with
+    /// <paramref name="memoryUtilization"/>, as many as that fraction of the device's memory holds after the
+    /// weights and an activation reserve (<see cref="MemoryPlan"/>).
+    /// </summary>
+    public IlgpuForward(IlgpuDevice device, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, bool ownsDevice = false, bool computesLogits = true, double? memoryUtilization = null)
     {
         _device = device;
         _computesLogits = computesLogits;
@@ -61,15 +67,23 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
             throw new NotSupportedException($"head dimension {hp.HeadDimension} is odd or exceeds the attention kernel's {AttentionKernels.DimsPerLane} × warp size");
         }
 
+        _separateGateUp = weights.Layers.Any(w => w.Gate.Type != w.Up.Type || w.Gate.RowBytes != w.Up.RowBytes);
         try
         {
             UploadWeights(progress);
+            if (memoryUtilization is { } utilization)
+            {
+                MemoryPlan = PlanMemory(utilization, blockSize);
+                BlockCount = blockCount = MemoryPlan.Blocks;
+            }
+
             var kvLength = (long)hp.LayerCount * blockCount * blockSize * hp.KvLength;
             _keys = Own(accelerator.Allocate1D<DeviceHalf>(kvLength));
             _values = Own(accelerator.Allocate1D<DeviceHalf>(kvLength));
             _keys.MemSetToZero();
             _values.MemSetToZero();
-            _positionCapacity = blockCount * blockSize;
+            // Sized by memory, the cache can hold many contexts' worth of tokens; no position goes past the context.
+            _positionCapacity = memoryUtilization is null ? blockCount * blockSize : Math.Min(blockCount * blockSize, Math.Max(blockSize, hp.ContextLength));
             var half = rope.Dimensions / 2;
             var cos = new float[(long)_positionCapacity * half];
             var sin = new float[cos.Length];
@@ -78,8 +92,8 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
                 rope.Angles(p, cos.AsSpan(p * half, half), sin.AsSpan(p * half, half));
             }
 
-            _cos = Own(accelerator.Allocate1D(cos));
-            _sin = Own(accelerator.Allocate1D(sin));
+            _cos = Own(HostCopy.Allocate<float>(accelerator, cos));
+            _sin = Own(HostCopy.Allocate<float>(accelerator, sin));
             _tokenIds = Own(accelerator.Allocate1D<int>(1024));
             _tokens = new DeviceIntBuffer(accelerator);
             _positions = new DeviceIntBuffer(accelerator);
@@ -97,11 +111,20 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
 
     public string Name => _device.Name;
 
+    /// <summary>The accelerator this forward runs on (tensor parallelism allocates its page-locked staging there).</summary>
+    internal Accelerator Accelerator => _device.Accelerator;
+
     /// <summary>Weight types the kernels read in their GGUF layout.</summary>
     public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K
         or CheckpointTypes.Fp8Rows or CheckpointTypes.Int4ZeroPoint;
 
     public int BlockCount { get; }
+
+    /// <summary>How the device memory was shared out, when the KV cache was sized by <c>--gpu-memory-utilization</c>.</summary>
+    public DeviceMemoryPlan? MemoryPlan { get; }
+
+    /// <summary>Bytes of the current step scratch buffers on the device (0 before the first step).</summary>
+    internal long ScratchBytes => _scratch?.Bytes ?? 0;
 
     public int BlockSize { get; }
 
@@ -110,6 +133,9 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
 
     /// <summary>Bytes of weights held on the device.</summary>
     public long WeightBytes { get; private set; }
+
+    // Norm weights and biases uploaded beside the matrices (f32).
+    private long VectorBytes { get; set; }
 
     private int TokenStride => _hp.KvLength;
 
@@ -140,9 +166,7 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
             return;
         }
 
-        var count = (long)m * _hp.VocabularySize;
-        _scratch!.Logits.View.SubView(0, count).CopyToCPU(ref MemoryMarshal.GetReference(logits), count);
-        _device.Accelerator.Synchronize();
+        HostCopy.ToHost(_device.Accelerator, _scratch!.Logits!.View, logits[..(m * _hp.VocabularySize)]);
     }
 
     /// <summary>The argmax of each of the <paramref name="m"/> logit rows of the last finished step, computed on the device.</summary>
@@ -157,9 +181,8 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
 
         var e = _device.Elementwise;
         var result = m <= _tokenIds.Length ? _tokenIds.View : Own(_device.Accelerator.Allocate1D<int>(m)).View;
-        e.ArgMax(_scratch!.Logits.View, m, _hp.VocabularySize, result);
-        result.SubView(0, m).CopyToCPU(ref ids[0], m);
-        _device.Accelerator.Synchronize();
+        e.ArgMax(_scratch!.Logits!.View, m, _hp.VocabularySize, result);
+        HostCopy.ToHost(_device.Accelerator, result, ids.AsSpan());
         return ids;
     }
 
@@ -316,11 +339,32 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
 
         foreach (var v in vectors)
         {
-            _vectors.TryAdd(v, Own(accelerator.Allocate1D(v)));
+            if (!_vectors.ContainsKey(v))
+            {
+                _vectors[v] = Own(HostCopy.Allocate<float>(accelerator, v));
+                VectorBytes += (long)v.Length * sizeof(float);
+            }
         }
 
         WeightBytes = total;
         progress?.Report(1);
+    }
+
+    // Device memory in use after the weights: the driver's count on CUDA, what this forward allocated on the CPU
+    // accelerator. The reserve is the scratch of a 2,048-token step with 256 logit rows, the largest a default
+    // scheduler step asks for; a bigger step still runs, growing its scratch into what the utilization left free.
+    private DeviceMemoryPlan PlanMemory(double utilization, int blockSize)
+    {
+        const int ReserveTokens = 2048;
+        const int ReserveLogitRows = 256;
+        var total = _device.TotalMemoryBytes;
+        var used = _device.FreeMemoryBytes() is { } free ? total - free : WeightBytes + VectorBytes;
+        var ropeBytes = 2L * Math.Max(blockSize, _hp.ContextLength) * (_rope.Dimensions / 2) * sizeof(float);
+        var reserve = DeviceScratch.BytesFor(_hp, new DeviceScratch.ScratchShape(ReserveTokens, ReserveLogitRows, _computesLogits, _separateGateUp)) + ropeBytes;
+        var blockElements = (long)blockSize * _hp.KvLength;
+        var blockBytes = 2L * _hp.LayerCount * blockElements * 2; // K and V, f16
+        var maxBlocks = (int)Math.Min(int.MaxValue / blockElements, int.MaxValue / blockSize);
+        return DeviceMemoryPlan.Plan(total, utilization, WeightBytes + VectorBytes, used, reserve, blockBytes, blockSize, _hp.ContextLength, maxBlocks);
     }
 
     private T Own<T>(T buffer)

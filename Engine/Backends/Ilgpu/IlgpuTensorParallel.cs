@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
+using ILGPU.Runtime;
 
 namespace Fathom.Engine.Backends.Ilgpu;
 
@@ -13,19 +14,21 @@ namespace Fathom.Engine.Backends.Ilgpu;
 /// the output matrix and computes the logits.
 /// </summary>
 /// <remarks>
-/// Launches are enqueued on every shard before the first download waits, so devices overlap their compute; the
-/// exchange itself is host-staged (no peer copies).
+/// Launches are enqueued on every shard before the first download waits, so devices overlap their compute. The
+/// exchange is host-staged (no peer copies): each shard downloads its partial into its own page-locked buffer on
+/// its own thread (the copies overlap, and a page-locked copy runs at DMA speed), the host sums them in shard
+/// order, and each shard's upload of the sum is queued from its own page-locked buffer without waiting.
 /// </remarks>
 internal sealed class IlgpuTensorParallel : IDeviceForward
 {
     private readonly IlgpuForward[] _shards;
     private readonly LlamaHyperParameters _hp;
     private readonly int _shardKvHeads;
-    private float[] _partial = []; // (n_tokens, n_embd): one shard's partial output
-    private float[] _sum = [];     // (n_tokens, n_embd): the all-reduced output
+    private PageLockedArray1D<float>[] _partials = []; // per shard (n_tokens, n_embd): its partial output
+    private PageLockedArray1D<float>[] _sums = [];     // per shard (n_tokens, n_embd): the all-reduced output it uploads
 
     // Slices the model over devices already checked by Validate, taking ownership of them (disposed with this or on failure).
-    private IlgpuTensorParallel(IReadOnlyList<IlgpuDevice> devices, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress)
+    private IlgpuTensorParallel(IReadOnlyList<IlgpuDevice> devices, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, double? memoryUtilization)
     {
         var count = devices.Count;
         _hp = hp;
@@ -39,7 +42,10 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
                 var d = created;
                 using var shard = TensorParallelShard.Create(hp, weights, count, d);
                 var scaled = progress is null ? null : new Progress(p => progress.Report((d + p) / count));
-                _shards[d] = new IlgpuForward(devices[d], shard.HyperParameters, shard.Weights, rope, blockCount, blockSize, scaled, ownsDevice: true, computesLogits: d == 0);
+                // Shard 0 also holds the output matrix, so it has the least room: it sizes the KV cache, the others match it.
+                _shards[d] = d == 0
+                    ? new IlgpuForward(devices[d], shard.HyperParameters, shard.Weights, rope, blockCount, blockSize, scaled, ownsDevice: true, computesLogits: true, memoryUtilization)
+                    : new IlgpuForward(devices[d], shard.HyperParameters, shard.Weights, rope, _shards[0].BlockCount, blockSize, scaled, ownsDevice: true, computesLogits: false);
             }
         }
         catch
@@ -67,7 +73,7 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
     /// </summary>
     /// <exception cref="TensorParallelSplitException">The model does not split over that many devices (checked before any other device is opened).</exception>
     /// <exception cref="BackendUnavailableException">Fewer than <paramref name="count"/> devices exist.</exception>
-    public static IlgpuTensorParallel Open(IlgpuDevice first, ComputeBackendKind kind, int count, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress)
+    public static IlgpuTensorParallel Open(IlgpuDevice first, ComputeBackendKind kind, int count, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, double? memoryUtilization = null)
     {
         var devices = new List<IlgpuDevice> { first };
         try
@@ -84,7 +90,7 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
             throw;
         }
 
-        return new IlgpuTensorParallel(devices, hp, weights, rope, blockCount, blockSize, progress);
+        return new IlgpuTensorParallel(devices, hp, weights, rope, blockCount, blockSize, progress, memoryUtilization);
     }
 
     /// <summary>Number of accelerators.</summary>
@@ -95,6 +101,9 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
     public int BlockCount => _shards[0].BlockCount;
 
     public long KvCacheBytes => _shards.Sum(s => s.KvCacheBytes);
+
+    /// <summary>Shard 0's memory plan (it sized every shard's cache), when sized by <c>--gpu-memory-utilization</c>.</summary>
+    public DeviceMemoryPlan? MemoryPlan => _shards[0].MemoryPlan;
 
     /// <summary>Floats in one block payload of the whole model. // (layers, 2, block_size, n_head_kv, head_dim)</summary>
     public int BlockFloats => _shards.Sum(s => s.BlockFloats);
@@ -165,15 +174,18 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
         {
             shard?.Dispose();
         }
+
+        DisposeStaging();
     }
 
     private void Step(ForwardBatch batch)
     {
         var length = batch.Count * _hp.EmbeddingLength;
-        if (_sum.Length < length)
+        if (_sums.Length == 0 || _sums[0].Length < length)
         {
-            _sum = new float[length];
-            _partial = new float[length];
+            DisposeStaging();
+            _partials = [.. _shards.Select(s => s.Accelerator.AllocatePageLocked1D<float>(length))];
+            _sums = [.. _shards.Select(s => s.Accelerator.AllocatePageLocked1D<float>(length))];
         }
 
         foreach (var shard in _shards)
@@ -204,21 +216,34 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
     }
 
     // Host-staged sum of the shards' partial outputs in shard order (fixed, so deterministic), added to each residual.
+    // Every shard's download waits on its stream, which also retires its previous upload from _sums: only then are
+    // the sums rewritten.
     private void AllReduce(int length)
     {
-        var sum = _sum.AsSpan(0, length);
-        var partial = _partial.AsSpan(0, length);
-        _shards[0].DownloadPartial(sum);
-        for (var d = 1; d < _shards.Length; d++)
+        Parallel.For(0, _shards.Length, d => _shards[d].DownloadPartial(_partials[d].Span[..length]));
+        var sum = _sums[0].Span[..length];
+        TensorPrimitives.Add(_partials[0].Span[..length], _partials[1].Span[..length], sum);
+        for (var d = 2; d < _shards.Length; d++)
         {
-            _shards[d].DownloadPartial(partial);
-            TensorPrimitives.Add(sum, partial, sum);
+            TensorPrimitives.Add(sum, _partials[d].Span[..length], sum);
         }
 
-        foreach (var shard in _shards)
+        Parallel.For(1, _shards.Length, d => _sums[0].Span[..length].CopyTo(_sums[d].Span));
+        for (var d = 0; d < _shards.Length; d++)
         {
-            shard.AddToResidual(sum);
+            _shards[d].AddToResidual(_sums[d]);
         }
+    }
+
+    private void DisposeStaging()
+    {
+        foreach (var buffer in _partials.Concat(_sums))
+        {
+            buffer.Dispose();
+        }
+
+        _partials = [];
+        _sums = [];
     }
 
     // A block payload as rows of (layer, K/V, position); each row holds one shard's KV heads as a contiguous run.

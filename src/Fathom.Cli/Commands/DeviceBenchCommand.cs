@@ -10,7 +10,7 @@ namespace Fathom.Cli.Commands;
 /// <summary>
 /// <c>fathom device-bench --model FILE --backend cuda</c>: the device's copy bandwidth, then greedy decode tokens/s
 /// at several batch sizes (one token per sequence per step, argmax on the device) and the bandwidth utilisation
-/// (weight bytes read per step × steps/s ÷ copy bandwidth). One JSON line per batch size with <c>--json</c>.
+/// (weight bytes read per step — all but token_embd — × steps/s ÷ copy bandwidth). One JSON line per batch size with <c>--json</c>.
 /// </summary>
 internal static class DeviceBenchCommand
 {
@@ -43,7 +43,7 @@ internal static class DeviceBenchCommand
             var perSequenceBlocks = ((PromptTokens + steps + 1) / 16) + 1;
             path = ModelStoreSupport.Resolve(path, error);
             using var llama = LlamaModel.Load(path, new ModelLoadOptions { Backend = kind, KvBlockCount = sizes.Max() * perSequenceBlocks });
-            var weightBytes = llama.WeightBytes;
+            var weightBytes = llama.StepWeightBytes; // token_embd is read one row per token, not in full
             var bandwidth = llama.BackendName is "cuda" or "ilgpu-cpu" ? DeviceBandwidth.MeasureCopyGigabytesPerSecond(kind, 1L << 30) : double.NaN;
             foreach (var batch in sizes)
             {

@@ -17,6 +17,7 @@ internal static class SyntheticCommand
     private static readonly Dictionary<string, Shape> Shapes = new(StringComparer.OrdinalIgnoreCase)
     {
         ["llama3-8b"] = new(4096, 32, 32, 8, 14336, 128256),
+        ["llama3-70b"] = new(8192, 80, 64, 8, 28672, 128256),
         ["llama3-1b"] = new(2048, 16, 32, 8, 8192, 128256),
         ["tiny"] = new(256, 2, 16, 4, 512, 512),
     };
@@ -25,7 +26,7 @@ internal static class SyntheticCommand
     {
         var output = new Option<string>("--out") { Description = "Where to write the GGUF file.", Required = true };
         var type = new Option<string>("--type") { Description = "Matrix type: f32, f16, bf16, q8_0, q4_0, q4_k, q6_k.", DefaultValueFactory = _ => "q8_0" };
-        var shape = new Option<string>("--shape") { Description = "llama3-8b, llama3-1b or tiny.", DefaultValueFactory = _ => "llama3-8b" };
+        var shape = new Option<string>("--shape") { Description = "llama3-8b, llama3-70b, llama3-1b or tiny.", DefaultValueFactory = _ => "llama3-8b" };
         var layers = new Option<int?>("--layers") { Description = "Override the shape's layer count." };
         var command = new Command("synthetic", "Write a Llama-shaped model of random weights (for benchmarks).") { output, type, shape, layers };
         command.SetAction(r => Run(r.GetRequiredValue(output), r.GetValue(type)!, r.GetValue(shape)!, r.GetValue(layers), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));

@@ -20,6 +20,7 @@ public sealed class IlgpuAttentionTests(IlgpuCpuDevice fixture) : IClassFixture<
     [Theory]
     [InlineData(4, 2, 8, 1)]
     [InlineData(8, 2, 16, 20)]
+    [InlineData(8, 1, 128, 5)] // Llama-3-70B's head_dim and GQA group of 8: every lane of a 32-lane warp owns 2 pairs
     public void Paged_f16_attention_matches_reference_on_the_same_f16_values(int heads, int kvHeads, int headDim, int promptLength)
     {
         const int Blocks = 12, BlockSize = 4, Layers = 2, Layer = 1;

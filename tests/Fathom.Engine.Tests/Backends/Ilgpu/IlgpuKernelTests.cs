@@ -21,6 +21,9 @@ public sealed class IlgpuKernelTests(IlgpuCpuDevice fixture) : IClassFixture<Ilg
     public static TheoryData<GgmlType> WeightTypes =>
         [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K];
 
+    [Fact]
+    public void Kernels_run_on_a_32_lane_warp() => Assert.Equal(32, fixture.Device.Accelerator.WarpSize); // the lane mappings a GPU runs
+
     [Theory]
     [MemberData(nameof(WeightTypes))]
     public void MatMul_reads_the_gguf_layout_and_matches_exact_dots(GgmlType type) => AssertMatMulMatchesExactDots(type);
