@@ -26,10 +26,14 @@ internal sealed unsafe partial class CpuBackend
     /// <summary>Tokens of one sequence that share a work item (and one conversion of their K/V rows).</summary>
     private const int AttentionChunk = 8;
 
+    /// <summary>Key or value rows gathered at a time, so the scratch stays small whatever the context length.</summary>
+    private const int GatherRows = 256;
+
     /// <summary>
     /// Work items are (run of up to <see cref="AttentionChunk"/> consecutive tokens of one sequence, KV head): the
-    /// item gathers the KV head's key and value rows once (converting f16 to f32) and every query head of the group,
-    /// for every token of the run, reads them there, rather than each (token, head) converting the rows again. Each
+    /// item gathers the KV head's key and value rows once, <see cref="GatherRows"/> positions at a time (converting
+    /// f16 to f32), and every query head of the group, for every token of the run, reads them there, rather than each
+    /// (token, head) converting the rows again. Each
     /// output is still the same sequence of operations over the same f32 values (dot, softmax in position order, scaled
     /// sums in position order), so it does not depend on the batch or on how tokens were grouped.
     /// </summary>
@@ -72,76 +76,108 @@ internal sealed unsafe partial class CpuBackend
                 length = Math.Max(length, positions[t] + 1);
             }
 
-            var scores = t_scores is { } s && s.Length >= length ? s : t_scores = new float[Math.Max(length, 256)];
-            var rows = t_kvRow is { } r && r.Length >= 2 * length * hd ? r : t_kvRow = GC.AllocateUninitializedArray<float>(Math.Max(2 * length * hd, 2 * 256 * hd), pinned: true);
+            var heads0 = kvHead * group;
+            var outputs = (end - first) * group;
+            var scoresLength = outputs * length; // (token of the run, head of the group, position)
+            var scores = t_scores is { } s && s.Length >= scoresLength ? s : t_scores = GC.AllocateUninitializedArray<float>(Math.Max(scoresLength, 4096), pinned: true);
+            var rows = t_kvRow is { } r && r.Length >= GatherRows * hd ? r : t_kvRow = GC.AllocateUninitializedArray<float>(GatherRows * hd, pinned: true);
+            var sums = stackalloc float[outputs];
             var table = tables[first];
             var kvOffset = kvHead * hd;
             var blockSize = storage.BlockSize;
             var stride = storage.TokenStride;
+            fixed (float* q0 = queries)
+            fixed (float* out0 = output)
             fixed (float* k0 = keys)
             fixed (float* v0 = values)
             fixed (Half* hk0 = halfKeys)
             fixed (Half* hv0 = halfValues)
             fixed (float* gathered = rows)
+            fixed (float* score0 = scores)
             {
-                // (length, hd) keys, then (length, hd) values, of this KV head
-                var kRows = gathered;
-                var vRows = gathered + ((long)length * hd);
-                for (var p = 0; p < length; p++)
+                // Scores, position tile by position tile: each tile's key rows gathered (and converted) once.
+                for (var p0 = 0; p0 < length; p0 += GatherRows)
                 {
-                    var offset = (((table[p / blockSize] * blockSize) + (p % blockSize)) * stride) + kvOffset;
-                    if (half)
+                    var p1 = Math.Min(length, p0 + GatherRows);
+                    Gather(k0, hk0, half, table, blockSize, stride, kvOffset, hd, p0, p1, gathered);
+                    for (var i = 0; i < outputs; i++)
                     {
-                        HalfConversion.HalfToSingle((ushort*)(hk0 + offset), kRows + ((long)p * hd), hd);
-                        HalfConversion.HalfToSingle((ushort*)(hv0 + offset), vRows + ((long)p * hd), hd);
-                    }
-                    else
-                    {
-                        new ReadOnlySpan<float>(k0 + offset, hd).CopyTo(new Span<float>(kRows + ((long)p * hd), hd));
-                        new ReadOnlySpan<float>(v0 + offset, hd).CopyTo(new Span<float>(vRows + ((long)p * hd), hd));
+                        var t = first + (i / group);
+                        var q = q0 + ((((long)t * heads) + heads0 + (i % group)) * hd);
+                        var row = score0 + ((long)i * length);
+                        for (var p = p0; p < Math.Min(p1, positions[t] + 1); p++)
+                        {
+                            row[p] = SimdKernels.Dot(q, gathered + ((long)(p - p0) * hd), hd) * scale;
+                        }
                     }
                 }
 
-                for (var t = first; t < end; t++)
+                for (var i = 0; i < outputs; i++)
                 {
-                    for (var h = kvHead * group; h < (kvHead + 1) * group; h++)
+                    var t = first + (i / group);
+                    var row = score0 + ((long)i * length);
+                    var count = positions[t] + 1;
+                    var max = float.NegativeInfinity;
+                    for (var p = 0; p < count; p++)
                     {
-                        fixed (float* q = &queries[((t * heads) + h) * hd])
-                        fixed (float* o = &output[((t * heads) + h) * hd])
+                        max = MathF.Max(max, row[p]);
+                    }
+
+                    var sum = 0f;
+                    for (var p = 0; p < count; p++)
+                    {
+                        var e = MathF.Exp(row[p] - max);
+                        row[p] = e;
+                        sum += e;
+                    }
+
+                    sums[i] = sum;
+                    new Span<float>(out0 + ((((long)t * heads) + heads0 + (i % group)) * hd), hd).Clear();
+                }
+
+                // The weighted values, in position order, tile by tile.
+                for (var p0 = 0; p0 < length; p0 += GatherRows)
+                {
+                    var p1 = Math.Min(length, p0 + GatherRows);
+                    Gather(v0, hv0, half, table, blockSize, stride, kvOffset, hd, p0, p1, gathered);
+                    for (var i = 0; i < outputs; i++)
+                    {
+                        var t = first + (i / group);
+                        var o = out0 + ((((long)t * heads) + heads0 + (i % group)) * hd);
+                        var row = score0 + ((long)i * length);
+                        for (var p = p0; p < Math.Min(p1, positions[t] + 1); p++)
                         {
-                            Head(q, kRows, vRows, positions[t] + 1, hd, scale, scores, o);
+                            SimdKernels.AddScaled(o, gathered + ((long)(p - p0) * hd), row[p], hd);
                         }
                     }
+                }
+
+                for (var i = 0; i < outputs; i++)
+                {
+                    var t = first + (i / group);
+                    var o = new Span<float>(out0 + ((((long)t * heads) + heads0 + (i % group)) * hd), hd);
+                    TensorPrimitives.Multiply(o, 1f / sums[i], o);
                 }
             }
         });
     }
 
-    /// <summary>One query head over positions [0, length) of gathered f32 rows. // q, o (hd); k, v (length, hd)</summary>
-    private static void Head(float* q, float* k, float* v, int length, int hd, float scale, float[] scores, float* o)
+    /// <summary>
+    /// Rows [p0, p1) of one KV head as f32, one after another. // cache (positions, kv_heads · hd) → rows (p1 − p0, hd)
+    /// </summary>
+    private static void Gather(float* single, Half* half, bool isHalf, int[] table, int blockSize, int stride, int kvOffset, int hd, int p0, int p1, float* rows)
     {
-        var max = float.NegativeInfinity;
-        for (var p = 0; p < length; p++)
+        for (var p = p0; p < p1; p++, rows += hd)
         {
-            var score = SimdKernels.Dot(q, k + ((long)p * hd), hd) * scale;
-            scores[p] = score;
-            max = MathF.Max(max, score);
+            var offset = (((table[p / blockSize] * blockSize) + (p % blockSize)) * stride) + kvOffset;
+            if (isHalf)
+            {
+                HalfConversion.HalfToSingle((ushort*)(half + offset), rows, hd);
+            }
+            else
+            {
+                new ReadOnlySpan<float>(single + offset, hd).CopyTo(new Span<float>(rows, hd));
+            }
         }
-
-        var sum = 0f;
-        for (var p = 0; p < length; p++)
-        {
-            var e = MathF.Exp(scores[p] - max);
-            scores[p] = e;
-            sum += e;
-        }
-
-        new Span<float>(o, hd).Clear();
-        for (var p = 0; p < length; p++)
-        {
-            SimdKernels.AddScaled(o, v + ((long)p * hd), scores[p], hd);
-        }
-
-        TensorPrimitives.Multiply(new ReadOnlySpan<float>(o, hd), 1f / sum, new Span<float>(o, hd));
     }
 }
