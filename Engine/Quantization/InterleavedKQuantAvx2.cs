@@ -64,40 +64,76 @@ internal static unsafe class InterleavedKQuantAvx2
     {
         Clear(y, yStride, 4);
         var m4 = Vector256.Create((byte)0x0F);
+        nint s = aStride, s3 = 3 * aStride;
         for (var b = 0; b < nb; b++, w += Q4KBlock, a += ActivationBlock)
         {
             Prefetch(w + Q4KBlock, Q4KBlock);
-            byte* a0 = a, a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
             Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
             for (var c = 0; c < 8; c++)
             {
-                // Sub-block c: the low nibbles of chunk-pair c/2 for even c, the high nibbles for odd.
+                // Sub-block c: the low nibbles of chunk-pair c/2 for even c, the high nibbles for odd. Unrolled over the
+                // eight chunks with every activation addressed from two bases, so each multiply-add is a broadcast
+                // load, vpmaddubsw and vpaddw with no address arithmetic (which had made the loop front-end bound).
                 var q = w + InterleavedKQuantLayout.Q4KQuants + (256 * (c >> 1));
-                var o = Q + (32 * c);
+                var x0 = a + Q + (32 * c);
                 var shift = 4 * (c & 1);
                 Vector256<short> p0 = default, p1 = default, p2 = default, p3 = default;
-                for (var i = 0; i < 32; i += 4)
-                {
-                    var u = (Vector256.Load(q + (8 * i)).AsUInt16() >> shift).AsByte() & m4;
-                    p0 = Mad(p0, u, a0 + o + i);
-                    p1 = Mad(p1, u, a1 + o + i);
-                    p2 = Mad(p2, u, a2 + o + i);
-                    p3 = Mad(p3, u, a3 + o + i);
-                }
-
-                var s = Scale(w + InterleavedKQuantLayout.Q4KScales, c);
-                i0 += Avx2.MultiplyAddAdjacent(p0, s);
-                i1 += Avx2.MultiplyAddAdjacent(p1, s);
-                i2 += Avx2.MultiplyAddAdjacent(p2, s);
-                i3 += Avx2.MultiplyAddAdjacent(p3, s);
+                Vector256<byte> u;
+                u = (Vector256.Load(q + 0).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0);
+                p1 = Mad(p1, u, x0 + s);
+                p2 = Mad(p2, u, x0 + (2 * s));
+                p3 = Mad(p3, u, x0 + s3);
+                u = (Vector256.Load(q + 32).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 4);
+                p1 = Mad(p1, u, x0 + s + 4);
+                p2 = Mad(p2, u, x0 + (2 * s) + 4);
+                p3 = Mad(p3, u, x0 + s3 + 4);
+                u = (Vector256.Load(q + 64).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 8);
+                p1 = Mad(p1, u, x0 + s + 8);
+                p2 = Mad(p2, u, x0 + (2 * s) + 8);
+                p3 = Mad(p3, u, x0 + s3 + 8);
+                u = (Vector256.Load(q + 96).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 12);
+                p1 = Mad(p1, u, x0 + s + 12);
+                p2 = Mad(p2, u, x0 + (2 * s) + 12);
+                p3 = Mad(p3, u, x0 + s3 + 12);
+                u = (Vector256.Load(q + 128).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 16);
+                p1 = Mad(p1, u, x0 + s + 16);
+                p2 = Mad(p2, u, x0 + (2 * s) + 16);
+                p3 = Mad(p3, u, x0 + s3 + 16);
+                u = (Vector256.Load(q + 160).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 20);
+                p1 = Mad(p1, u, x0 + s + 20);
+                p2 = Mad(p2, u, x0 + (2 * s) + 20);
+                p3 = Mad(p3, u, x0 + s3 + 20);
+                u = (Vector256.Load(q + 192).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 24);
+                p1 = Mad(p1, u, x0 + s + 24);
+                p2 = Mad(p2, u, x0 + (2 * s) + 24);
+                p3 = Mad(p3, u, x0 + s3 + 24);
+                u = (Vector256.Load(q + 224).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 28);
+                p1 = Mad(p1, u, x0 + s + 28);
+                p2 = Mad(p2, u, x0 + (2 * s) + 28);
+                p3 = Mad(p3, u, x0 + s3 + 28);
+                var sc = Scale(w + InterleavedKQuantLayout.Q4KScales, c);
+                i0 += Avx2.MultiplyAddAdjacent(p0, sc);
+                i1 += Avx2.MultiplyAddAdjacent(p1, sc);
+                i2 += Avx2.MultiplyAddAdjacent(p2, sc);
+                i3 += Avx2.MultiplyAddAdjacent(p3, sc);
             }
 
             var dw = Halves(w);
             var dm = Halves(w + 16);
-            Finish(y, dw, dm, a0, i0, Q4KMins(w, a0));
-            Finish(y + yStride, dw, dm, a1, i1, Q4KMins(w, a1));
-            Finish(y + (2 * yStride), dw, dm, a2, i2, Q4KMins(w, a2));
-            Finish(y + (3 * yStride), dw, dm, a3, i3, Q4KMins(w, a3));
+            var mins = w + InterleavedKQuantLayout.Q4KMins;
+            var (m0, m1, m2, m3) = (Pair(mins), Pair(mins + 16), Pair(mins + 32), Pair(mins + 48));
+            Finish(y + (0 * yStride), dw, dm, a, i0, Q4KMins(m0, m1, m2, m3, a));
+            Finish(y + (1 * yStride), dw, dm, a + s, i1, Q4KMins(m0, m1, m2, m3, a + s));
+            Finish(y + (2 * yStride), dw, dm, a + (2 * s), i2, Q4KMins(m0, m1, m2, m3, a + (2 * s)));
+            Finish(y + (3 * yStride), dw, dm, a + s3, i3, Q4KMins(m0, m1, m2, m3, a + s3));
         }
     }
 
@@ -107,52 +143,118 @@ internal static unsafe class InterleavedKQuantAvx2
     {
         Clear(y, yStride, 8);
         var m4 = Vector256.Create((byte)0x0F);
+        nint s = aStride, s3 = 3 * aStride;
         for (var b = 0; b < nb; b++, w += Q4KBlock, a += ActivationBlock)
         {
             Prefetch(w + Q4KBlock, Q4KBlock);
-            byte* a0 = a, a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
-            byte* a4 = a + (4 * aStride), a5 = a + (5 * aStride), a6 = a + (6 * aStride), a7 = a + (7 * aStride);
             Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default, i4 = default, i5 = default, i6 = default, i7 = default;
             for (var c = 0; c < 8; c++)
             {
+                // Sub-block c: the low nibbles of chunk-pair c/2 for even c, the high nibbles for odd. Unrolled over the
+                // eight chunks with every activation addressed from two bases, so each multiply-add is a broadcast
+                // load, vpmaddubsw and vpaddw with no address arithmetic (which had made the loop front-end bound).
                 var q = w + InterleavedKQuantLayout.Q4KQuants + (256 * (c >> 1));
-                var o = Q + (32 * c);
+                var x0 = a + Q + (32 * c);
+                var x1 = x0 + s;
                 var shift = 4 * (c & 1);
                 Vector256<short> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
-                for (var i = 0; i < 32; i += 4)
-                {
-                    var u = (Vector256.Load(q + (8 * i)).AsUInt16() >> shift).AsByte() & m4;
-                    p0 = Mad(p0, u, a0 + o + i);
-                    p1 = Mad(p1, u, a1 + o + i);
-                    p2 = Mad(p2, u, a2 + o + i);
-                    p3 = Mad(p3, u, a3 + o + i);
-                    p4 = Mad(p4, u, a4 + o + i);
-                    p5 = Mad(p5, u, a5 + o + i);
-                    p6 = Mad(p6, u, a6 + o + i);
-                    p7 = Mad(p7, u, a7 + o + i);
-                }
-
-                var s = Scale(w + InterleavedKQuantLayout.Q4KScales, c);
-                i0 += Avx2.MultiplyAddAdjacent(p0, s);
-                i1 += Avx2.MultiplyAddAdjacent(p1, s);
-                i2 += Avx2.MultiplyAddAdjacent(p2, s);
-                i3 += Avx2.MultiplyAddAdjacent(p3, s);
-                i4 += Avx2.MultiplyAddAdjacent(p4, s);
-                i5 += Avx2.MultiplyAddAdjacent(p5, s);
-                i6 += Avx2.MultiplyAddAdjacent(p6, s);
-                i7 += Avx2.MultiplyAddAdjacent(p7, s);
+                Vector256<byte> u;
+                u = (Vector256.Load(q + 0).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0);
+                p1 = Mad(p1, u, x0 + s);
+                p2 = Mad(p2, u, x0 + (2 * s));
+                p3 = Mad(p3, u, x0 + s3);
+                p4 = Mad(p4, u, x0 + (4 * s));
+                p5 = Mad(p5, u, x1 + (4 * s));
+                p6 = Mad(p6, u, x0 + (2 * s3));
+                p7 = Mad(p7, u, x1 + (2 * s3));
+                u = (Vector256.Load(q + 32).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 4);
+                p1 = Mad(p1, u, x0 + s + 4);
+                p2 = Mad(p2, u, x0 + (2 * s) + 4);
+                p3 = Mad(p3, u, x0 + s3 + 4);
+                p4 = Mad(p4, u, x0 + (4 * s) + 4);
+                p5 = Mad(p5, u, x1 + (4 * s) + 4);
+                p6 = Mad(p6, u, x0 + (2 * s3) + 4);
+                p7 = Mad(p7, u, x1 + (2 * s3) + 4);
+                u = (Vector256.Load(q + 64).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 8);
+                p1 = Mad(p1, u, x0 + s + 8);
+                p2 = Mad(p2, u, x0 + (2 * s) + 8);
+                p3 = Mad(p3, u, x0 + s3 + 8);
+                p4 = Mad(p4, u, x0 + (4 * s) + 8);
+                p5 = Mad(p5, u, x1 + (4 * s) + 8);
+                p6 = Mad(p6, u, x0 + (2 * s3) + 8);
+                p7 = Mad(p7, u, x1 + (2 * s3) + 8);
+                u = (Vector256.Load(q + 96).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 12);
+                p1 = Mad(p1, u, x0 + s + 12);
+                p2 = Mad(p2, u, x0 + (2 * s) + 12);
+                p3 = Mad(p3, u, x0 + s3 + 12);
+                p4 = Mad(p4, u, x0 + (4 * s) + 12);
+                p5 = Mad(p5, u, x1 + (4 * s) + 12);
+                p6 = Mad(p6, u, x0 + (2 * s3) + 12);
+                p7 = Mad(p7, u, x1 + (2 * s3) + 12);
+                u = (Vector256.Load(q + 128).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 16);
+                p1 = Mad(p1, u, x0 + s + 16);
+                p2 = Mad(p2, u, x0 + (2 * s) + 16);
+                p3 = Mad(p3, u, x0 + s3 + 16);
+                p4 = Mad(p4, u, x0 + (4 * s) + 16);
+                p5 = Mad(p5, u, x1 + (4 * s) + 16);
+                p6 = Mad(p6, u, x0 + (2 * s3) + 16);
+                p7 = Mad(p7, u, x1 + (2 * s3) + 16);
+                u = (Vector256.Load(q + 160).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 20);
+                p1 = Mad(p1, u, x0 + s + 20);
+                p2 = Mad(p2, u, x0 + (2 * s) + 20);
+                p3 = Mad(p3, u, x0 + s3 + 20);
+                p4 = Mad(p4, u, x0 + (4 * s) + 20);
+                p5 = Mad(p5, u, x1 + (4 * s) + 20);
+                p6 = Mad(p6, u, x0 + (2 * s3) + 20);
+                p7 = Mad(p7, u, x1 + (2 * s3) + 20);
+                u = (Vector256.Load(q + 192).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 24);
+                p1 = Mad(p1, u, x0 + s + 24);
+                p2 = Mad(p2, u, x0 + (2 * s) + 24);
+                p3 = Mad(p3, u, x0 + s3 + 24);
+                p4 = Mad(p4, u, x0 + (4 * s) + 24);
+                p5 = Mad(p5, u, x1 + (4 * s) + 24);
+                p6 = Mad(p6, u, x0 + (2 * s3) + 24);
+                p7 = Mad(p7, u, x1 + (2 * s3) + 24);
+                u = (Vector256.Load(q + 224).AsUInt16() >> shift).AsByte() & m4;
+                p0 = Mad(p0, u, x0 + 28);
+                p1 = Mad(p1, u, x0 + s + 28);
+                p2 = Mad(p2, u, x0 + (2 * s) + 28);
+                p3 = Mad(p3, u, x0 + s3 + 28);
+                p4 = Mad(p4, u, x0 + (4 * s) + 28);
+                p5 = Mad(p5, u, x1 + (4 * s) + 28);
+                p6 = Mad(p6, u, x0 + (2 * s3) + 28);
+                p7 = Mad(p7, u, x1 + (2 * s3) + 28);
+                var sc = Scale(w + InterleavedKQuantLayout.Q4KScales, c);
+                i0 += Avx2.MultiplyAddAdjacent(p0, sc);
+                i1 += Avx2.MultiplyAddAdjacent(p1, sc);
+                i2 += Avx2.MultiplyAddAdjacent(p2, sc);
+                i3 += Avx2.MultiplyAddAdjacent(p3, sc);
+                i4 += Avx2.MultiplyAddAdjacent(p4, sc);
+                i5 += Avx2.MultiplyAddAdjacent(p5, sc);
+                i6 += Avx2.MultiplyAddAdjacent(p6, sc);
+                i7 += Avx2.MultiplyAddAdjacent(p7, sc);
             }
 
             var dw = Halves(w);
             var dm = Halves(w + 16);
-            Finish(y, dw, dm, a0, i0, Q4KMins(w, a0));
-            Finish(y + yStride, dw, dm, a1, i1, Q4KMins(w, a1));
-            Finish(y + (2 * yStride), dw, dm, a2, i2, Q4KMins(w, a2));
-            Finish(y + (3 * yStride), dw, dm, a3, i3, Q4KMins(w, a3));
-            Finish(y + (4 * yStride), dw, dm, a4, i4, Q4KMins(w, a4));
-            Finish(y + (5 * yStride), dw, dm, a5, i5, Q4KMins(w, a5));
-            Finish(y + (6 * yStride), dw, dm, a6, i6, Q4KMins(w, a6));
-            Finish(y + (7 * yStride), dw, dm, a7, i7, Q4KMins(w, a7));
+            var mins = w + InterleavedKQuantLayout.Q4KMins;
+            var (m0, m1, m2, m3) = (Pair(mins), Pair(mins + 16), Pair(mins + 32), Pair(mins + 48));
+            var a1 = a + s;
+            Finish(y + (0 * yStride), dw, dm, a, i0, Q4KMins(m0, m1, m2, m3, a));
+            Finish(y + (1 * yStride), dw, dm, a + s, i1, Q4KMins(m0, m1, m2, m3, a + s));
+            Finish(y + (2 * yStride), dw, dm, a + (2 * s), i2, Q4KMins(m0, m1, m2, m3, a + (2 * s)));
+            Finish(y + (3 * yStride), dw, dm, a + s3, i3, Q4KMins(m0, m1, m2, m3, a + s3));
+            Finish(y + (4 * yStride), dw, dm, a + (4 * s), i4, Q4KMins(m0, m1, m2, m3, a + (4 * s)));
+            Finish(y + (5 * yStride), dw, dm, a1 + (4 * s), i5, Q4KMins(m0, m1, m2, m3, a1 + (4 * s)));
+            Finish(y + (6 * yStride), dw, dm, a + (2 * s3), i6, Q4KMins(m0, m1, m2, m3, a + (2 * s3)));
+            Finish(y + (7 * yStride), dw, dm, a1 + (2 * s3), i7, Q4KMins(m0, m1, m2, m3, a1 + (2 * s3)));
         }
     }
 
@@ -308,12 +410,20 @@ internal static unsafe class InterleavedKQuantAvx2
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Q4KMins(byte* w, byte* a)
     {
-        var sums = Avx2.HorizontalAdd(Vector256.Load((short*)(a + Sums)), Vector256<short>.Zero).AsInt32();
         var mins = w + InterleavedKQuantLayout.Q4KMins;
-        var msum = Avx2.MultiplyAddAdjacent(Pair(mins), Avx2.PermuteVar8x32(sums, Vector256.Create(0)).AsInt16());
-        msum += Avx2.MultiplyAddAdjacent(Pair(mins + 16), Avx2.PermuteVar8x32(sums, Vector256.Create(1)).AsInt16());
-        msum += Avx2.MultiplyAddAdjacent(Pair(mins + 32), Avx2.PermuteVar8x32(sums, Vector256.Create(4)).AsInt16());
-        return msum + Avx2.MultiplyAddAdjacent(Pair(mins + 48), Avx2.PermuteVar8x32(sums, Vector256.Create(5)).AsInt16());
+        return Q4KMins(Pair(mins), Pair(mins + 16), Pair(mins + 32), Pair(mins + 48), a);
+    }
+
+    /// <summary>As <see cref="Q4KMins(byte*, byte*)"/> with the row's (min_2p, min_2p+1) pairs already loaded (once per
+    /// super-block for all the activations of a kernel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Q4KMins(Vector256<short> m0, Vector256<short> m1, Vector256<short> m2, Vector256<short> m3, byte* a)
+    {
+        var sums = Avx2.HorizontalAdd(Vector256.Load((short*)(a + Sums)), Vector256<short>.Zero).AsInt32();
+        var msum = Avx2.MultiplyAddAdjacent(m0, Avx2.PermuteVar8x32(sums, Vector256.Create(0)).AsInt16());
+        msum += Avx2.MultiplyAddAdjacent(m1, Avx2.PermuteVar8x32(sums, Vector256.Create(1)).AsInt16());
+        msum += Avx2.MultiplyAddAdjacent(m2, Avx2.PermuteVar8x32(sums, Vector256.Create(4)).AsInt16());
+        return msum + Avx2.MultiplyAddAdjacent(m3, Avx2.PermuteVar8x32(sums, Vector256.Create(5)).AsInt16());
     }
 
     /// <summary>Σ_g scale_g · (the activation's 16-element sum g), per row: what the levels' +32 offset added, over 32.</summary>

@@ -15,6 +15,7 @@
 // tokens/s free versus under a JSON Schema constraint on the 1B-shape Q8_0 model (ConstrainedDecode).
 // `hf-dir [--shape 1b|small] ...`: load, prefill and decode of the same weights as GGUF F16, as a sharded and as a one-file BF16
 // Hugging Face model directory, and the directory quantized on load (HfDirectoryBench).
+// `prefill-profile [--types Q8_0,Q4_K_M] [--threads 1] [--prompt 128]`: where a prefill's time goes (PrefillProfile).
 // `checkpoints [--layers 4] [--threads 1] ...`: FP8/AWQ/GPTQ model directories vs GGUF Q8_0/Q4_0 of the same weights (CheckpointBench).
 using System.Diagnostics;
 using System.Globalization;
@@ -55,6 +56,9 @@ switch (args)
         return;
     case ["rss-child", ..]:
         RssBench.Child(ParseArgs(args[1..]));
+        return;
+    case ["prefill-profile", ..]:
+        PrefillProfile.Run(ParseArgs(args[1..]));
         return;
     case ["synthetic-model", ..]:
         WriteSyntheticModel(ParseArgs(args[1..])["out"]);

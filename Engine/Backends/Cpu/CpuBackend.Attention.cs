@@ -23,10 +23,25 @@ internal sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <summary>Tokens of one sequence that share a work item (and one conversion of their K/V rows).</summary>
+    private const int AttentionChunk = 8;
+
+    /// <summary>Key or value rows gathered at a time, so the scratch stays small whatever the context length.</summary>
+    private const int GatherRows = 256;
+
+    /// <summary>
+    /// Work items are (run of up to <see cref="AttentionChunk"/> consecutive tokens of one sequence, KV head): the
+    /// item gathers the KV head's key and value rows once, <see cref="GatherRows"/> positions at a time (converting
+    /// f16 to f32), and every query head of the group, for every token of the run, reads them there, rather than each
+    /// (token, head) converting the rows again. Each
+    /// output is still the same sequence of operations over the same f32 values (dot, softmax in position order, scaled
+    /// sums in position order), so it does not depend on the batch or on how tokens were grouped.
+    /// </summary>
     public void Attention(float[] queries, ForwardBatch batch, PagedKvStorage storage, int layer, int heads, float[] output)
     {
         var hd = storage.HeadDimension;
-        var group = heads / storage.KvHeadCount;
+        var kvHeads = storage.KvHeadCount;
+        var group = heads / kvHeads;
         var scale = 1f / MathF.Sqrt(hd);
         var half = storage.DataType == KvCacheDataType.F16;
         var keys = half ? null : storage.Keys(layer);
@@ -34,72 +49,135 @@ internal sealed unsafe partial class CpuBackend
         var halfKeys = half ? storage.HalfKeys(layer) : null;
         var halfValues = half ? storage.HalfValues(layer) : null;
         var positions = batch.Positions.ToArray();
+        var sequences = batch.SequenceIndices.ToArray();
         var tables = new int[batch.Count][];
+        var runs = new List<int> { 0 }; // token index where each run starts, then the end
         for (var t = 0; t < tables.Length; t++)
         {
             tables[t] = batch.BlockTableOf(t);
             storage.Offset(tables[t], positions[t]); // validates the table covers the position
+            if (t > 0 && (sequences[t] != sequences[t - 1] || t - runs[^1] == AttentionChunk))
+            {
+                runs.Add(t);
+            }
         }
 
-        RunParallel(batch.Count * heads, (long)batch.Count * heads * (positions.Max() + 1) * hd * 2 >= SerialWorkLimit, item =>
+        runs.Add(tables.Length);
+        var starts = runs.ToArray();
+        var runCount = starts.Length - 1;
+        RunParallel(runCount * kvHeads, (long)batch.Count * heads * (positions.Max() + 1) * hd * 2 >= SerialWorkLimit, item =>
         {
-            var t = item / heads;
-            var h = item % heads;
-            var length = positions[t] + 1;
-            var scores = t_scores is { } s && s.Length >= length ? s : t_scores = new float[Math.Max(length, 256)];
-            var row = t_kvRow is { } r && r.Length >= hd ? r : t_kvRow = new float[hd];
-            var table = tables[t];
-            var kvOffset = h / group * hd;
+            var run = item / kvHeads;
+            var kvHead = item % kvHeads;
+            var (first, end) = (starts[run], starts[run + 1]);
+            var length = 0;
+            for (var t = first; t < end; t++)
+            {
+                length = Math.Max(length, positions[t] + 1);
+            }
+
+            var heads0 = kvHead * group;
+            var outputs = (end - first) * group;
+            var scoresLength = outputs * length; // (token of the run, head of the group, position)
+            var scores = t_scores is { } s && s.Length >= scoresLength ? s : t_scores = GC.AllocateUninitializedArray<float>(Math.Max(scoresLength, 4096), pinned: true);
+            var rows = t_kvRow is { } r && r.Length >= GatherRows * hd ? r : t_kvRow = GC.AllocateUninitializedArray<float>(GatherRows * hd, pinned: true);
+            var sums = stackalloc float[outputs];
+            var table = tables[first];
+            var kvOffset = kvHead * hd;
             var blockSize = storage.BlockSize;
             var stride = storage.TokenStride;
-            fixed (float* q = &queries[((t * heads) + h) * hd])
+            fixed (float* q0 = queries)
+            fixed (float* out0 = output)
             fixed (float* k0 = keys)
             fixed (float* v0 = values)
             fixed (Half* hk0 = halfKeys)
             fixed (Half* hv0 = halfValues)
-            fixed (float* converted = row)
-            fixed (float* o = &output[((t * heads) + h) * hd])
+            fixed (float* gathered = rows)
+            fixed (float* score0 = scores)
             {
-                var max = float.NegativeInfinity;
-                for (var p = 0; p < length; p++)
+                // Scores, position tile by position tile: each tile's key rows gathered (and converted) once.
+                for (var p0 = 0; p0 < length; p0 += GatherRows)
                 {
-                    var offset = (((table[p / blockSize] * blockSize) + (p % blockSize)) * stride) + kvOffset;
-                    var k = k0 + offset;
-                    if (half)
+                    var p1 = Math.Min(length, p0 + GatherRows);
+                    Gather(k0, hk0, half, table, blockSize, stride, kvOffset, hd, p0, p1, gathered);
+                    for (var i = 0; i < outputs; i++)
                     {
-                        HalfConversion.HalfToSingle((ushort*)(hk0 + offset), converted, hd);
-                        k = converted;
+                        var t = first + (i / group);
+                        var q = q0 + ((((long)t * heads) + heads0 + (i % group)) * hd);
+                        var row = score0 + ((long)i * length);
+                        for (var p = p0; p < Math.Min(p1, positions[t] + 1); p++)
+                        {
+                            row[p] = SimdKernels.Dot(q, gathered + ((long)(p - p0) * hd), hd) * scale;
+                        }
+                    }
+                }
+
+                for (var i = 0; i < outputs; i++)
+                {
+                    var t = first + (i / group);
+                    var row = score0 + ((long)i * length);
+                    var count = positions[t] + 1;
+                    var max = float.NegativeInfinity;
+                    for (var p = 0; p < count; p++)
+                    {
+                        max = MathF.Max(max, row[p]);
                     }
 
-                    var score = SimdKernels.Dot(q, k, hd) * scale;
-                    scores[p] = score;
-                    max = MathF.Max(max, score);
-                }
-
-                var sum = 0f;
-                for (var p = 0; p < length; p++)
-                {
-                    var e = MathF.Exp(scores[p] - max);
-                    scores[p] = e;
-                    sum += e;
-                }
-
-                new Span<float>(o, hd).Clear();
-                for (var p = 0; p < length; p++)
-                {
-                    var offset = (((table[p / blockSize] * blockSize) + (p % blockSize)) * stride) + kvOffset;
-                    var v = v0 + offset;
-                    if (half)
+                    var sum = 0f;
+                    for (var p = 0; p < count; p++)
                     {
-                        HalfConversion.HalfToSingle((ushort*)(hv0 + offset), converted, hd);
-                        v = converted;
+                        var e = MathF.Exp(row[p] - max);
+                        row[p] = e;
+                        sum += e;
                     }
 
-                    SimdKernels.AddScaled(o, v, scores[p], hd);
+                    sums[i] = sum;
+                    new Span<float>(out0 + ((((long)t * heads) + heads0 + (i % group)) * hd), hd).Clear();
                 }
 
-                TensorPrimitives.Multiply(new ReadOnlySpan<float>(o, hd), 1f / sum, new Span<float>(o, hd));
+                // The weighted values, in position order, tile by tile.
+                for (var p0 = 0; p0 < length; p0 += GatherRows)
+                {
+                    var p1 = Math.Min(length, p0 + GatherRows);
+                    Gather(v0, hv0, half, table, blockSize, stride, kvOffset, hd, p0, p1, gathered);
+                    for (var i = 0; i < outputs; i++)
+                    {
+                        var t = first + (i / group);
+                        var o = out0 + ((((long)t * heads) + heads0 + (i % group)) * hd);
+                        var row = score0 + ((long)i * length);
+                        for (var p = p0; p < Math.Min(p1, positions[t] + 1); p++)
+                        {
+                            SimdKernels.AddScaled(o, gathered + ((long)(p - p0) * hd), row[p], hd);
+                        }
+                    }
+                }
+
+                for (var i = 0; i < outputs; i++)
+                {
+                    var t = first + (i / group);
+                    var o = new Span<float>(out0 + ((((long)t * heads) + heads0 + (i % group)) * hd), hd);
+                    TensorPrimitives.Multiply(o, 1f / sums[i], o);
+                }
             }
         });
+    }
+
+    /// <summary>
+    /// Rows [p0, p1) of one KV head as f32, one after another. // cache (positions, kv_heads · hd) → rows (p1 − p0, hd)
+    /// </summary>
+    private static void Gather(float* single, Half* half, bool isHalf, int[] table, int blockSize, int stride, int kvOffset, int hd, int p0, int p1, float* rows)
+    {
+        for (var p = p0; p < p1; p++, rows += hd)
+        {
+            var offset = (((table[p / blockSize] * blockSize) + (p % blockSize)) * stride) + kvOffset;
+            if (isHalf)
+            {
+                HalfConversion.HalfToSingle((ushort*)(half + offset), rows, hd);
+            }
+            else
+            {
+                new ReadOnlySpan<float>(single + offset, hd).CopyTo(new Span<float>(rows, hd));
+            }
+        }
     }
 }

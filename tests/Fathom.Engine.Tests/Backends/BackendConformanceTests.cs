@@ -271,6 +271,41 @@ public abstract class BackendConformanceTests : IDisposable
         }
     }
 
+    // A prompt of two sequences (runs longer than one work item) against each token alone: the same bits.
+    [Theory]
+    [InlineData(KvCacheDataType.F32)]
+    [InlineData(KvCacheDataType.F16)]
+    public void Attention_outputs_do_not_depend_on_the_batch(KvCacheDataType kvType)
+    {
+        const int Heads = 8, KvHeads = 2, HeadDim = 64, Prompt = 37;
+        var random = new Random(41);
+        var storage = new PagedKvStorage(1, 12, 16, KvHeads, HeadDim, kvType);
+        int[][] tables = [[7, 2, 9], [3, 11, 0, 5]];
+        var n = Prompt + 19;
+        var tokens = new int[n];
+        var positions = new int[n];
+        var sequences = new int[n];
+        for (var t = 0; t < n; t++)
+        {
+            sequences[t] = t < 19 ? 0 : 1;
+            positions[t] = t < 19 ? t : t - 19;
+        }
+
+        var batch = new ForwardBatch(tokens, positions, sequences, tables, [n - 1]);
+        var q = RandomArray(random, n * Heads * HeadDim);
+        _backend.StoreKv(RandomArray(random, n * KvHeads * HeadDim), RandomArray(random, n * KvHeads * HeadDim), batch, storage, 0);
+        var batched = new float[q.Length];
+        _backend.Attention(q, batch, storage, 0, Heads, batched);
+        foreach (var t in new[] { 0, 5, 18, 19, 30, n - 1 })
+        {
+            var row = Heads * HeadDim;
+            var alone = new float[row];
+            var single = new ForwardBatch([0], [positions[t]], [0], [tables[sequences[t]]], [0]);
+            _backend.Attention(q.AsSpan(t * row, row).ToArray(), single, storage, 0, Heads, alone);
+            Assert.Equal(alone, batched.AsSpan(t * row, row).ToArray());
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(17)]
