@@ -36,7 +36,7 @@ public sealed class ModelDirectoryRunTests
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromMinutes(4));
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("engine", timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("engine-0", timeout.Token);
             await app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
 
             using var api = app.CreateHttpClient("api", "http");
