@@ -12,6 +12,12 @@ if (args is ["constraints-compile", var schemaText, ..])
     return;
 }
 
+if (args is ["int4-ab", ..])
+{
+    Fathom.Benchmarks.Int4ZeroPointAb.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+    return;
+}
+
 if (args is ["constraints-latency", ..])
 {
     Fathom.Benchmarks.ConstraintLatency.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);

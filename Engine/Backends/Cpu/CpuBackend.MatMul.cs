@@ -80,7 +80,7 @@ internal sealed unsafe partial class CpuBackend
 
         if (w.Interleaved && w.Type == CheckpointTypes.Int4ZeroPoint)
         {
-            Int4ZeroPointRows(w, input, q, first, last, t0, count, output);
+            Int4ZeroPointRows(w, q, first, last, t0, count, output);
             return;
         }
 

@@ -29,9 +29,10 @@ internal sealed unsafe partial class CpuBackend
             }
         }
 
+        var gathered = GatherColumnOrders(input, rows, k, targets, parallel);
         if (!needQ8_0 && !needQ8K)
         {
-            return default;
+            return new QuantizedInput([], 0, [], 0, [], gathered);
         }
 
         var q8_0Row = needQ8_0 ? (int)Q8_0.RowBytes(k) : 0;
@@ -75,7 +76,7 @@ internal sealed unsafe partial class CpuBackend
                 }
             }
         });
-        return new QuantizedInput(q8_0, q8_0Row, q8k, q8kRow, info);
+        return new QuantizedInput(q8_0, q8_0Row, q8k, q8kRow, info, gathered);
     }
 
     private static byte[] Grow(byte[] buffer, long length) =>
@@ -83,7 +84,7 @@ internal sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// One matmul input in its quantized forms. // Q8_0 (rows, Q8_0RowBytes); Q8K (rows, Q8KRowBytes);
-    /// Q8_0Info (rows, k/32, 2) when a weight is interleaved
+    /// Q8_0Info (rows, k/32, 2) when a weight is interleaved; Gathered: per GPTQ desc_act column order, the input in that order
     /// </summary>
-    private readonly record struct QuantizedInput(byte[] Q8_0, int Q8_0RowBytes, byte[] Q8K, int Q8KRowBytes, int[] Q8_0Info);
+    private readonly record struct QuantizedInput(byte[] Q8_0, int Q8_0RowBytes, byte[] Q8K, int Q8KRowBytes, int[] Q8_0Info, GatheredInput[]? Gathered = null);
 }
