@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Fathom.Engine.Quantization;
 
@@ -33,6 +34,13 @@ internal unsafe interface IFloatLanes<TVector>
     /// <summary><see cref="Count"/> BF16 values as floats (exact: the top half of an f32).</summary>
     static abstract TVector LoadBFloat(ushort* p);
 
+    /// <summary>
+    /// <see cref="Count"/> FP8 e4m3 bytes as their values times 2^−120, exactly (subnormals included): each byte
+    /// sign-extended, shifted so its seven magnitude bits sit at f32 bits 26..20 (the e4m3 exponent, bias 7, in the
+    /// low bits of f32's, bias 127), and masked to those and the sign. Three operations, no table.
+    /// </summary>
+    static abstract TVector LoadFp8Scaled(byte* p);
+
     /// <summary><c>a·b + c</c>, rounded once.</summary>
     static abstract TVector MultiplyAdd(TVector a, TVector b, TVector c);
 
@@ -47,6 +55,19 @@ internal static class HalfBits
 
     /// <summary>2^112: moves an f16 exponent (bias 15) to f32's (bias 127).</summary>
     public const float Scale = 5.192297e33f;
+}
+
+/// <summary>Constants of <see cref="IFloatLanes{TVector}.LoadFp8Scaled"/>.</summary>
+internal static class Fp8Bits
+{
+    /// <summary>The sign bit and e4m3's seven magnitude bits moved up 20 places.</summary>
+    public const int Mask = unchecked((int)0x87F00000);
+
+    /// <summary>2^64, by which the activations are stored: products v·2^−120 · a·2^64 stay normal for any real activation.</summary>
+    public const float ActivationScale = 18446744073709551616f;
+
+    /// <summary>2^56, folded into each row's scale: 2^120 / 2^64.</summary>
+    public const float RowScale = 72057594037927936f;
 }
 
 /// <summary>512-bit lanes (the AVX-512 tier).</summary>
@@ -71,6 +92,10 @@ internal readonly unsafe struct Lanes512 : IFloatLanes<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadBFloat(ushort* p) => Vector512.ShiftLeft(Vector512.WidenLower(Vector256.Load(p).ToVector512Unsafe()), 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadFp8Scaled(byte* p) =>
+        ((Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)p)) << 20) & Vector512.Create(Fp8Bits.Mask)).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
@@ -103,6 +128,10 @@ internal readonly unsafe struct Lanes256 : IFloatLanes<Vector256<float>>
     public static Vector256<float> LoadBFloat(ushort* p) => Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(p).ToVector256Unsafe()), 16).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadFp8Scaled(byte* p) =>
+        ((Avx2.ConvertToVector256Int32((sbyte*)p) << 20) & Vector256.Create(Fp8Bits.Mask)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -133,6 +162,10 @@ internal readonly unsafe struct Lanes128 : IFloatLanes<Vector128<float>>
     public static Vector128<float> LoadBFloat(ushort* p) => Vector128.ShiftLeft(Vector128.WidenLower(Vector64.Load(p).ToVector128Unsafe()), 16).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadFp8Scaled(byte* p) =>
+        ((Vector128.WidenLower(Vector128.WidenLower(Vector128.CreateScalar(*(int*)p).AsSByte())) << 20) & Vector128.Create(Fp8Bits.Mask)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -145,6 +178,9 @@ internal readonly unsafe struct Lanes128 : IFloatLanes<Vector128<float>>
 /// </summary>
 internal unsafe interface IWeightElements
 {
+    /// <summary>Bytes per stored element.</summary>
+    static abstract int ElementBytes { get; }
+
     static abstract TVector Load<TLanes, TVector>(byte* row, int i)
         where TLanes : IFloatLanes<TVector>
         where TVector : struct;
@@ -155,6 +191,8 @@ internal unsafe interface IWeightElements
 /// <summary>F32 weights (also a panel of F16/BF16 rows already converted).</summary>
 internal readonly unsafe struct F32Elements : IWeightElements
 {
+    public static int ElementBytes => 4;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVector Load<TLanes, TVector>(byte* row, int i)
         where TLanes : IFloatLanes<TVector>
@@ -167,6 +205,8 @@ internal readonly unsafe struct F32Elements : IWeightElements
 /// <summary>F16 weights, converted in registers.</summary>
 internal readonly unsafe struct F16Elements : IWeightElements
 {
+    public static int ElementBytes => 2;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVector Load<TLanes, TVector>(byte* row, int i)
         where TLanes : IFloatLanes<TVector>
@@ -187,6 +227,8 @@ internal readonly unsafe struct F16Elements : IWeightElements
 /// </summary>
 internal readonly unsafe struct F16ScaledElements : IWeightElements
 {
+    public static int ElementBytes => 2;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVector Load<TLanes, TVector>(byte* row, int i)
         where TLanes : IFloatLanes<TVector>
@@ -199,6 +241,8 @@ internal readonly unsafe struct F16ScaledElements : IWeightElements
 /// <summary>BF16 weights, converted in registers.</summary>
 internal readonly unsafe struct BF16Elements : IWeightElements
 {
+    public static int ElementBytes => 2;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVector Load<TLanes, TVector>(byte* row, int i)
         where TLanes : IFloatLanes<TVector>
@@ -206,4 +250,21 @@ internal readonly unsafe struct BF16Elements : IWeightElements
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Element(byte* row, int i) => BitConverter.UInt32BitsToSingle((uint)((ushort*)row)[i] << 16);
+}
+
+/// <summary>
+/// FP8 e4m3 bytes as their values times 2^−120 (<see cref="IFloatLanes{TVector}.LoadFp8Scaled"/>), for activations
+/// stored times 2^64 (<see cref="WidenedMatMul"/>'s FP8 rows).
+/// </summary>
+internal readonly unsafe struct Fp8ScaledElements : IWeightElements
+{
+    public static int ElementBytes => 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVector Load<TLanes, TVector>(byte* row, int i)
+        where TLanes : IFloatLanes<TVector>
+        where TVector : struct => TLanes.LoadFp8Scaled(row + i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Element(byte* row, int i) => BitConverter.Int32BitsToSingle((((int)((sbyte*)row)[i]) << 20) & Fp8Bits.Mask);
 }

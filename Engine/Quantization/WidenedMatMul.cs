@@ -12,18 +12,15 @@ namespace Fathom.Engine.Quantization;
 /// F16/BF16 weights convert the same way in registers (decode) and into a panel first (prefill), so both give the
 /// same floats (exact for every finite weight; see <see cref="IFloatLanes{TVector}.LoadHalf"/>).
 /// <para>
-/// Decode (fewer than <see cref="BlockActivations"/> activations) streams the stored rows four at a time, converting
-/// in registers: memory-bound, it reads each weight byte once and keeps four independent chains in flight. Prefill
+/// Decode (fewer than <see cref="BlockActivations"/> activations) streams the stored rows eight at a time, converting
+/// in registers and prefetching the next eight (WidenedMatMul.Stream.cs). Prefill
 /// converts <see cref="BlockRows"/> rows once into an f32 panel and runs a register-blocked tile of
 /// <see cref="BlockRows"/> rows × <see cref="BlockActivations"/> activations over the whole activation tile, so each
 /// weight vector loaded feeds four multiply-adds and each activation vector two or four.
 /// </para>
 /// </summary>
-internal static unsafe class WidenedMatMul
+internal static unsafe partial class WidenedMatMul
 {
-    [ThreadStatic]
-    private static float[]? t_scaled;
-
     /// <summary>Activations per register tile.</summary>
     public const int BlockActivations = 4;
 
@@ -34,7 +31,7 @@ internal static unsafe class WidenedMatMul
     public static int BlockRows { get; } = KernelTiers.Current == KernelTier.Avx512 || AdvSimd.Arm64.IsSupported ? 4 : 2;
 
     /// <summary>Whether <paramref name="type"/> is one of the float formats these kernels take.</summary>
-    public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
+    public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or CheckpointTypes.Fp8Rows;
 
     /// <summary>
     /// Rows [first, last) of a <paramref name="type"/> matrix of <paramref name="columns"/> columns against
@@ -83,25 +80,50 @@ internal static unsafe class WidenedMatMul
         where TL : IFloatLanes<TV>
         where TV : struct
     {
-        if (count < BlockActivations)
+        switch (type)
         {
-            switch (type)
-            {
-                case GgmlType.F16: StreamHalf<TL, TV>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride); break;
-                case GgmlType.BF16: Stream<TL, TV, BF16Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride); break;
-                default: Stream<TL, TV, F32Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride); break;
-            }
-
-            return;
+            case GgmlType.F16 when count < BlockActivations:
+                StreamHalf<TL, TV>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride);
+                break;
+            case GgmlType.F16:
+                Tiles<TL, TV, F16Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel);
+                break;
+            case GgmlType.BF16 when count < BlockActivations:
+                Stream<TL, TV, BF16Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride);
+                break;
+            case GgmlType.BF16:
+                Tiles<TL, TV, BF16Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel);
+                break;
+            case CheckpointTypes.Fp8Rows:
+                Fp8<TL, TV>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel);
+                break;
+            case GgmlType.F32 when count < BlockActivations:
+                Stream<TL, TV, F32Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride);
+                break;
+            default:
+                Tiles<TL, TV, F32Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel);
+                break;
         }
+    }
 
+    /// <summary>
+    /// Prefill: <see cref="BlockRows"/> rows at a time converted into the panel (F32 rows are read in place), then
+    /// register tiles over the activations, then single outputs for the ragged edges.
+    /// </summary>
+    private static void Tiles<TL, TV, TW>(
+        byte* weights, long rowBytes, int columns, int first, int last,
+        float* a, int aStride, int count, float* y, int yStride, float* panel)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+        where TW : IWeightElements
+    {
         var blockRows = BlockRows;
         for (var r = first; r < last; r += blockRows)
         {
             var n = Math.Min(blockRows, last - r);
             byte* rows;
             long stride;
-            if (type == GgmlType.F32)
+            if (typeof(TW) == typeof(F32Elements))
             {
                 rows = weights + (r * rowBytes);
                 stride = rowBytes;
@@ -111,16 +133,7 @@ internal static unsafe class WidenedMatMul
                 stride = (long)columns * sizeof(float);
                 for (var i = 0; i < n; i++)
                 {
-                    var source = weights + ((r + i) * rowBytes);
-                    var destination = panel + ((long)i * columns);
-                    if (type == GgmlType.F16)
-                    {
-                        Convert<TL, TV, F16Elements>(source, destination, columns);
-                    }
-                    else
-                    {
-                        Convert<TL, TV, BF16Elements>(source, destination, columns);
-                    }
+                    Convert<TL, TV, TW>(weights + ((r + i) * rowBytes), panel + ((long)i * columns), columns);
                 }
 
                 rows = (byte*)panel;
@@ -169,65 +182,6 @@ internal static unsafe class WidenedMatMul
         }
     }
 
-    /// <summary>
-    /// F16 decode: each activation row stored times 2^112 (exact while |a| &lt; 2^15, checked per row, else the plain
-    /// conversion) so the weights need no rescaling multiply; the outputs are bit for bit those of
-    /// <see cref="F16Elements"/>, since every product is the same real number.
-    /// </summary>
-    private static void StreamHalf<TL, TV>(
-        byte* weights, long rowBytes, int columns, int first, int last, float* a, int aStride, int count, float* y, int yStride)
-        where TL : IFloatLanes<TV>
-        where TV : struct
-    {
-        var scaled = t_scaled is { } buffer && buffer.Length >= columns ? buffer : t_scaled = GC.AllocateUninitializedArray<float>(columns, pinned: true);
-        fixed (float* s = scaled)
-        {
-            for (var t = 0; t < count; t++)
-            {
-                var at = a + ((long)t * aStride);
-                var inRange = true;
-                for (var i = 0; i < columns; i++)
-                {
-                    inRange &= MathF.Abs(at[i]) < 32768f; // false for NaN too
-                    s[i] = at[i] * HalfBits.Scale;
-                }
-
-                if (inRange)
-                {
-                    Stream<TL, TV, F16ScaledElements>(weights, rowBytes, columns, first, last, s, columns, 1, y + ((long)t * yStride), yStride);
-                }
-                else
-                {
-                    Stream<TL, TV, F16Elements>(weights, rowBytes, columns, first, last, at, aStride, 1, y + ((long)t * yStride), yStride);
-                }
-            }
-        }
-    }
-
-    /// <summary>Each activation against the stored rows, four rows at a time, converting in registers.</summary>
-    private static void Stream<TL, TV, TW>(
-        byte* weights, long rowBytes, int columns, int first, int last, float* a, int aStride, int count, float* y, int yStride)
-        where TL : IFloatLanes<TV>
-        where TV : struct
-        where TW : IWeightElements
-    {
-        for (var t = 0; t < count; t++)
-        {
-            var at = a + ((long)t * aStride);
-            var yt = y + ((long)t * yStride);
-            var r = first;
-            for (; r + 4 <= last; r += 4)
-            {
-                Rows4x1<TL, TV, TW>(weights + (r * rowBytes), rowBytes, at, columns, yt + r);
-            }
-
-            for (; r < last; r++)
-            {
-                yt[r] = One<TL, TV, TW>(weights + (r * rowBytes), at, columns);
-            }
-        }
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Finish<TL, TV, TW>(TV acc, byte* w, float* a, int i, int k)
         where TL : IFloatLanes<TV>
@@ -258,31 +212,6 @@ internal static unsafe class WidenedMatMul
         }
 
         return Finish<TL, TV, TW>(acc, w, a, i, k);
-    }
-
-    /// <summary>Four rows, <paramref name="stride"/> bytes apart, times one activation. // y[0..3]</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows4x1<TL, TV, TW>(byte* w, long stride, float* a, int k, float* y)
-        where TL : IFloatLanes<TV>
-        where TV : struct
-        where TW : IWeightElements
-    {
-        byte* w0 = w, w1 = w + stride, w2 = w + (2 * stride), w3 = w + (3 * stride);
-        TV acc0 = TL.Zero, acc1 = TL.Zero, acc2 = TL.Zero, acc3 = TL.Zero;
-        var i = 0;
-        for (; i + TL.Count <= k; i += TL.Count)
-        {
-            var x = TL.Load(a + i);
-            acc0 = TL.MultiplyAdd(TW.Load<TL, TV>(w0, i), x, acc0);
-            acc1 = TL.MultiplyAdd(TW.Load<TL, TV>(w1, i), x, acc1);
-            acc2 = TL.MultiplyAdd(TW.Load<TL, TV>(w2, i), x, acc2);
-            acc3 = TL.MultiplyAdd(TW.Load<TL, TV>(w3, i), x, acc3);
-        }
-
-        y[0] = Finish<TL, TV, TW>(acc0, w0, a, i, k);
-        y[1] = Finish<TL, TV, TW>(acc1, w1, a, i, k);
-        y[2] = Finish<TL, TV, TW>(acc2, w2, a, i, k);
-        y[3] = Finish<TL, TV, TW>(acc3, w3, a, i, k);
     }
 
     /// <summary>

@@ -24,4 +24,10 @@ if (args is ["constraints-latency", ..])
     return;
 }
 
+if (args is ["widened-ab", ..])
+{
+    Fathom.Benchmarks.WidenedDecodeAb.Run(args);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Fathom.Benchmarks.MatVecBenchmarks).Assembly).Run(args);

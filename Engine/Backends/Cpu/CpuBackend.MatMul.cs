@@ -119,7 +119,8 @@ internal sealed unsafe partial class CpuBackend
             return;
         }
 
-        if (CheckpointTypes.Contains(w.Type) || w.ColumnOrder is not null)
+        // FP8 rows have a widened kernel (below); the 4-bit and g_idx layouts decode a row at a time.
+        if ((CheckpointTypes.Contains(w.Type) && w.Type != CheckpointTypes.Fp8Rows) || w.ColumnOrder is not null)
         {
             DecodedRows(w, input, first, last, t0, count, output);
             return;
@@ -136,7 +137,7 @@ internal sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// Rows of a checkpoint layout (FP8 rows, 4-bit with zero points, or columns in <c>g_idx</c> order): each row is
+    /// Rows of a checkpoint layout (4-bit with zero points, or columns in <c>g_idx</c> order): each row is
     /// decoded to f32 once and met by every activation of the tile with the F32 dot, so outputs equal those of the
     /// dequantized F32 weights bit for bit.
     /// </summary>

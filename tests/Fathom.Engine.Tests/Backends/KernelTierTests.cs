@@ -31,6 +31,7 @@ public sealed class KernelTierTests
         "Fathom.Engine.Tests.Quantization.WidenedMatMulTests",
         "Fathom.Engine.Tests.Quantization.CheckpointLayoutTests",
         "Fathom.Engine.Tests.Quantization.Fp8E4M3Tests",
+        "Fathom.Engine.Tests.Quantization.Fp8RowsKernelTests",
     ];
 
     /// <summary>The variable through which the child learns which tier it must be running.</summary>

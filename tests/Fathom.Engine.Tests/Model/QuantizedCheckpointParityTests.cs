@@ -98,7 +98,7 @@ public sealed class QuantizedCheckpointParityTests : IDisposable
         using var ahead = LlamaModel.Load(rounded, options);
         Assert.True(onLoad.WeightBytes * 3 < ahead.WeightBytes, $"{onLoad.WeightBytes} bytes held vs {ahead.WeightBytes} as F32");
         var error = ModelRunner.RelativeError(ModelRunner.LastLogits(onLoad, Prompt), ModelRunner.LastLogits(ahead, Prompt));
-        Assert.True(error <= (backend == ComputeBackendKind.Cpu ? 1e-6 : 1e-4), $"relative logit error {error}");
+        Assert.True(error <= 1e-4, $"relative logit error {error}"); // both backends apply the row scale to the sum
         Assert.Equal(ModelRunner.Greedy(ahead, Prompt, 24), ModelRunner.Greedy(onLoad, Prompt, 24));
     }
 
@@ -145,10 +145,11 @@ public sealed class QuantizedCheckpointParityTests : IDisposable
         using var reference = LlamaModel.Load(referencePath, options);
         Assert.True(quantized.WeightBytes < reference.WeightBytes, $"{format}: {quantized.WeightBytes} bytes held vs {reference.WeightBytes} for F32");
         var error = ModelRunner.RelativeError(ModelRunner.LastLogits(quantized, prompt), ModelRunner.LastLogits(reference, prompt));
-        // CPU: FP8 rows decode to the reference's very floats and run the same f32 kernels; AWQ/GPTQ run int8
-        // activations (Q4_0's kernels with a zero point), so their error is the activation rounding's. ILGPU: the scale
-        // multiplies partial sums instead of each weight, so only rounding differs (GPTQ-sym on stories260K exceeded 1e-4 once).
-        var bound = backend != ComputeBackendKind.Cpu ? 5e-4 : IsInt4(format) ? Int4ActivationRounding : 1e-6;
+        // CPU: AWQ/GPTQ run int8 activations (Q4_0's kernels with a zero point), so their error is the activation
+        // rounding's; FP8's widened kernel applies the row scale once to the sum (1.9e-5 seen on FBGEMM FP8). ILGPU: the
+        // scale multiplies partial sums instead of each weight, so only rounding differs (GPTQ-sym on stories260K exceeded 1e-4 once).
+        var fp8 = format is CheckpointFormat.Fp8PerChannel or CheckpointFormat.Fp8PerTensor or CheckpointFormat.FbgemmFp8;
+        var bound = backend != ComputeBackendKind.Cpu || fp8 ? 5e-4 : IsInt4(format) ? Int4ActivationRounding : 1e-6;
         Assert.True(error <= bound, $"{format} on {backend}: relative logit error {error}");
         Assert.Equal(ModelRunner.Greedy(reference, prompt, tokens), ModelRunner.Greedy(quantized, prompt, tokens));
     }

@@ -1,0 +1,201 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace Fathom.Engine.Quantization;
+
+/// <summary>
+/// Decode (batch 1 to 3) and the FP8 rows. Decode is memory-bound: each weight byte is read once, converted in
+/// registers, and met by one activation. Eight rows go at a time (eight independent accumulator chains, one per row,
+/// in the order every kernel follows), and while they stream, the next eight rows are prefetched at the same column,
+/// so memory works one group ahead of the arithmetic instead of stalling at each row's first lines (the hardware
+/// prefetcher retrains at every 4 KiB page, and an F16 row of 2048 columns is one page).
+/// </summary>
+internal static unsafe partial class WidenedMatMul
+{
+    /// <summary>Rows streamed together by the decode kernel, and how far ahead (in rows) it prefetches.</summary>
+    public const int StreamRows = 8;
+
+    [ThreadStatic]
+    private static float[]? t_scaled;
+
+    /// <summary>
+    /// F16 decode: each activation row stored times 2^112 (exact while |a| &lt; 2^15, checked per row, else the plain
+    /// conversion) so the weights need no rescaling multiply; the outputs are bit for bit those of
+    /// <see cref="F16Elements"/>, since every product is the same real number.
+    /// </summary>
+    private static void StreamHalf<TL, TV>(
+        byte* weights, long rowBytes, int columns, int first, int last, float* a, int aStride, int count, float* y, int yStride)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+    {
+        fixed (float* s = Scratch(columns))
+        {
+            for (var t = 0; t < count; t++)
+            {
+                var at = a + ((long)t * aStride);
+                var inRange = true;
+                for (var i = 0; i < columns; i++)
+                {
+                    inRange &= MathF.Abs(at[i]) < 32768f; // false for NaN too
+                    s[i] = at[i] * HalfBits.Scale;
+                }
+
+                if (inRange)
+                {
+                    Stream<TL, TV, F16ScaledElements>(weights, rowBytes, columns, first, last, s, columns, 1, y + ((long)t * yStride), yStride);
+                }
+                else
+                {
+                    Stream<TL, TV, F16Elements>(weights, rowBytes, columns, first, last, at, aStride, 1, y + ((long)t * yStride), yStride);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// FP8 rows (<see cref="Fp8Rows"/>: an f32 scale, then the e4m3 bytes): the activations are stored times 2^64, the
+    /// bytes convert to v·2^−120 (<see cref="IFloatLanes{TVector}.LoadFp8Scaled"/>), so each product is v·a·2^−56
+    /// exactly, and the row's sum is multiplied once by scale·2^56. Decode streams like F16; prefill converts rows into
+    /// the panel and runs the same tiles, so every output is one sequence whatever the batch. Activations of magnitude
+    /// 2^64 or more (no model has them) would overflow.
+    /// </summary>
+    private static void Fp8<TL, TV>(
+        byte* weights, long rowBytes, int columns, int first, int last,
+        float* a, int aStride, int count, float* y, int yStride, float* panel)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+    {
+        fixed (float* s = Scratch((long)count * columns))
+        {
+            for (var t = 0; t < count; t++)
+            {
+                var at = a + ((long)t * aStride);
+                var st = s + ((long)t * columns);
+                for (var i = 0; i < columns; i++)
+                {
+                    st[i] = at[i] * Fp8Bits.ActivationScale;
+                }
+            }
+
+            var values = weights + Fp8Rows.HeaderBytes;
+            if (count < BlockActivations)
+            {
+                Stream<TL, TV, Fp8ScaledElements>(values, rowBytes, columns, first, last, s, columns, count, y, yStride);
+            }
+            else
+            {
+                Tiles<TL, TV, Fp8ScaledElements>(values, rowBytes, columns, first, last, s, columns, count, y, yStride, panel);
+            }
+
+            for (var r = first; r < last; r++)
+            {
+                var scale = *(float*)(weights + (r * rowBytes)) * Fp8Bits.RowScale;
+                for (var t = 0; t < count; t++)
+                {
+                    y[((long)t * yStride) + r] *= scale;
+                }
+            }
+        }
+    }
+
+    private static float[] Scratch(long length) =>
+        t_scaled is { } buffer && buffer.Length >= length ? buffer : t_scaled = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
+
+    /// <summary>Each activation against the stored rows, <see cref="StreamRows"/> at a time, converting in registers.</summary>
+    private static void Stream<TL, TV, TW>(
+        byte* weights, long rowBytes, int columns, int first, int last, float* a, int aStride, int count, float* y, int yStride)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+        where TW : IWeightElements
+    {
+        for (var t = 0; t < count; t++)
+        {
+            var at = a + ((long)t * aStride);
+            var yt = y + ((long)t * yStride);
+            var r = first;
+            for (; r + StreamRows <= last; r += StreamRows)
+            {
+                Rows8x1<TL, TV, TW>(weights + (r * rowBytes), rowBytes, at, columns, yt + r);
+            }
+
+            for (; r < last; r++)
+            {
+                yt[r] = One<TL, TV, TW>(weights + (r * rowBytes), at, columns);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(byte* p)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(p);
+        }
+    }
+
+    /// <summary>
+    /// Eight rows, <paramref name="stride"/> bytes apart, times one activation, prefetching the eight rows after them
+    /// one cache line per row per step. // y[0..7]
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows8x1<TL, TV, TW>(byte* w, long stride, float* a, int k, float* y)
+        where TL : IFloatLanes<TV>
+        where TV : struct
+        where TW : IWeightElements
+    {
+        byte* w0 = w, w1 = w + stride, w2 = w + (2 * stride), w3 = w + (3 * stride);
+        byte* w4 = w + (4 * stride), w5 = w + (5 * stride), w6 = w + (6 * stride), w7 = w + (7 * stride);
+        var ahead = StreamRows * stride;
+        TV acc0 = TL.Zero, acc1 = TL.Zero, acc2 = TL.Zero, acc3 = TL.Zero;
+        TV acc4 = TL.Zero, acc5 = TL.Zero, acc6 = TL.Zero, acc7 = TL.Zero;
+        var line = 64 / TW.ElementBytes; // elements per cache line, a multiple of every tier's lane count
+        var i = 0;
+        for (; i + line <= k; i += line)
+        {
+            var p = ahead + ((long)i * TW.ElementBytes);
+            Prefetch(w0 + p);
+            Prefetch(w1 + p);
+            Prefetch(w2 + p);
+            Prefetch(w3 + p);
+            Prefetch(w4 + p);
+            Prefetch(w5 + p);
+            Prefetch(w6 + p);
+            Prefetch(w7 + p);
+            for (var j = i; j < i + line; j += TL.Count)
+            {
+                var x = TL.Load(a + j);
+                acc0 = TL.MultiplyAdd(TW.Load<TL, TV>(w0, j), x, acc0);
+                acc1 = TL.MultiplyAdd(TW.Load<TL, TV>(w1, j), x, acc1);
+                acc2 = TL.MultiplyAdd(TW.Load<TL, TV>(w2, j), x, acc2);
+                acc3 = TL.MultiplyAdd(TW.Load<TL, TV>(w3, j), x, acc3);
+                acc4 = TL.MultiplyAdd(TW.Load<TL, TV>(w4, j), x, acc4);
+                acc5 = TL.MultiplyAdd(TW.Load<TL, TV>(w5, j), x, acc5);
+                acc6 = TL.MultiplyAdd(TW.Load<TL, TV>(w6, j), x, acc6);
+                acc7 = TL.MultiplyAdd(TW.Load<TL, TV>(w7, j), x, acc7);
+            }
+        }
+
+        for (; i + TL.Count <= k; i += TL.Count)
+        {
+            var x = TL.Load(a + i);
+            acc0 = TL.MultiplyAdd(TW.Load<TL, TV>(w0, i), x, acc0);
+            acc1 = TL.MultiplyAdd(TW.Load<TL, TV>(w1, i), x, acc1);
+            acc2 = TL.MultiplyAdd(TW.Load<TL, TV>(w2, i), x, acc2);
+            acc3 = TL.MultiplyAdd(TW.Load<TL, TV>(w3, i), x, acc3);
+            acc4 = TL.MultiplyAdd(TW.Load<TL, TV>(w4, i), x, acc4);
+            acc5 = TL.MultiplyAdd(TW.Load<TL, TV>(w5, i), x, acc5);
+            acc6 = TL.MultiplyAdd(TW.Load<TL, TV>(w6, i), x, acc6);
+            acc7 = TL.MultiplyAdd(TW.Load<TL, TV>(w7, i), x, acc7);
+        }
+
+        y[0] = Finish<TL, TV, TW>(acc0, w0, a, i, k);
+        y[1] = Finish<TL, TV, TW>(acc1, w1, a, i, k);
+        y[2] = Finish<TL, TV, TW>(acc2, w2, a, i, k);
+        y[3] = Finish<TL, TV, TW>(acc3, w3, a, i, k);
+        y[4] = Finish<TL, TV, TW>(acc4, w4, a, i, k);
+        y[5] = Finish<TL, TV, TW>(acc5, w5, a, i, k);
+        y[6] = Finish<TL, TV, TW>(acc6, w6, a, i, k);
+        y[7] = Finish<TL, TV, TW>(acc7, w7, a, i, k);
+    }
+}
