@@ -120,7 +120,7 @@ internal sealed partial class IlgpuForward
         var e = _device.Elementwise;
         var w = _weights.Layers[l];
         e.RmsNorm(s.Residual.View, n, hp.EmbeddingLength, _vectors[w.FeedForwardNorm].View, hp.RmsNormEpsilon, s.Normed.View);
-        if (w.Gate.Type == w.Up.Type && w.Gate.RowBytes == w.Up.RowBytes && InColumnOrder(w.Gate, w.Up))
+        if (FusesGateUp(w))
         {
             MatMul(s.Normed, n, w.Gate, s.Hidden, MatMulKernels.SwiGlu, w.Up); // (n, n_ff) = silu(x · Wgᵀ) ⊙ (x · Wuᵀ)
         }

@@ -67,7 +67,7 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
             throw new NotSupportedException($"head dimension {hp.HeadDimension} is odd or exceeds the attention kernel's {AttentionKernels.DimsPerLane} × warp size");
         }
 
-        _separateGateUp = weights.Layers.Any(w => w.Gate.Type != w.Up.Type || w.Gate.RowBytes != w.Up.RowBytes);
+        _separateGateUp = weights.Layers.Any(w => !FusesGateUp(w));
         try
         {
             UploadWeights(progress);
@@ -207,6 +207,9 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
             _device.Dispose();
         }
     }
+
+    /// <summary>Whether a layer's gate and up run as one fused SwiGLU launch: same layout, and both read the activations as they are.</summary>
+    private static bool FusesGateUp(LlamaLayerWeights w) => w.Gate.Type == w.Up.Type && w.Gate.RowBytes == w.Up.RowBytes && InColumnOrder(w.Gate, w.Up);
 
     /// <summary>Whether none of <paramref name="weights"/> has a column order (so they may share one launch's input).</summary>
     private static bool InColumnOrder(params ReadOnlySpan<WeightMatrix> weights)
