@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
+using Fathom.Gguf;
 
 namespace Fathom.Engine.Quantization;
 
@@ -19,35 +20,65 @@ internal static unsafe partial class WidenedMatMul
     private static float[]? t_scaled;
 
     /// <summary>
-    /// F16 decode: each activation row stored times 2^112 (exact while |a| &lt; 2^15, checked per row, else the plain
-    /// conversion) so the weights need no rescaling multiply; the outputs are bit for bit those of
-    /// <see cref="F16Elements"/>, since every product is the same real number.
+    /// Stores <paramref name="count"/> activation rows (<paramref name="columns"/> wide) as the kernels of
+    /// <paramref name="type"/> read them, into <paramref name="scaled"/> (count, columns): F16 decode times 2^112, so the
+    /// weights need no rescaling multiply (exact while every |a| &lt; 2^15; false otherwise, and the caller passes none);
+    /// FP8 rows times 2^64 (<see cref="Fp8Bits.ActivationScale"/>). False for a type that reads the activations as they
+    /// are. A caller running many row blocks of one matmul scales once and passes the result to every
+    /// <see cref="Rows"/> call.
+    /// </summary>
+    public static bool ScaleActivations(GgmlType type, float* a, int aStride, int count, int columns, float* scaled)
+    {
+        var factor = type switch
+        {
+            GgmlType.F16 when count < BlockActivations => HalfBits.Scale,
+            CheckpointTypes.Fp8Rows => Fp8Bits.ActivationScale,
+            _ => 0f,
+        };
+        if (factor == 0f)
+        {
+            return false;
+        }
+
+        var inRange = true;
+        for (var t = 0; t < count; t++)
+        {
+            var at = a + ((long)t * aStride);
+            var st = scaled + ((long)t * columns);
+            for (var i = 0; i < columns; i++)
+            {
+                inRange &= MathF.Abs(at[i]) < 32768f; // false for NaN too
+                st[i] = at[i] * factor;
+            }
+        }
+
+        return inRange || type == CheckpointTypes.Fp8Rows;
+    }
+
+    /// <summary>
+    /// F16 decode on activations scaled by <see cref="ScaleActivations"/> (<paramref name="scaled"/>, or scaled here
+    /// when null); when an activation is out of the scaled range, the plain conversion. The outputs are bit for bit those
+    /// of <see cref="F16Elements"/> either way, since every product is the same real number.
     /// </summary>
     private static void StreamHalf<TL, TV>(
-        byte* weights, long rowBytes, int columns, int first, int last, float* a, int aStride, int count, float* y, int yStride)
+        byte* weights, long rowBytes, int columns, int first, int last, float* a, int aStride, int count, float* y, int yStride, float* scaled)
         where TL : IFloatLanes<TV>
         where TV : struct
     {
-        fixed (float* s = Scratch(columns))
+        fixed (float* s = scaled is null ? Scratch((long)count * columns) : null)
         {
-            for (var t = 0; t < count; t++)
+            if (scaled is null && ScaleActivations(GgmlType.F16, a, aStride, count, columns, s))
             {
-                var at = a + ((long)t * aStride);
-                var inRange = true;
-                for (var i = 0; i < columns; i++)
-                {
-                    inRange &= MathF.Abs(at[i]) < 32768f; // false for NaN too
-                    s[i] = at[i] * HalfBits.Scale;
-                }
+                scaled = s;
+            }
 
-                if (inRange)
-                {
-                    Stream<TL, TV, F16ScaledElements>(weights, rowBytes, columns, first, last, s, columns, 1, y + ((long)t * yStride), yStride);
-                }
-                else
-                {
-                    Stream<TL, TV, F16Elements>(weights, rowBytes, columns, first, last, at, aStride, 1, y + ((long)t * yStride), yStride);
-                }
+            if (scaled is not null)
+            {
+                Stream<TL, TV, F16ScaledElements>(weights, rowBytes, columns, first, last, scaled, columns, count, y, yStride);
+            }
+            else
+            {
+                Stream<TL, TV, F16Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride);
             }
         }
     }
@@ -61,20 +92,17 @@ internal static unsafe partial class WidenedMatMul
     /// </summary>
     private static void Fp8<TL, TV>(
         byte* weights, long rowBytes, int columns, int first, int last,
-        float* a, int aStride, int count, float* y, int yStride, float* panel)
+        float* a, int aStride, int count, float* y, int yStride, float* panel, float* scaled)
         where TL : IFloatLanes<TV>
         where TV : struct
     {
-        fixed (float* s = Scratch((long)count * columns))
+        fixed (float* own = scaled is null ? Scratch((long)count * columns) : null)
         {
-            for (var t = 0; t < count; t++)
+            var s = scaled;
+            if (s is null)
             {
-                var at = a + ((long)t * aStride);
-                var st = s + ((long)t * columns);
-                for (var i = 0; i < columns; i++)
-                {
-                    st[i] = at[i] * Fp8Bits.ActivationScale;
-                }
+                ScaleActivations(CheckpointTypes.Fp8Rows, a, aStride, count, columns, own);
+                s = own;
             }
 
             var values = weights + Fp8Rows.HeaderBytes;

@@ -37,22 +37,23 @@ internal static unsafe partial class WidenedMatMul
     /// Rows [first, last) of a <paramref name="type"/> matrix of <paramref name="columns"/> columns against
     /// <paramref name="count"/> activation rows. // weights: row 0, rows <paramref name="rowBytes"/> apart;
     /// a (count, aStride floats); y (count, yStride): element (t, r) at y[t·yStride + r]; panel: scratch of
-    /// <see cref="BlockRows"/> · columns floats (unused for F32).
+    /// <see cref="BlockRows"/> · columns floats (unused for F32); scaled: these activation rows as
+    /// <see cref="ScaleActivations"/> stored them (count, columns), or null to scale them here when the type needs it.
     /// </summary>
     public static void Rows(
         GgmlType type, byte* weights, long rowBytes, int columns, int first, int last,
-        float* a, int aStride, int count, float* y, int yStride, float* panel)
+        float* a, int aStride, int count, float* y, int yStride, float* panel, float* scaled = null)
     {
         switch (KernelTiers.Current)
         {
             case KernelTier.Avx512:
-                Rows<Lanes512, Vector512<float>>(type, weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel);
+                Rows<Lanes512, Vector512<float>>(type, weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel, scaled);
                 break;
             case KernelTier.Avx2 or KernelTier.AvxVnni:
-                Rows<Lanes256, Vector256<float>>(type, weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel);
+                Rows<Lanes256, Vector256<float>>(type, weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel, scaled);
                 break;
             default:
-                Rows<Lanes128, Vector128<float>>(type, weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel);
+                Rows<Lanes128, Vector128<float>>(type, weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel, scaled);
                 break;
         }
     }
@@ -76,14 +77,14 @@ internal static unsafe partial class WidenedMatMul
 
     private static void Rows<TL, TV>(
         GgmlType type, byte* weights, long rowBytes, int columns, int first, int last,
-        float* a, int aStride, int count, float* y, int yStride, float* panel)
+        float* a, int aStride, int count, float* y, int yStride, float* panel, float* scaled)
         where TL : IFloatLanes<TV>
         where TV : struct
     {
         switch (type)
         {
             case GgmlType.F16 when count < BlockActivations:
-                StreamHalf<TL, TV>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride);
+                StreamHalf<TL, TV>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, scaled);
                 break;
             case GgmlType.F16:
                 Tiles<TL, TV, F16Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel);
@@ -95,7 +96,7 @@ internal static unsafe partial class WidenedMatMul
                 Tiles<TL, TV, BF16Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel);
                 break;
             case CheckpointTypes.Fp8Rows:
-                Fp8<TL, TV>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel);
+                Fp8<TL, TV>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride, panel, scaled);
                 break;
             case GgmlType.F32 when count < BlockActivations:
                 Stream<TL, TV, F32Elements>(weights, rowBytes, columns, first, last, a, aStride, count, y, yStride);

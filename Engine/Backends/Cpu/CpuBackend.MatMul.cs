@@ -19,6 +19,9 @@ internal sealed unsafe partial class CpuBackend
     [ThreadStatic]
     private static float[]? t_panel;
 
+    private float[] _f16Scaled = []; // (rows, k): activations × 2^112 for F16 decode, pinned
+    private float[] _fp8Scaled = []; // (rows, k): activations × 2^64 for FP8 rows, pinned
+
     [ThreadStatic]
     private static float[]? t_decodedRow; // (k): one checkpoint row decoded to f32
 
@@ -43,6 +46,7 @@ internal sealed unsafe partial class CpuBackend
 
         var parallel = work >= SerialWorkLimit;
         var activations = QuantizeActivations(input, rows, k, list, parallel);
+        var scaled = ScaleWidenedActivations(input, rows, k, list);
         var plan = MatMulPlan.Create(list, rows, _pool.ThreadCount, activations, L2Bytes);
         RunParallel(plan.ItemCount, parallel, item =>
         {
@@ -50,7 +54,7 @@ internal sealed unsafe partial class CpuBackend
             var tile = plan.TileRows[target];
             for (var t0 = 0; t0 < rows; t0 += tile)
             {
-                RunKernel(list[target], input, activations, first, last, t0, Math.Min(tile, rows - t0));
+                RunKernel(list[target], input, activations, scaled, first, last, t0, Math.Min(tile, rows - t0));
             }
         });
     }
@@ -60,7 +64,7 @@ internal sealed unsafe partial class CpuBackend
     /// matmul kernel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunKernel(MatMulTarget target, float[] input, QuantizedInput q, int first, int last, int t0, int count)
+    private static void RunKernel(MatMulTarget target, float[] input, QuantizedInput q, ScaledInput scaled, int first, int last, int t0, int count)
     {
         var (w, output) = target;
         var n = w.Rows;
@@ -131,9 +135,55 @@ internal sealed unsafe partial class CpuBackend
         fixed (float* x = input)
         fixed (float* y = output)
         fixed (float* scratch = panel)
+        fixed (float* s = scaled.For(w.Type))
         {
-            WidenedMatMul.Rows(w.Type, w.Data, w.RowBytes, k, first, last, x + ((long)t0 * k), k, count, y + ((long)t0 * n), n, scratch);
+            WidenedMatMul.Rows(
+                w.Type, w.Data, w.RowBytes, k, first, last, x + ((long)t0 * k), k, count, y + ((long)t0 * n), n, scratch,
+                s is null ? null : s + ((long)t0 * k));
         }
+    }
+
+    /// <summary>
+    /// The activations scaled once per matmul for the widened kernels that read them scaled
+    /// (<see cref="WidenedMatMul.ScaleActivations"/>: F16 decode, FP8 rows), so that no row block scales its own copy.
+    /// </summary>
+    private ScaledInput ScaleWidenedActivations(float[] input, int rows, int k, MatMulTarget[] targets)
+    {
+        float[]? f16 = null, fp8 = null;
+        foreach (var t in targets)
+        {
+            if (t.Weight.Type == GgmlType.F16 && f16 is null)
+            {
+                f16 = Scale(ref _f16Scaled, GgmlType.F16);
+            }
+            else if (t.Weight.Type == CheckpointTypes.Fp8Rows && fp8 is null)
+            {
+                fp8 = Scale(ref _fp8Scaled, CheckpointTypes.Fp8Rows);
+            }
+        }
+
+        return new ScaledInput(f16, fp8);
+
+        float[]? Scale(ref float[] buffer, GgmlType type)
+        {
+            var length = (long)rows * k;
+            if (buffer.Length < length)
+            {
+                buffer = GC.AllocateUninitializedArray<float>(checked((int)Math.Max(length, buffer.Length * 2L)), pinned: true);
+            }
+
+            fixed (float* a = input)
+            fixed (float* s = buffer)
+            {
+                return WidenedMatMul.ScaleActivations(type, a, k, rows, k, s) ? buffer : null;
+            }
+        }
+    }
+
+    /// <summary>One matmul input as the widened kernels read it scaled, per weight type. // F16, Fp8: (rows, k) or null</summary>
+    private readonly record struct ScaledInput(float[]? F16, float[]? Fp8)
+    {
+        public float[]? For(GgmlType type) => type == GgmlType.F16 ? F16 : type == CheckpointTypes.Fp8Rows ? Fp8 : null;
     }
 
     /// <summary>
