@@ -59,6 +59,100 @@ public sealed class IlgpuKernelTests(IlgpuCpuDevice fixture) : IClassFixture<Ilg
         }
     }
 
+    /// <summary>The weight types of the GPU run's checks, at Llama-3-70B's matmul inputs: hidden 8192 and FFN 28672.</summary>
+    public static TheoryData<GgmlType, int> SeventyBWidths =>
+        new() { { GgmlType.Q4_K, 8192 }, { GgmlType.Q4_K, 28672 }, { GgmlType.Q6_K, 8192 }, { GgmlType.Q6_K, 28672 },
+            { GgmlType.Q8_0, 8192 }, { GgmlType.Q8_0, 28672 }, { GgmlType.Q4_0, 28672 }, { GgmlType.BF16, 8192 },
+            { GgmlType.BF16, 28672 }, { GgmlType.F16, 28672 } };
+
+    /// <summary>
+    /// The warp-per-row kernel at the 70B's real widths on a 32-lane warp: 28672 columns are 112 Q4_K/Q6_K
+    /// super-blocks per row (3.5 per lane, so lanes end on different blocks) and 896 Q8_0 blocks, where the small
+    /// shapes above give each lane at most one.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SeventyBWidths))]
+    public void MatMul_at_the_70B_widths_matches_exact_dots(GgmlType type, int k)
+    {
+        const int N = 9;
+        var random = new Random(k + (int)type);
+        using var w = new QuantizedWeight(type, k, N, random);
+        foreach (var rows in new[] { 1, 3 })
+        {
+            var x = RandomArray(random, rows * k);
+            var actual = RunMatMul(x, rows, w, MatMulKernels.Store, null, null);
+            for (var r = 0; r < rows; r++)
+            {
+                for (var j = 0; j < N; j++)
+                {
+                    var (exact, bound) = Dot(x, r, w, j, k);
+                    Assert.True(Math.Abs(actual[(r * N) + j] - exact) <= bound, $"{type} k {k} rows {rows}, [{r},{j}]: {actual[(r * N) + j]} vs {exact}");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// RMSNorm over the 70B's hidden 8192, SwiGLU over its FFN 28672, the embedding of 8192-wide Q6_K rows and argmax
+    /// over its 128,256-token vocabulary (a tie, and the maximum in the very last column), on a 32-lane warp.
+    /// </summary>
+    [Fact]
+    public void Norm_swiglu_embedding_and_argmax_at_the_70B_widths()
+    {
+        const int Hidden = 8192, Ffn = 28672, Vocabulary = 128256;
+        var random = new Random(70);
+        var e = fixture.Device.Elementwise;
+        var x = RandomArray(random, 2 * Hidden, 3f);
+        var weight = RandomArray(random, Hidden);
+        var norm = new float[x.Length];
+        _reference.RmsNorm(x, 2, Hidden, weight, 1e-5f, norm);
+        using var input = fixture.Upload(x);
+        using var w = fixture.Upload(weight);
+        using var normed = fixture.Device.Accelerator.Allocate1D<float>(x.Length);
+        e.RmsNorm(input.View, 2, Hidden, w.View, 1e-5f, normed.View);
+        var actualNorm = IlgpuCpuDevice.Download(normed);
+        for (var i = 0; i < norm.Length; i++)
+        {
+            Assert.True(Math.Abs(actualNorm[i] - norm[i]) <= ((Hidden + 8) * U * Math.Abs(norm[i])) + 1e-30, $"norm {i}: {actualNorm[i]} vs {norm[i]}");
+        }
+
+        var gate = RandomArray(random, Ffn, 8);
+        var up = RandomArray(random, Ffn, 2);
+        var swiglu = new float[Ffn];
+        _reference.SwiGlu(gate, up, Ffn, swiglu);
+        using var g = fixture.Upload(gate);
+        using var u = fixture.Upload(up);
+        using var gated = fixture.Device.Accelerator.Allocate1D<float>(Ffn);
+        e.SwiGlu(g.View, u.View, Ffn, gated.View);
+        var actualSwiglu = IlgpuCpuDevice.Download(gated);
+        for (var i = 0; i < Ffn; i++)
+        {
+            Assert.True(Math.Abs(actualSwiglu[i] - swiglu[i]) <= (16 * U * Math.Abs(swiglu[i])) + 1e-30, $"swiglu {i}: {actualSwiglu[i]} vs {swiglu[i]}");
+        }
+
+        using var table = new QuantizedWeight(GgmlType.Q6_K, Hidden, 4, random);
+        int[] tokens = [3, 0, 3];
+        using var bytes = fixture.Upload(table.Bytes);
+        using var ids = fixture.Upload(tokens);
+        using var embedded = fixture.Device.Accelerator.Allocate1D<float>(tokens.Length * Hidden);
+        e.Embed(bytes.View, (int)GgmlType.Q6_K, table.Matrix.RowBytes, ids.View, tokens.Length, Hidden, embedded.View);
+        var actualEmbedded = IlgpuCpuDevice.Download(embedded);
+        for (var t = 0; t < tokens.Length; t++)
+        {
+            Assert.Equal(table.Values.AsSpan(tokens[t] * Hidden, Hidden).ToArray(), actualEmbedded.AsSpan(t * Hidden, Hidden).ToArray());
+        }
+
+        var logits = RandomArray(random, 2 * Vocabulary);
+        logits[90_001] = logits[127_000] = 7f;    // row 0: a tie, the first index wins
+        logits[Vocabulary + Vocabulary - 1] = 7f; // row 1: the last column
+        using var l = fixture.Upload(logits);
+        using var best = fixture.Device.Accelerator.Allocate1D<int>(2);
+        e.ArgMax(l.View, 2, Vocabulary, best.View);
+        int[] expected = [_reference.ArgMax(logits.AsSpan(0, Vocabulary)), _reference.ArgMax(logits.AsSpan(Vocabulary, Vocabulary))];
+        Assert.Equal([90_001, Vocabulary - 1], expected);
+        Assert.Equal(expected, IlgpuCpuDevice.Download(best));
+    }
+
     [Theory]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q6_K)]
