@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Fathom.Engine.Quantization;
+using Fathom.Gguf;
+
+namespace Fathom.Benchmarks;
+
+/// <summary>
+/// Batch-1 Q4_K/Q6_K matvec over the interleaved layout, in process: GB/s of weight bytes for the engine's decode kernel
+/// against a plain read of the same bytes and (on Avx512) against the 256-bit Avx2-tier kernel, median of alternated rounds. What decides Q4_K_M decode speed on one thread.
+/// <c>dotnet run -c Release --project tests/Fathom.Benchmarks -- kquant-ab [rows] [columns] [rounds]</c>.
+/// </summary>
+internal static unsafe class KQuantDecodeAb
+{
+    public static void Run(string[] args)
+    {
+        var rows = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 8192;
+        var columns = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2048;
+        var rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 7;
+        Console.WriteLine($"tier {KernelTiers.Name(KernelTiers.Current)}, {rows}x{columns}, {rounds} rounds (median GB/s of weight bytes)");
+        var rng = new Random(1);
+        var activations = new float[columns];
+        for (var i = 0; i < columns; i++)
+        {
+            activations[i] = (float)(rng.NextDouble() - 0.5);
+        }
+
+        var a = (byte*)NativeMemory.AlignedAlloc((nuint)Q8K.RowBytes(columns), 64);
+        fixed (float* x = activations)
+        {
+            ActivationQuantizer.Q8KRow(x, a, columns);
+        }
+
+        var y = (float*)NativeMemory.AlignedAlloc((nuint)rows * 4, 64);
+        var row = new float[columns];
+        foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q6_K })
+        {
+            var rowBytes = type == GgmlType.Q4_K ? Q4K.RowBytes(columns) : Q6K.RowBytes(columns);
+            var source = (byte*)NativeMemory.AlignedAlloc((nuint)(rows * rowBytes), 64);
+            for (long r = 0; r < rows; r++)
+            {
+                for (var i = 0; i < columns; i++)
+                {
+                    row[i] = (float)((rng.NextDouble() - 0.5) * 0.1);
+                }
+
+                var destination = new Span<byte>(source + (r * rowBytes), (int)rowBytes);
+                if (type == GgmlType.Q4_K)
+                {
+                    Q4K.Quantize(row, destination, columns);
+                }
+                else
+                {
+                    Q6K.Quantize(row, destination, columns);
+                }
+            }
+
+            var bytes = InterleavedKQuantLayout.ByteSize(type, columns, rows);
+            var packed = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            InterleavedKQuantLayout.Pack(type, source, columns, rows, packed, 2);
+            NativeMemory.AlignedFree(source);
+            var variants = new (string Name, Action Run)[]
+            {
+                ("read", () => Read(packed, bytes)),
+                ("engine", () => InterleavedKQuantMatMul.Rows(type, packed, rows, columns, 0, rows, a, (int)Q8K.RowBytes(columns), 1, y, rows)),
+                ("avx2 kernel", () => InterleavedKQuantMatMul.Rows(type, packed, rows, columns, 0, rows, a, (int)Q8K.RowBytes(columns), 1, y, rows, KernelTier.Avx2)),
+            };
+            var samples = variants.Select(_ => new List<double>()).ToArray();
+            for (var round = 0; round < rounds; round++)
+            {
+                for (var v = 0; v < variants.Length; v++)
+                {
+                    variants[v].Run();
+                    var sw = Stopwatch.StartNew();
+                    var reps = 0;
+                    while (sw.Elapsed.TotalMilliseconds < 300)
+                    {
+                        variants[v].Run();
+                        reps++;
+                    }
+
+                    samples[v].Add(bytes * reps / sw.Elapsed.TotalSeconds / 1e9);
+                }
+            }
+
+            Console.WriteLine($"{type}: " + string.Join(", ", variants.Select((v, i) => $"{v.Name} {Median(samples[i]):F1}")) + " GB/s"
+                + (variants.Length > 2 ? $"; engine/avx2 kernel {Median(samples[1]) / Median(samples[2]):F2}x" : string.Empty));
+            NativeMemory.AlignedFree(packed);
+        }
+
+        NativeMemory.AlignedFree(a);
+        NativeMemory.AlignedFree(y);
+    }
+
+    private static double Median(List<double> xs)
+    {
+        xs.Sort();
+        return xs[xs.Count / 2];
+    }
+
+    private static void Read(byte* p, long bytes)
+    {
+        System.Runtime.Intrinsics.Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
+        for (long i = 0; i + 128 <= bytes; i += 128)
+        {
+            s0 += System.Runtime.Intrinsics.Vector256.Load((int*)(p + i));
+            s1 += System.Runtime.Intrinsics.Vector256.Load((int*)(p + i + 32));
+            s2 += System.Runtime.Intrinsics.Vector256.Load((int*)(p + i + 64));
+            s3 += System.Runtime.Intrinsics.Vector256.Load((int*)(p + i + 96));
+        }
+
+        Sink = System.Runtime.Intrinsics.Vector256.Sum(s0 + s1 + s2 + s3);
+    }
+
+    private static int Sink { get; set; }
+}
