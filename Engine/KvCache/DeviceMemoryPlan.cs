@@ -16,7 +16,8 @@ namespace Fathom.Engine.KvCache;
 /// <param name="Blocks">KV blocks allocated.</param>
 /// <param name="BlockSize">Tokens per block.</param>
 /// <param name="ContextLength">The model's context length.</param>
-public sealed record DeviceMemoryPlan(long TotalBytes, double Utilization, long WeightBytes, long UsedBytes, long ReservedBytes, long BlockBytes, int Blocks, int BlockSize, int ContextLength)
+/// <param name="KvDataType">The element type the device cache holds (f16, or fp8 at half the bytes a block).</param>
+public sealed record DeviceMemoryPlan(long TotalBytes, double Utilization, long WeightBytes, long UsedBytes, long ReservedBytes, long BlockBytes, int Blocks, int BlockSize, int ContextLength, KvCacheDataType KvDataType = KvCacheDataType.F16)
 {
     /// <summary>Bytes of the KV cache.</summary>
     public long KvBytes => BlockBytes * Blocks;
@@ -27,7 +28,7 @@ public sealed record DeviceMemoryPlan(long TotalBytes, double Utilization, long 
     /// <summary>Plans the KV cache; <paramref name="maxBlocks"/> caps it (the kernels index a layer with 32 bits).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="utilization"/> is not in (0, 1], or a size is not positive.</exception>
     /// <exception cref="InsufficientDeviceMemoryException">Not one block fits.</exception>
-    public static DeviceMemoryPlan Plan(long totalBytes, double utilization, long weightBytes, long usedBytes, long reservedBytes, long blockBytes, int blockSize, int contextLength, int maxBlocks)
+    public static DeviceMemoryPlan Plan(long totalBytes, double utilization, long weightBytes, long usedBytes, long reservedBytes, long blockBytes, int blockSize, int contextLength, int maxBlocks, KvCacheDataType kvDataType = KvCacheDataType.F16)
     {
         if (!(utilization > 0 && utilization <= 1))
         {
@@ -39,7 +40,7 @@ public sealed record DeviceMemoryPlan(long TotalBytes, double Utilization, long 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
         var budget = (long)(totalBytes * utilization) - usedBytes - reservedBytes;
         var blocks = (int)Math.Clamp(budget / blockBytes, 0, maxBlocks);
-        var plan = new DeviceMemoryPlan(totalBytes, utilization, weightBytes, usedBytes, reservedBytes, blockBytes, blocks, blockSize, contextLength);
+        var plan = new DeviceMemoryPlan(totalBytes, utilization, weightBytes, usedBytes, reservedBytes, blockBytes, blocks, blockSize, contextLength, kvDataType);
         if (blocks < 1)
         {
             throw new InsufficientDeviceMemoryException(
@@ -54,7 +55,7 @@ public sealed record DeviceMemoryPlan(long TotalBytes, double Utilization, long 
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
         $"device memory {Gb(TotalBytes)} x {Utilization:0.###}: weights {Gb(WeightBytes)}, in use before the KV cache {Gb(UsedBytes)}, activation reserve {Gb(ReservedBytes)}; "
-        + $"KV cache {Gb(KvBytes)} = {Blocks} blocks of {BlockSize} tokens ({Blocks * (long)BlockSize} tokens), {MaxSequencesAtContext} concurrent sequences at the {ContextLength}-token context");
+        + $"KV cache ({KvCacheDataTypes.ToName(KvDataType)}) {Gb(KvBytes)} = {Blocks} blocks of {BlockSize} tokens ({Blocks * (long)BlockSize} tokens), {MaxSequencesAtContext} concurrent sequences at the {ContextLength}-token context");
 
     private static string Gb(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e9:0.###} GB");
 }

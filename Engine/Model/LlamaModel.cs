@@ -175,14 +175,14 @@ public sealed class LlamaModel : IDisposable
             {
                 if (options.TensorParallel == 1)
                 {
-                    model._device = new IlgpuForward(device, hp, weights, model._rope, blocks, blockSize, options.LoadProgress, ownsDevice: true, memoryUtilization: options.GpuMemoryUtilization);
+                    model._device = new IlgpuForward(device, hp, weights, model._rope, blocks, blockSize, options.LoadProgress, ownsDevice: true, memoryUtilization: options.GpuMemoryUtilization, kvDataType: kvType);
                     device = null;
                 }
                 else
                 {
                     var first = device;
                     device = null; // Open owns it from here, and disposes it if it fails
-                    model._device = IlgpuTensorParallel.Open(first, kind, options.TensorParallel, hp, weights, model._rope, blocks, blockSize, options.LoadProgress, options.GpuMemoryUtilization);
+                    model._device = IlgpuTensorParallel.Open(first, kind, options.TensorParallel, hp, weights, model._rope, blocks, blockSize, options.LoadProgress, options.GpuMemoryUtilization, kvType);
                 }
             }
             else

@@ -23,28 +23,51 @@ public static class Fp8E4M3
 
     /// <summary>
     /// Rounds <paramref name="value"/> to the nearest e4m3 value (ties to even), saturating at ±448 as the
-    /// <c>compressed-tensors</c> and FBGEMM quantizers clamp before the cast; NaN stays NaN.
+    /// <c>compressed-tensors</c> and FBGEMM quantizers clamp before the cast (infinities too); NaN stays NaN.
     /// </summary>
-    public static byte FromSingle(float value)
+    public static byte FromSingle(float value) => FromSingleBits(BitConverter.SingleToUInt32Bits(value));
+
+    /// <summary>
+    /// <see cref="FromSingle"/> on the f32 bit pattern, in integer arithmetic only (no tables, no library calls), so
+    /// that the GPU kernels that write fp8 (the KV cache store) compile this same function: one rounding, everywhere.
+    /// </summary>
+    /// <param name="bits">An f32 bit pattern.</param>
+    public static byte FromSingleBits(uint bits)
     {
-        if (float.IsNaN(value))
+        var sign = (bits >> 24) & 0x80u;
+        var magnitude = bits & 0x7FFFFFFFu;
+        if (magnitude > 0x7F800000u)
         {
-            return 0x7F;
+            return 0x7F; // NaN
         }
 
-        var sign = float.IsNegative(value) ? 0x80 : 0;
-        var magnitude = Math.Min(MathF.Abs(value), MaxFinite);
-        if (magnitude < 0.015625f)
+        if (magnitude >= 0x43E00000u)
         {
-            // Below the smallest normal (2^-6) the codes are m·2^-9, m = 0..8 (8 is the smallest normal's code).
-            return (byte)(sign | (int)MathF.Round(magnitude * 512, MidpointRounding.ToEven));
+            return (byte)(sign | 0x7Eu); // ≥ 448, infinity included: saturate
+        }
+
+        if (magnitude < 0x3C800000u)
+        {
+            // Below the smallest normal (2^-6) the codes are m·2^-9, m = 0..8 (8 is the smallest normal's code):
+            // m = significand · 2^(exponent - 150 + 9), rounded to nearest even by the bits shifted out.
+            var exponent = (int)(magnitude >> 23);
+            var shift = 141 - exponent; // ≥ 21 here
+            if (exponent == 0 || shift > 25)
+            {
+                return (byte)sign; // under 2^-11: rounds to zero
+            }
+
+            var significand = (magnitude & 0x7FFFFFu) | 0x800000u;
+            var m = significand >> shift;
+            var rest = significand & ((1u << shift) - 1);
+            var half = 1u << (shift - 1);
+            m += rest > half || (rest == half && (m & 1) != 0) ? 1u : 0u;
+            return (byte)(sign | m);
         }
 
         // Normal: drop 20 of the f32 mantissa's 23 bits, rounding to nearest even; a carry bumps the exponent.
-        var bits = BitConverter.SingleToUInt32Bits(magnitude);
-        var rounded = (bits + 0x7FFFFu + ((bits >> 20) & 1)) & ~0xFFFFFu;
-        var exponent = (int)(rounded >> 23) - 127 + 7;
-        return (byte)(sign | (exponent << 3) | (int)((rounded >> 20) & 7));
+        var rounded = (magnitude + 0x7FFFFu + ((magnitude >> 20) & 1)) & ~0xFFFFFu;
+        return (byte)(sign | ((((rounded >> 23) - 120) << 3) & 0x78u) | ((rounded >> 20) & 7));
     }
 
     private static float[] Build()

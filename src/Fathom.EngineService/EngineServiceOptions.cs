@@ -36,8 +36,9 @@ internal sealed class EngineServiceOptions
     public double GpuMemoryUtilization { get; set; }
 
     /// <summary>
-    /// Element type of the KV cache: <c>auto</c> (f16 on the CPU backend, f32 on the reference backend), <c>f16</c> or
-    /// <c>f32</c> (see <see cref="Engine.KvCache.KvCacheDataTypes"/>); anything else fails the load.
+    /// Element type of the KV cache: <c>auto</c> (f16 on the CPU backend, f32 on the reference backend), <c>f16</c>,
+    /// <c>f32</c> or <c>fp8</c> (e4m3, scale 1.0; alias <c>fp8_e4m3</c>) (see <see cref="Engine.KvCache.KvCacheDataTypes"/>);
+    /// anything else fails the load.
     /// </summary>
     public string KvCacheDtype { get; set; } = "auto";
 

@@ -106,7 +106,7 @@ internal sealed partial class ModelHost(
                 metrics,
                 tier);
             _loaded = new Loaded(model, engine);
-            LogLoaded(logger, model.Name, path, model.Model.BackendName, model.Model.KvBlockCount, model.MaxModelLength);
+            LogLoaded(logger, model.Name, path, model.Model.BackendName, model.Model.KvBlockCount, DeviceKvDtype(model.Model), model.Model.KvCacheBytes, model.MaxModelLength);
             if (model.Model.DeviceMemoryPlan is { } plan)
             {
                 LogMemoryPlan(logger, plan.ToString());
@@ -118,6 +118,10 @@ internal sealed partial class ModelHost(
             LogLoadFailed(logger, e);
         }
     }, stoppingToken);
+
+    // What the cache holds: an ILGPU f16 cache exchanges f32 payloads, so the plan's dtype names it when there is one.
+    private static string DeviceKvDtype(LlamaModel model) =>
+        KvCacheDataTypes.ToName(model.DeviceMemoryPlan?.KvDataType ?? model.KvCacheDataType);
 
     /// <summary>A reference (<c>hf.co/ORG/REPO:QUANT</c>…) comes from the model store, pulled first when missing, with its progress logged.</summary>
     private async Task<string> PullAsync(EngineServiceOptions o, CancellationToken stoppingToken)
@@ -143,8 +147,8 @@ internal sealed partial class ModelHost(
     [LoggerMessage(Level = LogLevel.Information, Message = "Fathom:Model {Reference} is not in the model store {Store}: pulling it")]
     private static partial void LogPulling(ILogger logger, string reference, string store);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Name} from {Path} on {Backend}: {Blocks} KV blocks, context {Context} tokens")]
-    private static partial void LogLoaded(ILogger logger, string name, string path, string backend, int blocks, int context);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Name} from {Path} on {Backend}: {Blocks} KV blocks ({KvDtype}, {KvBytes} bytes), context {Context} tokens")]
+    private static partial void LogLoaded(ILogger logger, string name, string path, string backend, int blocks, string kvDtype, long kvBytes, int context);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Weights of {Name}: {MemoryBytes} bytes in memory, {StoredBytes} bytes stored (--quantize {Quantize}); by type: {Types}")]
     private static partial void LogWeights(ILogger logger, string name, long memoryBytes, long storedBytes, string quantize, string types);

@@ -12,6 +12,9 @@ public enum KvBlockDType : byte
     /// <summary>bfloat16.</summary>
     BF16 = 2,
 
+    /// <summary>FP8 <c>e4m3fn</c> bytes with a scale of 1.0 (an engine's <c>--kv-cache-dtype fp8</c> cache, byte for byte).</summary>
+    Fp8E4M3 = 3,
+
     /// <summary>GGML Q8_0 blocks (32 int8 with one f16 scale).</summary>
 #pragma warning disable CA1707 // GGML's name for the type.
     Q8_0 = 8,

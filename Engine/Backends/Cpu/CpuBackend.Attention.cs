@@ -4,7 +4,7 @@ using Fathom.Engine.Model;
 
 namespace Fathom.Engine.Backends.Cpu;
 
-/// <summary>The CPU backend's KV cache writes and paged attention, over an f32 or f16 cache.</summary>
+/// <summary>The CPU backend's KV cache writes and paged attention, over an f32, f16 or fp8 cache.</summary>
 internal sealed unsafe partial class CpuBackend
 {
     [ThreadStatic]
@@ -43,11 +43,13 @@ internal sealed unsafe partial class CpuBackend
         var kvHeads = storage.KvHeadCount;
         var group = heads / kvHeads;
         var scale = 1f / MathF.Sqrt(hd);
-        var half = storage.DataType == KvCacheDataType.F16;
-        var keys = half ? null : storage.Keys(layer);
-        var values = half ? null : storage.Values(layer);
-        var halfKeys = half ? storage.HalfKeys(layer) : null;
-        var halfValues = half ? storage.HalfValues(layer) : null;
+        var type = storage.DataType;
+        var keys = type == KvCacheDataType.F32 ? storage.Keys(layer) : null;
+        var values = type == KvCacheDataType.F32 ? storage.Values(layer) : null;
+        var halfKeys = type == KvCacheDataType.F16 ? storage.HalfKeys(layer) : null;
+        var halfValues = type == KvCacheDataType.F16 ? storage.HalfValues(layer) : null;
+        var fp8Keys = type == KvCacheDataType.Fp8 ? storage.Fp8Keys(layer) : null;
+        var fp8Values = type == KvCacheDataType.Fp8 ? storage.Fp8Values(layer) : null;
         var positions = batch.Positions.ToArray();
         var sequences = batch.SequenceIndices.ToArray();
         var tables = new int[batch.Count][];
@@ -92,6 +94,8 @@ internal sealed unsafe partial class CpuBackend
             fixed (float* v0 = values)
             fixed (Half* hk0 = halfKeys)
             fixed (Half* hv0 = halfValues)
+            fixed (byte* bk0 = fp8Keys)
+            fixed (byte* bv0 = fp8Values)
             fixed (float* gathered = rows)
             fixed (float* score0 = scores)
             {
@@ -99,7 +103,7 @@ internal sealed unsafe partial class CpuBackend
                 for (var p0 = 0; p0 < length; p0 += GatherRows)
                 {
                     var p1 = Math.Min(length, p0 + GatherRows);
-                    Gather(k0, hk0, half, table, blockSize, stride, kvOffset, hd, p0, p1, gathered);
+                    Gather(new KvRows(k0, hk0, bk0), table, blockSize, stride, kvOffset, hd, p0, p1, gathered);
                     for (var i = 0; i < outputs; i++)
                     {
                         var t = first + (i / group);
@@ -139,7 +143,7 @@ internal sealed unsafe partial class CpuBackend
                 for (var p0 = 0; p0 < length; p0 += GatherRows)
                 {
                     var p1 = Math.Min(length, p0 + GatherRows);
-                    Gather(v0, hv0, half, table, blockSize, stride, kvOffset, hd, p0, p1, gathered);
+                    Gather(new KvRows(v0, hv0, bv0), table, blockSize, stride, kvOffset, hd, p0, p1, gathered);
                     for (var i = 0; i < outputs; i++)
                     {
                         var t = first + (i / group);
@@ -165,19 +169,33 @@ internal sealed unsafe partial class CpuBackend
     /// <summary>
     /// Rows [p0, p1) of one KV head as f32, one after another. // cache (positions, kv_heads · hd) → rows (p1 − p0, hd)
     /// </summary>
-    private static void Gather(float* single, Half* half, bool isHalf, int[] table, int blockSize, int stride, int kvOffset, int hd, int p0, int p1, float* rows)
+    private static void Gather(KvRows cache, int[] table, int blockSize, int stride, int kvOffset, int hd, int p0, int p1, float* rows)
     {
         for (var p = p0; p < p1; p++, rows += hd)
         {
             var offset = (((table[p / blockSize] * blockSize) + (p % blockSize)) * stride) + kvOffset;
-            if (isHalf)
+            if (cache.Half is not null)
             {
-                HalfConversion.HalfToSingle((ushort*)(half + offset), rows, hd);
+                HalfConversion.HalfToSingle((ushort*)(cache.Half + offset), rows, hd);
+            }
+            else if (cache.Fp8 is not null)
+            {
+                PagedKvStorage.DecodeFp8(new ReadOnlySpan<byte>(cache.Fp8 + offset, hd), new Span<float>(rows, hd));
             }
             else
             {
-                new ReadOnlySpan<float>(single + offset, hd).CopyTo(new Span<float>(rows, hd));
+                new ReadOnlySpan<float>(cache.Single + offset, hd).CopyTo(new Span<float>(rows, hd));
             }
         }
+    }
+
+    // One layer's keys or values: exactly one pointer is set, per the storage's element type.
+    private readonly struct KvRows(float* single, Half* half, byte* fp8)
+    {
+        public float* Single { get; } = single;
+
+        public Half* Half { get; } = half;
+
+        public byte* Fp8 { get; } = fp8;
     }
 }

@@ -7,7 +7,7 @@ using DeviceHalf = ILGPU.Half;
 namespace Fathom.Engine.Backends.Ilgpu;
 
 /// <summary>
-/// The paged KV cache on the device: storing each token's K and V (as f16) in its sequence's blocks, and causal
+/// The paged KV cache on the device: storing each token's K and V (as f16 or fp8 e4m3, see <see cref="KvCacheView"/>) in its sequence's blocks, and causal
 /// grouped-query attention over them. Cache layout per tensor: // (layers, blocks, block_size, n_head_kv, head_dim).
 /// A sequence's block table lives at <c>tables[tableStart[s] ..]</c>; position p sits in block
 /// <c>tables[tableStart[s] + p / block_size]</c>, slot <c>p % block_size</c>.
@@ -27,16 +27,16 @@ internal sealed class AttentionKernels
 
     private readonly int _warpSize;
     private readonly int _groupSize;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, KvShape, BatchViews, ArrayView<DeviceHalf>, ArrayView<DeviceHalf>, RopeViews> _storeKv;
-    private readonly Action<KernelConfig, ArrayView<float>, KvShape, BatchViews, ArrayView<uint>, ArrayView<uint>, ArrayView<float>, SplitViews, RopeViews> _attention;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, KvShape, BatchViews, KvCacheView, KvCacheView, RopeViews> _storeKv;
+    private readonly Action<KernelConfig, ArrayView<float>, KvShape, BatchViews, KvCacheView, KvCacheView, ArrayView<float>, SplitViews, RopeViews> _attention;
     private readonly Action<KernelConfig, KvShape, SplitViews, ArrayView<float>> _combine;
 
     public AttentionKernels(Accelerator accelerator)
     {
         _warpSize = accelerator.WarpSize;
         _groupSize = Math.Min(256, accelerator.MaxNumThreadsPerGroup);
-        _storeKv = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, KvShape, BatchViews, ArrayView<DeviceHalf>, ArrayView<DeviceHalf>, RopeViews>(StoreKvKernel);
-        _attention = accelerator.LoadStreamKernel<ArrayView<float>, KvShape, BatchViews, ArrayView<uint>, ArrayView<uint>, ArrayView<float>, SplitViews, RopeViews>(AttentionKernel);
+        _storeKv = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, KvShape, BatchViews, KvCacheView, KvCacheView, RopeViews>(StoreKvKernel);
+        _attention = accelerator.LoadStreamKernel<ArrayView<float>, KvShape, BatchViews, KvCacheView, KvCacheView, ArrayView<float>, SplitViews, RopeViews>(AttentionKernel);
         _combine = accelerator.LoadStreamKernel<KvShape, SplitViews, ArrayView<float>>(CombineKernel);
         var cpu = accelerator.AcceleratorType == AcceleratorType.CPU;
         MinChunk = cpu ? 4 : 64;
@@ -67,7 +67,7 @@ internal sealed class AttentionKernels
     /// One thread per (token, kv element); K is rotated by <paramref name="rope"/> on the way (RoPE of K fused into
     /// the store: the rotated K is needed only in the cache). // k, v (n_tokens, n_head_kv * head_dim)
     /// </summary>
-    internal static void StoreKvKernel(ArrayView<float> k, ArrayView<float> v, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values, RopeViews rope)
+    internal static void StoreKvKernel(ArrayView<float> k, ArrayView<float> v, KvShape shape, BatchViews batch, KvCacheView keys, KvCacheView values, RopeViews rope)
     {
         var stride = shape.KvHeads * shape.HeadDimension;
         var index = Grid.GlobalIndex.X;
@@ -81,20 +81,20 @@ internal sealed class AttentionKernels
         var slot = Slot(batch, shape, t, batch.Positions[t]);
         var destination = shape.LayerOffset + (slot * stride) + c;
         var dim = c % shape.HeadDimension;
-        keys[destination] = (DeviceHalf)Rotated(k, index - dim, dim, batch.Positions[t], rope);
-        values[destination] = (DeviceHalf)v[index];
+        keys.Store(destination, Rotated(k, index - dim, dim, batch.Positions[t], rope));
+        values.Store(destination, v[index]);
     }
 
     /// <summary>
     /// One warp per (token, head, split), for decode and prefill alike: the positions of the token's sequence in
     /// the split's range [split·chunk, min(pos + 1, (split + 1)·chunk)) are visited in order with an online softmax
-    /// (running max and sum). Lane l owns the dimension pairs l, l + warp (f16 pairs read as one 32-bit word, so a
-    /// warp reads a 4·warp-byte run of a cached K or V row per load), and the score of a position is one warp
+    /// (running max and sum). Lane l owns the dimension pairs l, l + warp (pairs read by one load through
+    /// <see cref="KvCacheView.Pair"/>, so a warp reads a 4·warp-byte (f16) or 2·warp-byte (fp8) run of a cached K or V row per load), and the score of a position is one warp
     /// all-reduce. With one split the normalised output is written; with several (flash-decoding, for long
     /// contexts with few tokens) the unnormalised output and (max, sum) go to <paramref name="split"/>'s partials
     /// and <see cref="CombineKernel"/> merges them. // q, output (n_tokens, n_head, head_dim)
     /// </summary>
-    internal static void AttentionKernel(ArrayView<float> q, KvShape shape, BatchViews batch, ArrayView<uint> keys, ArrayView<uint> values, ArrayView<float> output, SplitViews split, RopeViews rope)
+    internal static void AttentionKernel(ArrayView<float> q, KvShape shape, BatchViews batch, KvCacheView keys, KvCacheView values, ArrayView<float> output, SplitViews split, RopeViews rope)
     {
         var item = (Grid.IdxX * (Group.DimX / Warp.WarpSize)) + Warp.WarpIdx;
         if (item >= shape.Tokens * shape.Heads * split.Splits)
@@ -125,23 +125,41 @@ internal sealed class AttentionKernels
         var end = XMath.Min(length, (part + 1) * split.Chunk);
         for (var p = part * split.Chunk; p < end; p++)
         {
-            // Word index of the (position, kv head) row: element offsets are even because head_dim is.
-            var row = (shape.LayerOffset + (Slot(batch, shape, t, p) * stride) + ((long)kvHead * hd)) >> 1;
-            var k01 = d0 < hd ? keys[row + lane] : 0u;
-            var k23 = d2 < hd ? keys[row + lane + w] : 0u;
-            var partial = (q0 * Low(k01)) + (q1 * High(k01)) + (q2 * Low(k23)) + (q3 * High(k23));
+            // Element index of the (position, kv head) row: even because head_dim is, so pairs are aligned loads.
+            var row = shape.LayerOffset + (Slot(batch, shape, t, p) * stride) + ((long)kvHead * hd);
+            float k0 = 0, k1 = 0, k2 = 0, k3 = 0;
+            if (d0 < hd)
+            {
+                keys.Pair(row + d0, out k0, out k1);
+            }
+
+            if (d2 < hd)
+            {
+                keys.Pair(row + d2, out k2, out k3);
+            }
+
+            var partial = (q0 * k0) + (q1 * k1) + (q2 * k2) + (q3 * k3);
             var score = WarpExtensions.AllReduce<float, AddFloat>(partial) * shape.Scale;
             var newMax = XMath.Max(max, score);
             var correction = XMath.Exp(max - newMax);
             var weight = XMath.Exp(score - newMax);
             sum = (sum * correction) + weight;
             max = newMax;
-            var v01 = d0 < hd ? values[row + lane] : 0u;
-            var v23 = d2 < hd ? values[row + lane + w] : 0u;
-            o0 = (o0 * correction) + (weight * Low(v01));
-            o1 = (o1 * correction) + (weight * High(v01));
-            o2 = (o2 * correction) + (weight * Low(v23));
-            o3 = (o3 * correction) + (weight * High(v23));
+            float v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+            if (d0 < hd)
+            {
+                values.Pair(row + d0, out v0, out v1);
+            }
+
+            if (d2 < hd)
+            {
+                values.Pair(row + d2, out v2, out v3);
+            }
+
+            o0 = (o0 * correction) + (weight * v0);
+            o1 = (o1 * correction) + (weight * v1);
+            o2 = (o2 * correction) + (weight * v2);
+            o3 = (o3 * correction) + (weight * v3);
         }
 
         if (split.Splits == 1)
@@ -234,10 +252,6 @@ internal sealed class AttentionKernels
         return dim == a ? (x0 * c) - (x1 * s) : (x0 * s) + (x1 * c);
     }
 
-    private static float Low(uint pair) => WeightDecode.HalfToSingle(pair & 0xFFFF);
-
-    private static float High(uint pair) => WeightDecode.HalfToSingle(pair >> 16);
-
     private static long Slot(BatchViews batch, KvShape shape, int token, int position)
     {
         var block = batch.Tables[batch.TableStarts[batch.Sequences[token]] + (position / shape.BlockSize)];
@@ -247,7 +261,11 @@ internal sealed class AttentionKernels
     // ---- launchers ----
 
     /// <summary>Stores the step's K (rotated by <paramref name="rope"/> when given) and V as f16 in their cache slots.</summary>
-    public void StoreKv(ArrayView<float> k, ArrayView<float> v, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values, RopeViews rope = default)
+    public void StoreKv(ArrayView<float> k, ArrayView<float> v, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values, RopeViews rope = default) =>
+        StoreKv(k, v, shape, batch, KvCacheView.F16(keys), KvCacheView.F16(values), rope);
+
+    /// <summary>Stores the step's K (rotated by <paramref name="rope"/> when given) and V in their cache slots, in the caches' element type.</summary>
+    public void StoreKv(ArrayView<float> k, ArrayView<float> v, KvShape shape, BatchViews batch, KvCacheView keys, KvCacheView values, RopeViews rope = default)
     {
         var count = shape.Tokens * shape.KvHeads * shape.HeadDimension;
         _storeKv(new KernelConfig(Math.Max(1, (count + _groupSize - 1) / _groupSize), _groupSize), k, v, shape, batch, keys, values, rope);
@@ -259,7 +277,11 @@ internal sealed class AttentionKernels
     /// partials then need <c>n_tokens · n_head · splits · (head_dim + 2)</c> floats. Q is rotated by
     /// <paramref name="rope"/> as it is read (unrotated in <paramref name="q"/>), when given.
     /// </summary>
-    public void Attention(ArrayView<float> q, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values, ArrayView<float> output, int splits = 1, int maxLength = 0, ArrayView<float> partial = default, ArrayView<float> stats = default, RopeViews rope = default)
+    public void Attention(ArrayView<float> q, KvShape shape, BatchViews batch, ArrayView<DeviceHalf> keys, ArrayView<DeviceHalf> values, ArrayView<float> output, int splits = 1, int maxLength = 0, ArrayView<float> partial = default, ArrayView<float> stats = default, RopeViews rope = default) =>
+        Attention(q, shape, batch, KvCacheView.F16(keys), KvCacheView.F16(values), output, splits, maxLength, partial, stats, rope);
+
+    /// <summary>As the f16 overload, over caches of any element type (<see cref="KvCacheView"/>).</summary>
+    public void Attention(ArrayView<float> q, KvShape shape, BatchViews batch, KvCacheView keys, KvCacheView values, ArrayView<float> output, int splits = 1, int maxLength = 0, ArrayView<float> partial = default, ArrayView<float> stats = default, RopeViews rope = default)
     {
         var items = shape.Tokens * shape.Heads;
         splits = Math.Max(1, splits);
@@ -271,7 +293,7 @@ internal sealed class AttentionKernels
 
         var split = new SplitViews(splits, chunk, partial, stats);
         var groups = (((long)items * splits) + WarpsPerGroup - 1) / WarpsPerGroup;
-        _attention(new KernelConfig((int)groups, WarpsPerGroup * _warpSize), q, shape, batch, keys.Cast<uint>(), values.Cast<uint>(), output, split, rope);
+        _attention(new KernelConfig((int)groups, WarpsPerGroup * _warpSize), q, shape, batch, keys, values, output, split, rope);
         if (splits > 1)
         {
             _combine(new KernelConfig((items + WarpsPerGroup - 1) / WarpsPerGroup, WarpsPerGroup * _warpSize), shape, split, output);

@@ -98,8 +98,8 @@ internal sealed partial class IlgpuForward
         }
 
         var shape = new AttentionKernels.KvShape(n, hp.HeadCount, hp.KvHeadCount, hp.HeadDimension, BlockSize, (long)l * LayerElements, 1f / MathF.Sqrt(hp.HeadDimension));
-        att.StoreKv(s.Key.View, s.Value.View, shape, _stepViews, _keys.View, _values.View, _stepRope); // K rotated on the way in
-        att.Attention(s.Query.View, shape, _stepViews, _keys.View, _values.View, s.Attention.View, _stepSplits, _stepMaxLength, s.AttentionPartial.View, s.AttentionStats.View, _stepRope); // (n, n_head, head_dim); Q rotated as read
+        att.StoreKv(s.Key.View, s.Value.View, shape, _stepViews, KeyCache, ValueCache, _stepRope); // K rotated on the way in
+        att.Attention(s.Query.View, shape, _stepViews, KeyCache, ValueCache, s.Attention.View, _stepSplits, _stepMaxLength, s.AttentionPartial.View, s.AttentionStats.View, _stepRope); // (n, n_head, head_dim); Q rotated as read
         if (partial)
         {
             MatMul(s.Attention, n, w.Output, s.Normed); // partial (n, n_embd) = attention · Wo_shardᵀ

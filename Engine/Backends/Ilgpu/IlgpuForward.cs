@@ -12,7 +12,7 @@ namespace Fathom.Engine.Backends.Ilgpu;
 
 /// <summary>
 /// A Llama forward step that lives on an ILGPU accelerator: weights uploaded once in their GGUF layout, the paged
-/// KV cache in device memory as f16, activations in device buffers. Per step only the batch description goes up
+/// KV cache in device memory as f16 or fp8 e4m3 (<see cref="KvCacheView"/>), activations in device buffers. Per step only the batch description goes up
 /// and either the requested logits or one token id per logit row come back.
 /// </summary>
 internal sealed unsafe partial class IlgpuForward : IDeviceForward
@@ -25,8 +25,9 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     private readonly List<MemoryBuffer> _owned = [];
     private readonly Dictionary<WeightMatrix, MemoryBuffer1D<byte, Stride1D.Dense>> _matrices = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<float[], MemoryBuffer1D<float, Stride1D.Dense>> _vectors = new(ReferenceEqualityComparer.Instance);
-    private readonly MemoryBuffer1D<DeviceHalf, Stride1D.Dense> _keys;   // (layers, blocks, block_size, n_head_kv, head_dim)
-    private readonly MemoryBuffer1D<DeviceHalf, Stride1D.Dense> _values; // (layers, blocks, block_size, n_head_kv, head_dim)
+    private readonly MemoryBuffer1D<byte, Stride1D.Dense> _keys;   // (layers, blocks, block_size, n_head_kv, head_dim) f16 or fp8 elements
+    private readonly MemoryBuffer1D<byte, Stride1D.Dense> _values; // (layers, blocks, block_size, n_head_kv, head_dim) f16 or fp8 elements
+    private readonly bool _fp8Kv;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _cos;         // (positions, rope_dims / 2)
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _sin;         // (positions, rope_dims / 2)
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _tokenIds;      // (n_logits)
@@ -49,10 +50,12 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     /// <summary>
     /// Uploads the weights and allocates the KV cache: <paramref name="blockCount"/> blocks, or, with
     /// <paramref name="memoryUtilization"/>, as many as that fraction of the device's memory holds after the
-    /// weights and an activation reserve (<see cref="MemoryPlan"/>).
+    /// weights and an activation reserve (<see cref="MemoryPlan"/>). <paramref name="kvDataType"/> <c>fp8</c> keeps K/V
+    /// as e4m3 bytes; anything else as f16.
     /// </summary>
-    public IlgpuForward(IlgpuDevice device, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, bool ownsDevice = false, bool computesLogits = true, double? memoryUtilization = null)
+    public IlgpuForward(IlgpuDevice device, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, bool ownsDevice = false, bool computesLogits = true, double? memoryUtilization = null, KvCacheDataType kvDataType = KvCacheDataType.F32)
     {
+        _fp8Kv = kvDataType == KvCacheDataType.Fp8;
         _device = device;
         _computesLogits = computesLogits;
         _ownsDevice = ownsDevice;
@@ -77,9 +80,9 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
                 BlockCount = blockCount = MemoryPlan.Blocks;
             }
 
-            var kvLength = (long)hp.LayerCount * blockCount * blockSize * hp.KvLength;
-            _keys = Own(accelerator.Allocate1D<DeviceHalf>(kvLength));
-            _values = Own(accelerator.Allocate1D<DeviceHalf>(kvLength));
+            var kvBytes = (long)hp.LayerCount * blockCount * blockSize * hp.KvLength * KvElementBytes;
+            _keys = Own(accelerator.Allocate1D<byte>(kvBytes));
+            _values = Own(accelerator.Allocate1D<byte>(kvBytes));
             _keys.MemSetToZero();
             _values.MemSetToZero();
             // Sized by memory, the cache can hold many contexts' worth of tokens; no position goes past the context.
@@ -129,7 +132,17 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     public int BlockSize { get; }
 
     /// <summary>Bytes of device KV cache.</summary>
-    public long KvCacheBytes => 2L * _keys.Length * 2;
+    public long KvCacheBytes => 2L * _keys.Length;
+
+    /// <summary>The element type the device cache holds: f16 or fp8.</summary>
+    public KvCacheDataType DeviceKvDataType => _fp8Kv ? KvCacheDataType.Fp8 : KvCacheDataType.F16;
+
+    private int KvElementBytes => KvCacheDataTypes.SizeOf(DeviceKvDataType);
+
+    // The cache tensors as the kernels read and write them.
+    private KvCacheView KeyCache => _fp8Kv ? KvCacheView.E4M3(_keys.View) : KvCacheView.F16(_keys.View.AsContiguous().Cast<DeviceHalf>());
+
+    private KvCacheView ValueCache => _fp8Kv ? KvCacheView.E4M3(_values.View) : KvCacheView.F16(_values.View.AsContiguous().Cast<DeviceHalf>());
 
     /// <summary>Bytes of weights held on the device.</summary>
     public long WeightBytes { get; private set; }
@@ -365,9 +378,9 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
         var ropeBytes = 2L * Math.Max(blockSize, _hp.ContextLength) * (_rope.Dimensions / 2) * sizeof(float);
         var reserve = DeviceScratch.BytesFor(_hp, new DeviceScratch.ScratchShape(ReserveTokens, ReserveLogitRows, _computesLogits, _separateGateUp)) + ropeBytes;
         var blockElements = (long)blockSize * _hp.KvLength;
-        var blockBytes = 2L * _hp.LayerCount * blockElements * 2; // K and V, f16
+        var blockBytes = 2L * _hp.LayerCount * blockElements * KvElementBytes; // K and V
         var maxBlocks = (int)Math.Min(int.MaxValue / blockElements, int.MaxValue / blockSize);
-        return DeviceMemoryPlan.Plan(total, utilization, WeightBytes + VectorBytes, used, reserve, blockBytes, blockSize, _hp.ContextLength, maxBlocks);
+        return DeviceMemoryPlan.Plan(total, utilization, WeightBytes + VectorBytes, used, reserve, blockBytes, blockSize, _hp.ContextLength, maxBlocks, DeviceKvDataType);
     }
 
     private T Own<T>(T buffer)

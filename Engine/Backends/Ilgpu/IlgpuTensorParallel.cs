@@ -28,7 +28,7 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
     private PageLockedArray1D<float>[] _sums = [];     // per shard (n_tokens, n_embd): the all-reduced output it uploads
 
     // Slices the model over devices already checked by Validate, taking ownership of them (disposed with this or on failure).
-    private IlgpuTensorParallel(IReadOnlyList<IlgpuDevice> devices, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, double? memoryUtilization)
+    private IlgpuTensorParallel(IReadOnlyList<IlgpuDevice> devices, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, double? memoryUtilization, KvCacheDataType kvDataType)
     {
         var count = devices.Count;
         _hp = hp;
@@ -44,8 +44,8 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
                 var scaled = progress is null ? null : new Progress(p => progress.Report((d + p) / count));
                 // Shard 0 also holds the output matrix, so it has the least room: it sizes the KV cache, the others match it.
                 _shards[d] = d == 0
-                    ? new IlgpuForward(devices[d], shard.HyperParameters, shard.Weights, rope, blockCount, blockSize, scaled, ownsDevice: true, computesLogits: true, memoryUtilization)
-                    : new IlgpuForward(devices[d], shard.HyperParameters, shard.Weights, rope, _shards[0].BlockCount, blockSize, scaled, ownsDevice: true, computesLogits: false);
+                    ? new IlgpuForward(devices[d], shard.HyperParameters, shard.Weights, rope, blockCount, blockSize, scaled, ownsDevice: true, computesLogits: true, memoryUtilization, kvDataType)
+                    : new IlgpuForward(devices[d], shard.HyperParameters, shard.Weights, rope, _shards[0].BlockCount, blockSize, scaled, ownsDevice: true, computesLogits: false, kvDataType: kvDataType);
             }
         }
         catch
@@ -73,7 +73,7 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
     /// </summary>
     /// <exception cref="TensorParallelSplitException">The model does not split over that many devices (checked before any other device is opened).</exception>
     /// <exception cref="BackendUnavailableException">Fewer than <paramref name="count"/> devices exist.</exception>
-    public static IlgpuTensorParallel Open(IlgpuDevice first, ComputeBackendKind kind, int count, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, double? memoryUtilization = null)
+    public static IlgpuTensorParallel Open(IlgpuDevice first, ComputeBackendKind kind, int count, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, double? memoryUtilization = null, KvCacheDataType kvDataType = KvCacheDataType.F32)
     {
         var devices = new List<IlgpuDevice> { first };
         try
@@ -90,7 +90,7 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
             throw;
         }
 
-        return new IlgpuTensorParallel(devices, hp, weights, rope, blockCount, blockSize, progress, memoryUtilization);
+        return new IlgpuTensorParallel(devices, hp, weights, rope, blockCount, blockSize, progress, memoryUtilization, kvDataType);
     }
 
     /// <summary>Number of accelerators.</summary>
@@ -120,19 +120,15 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
         return _shards[0].GreedyTokens(batch.LogitTokenIndices.Length);
     }
 
-    /// <summary>Payloads are f32, as each shard's.</summary>
-    public KvCacheDataType DataType => KvCacheDataType.F32;
+    /// <summary>Payloads are each shard's: f32 for an f16 cache, e4m3 bytes for an fp8 cache.</summary>
+    public KvCacheDataType DataType => _shards[0].DataType;
 
-    public int BlockBytes => BlockFloats * sizeof(float);
+    public int BlockBytes => BlockFloats * KvCacheDataTypes.SizeOf(DataType);
 
-    public void ReadBlock(int block, Span<byte> destination) => ReadBlock(block, MemoryMarshal.Cast<byte, float>(destination));
-
-    public void WriteBlock(int block, ReadOnlySpan<byte> source) => WriteBlock(block, MemoryMarshal.Cast<byte, float>(source));
-
-    public void ReadBlock(int block, Span<float> destination)
+    public void ReadBlock(int block, Span<byte> destination)
     {
         CheckPayload(destination.Length);
-        var part = new float[_shards[0].BlockFloats]; // (layers, 2, block_size, n_head_kv / T, head_dim)
+        var part = new byte[_shards[0].BlockBytes]; // (layers, 2, block_size, n_head_kv / T, head_dim)
         var (rows, run, fullRow) = Runs();
         for (var d = 0; d < _shards.Length; d++)
         {
@@ -144,10 +140,10 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
         }
     }
 
-    public void WriteBlock(int block, ReadOnlySpan<float> source)
+    public void WriteBlock(int block, ReadOnlySpan<byte> source)
     {
         CheckPayload(source.Length);
-        var part = new float[_shards[0].BlockFloats]; // (layers, 2, block_size, n_head_kv / T, head_dim)
+        var part = new byte[_shards[0].BlockBytes]; // (layers, 2, block_size, n_head_kv / T, head_dim)
         var (rows, run, fullRow) = Runs();
         for (var d = 0; d < _shards.Length; d++)
         {
@@ -159,6 +155,12 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
             _shards[d].WriteBlock(block, part);
         }
     }
+
+    /// <summary>Reads an f16 cache's block as f32.</summary>
+    public void ReadBlock(int block, Span<float> destination) => ReadBlock(block, MemoryMarshal.AsBytes(destination));
+
+    /// <summary>Writes an f16 cache's block from f32.</summary>
+    public void WriteBlock(int block, ReadOnlySpan<float> source) => WriteBlock(block, MemoryMarshal.AsBytes(source));
 
     public void CopyBlock(int source, int destination)
     {
@@ -246,18 +248,18 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
         _sums = [];
     }
 
-    // A block payload as rows of (layer, K/V, position); each row holds one shard's KV heads as a contiguous run.
+    // A block payload as rows of (layer, K/V, position); each row holds one shard's KV heads as a contiguous run (bytes).
     private (int Rows, int Run, int FullRow) Runs()
     {
-        var run = _shardKvHeads * _hp.HeadDimension; // floats of one position's heads on a shard
+        var run = _shardKvHeads * _hp.HeadDimension * KvCacheDataTypes.SizeOf(DataType); // bytes of one position's heads on a shard
         return (2 * _hp.LayerCount * _shards[0].BlockSize, run, run * _shards.Length);
     }
 
-    private void CheckPayload(int length)
+    private void CheckPayload(int bytes)
     {
-        if (length != BlockFloats)
+        if (bytes != BlockBytes)
         {
-            throw new ArgumentException($"a block payload is {BlockFloats} floats, not {length}", nameof(length));
+            throw new ArgumentException($"a block payload is {BlockBytes} bytes, not {bytes}", nameof(bytes));
         }
     }
 

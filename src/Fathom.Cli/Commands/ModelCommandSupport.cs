@@ -87,7 +87,7 @@ internal static class ModelCommandSupport
     /// <summary>The <c>--kv-cache-dtype</c> option: the KV cache's element type by name (<see cref="KvCacheDataTypes"/>).</summary>
     public static Option<string> KvCacheDtypeOption() => new("--kv-cache-dtype")
     {
-        Description = $"KV cache element type: {string.Join(", ", KvCacheDataTypes.AllNames)} (default auto: f16 on cpu, f32 on reference).",
+        Description = $"KV cache element type: {string.Join(", ", KvCacheDataTypes.AllNames)} (default auto: f16 on cpu, f32 on reference; fp8 = e4m3 with scale 1.0, half of f16).",
         DefaultValueFactory = _ => "auto",
     };
 

@@ -18,7 +18,7 @@ internal static class PlanCommand
         var model = new Option<string?>("--model", "-m") { Description = "Preset name, HF config.json (or its folder), or .gguf file" };
         var weights = new Option<string?>("--weights", "-w") { Description = "f32, bf16, fp16, fp8, int8, q8_0, q4_k_m, q4_0, gptq-4bit[-gN], awq-4bit[-gN] (default: bf16, or the GGUF's own tensors)" };
         var gpu = new Option<string?>("--gpu", "-g") { Description = "h100-sxm, h100-pcie, h200, h20, a100-40, a100-80, l40s, rtx-4090, mi300x (or a device from --calibration)" };
-        var kvCache = new Option<string>("--kv-cache") { Description = "KV cache type: f16 (Fathom's CPU engine by default), f32 (its --kv-cache-dtype f32), fp8, q8_0", DefaultValueFactory = _ => "f16" };
+        var kvCache = new Option<string>("--kv-cache") { Description = "KV cache type: f16 (Fathom's CPU engine by default), f32 (its --kv-cache-dtype f32), fp8 (its --kv-cache-dtype fp8), q8_0", DefaultValueFactory = _ => "f16" };
         var context = new Option<int>("--context") { Description = "Longest sequence a request may reach", DefaultValueFactory = _ => 8192 };
         var concurrency = new Option<int>("--concurrency") { Description = "Sequences decoding at once", DefaultValueFactory = _ => 1 };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Typical prompt length", DefaultValueFactory = _ => 1024 };

@@ -51,7 +51,7 @@ internal static class CpuCalibration
 
         var read = ReadBandwidthProbe.Measure(counts, Math.Max(2 * probeBytes, 64L << 20))
             .Select(r => new ReadBandwidth(r.Threads, Math.Round(r.BytesPerSecond / 1e9, 3))).ToList();
-        var kvBytes = (long)(shape.KvBytesPerToken(kvType == KvCacheDataType.F32 ? KvCacheType.F32 : KvCacheType.F16) * averageContext);
+        var kvBytes = (long)(shape.KvBytesPerToken(kvType switch { KvCacheDataType.F32 => KvCacheType.F32, KvCacheDataType.Fp8 => KvCacheType.Fp8, _ => KvCacheType.F16 }) * averageContext);
         var bytesPerStep = weights.DecodeReadBytes + kvBytes;
         // The peak over thread counts: one thread rarely saturates memory, and a fraction above 1 would be meaningless.
         var peak = read.Max(r => r.GbS);

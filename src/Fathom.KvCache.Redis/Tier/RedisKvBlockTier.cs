@@ -13,7 +13,7 @@ namespace Fathom.KvCache.Redis.Tier;
 /// </summary>
 /// <remarks>
 /// The <see cref="IKvBlockTier"/> members run on the engine loop thread; <see cref="PrefetchAsync(IReadOnlyList{int}, string, CancellationToken)"/> may run on
-/// any thread, concurrently with them. Payloads are the engine's block layout in its KV dtype (f16 or f32), little-endian;
+/// any thread, concurrently with them. Payloads are the engine's block layout in its KV dtype (f16, f32 or fp8 e4m3 bytes), little-endian;
 /// the dtype is in every value's header and in the model fingerprint, so an engine never loads another dtype's blocks.
 /// </remarks>
 public sealed class RedisKvBlockTier : IKvBlockTier
@@ -206,6 +206,7 @@ public sealed class RedisKvBlockTier : IKvBlockTier
     {
         KvCacheDataType.F32 => KvBlockDType.F32,
         KvCacheDataType.F16 => KvBlockDType.F16,
+        KvCacheDataType.Fp8 => KvBlockDType.Fp8E4M3,
         _ => throw new NotSupportedException($"a KV block payload of {dataType} has no store dtype"),
     };
 

@@ -43,6 +43,20 @@ public sealed class GenerateCommandTests
         Assert.Equal(2, exit);
         Assert.Single(error.Trim().Split('\n'));
         Assert.Contains("--kv-cache-dtype 'q4'", error, StringComparison.Ordinal);
+        Assert.Contains("auto, f16, f32, fp8", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_fp8_kv_cache_is_accepted_and_writes_the_story()
+    {
+        string[] args = ["generate", "--model", Stories, "--prompt-ids", "1,403,407,261,378", "--max-tokens", "12", "--threads", "1", "--json"];
+        var fp8 = await CliRunner.RunAsync([.. args, "--kv-cache-dtype", "fp8"]);
+        var alias = await CliRunner.RunAsync([.. args, "--kv-cache-dtype", "fp8_e4m3"]);
+        Assert.True(fp8.ExitCode == 0, fp8.Error);
+        Assert.Equal(fp8.Output, alias.Output);
+        using var doc = JsonDocument.Parse(fp8.Output);
+        Assert.Equal(12, doc.RootElement.GetProperty("tokens").GetArrayLength());
+        Assert.Equal(432, doc.RootElement.GetProperty("tokens")[0].GetInt32()); // the first token comes from the prompt's fp8 K/V too
     }
 
     [Fact]

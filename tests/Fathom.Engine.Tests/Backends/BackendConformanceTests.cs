@@ -219,6 +219,8 @@ public abstract class BackendConformanceTests : IDisposable
     [InlineData(4, 2, 8, 1, KvCacheDataType.F16)]
     [InlineData(8, 2, 64, 17, KvCacheDataType.F16)]
     [InlineData(32, 8, 128, 40, KvCacheDataType.F16)]
+    [InlineData(4, 2, 8, 1, KvCacheDataType.Fp8)]
+    [InlineData(32, 8, 128, 40, KvCacheDataType.Fp8)]
     public void Attention_over_paged_kv_matches_reference(int heads, int kvHeads, int headDim, int promptLength, KvCacheDataType kvType)
     {
         var random = new Random(heads * headDim + promptLength);
@@ -250,6 +252,13 @@ public abstract class BackendConformanceTests : IDisposable
             Assert.Equal(storage.Keys(1), storage2.Keys(1));
             Assert.Equal(storage.Values(1), storage2.Values(1));
         }
+        else if (kvType == KvCacheDataType.Fp8)
+        {
+            Assert.Equal(storage.Fp8Keys(1), storage2.Fp8Keys(1));
+            Assert.Equal(storage.Fp8Values(1), storage2.Fp8Values(1));
+            var offset = storage2.Offset(tables[1], 0);
+            Assert.Equal(Fathom.Engine.Quantization.Fp8E4M3.FromSingle(keys[3 * kvHeads * headDim]), storage2.Fp8Keys(1)[offset]);
+        }
         else
         {
             Assert.Equal(storage.HalfKeys(1), storage2.HalfKeys(1));
@@ -275,6 +284,7 @@ public abstract class BackendConformanceTests : IDisposable
     [Theory]
     [InlineData(KvCacheDataType.F32)]
     [InlineData(KvCacheDataType.F16)]
+    [InlineData(KvCacheDataType.Fp8)]
     public void Attention_outputs_do_not_depend_on_the_batch(KvCacheDataType kvType)
     {
         const int Heads = 8, KvHeads = 2, HeadDim = 64, Prompt = 37;

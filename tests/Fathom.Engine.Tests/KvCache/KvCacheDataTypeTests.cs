@@ -34,7 +34,19 @@ public sealed class KvCacheDataTypeTests
     [Fact]
     public void Names_parse_and_auto_resolves_per_backend()
     {
-        Assert.Equal(["auto", "f16", "f32"], KvCacheDataTypes.AllNames);
+        Assert.Equal(["auto", "f16", "f32", "fp8"], KvCacheDataTypes.AllNames);
+        Assert.True(KvCacheDataTypes.TryParse("fp8", out var fp8));
+        Assert.Equal(KvCacheDataType.Fp8, fp8);
+        Assert.True(KvCacheDataTypes.TryParse("FP8_E4M3", out fp8)); // vLLM's explicit spelling
+        Assert.Equal(KvCacheDataType.Fp8, fp8);
+        Assert.Equal("fp8", KvCacheDataTypes.ToName(KvCacheDataType.Fp8));
+        Assert.False(KvCacheDataTypes.TryParse("fp8_e5m2", out _));
+        Assert.Equal(1, KvCacheDataTypes.SizeOf(KvCacheDataType.Fp8));
+        foreach (var backend in (ComputeBackendKind[])[ComputeBackendKind.Cpu, ComputeBackendKind.Reference, ComputeBackendKind.Cuda, ComputeBackendKind.IlgpuCpu])
+        {
+            Assert.Equal(KvCacheDataType.Fp8, KvCacheDataTypeSelection.Resolve(KvCacheDataType.Fp8, backend));
+        }
+
         Assert.True(KvCacheDataTypes.TryParse("F16", out var parsed));
         Assert.Equal(KvCacheDataType.F16, parsed);
         Assert.False(KvCacheDataTypes.TryParse("bf16", out _));
@@ -83,5 +95,47 @@ public sealed class KvCacheDataTypeTests
         // The logits move by the rounding of K/V to f16 only (about 2^-11 relative per element).
         var error = ModelRunner.RelativeError(ModelRunner.LastLogits(f16, OnceUponATime), ModelRunner.LastLogits(f32, OnceUponATime));
         Assert.True(error < 5e-3, $"relative logit error {error:E3}");
+    }
+
+    [Fact]
+    public void An_fp8_cache_takes_half_the_bytes_of_f16_and_has_its_own_fingerprint()
+    {
+        Assert.Equal(163_840, KvCacheSizing.BytesPerToken(80, 8 * 128, KvCacheDataType.Fp8)); // the 70B target: half of f16
+        var fp8Storage = new PagedKvStorage(5, 8, 16, 4, 8, KvCacheDataType.Fp8);
+        Assert.Equal(new PagedKvStorage(5, 8, 16, 4, 8, KvCacheDataType.F16).BlockBytes / 2, fp8Storage.BlockBytes);
+        Assert.Throws<InvalidOperationException>(() => fp8Storage.HalfKeys(0));
+
+        using var f16 = LlamaModel.Load(Stories, new ModelLoadOptions { KvBlockCount = 4, Threads = 1 });
+        using var fp8 = LlamaModel.Load(Stories, new ModelLoadOptions { KvBlockCount = 4, Threads = 1, KvCacheDataType = KvCacheDataType.Fp8 });
+        using var referenceFp8 = LlamaModel.Load(Stories, new ModelLoadOptions { KvBlockCount = 4, Backend = ComputeBackendKind.Reference, KvCacheDataType = KvCacheDataType.Fp8 });
+        Assert.Equal(KvCacheDataType.Fp8, fp8.KvCacheDataType);
+        Assert.Equal(f16.KvCacheBytes / 2, fp8.KvCacheBytes);
+        Assert.NotEqual(f16.Fingerprint, fp8.Fingerprint);
+        Assert.Equal(fp8.Fingerprint, referenceFp8.Fingerprint);
+
+        var options = new ServedModelOptions { KvCacheMemoryBytes = 1L << 20, Threads = 1 };
+        using var servedF16 = ServedModel.Load(Stories, options);
+        using var servedFp8 = ServedModel.Load(Stories, options with { KvCacheDataType = KvCacheDataType.Fp8 });
+        Assert.Equal(2 * servedF16.Model.KvBlockCount, servedFp8.Model.KvBlockCount);
+    }
+
+    [Fact]
+    public void Fp8_kv_on_the_cpu_backend_matches_the_reference_backend_on_fp8_kv_and_stays_near_f32()
+    {
+        using var cpu = LlamaModel.Load(Stories, new ModelLoadOptions { KvBlockCount = 8, Threads = 2, KvCacheDataType = KvCacheDataType.Fp8 });
+        using var reference = LlamaModel.Load(Stories, new ModelLoadOptions { KvBlockCount = 8, Backend = ComputeBackendKind.Reference, KvCacheDataType = KvCacheDataType.Fp8 });
+        using var f32 = LlamaModel.Load(Stories, new ModelLoadOptions { KvBlockCount = 8, Threads = 2, KvCacheDataType = KvCacheDataType.F32 });
+        var greedy = ModelRunner.Greedy(cpu, OnceUponATime, 24);
+        Assert.Equal(ModelRunner.Greedy(reference, OnceUponATime, 24), greedy);
+
+        // Same fp8 values in both caches: the logits differ by the backends' f32 arithmetic (and a rare K/V value on a
+        // rounding boundary), not by the cache format.
+        var cpuLogits = ModelRunner.LastLogits(cpu, OnceUponATime);
+        var sameFormat = ModelRunner.RelativeError(cpuLogits, ModelRunner.LastLogits(reference, OnceUponATime));
+        Assert.True(sameFormat < 5e-3, $"cpu fp8 vs reference fp8: relative logit error {sameFormat:E3}");
+
+        // Against f32 K/V: e4m3 rounds each element by up to 2^-4 relative, so the logits move visibly but stay close.
+        var toF32 = ModelRunner.RelativeError(cpuLogits, ModelRunner.LastLogits(f32, OnceUponATime));
+        Assert.True(toF32 is > 0 and < 0.1, $"fp8 vs f32 KV: relative logit error {toF32:E3}");
     }
 }

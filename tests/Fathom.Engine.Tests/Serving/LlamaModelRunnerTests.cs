@@ -60,6 +60,7 @@ public sealed class LlamaModelRunnerTests
     [Theory]
     [InlineData(KvCacheDataType.F16)]
     [InlineData(KvCacheDataType.F32)]
+    [InlineData(KvCacheDataType.Fp8)]
     public void A_block_copied_through_the_storage_reads_back_identically(KvCacheDataType dataType)
     {
         var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);

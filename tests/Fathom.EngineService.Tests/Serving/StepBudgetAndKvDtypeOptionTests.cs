@@ -24,8 +24,9 @@ public sealed class StepBudgetAndKvDtypeOptionTests
             Assert.InRange(budget, 2, 8192); // at least the decode plus one prefill token, at most the learned budget's ceiling
         }
 
-        await using var fixedBudget = await EngineServiceProcess.StartAsync(arguments: ["--max-num-batched-tokens", "24"]);
+        await using var fixedBudget = await EngineServiceProcess.StartAsync(arguments: ["--max-num-batched-tokens", "24", "--kv-cache-dtype", "fp8"]);
         Assert.Equal(24, await BudgetAfterOneRequestAsync(fixedBudget));
+        Assert.Contains("KV blocks (fp8, ", fixedBudget.Output, StringComparison.Ordinal); // an fp8 cache serves, and says so
     }
 
     [Fact]

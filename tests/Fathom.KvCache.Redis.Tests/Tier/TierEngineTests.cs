@@ -320,6 +320,53 @@ public abstract class TierEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Fp8_blocks_round_trip_byte_for_byte_and_an_f16_engine_never_loads_them()
+    {
+        var prompt = Prompt(87, seed: 17);
+        var storeA = await StoreAsync();
+        var storeB = await StoreAsync();
+        var storeC = await StoreAsync();
+        var a = Engine(Stories, storeA, KvCacheDataType.Fp8);
+        var half = Engine(Stories, storeB, KvCacheDataType.F16);
+        var replica = Engine(Stories, storeC, KvCacheDataType.Fp8);
+        Assert.Equal(KvBlockDType.Fp8E4M3, a.Tier!.BlockShape.DType);
+        Assert.Equal(half.Tier!.BlockShape.PayloadBytes / 2, a.Tier.BlockShape.PayloadBytes); // one byte an element
+        Assert.NotEqual(a.Model.Fingerprint, half.Model.Fingerprint);
+
+        var first = await a.CompleteAsync(prompt, MaxTokens, Ct);
+        await storeA.FlushAsync(Ct);
+        Assert.Equal(6, storeA.Statistics.BlocksWritten);
+
+        // An fp8 replica loads the fp8 blocks: the stored payload is the block it computed, byte for byte, and the
+        // loaded block is that payload; it generates the same tokens.
+        var loaded = await replica.CompleteAsync(prompt, MaxTokens, Ct);
+        Assert.Equal(5, loaded.Prefetch!.FetchedBlocks);
+        Assert.Equal(5 * BlockSize, loaded.CachedPromptTokens);
+        Assert.Equal(first.Tokens, loaded.Tokens);
+        var db = await RawAsync();
+        for (int i = 0; i < 5; i++)
+        {
+            var stored = (byte[])(await db.StringGetAsync(KeyOf(storeA, a.Model.Fingerprint, prompt, i)))!;
+            var computed = new byte[a.Model.KvBlocks.BlockBytes];
+            Assert.True(a.KvCache.Pool.TryGetCachedBlock(BlockHashOf(a.Model.Fingerprint, prompt, i), out int source));
+            a.Model.KvBlocks.ReadBlock(source, computed);
+            var copy = new byte[computed.Length];
+            Assert.True(replica.KvCache.Pool.TryGetCachedBlock(BlockHashOf(replica.Model.Fingerprint, prompt, i), out int target));
+            replica.Model.KvBlocks.ReadBlock(target, copy);
+            Assert.True(stored.AsSpan(KvBlockHeader.Size, computed.Length).SequenceEqual(computed), $"block {i}: the stored payload is not the computed fp8 block");
+            Assert.Equal(computed, copy);
+
+            // The same values planted under the f16 engine's keys: rejected by their header, never read as f16.
+            await db.StringSetAsync(KeyOf(storeB, half.Model.Fingerprint, prompt, i), stored);
+        }
+
+        var storeD = await StoreAsync();
+        var poisoned = await Engine(Stories, storeD, KvCacheDataType.F16).CompleteAsync(prompt, MaxTokens, Ct);
+        Assert.Equal(0, poisoned.CachedPromptTokens);
+        Assert.True(storeD.Statistics.RejectedTotal >= 1);
+    }
+
+    [Fact]
     public async Task A_fetch_estimated_slower_than_prefill_is_skipped_and_the_prefix_recomputed()
     {
         var prompt = Prompt(87, seed: 11);

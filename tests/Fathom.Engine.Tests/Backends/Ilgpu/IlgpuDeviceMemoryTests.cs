@@ -97,4 +97,24 @@ public sealed class IlgpuDeviceMemoryTests(ITestOutputHelper output)
         Assert.Contains("--gpu-memory-utilization", cpu.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.IlgpuCpu, GpuMemoryUtilization = 0.9, KvBlockCount = 4 }));
     }
+
+    [Fact]
+    public void An_fp8_kv_cache_halves_the_block_bytes_and_the_same_memory_plans_twice_the_blocks()
+    {
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
+        var halfDevice = IlgpuDevice.OpenCpu(memoryBytes: 64L << 20);
+        var fp8Device = IlgpuDevice.OpenCpu(memoryBytes: 64L << 20);
+        using var half = LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.IlgpuCpu, GpuMemoryUtilization = 0.5, OpenDevice = () => halfDevice });
+        using var fp8 = LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.IlgpuCpu, GpuMemoryUtilization = 0.5, OpenDevice = () => fp8Device, KvCacheDataType = KvCacheDataType.Fp8 });
+        var (f16Plan, fp8Plan) = (half.DeviceMemoryPlan!, fp8.DeviceMemoryPlan!);
+        output.WriteLine(fp8Plan.ToString());
+        Assert.Equal(f16Plan.BlockBytes / 2, fp8Plan.BlockBytes);
+        Assert.Equal(KvCacheDataType.Fp8, fp8Plan.KvDataType);
+        Assert.Contains("KV cache (fp8)", fp8Plan.ToString(), StringComparison.Ordinal);
+        Assert.Contains("KV cache (f16)", f16Plan.ToString(), StringComparison.Ordinal);
+        var budget = (long)((64L << 20) * 0.5) - fp8Plan.UsedBytes - fp8Plan.ReservedBytes;
+        Assert.Equal(budget / fp8Plan.BlockBytes, fp8Plan.Blocks);
+        Assert.InRange(fp8Plan.Blocks, (2 * f16Plan.Blocks) - 1, (2 * f16Plan.Blocks) + 1); // same budget, half the bytes a block
+        Assert.Equal(fp8Plan.KvBytes, fp8.KvCacheBytes);
+    }
 }
