@@ -55,7 +55,13 @@ public sealed class KernelTierTests
     {
         if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64)
         {
-            return KernelTiers.Current == KernelTier.NeonDot ? [("DOTNET_EnableArm64Dp", KernelTiers.Name(KernelTier.Vector128), null)] : [];
+            // Dp off gives the Vector128 tier where the CPU has the dot product; where it has not, that tier runs emulated.
+            return KernelTiers.Current switch
+            {
+                KernelTier.NeonDot => [("DOTNET_EnableArm64Dp", KernelTiers.Name(KernelTier.Vector128), null)],
+                KernelTier.Vector128 => [("DOTNET_EnableArm64Dp", KernelTiers.Name(KernelTier.NeonDot), KernelTiers.Name(KernelTier.NeonDot))],
+                _ => [],
+            };
         }
 
         (string, string, string?)[] tiers =
