@@ -14,13 +14,16 @@ internal static unsafe class DotKernels
 {
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
-    /// <summary>Sum of products of unsigned bytes and signed bytes, four at a time, into int lanes.</summary>
+    /// <summary>
+    /// Sum of products of unsigned bytes and signed bytes, four at a time, into int lanes: <c>vpdpbusd</c> where the
+    /// kernels use it (in hardware, or emulated exactly where a test forced the AvxVnni tier).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> DotU8S8(Vector256<byte> u, Vector256<sbyte> s)
     {
-        if (AvxVnni.IsSupported)
+        if (KernelTiers.UsesAvxVnni)
         {
-            return AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, u, s);
+            return VnniDot.Dpbusd(Vector256<int>.Zero, u, s);
         }
 
         // Pair sums fit int16 here: |u| ≤ 128 and |s| ≤ 127 for every format we pair.
@@ -29,7 +32,9 @@ internal static unsafe class DotKernels
 
     /// <summary>
     /// acc += Σ pairs(u·s) · scale, with the u·s pairs summed to int16 (|u| ≤ 63, |s| ≤ 127 for the k-quants, so no
-    /// saturation) and weighted by per-lane int16 scales (vpdpwssd under AVX-VNNI).
+    /// saturation) and weighted by per-lane int16 scales (vpdpwssd under AVX-VNNI; its only difference from
+    /// acc + vpmaddwd would be the sum of two (−32768)² products, which wraps the same way in both, so an emulated
+    /// AvxVnni tier needs no emulation here).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> ScaledDot(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s, Vector256<short> scale)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace Fathom.Engine.Quantization;
@@ -41,7 +42,10 @@ internal unsafe interface IInterleavedDot
     static abstract Vector256<float> Scales(byte* w);
 }
 
-/// <summary>AVX-VNNI: <c>vpdpbusd</c> does a chunk's four multiply-adds per row in one instruction.</summary>
+/// <summary>
+/// AVX-VNNI: <c>vpdpbusd</c> does a chunk's four multiply-adds per row in one instruction (its exact emulation where
+/// a test forced the tier on a CPU without it, see <see cref="KernelTiers.EmulateVariable"/>).
+/// </summary>
 internal readonly unsafe struct VnniDot : IInterleavedDot
 {
     public static int Q8_0Offset => 128;
@@ -50,7 +54,7 @@ internal readonly unsafe struct VnniDot : IInterleavedDot
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> u, byte* x) =>
-        AvxVnni.MultiplyWideningAndAdd(acc, u, Vector256.Create(*(int*)x).AsSByte());
+        Dpbusd(acc, u, Vector256.Create(*(int*)x).AsSByte());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Q8_0(Vector256<int> acc, Vector256<byte> w, byte* x) => Dot(acc, w, x);
@@ -68,6 +72,11 @@ internal readonly unsafe struct VnniDot : IInterleavedDot
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Scales(byte* w) => MaddubsDot.Scales(w);
+
+    /// <summary><c>vpdpbusd</c>, or its emulation (the JIT keeps one of the two: <c>IsSupported</c> is a constant to it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Dpbusd(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s) =>
+        AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, u, s) : ByteDotEmulation.MultiplyWideningAndAdd(acc, u, s);
 }
 
 /// <summary>
@@ -196,4 +205,47 @@ internal readonly unsafe struct PortableDot : IInterleavedDot
         var lanes = products.AsInt32();
         return ((lanes << 16) >> 16) + (lanes >> 16);
     }
+}
+
+/// <summary>
+/// ARM64 with the dot-product extension: <c>sdot</c> (<see cref="Dp.DotProduct(Vector128{int}, Vector128{sbyte}, Vector128{sbyte})"/>)
+/// sums each row's four signed byte products into its int32 lane, on the two halves of four rows, where
+/// <see cref="PortableDot"/> widens to int16 and adds pairs twice. Weights stay signed (sdot is signed × signed), so
+/// the Q8_0 layout is <see cref="PortableDot"/>'s; the float steps are its too, so both tiers give the same outputs.
+/// Emulated exactly where a test forced the tier on a CPU without it (see <see cref="KernelTiers.EmulateVariable"/>).
+/// </summary>
+internal readonly unsafe struct DpDot : IInterleavedDot
+{
+    public static int Q8_0Offset => 0;
+
+    public static bool EightAtOnce => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> u, byte* x) => Q8_0(acc, u, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Q8_0(Vector256<int> acc, Vector256<byte> w, byte* x)
+    {
+        var a = Vector128.Create(*(int*)x).AsSByte();
+        return Vector256.Create(Sdot(acc.GetLower(), w.GetLower().AsSByte(), a), Sdot(acc.GetUpper(), w.GetUpper().AsSByte(), a));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Q4_0(Vector256<int> acc, Vector256<byte> low, Vector256<byte> high, byte* x) =>
+        Q8_0(Q8_0(acc, low, x), high, x + 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Widen(Vector256<int> partial) => partial;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Accumulate(Vector256<float> acc, Vector256<float> scale, Vector256<int> dot) =>
+        PortableDot.Accumulate(acc, scale, dot);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Scales(byte* w) => PortableDot.Scales(w);
+
+    /// <summary><c>sdot</c>, or its emulation (the JIT keeps one of the two: <c>IsSupported</c> is a constant to it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> Sdot(Vector128<int> acc, Vector128<sbyte> left, Vector128<sbyte> right) =>
+        Dp.IsSupported ? Dp.DotProduct(acc, left, right) : ByteDotEmulation.DotProduct(acc, left, right);
 }

@@ -29,6 +29,9 @@ internal static unsafe class InterleavedInt4ZeroPointMatMul
             case KernelTier.Avx2 or KernelTier.Avx512:
                 InterleavedInt4ZeroPointKernels<MaddubsDot>.Rows(weights, rows, columns, first, last, a, aRow, info, count, y, yStride);
                 break;
+            case KernelTier.NeonDot:
+                InterleavedInt4ZeroPointKernels<DpDot>.Rows(weights, rows, columns, first, last, a, aRow, info, count, y, yStride);
+                break;
             default:
                 InterleavedInt4ZeroPointKernels<PortableDot>.Rows(weights, rows, columns, first, last, a, aRow, info, count, y, yStride);
                 break;

@@ -5,8 +5,8 @@ namespace Fathom.Engine.Quantization;
 /// <summary>
 /// Q4_K and Q6_K matmul over <see cref="InterleavedKQuantLayout"/> weights against Q8_K activations, on the kernels of
 /// this process's <see cref="KernelTier"/>: <see cref="InterleavedKQuantAvx2"/> (Avx2, AvxVnni and Avx512 tiers; eight
-/// activations at a time on Avx512, four elsewhere, then one) or <see cref="InterleavedKQuantVector128"/> (four
-/// activations at a time, then one). Every kernel computes each output with the same sequence, so results depend neither on the batch size nor
+/// activations at a time on Avx512, four elsewhere, then one) or <see cref="InterleavedKQuantVector128"/> (Vector128 and
+/// NeonDot tiers, the latter through <c>sdot</c>; four activations at a time, then one). Every kernel computes each output with the same sequence, so results depend neither on the batch size nor
 /// on how the rows were split among threads. Callers check <see cref="InterleavedKQuantLayout.IsSupported"/>.
 /// </summary>
 internal static unsafe class InterleavedKQuantMatMul
@@ -33,6 +33,7 @@ internal static unsafe class InterleavedKQuantMatMul
         var isQ4K = type == GgmlType.Q4_K;
         var wide = tier >= KernelTier.Avx2;
         var eight = tier == KernelTier.Avx512;
+        var dot = tier == KernelTier.NeonDot;
         float* partial = stackalloc float[8 * Group]; // (8, 8): a group that runs past the last row writes here first
         for (var row = first; row < last; row += Group)
         {
@@ -76,13 +77,13 @@ internal static unsafe class InterleavedKQuantMatMul
             {
                 var output = whole ? y + ((long)t * yStride) + row : partial;
                 var stride = whole ? (nint)yStride : Group;
-                if (isQ4K)
+                if (dot)
                 {
-                    InterleavedKQuantVector128.Q4Kx4(w, nb, a + ((long)t * aRow), aRow, output, stride);
+                    Narrow4<KQuantDpDot>(isQ4K, w, nb, a + ((long)t * aRow), aRow, output, stride);
                 }
                 else
                 {
-                    InterleavedKQuantVector128.Q6Kx4(w, nb, a + ((long)t * aRow), aRow, output, stride);
+                    Narrow4<KQuantWidenedDot>(isQ4K, w, nb, a + ((long)t * aRow), aRow, output, stride);
                 }
 
                 CopyPartial(partial, valid, 4, y + ((long)t * yStride) + row, yStride);
@@ -96,12 +97,28 @@ internal static unsafe class InterleavedKQuantMatMul
                 {
                     case (true, true): InterleavedKQuantAvx2.Q4Kx1(w, nb, x, output); break;
                     case (true, false): InterleavedKQuantAvx2.Q6Kx1(w, nb, x, output); break;
-                    case (false, true): InterleavedKQuantVector128.Q4Kx1(w, nb, x, output); break;
-                    default: InterleavedKQuantVector128.Q6Kx1(w, nb, x, output); break;
+                    case (false, true) when dot: InterleavedKQuantVector128.Q4Kx1<KQuantDpDot>(w, nb, x, output); break;
+                    case (false, true): InterleavedKQuantVector128.Q4Kx1<KQuantWidenedDot>(w, nb, x, output); break;
+                    case (false, false) when dot: InterleavedKQuantVector128.Q6Kx1<KQuantDpDot>(w, nb, x, output); break;
+                    default: InterleavedKQuantVector128.Q6Kx1<KQuantWidenedDot>(w, nb, x, output); break;
                 }
 
                 CopyPartial(partial, valid, 1, y + ((long)t * yStride) + row, yStride);
             }
+        }
+    }
+
+    /// <summary>Eight rows times four activation rows on the <see cref="InterleavedKQuantVector128"/> kernels of <typeparamref name="TDot"/>.</summary>
+    private static void Narrow4<TDot>(bool isQ4K, byte* w, int nb, byte* a, int aRow, float* y, nint yStride)
+        where TDot : struct, IKQuantDot128
+    {
+        if (isQ4K)
+        {
+            InterleavedKQuantVector128.Q4Kx4<TDot>(w, nb, a, aRow, y, yStride);
+        }
+        else
+        {
+            InterleavedKQuantVector128.Q6Kx4<TDot>(w, nb, a, aRow, y, yStride);
         }
     }
 

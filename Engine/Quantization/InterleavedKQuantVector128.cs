@@ -5,12 +5,11 @@ namespace Fathom.Engine.Quantization;
 
 /// <summary>
 /// Portable <see cref="Vector128"/> kernels over <see cref="InterleavedKQuantLayout"/> weights: the ARM64 path (and
-/// SSE on an x64 with AVX2 switched off, which is how it is tested here). The API has no byte multiply-add, so
-/// products are widened to 16 bits and summed per (row, position in the 4-byte chunk) over a sub-block (Q4_K: 8
-/// chunks, ≤ 8·15·128; Q6_K: 4 chunks, ≤ 4·63·128, both below 2^15), then scaled into 32-bit sums and reduced per row
-/// at the end of the super-block. The integers are exact, and the float steps per super-block are those of
-/// <see cref="InterleavedKQuantAvx2"/>, so both give the same outputs. One activation row at a time, or four
-/// sharing each super-block's weights while they are in L1.
+/// SSE on an x64 with AVX2 switched off, which is how it is tested here), written once over the tier's byte dot
+/// <c>TDot</c> (see <see cref="IKQuantDot128"/>): <see cref="KQuantWidenedDot"/> (the Vector128 tier)
+/// or <see cref="KQuantDpDot"/> (NeonDot, <c>sdot</c>). The integers are exact, and the float steps per super-block are
+/// those of <see cref="InterleavedKQuantAvx2"/>, so every tier gives the same outputs. One activation row at a time, or
+/// four sharing each super-block's weights while they are in L1.
 /// </summary>
 internal static unsafe class InterleavedKQuantVector128
 {
@@ -18,12 +17,13 @@ internal static unsafe class InterleavedKQuantVector128
 
     /// <summary>Eight rows of Q4_K weights times one activation row; eight outputs at <paramref name="y"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q4Kx1(byte* w, int nb, byte* a, float* y)
+    public static void Q4Kx1<TDot>(byte* w, int nb, byte* a, float* y)
+        where TDot : struct, IKQuantDot128
     {
         Vector128<float> accLow = default, accHigh = default;
         for (var b = 0; b < nb; b++, w += InterleavedKQuantLayout.Q4KGroupBlock, a += ActivationBlock)
         {
-            Q4KBlock(w, a, ref accLow, ref accHigh);
+            Q4KBlock<TDot>(w, a, ref accLow, ref accHigh);
         }
 
         accLow.Store(y);
@@ -37,15 +37,16 @@ internal static unsafe class InterleavedKQuantVector128
     /// single-row kernel's exact steps, so results do not depend on the batch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q4Kx4(byte* w, int nb, byte* a, int aRow, float* y, nint yStride)
+    public static void Q4Kx4<TDot>(byte* w, int nb, byte* a, int aRow, float* y, nint yStride)
+        where TDot : struct, IKQuantDot128
     {
         Vector128<float> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
         for (var b = 0; b < nb; b++, w += InterleavedKQuantLayout.Q4KGroupBlock, a += ActivationBlock)
         {
-            Q4KBlock(w, a, ref l0, ref h0);
-            Q4KBlock(w, a + aRow, ref l1, ref h1);
-            Q4KBlock(w, a + (2 * aRow), ref l2, ref h2);
-            Q4KBlock(w, a + (3 * aRow), ref l3, ref h3);
+            Q4KBlock<TDot>(w, a, ref l0, ref h0);
+            Q4KBlock<TDot>(w, a + aRow, ref l1, ref h1);
+            Q4KBlock<TDot>(w, a + (2 * aRow), ref l2, ref h2);
+            Q4KBlock<TDot>(w, a + (3 * aRow), ref l3, ref h3);
         }
 
         Store(y, yStride, l0, h0, l1, h1, l2, h2, l3, h3);
@@ -53,15 +54,16 @@ internal static unsafe class InterleavedKQuantVector128
 
     /// <summary>Eight rows of Q6_K weights times four activation rows; as <see cref="Q4Kx4"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q6Kx4(byte* w, int nb, byte* a, int aRow, float* y, nint yStride)
+    public static void Q6Kx4<TDot>(byte* w, int nb, byte* a, int aRow, float* y, nint yStride)
+        where TDot : struct, IKQuantDot128
     {
         Vector128<float> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
         for (var b = 0; b < nb; b++, w += InterleavedKQuantLayout.Q6KGroupBlock, a += ActivationBlock)
         {
-            Q6KBlock(w, a, ref l0, ref h0);
-            Q6KBlock(w, a + aRow, ref l1, ref h1);
-            Q6KBlock(w, a + (2 * aRow), ref l2, ref h2);
-            Q6KBlock(w, a + (3 * aRow), ref l3, ref h3);
+            Q6KBlock<TDot>(w, a, ref l0, ref h0);
+            Q6KBlock<TDot>(w, a + aRow, ref l1, ref h1);
+            Q6KBlock<TDot>(w, a + (2 * aRow), ref l2, ref h2);
+            Q6KBlock<TDot>(w, a + (3 * aRow), ref l3, ref h3);
         }
 
         Store(y, yStride, l0, h0, l1, h1, l2, h2, l3, h3);
@@ -82,7 +84,8 @@ internal static unsafe class InterleavedKQuantVector128
 
     // One super-block of eight Q4_K rows against one Q8_K activation block, added to the rows' accumulators.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q4KBlock(byte* w, byte* a, ref Vector128<float> accLow, ref Vector128<float> accHigh)
+    private static void Q4KBlock<TDot>(byte* w, byte* a, ref Vector128<float> accLow, ref Vector128<float> accHigh)
+        where TDot : struct, IKQuantDot128
     {
         var m4 = Vector128.Create((byte)0x0F);
         Vector128<int> r0 = default, r1 = default, r2 = default, r3 = default, r4 = default, r5 = default, r6 = default, r7 = default;
@@ -91,27 +94,16 @@ internal static unsafe class InterleavedKQuantVector128
             var q = w + InterleavedKQuantLayout.Q4KQuants + (256 * (j >> 1));
             var x = a + Q8K.QsOffset + (32 * j);
             var shift = 4 * (j & 1);
-            Vector128<short> p01 = default, p23 = default, p45 = default, p67 = default;
+            Vector128<int> p0 = default, p1 = default, p2 = default, p3 = default;
             for (var i = 0; i < 8; i++)
             {
                 var v0 = (Vector128.Load(q + (32 * i)).AsUInt16() >> shift).AsByte() & m4;
                 var v1 = (Vector128.Load(q + (32 * i) + 16).AsUInt16() >> shift).AsByte() & m4;
-                var ax = Broadcast(x + (4 * i));
-                p01 += Vector128.WidenLower(v0).AsInt16() * ax;
-                p23 += Vector128.WidenUpper(v0).AsInt16() * ax;
-                p45 += Vector128.WidenLower(v1).AsInt16() * ax;
-                p67 += Vector128.WidenUpper(v1).AsInt16() * ax;
+                TDot.Chunk(ref p0, ref p1, ref p2, ref p3, v0, v1, x + (4 * i));
             }
 
             var s = w + InterleavedKQuantLayout.Q4KScales + (16 * (j >> 1)) + (j & 1);
-            r0 += Vector128.WidenLower(p01) * s[0];
-            r1 += Vector128.WidenUpper(p01) * s[2];
-            r2 += Vector128.WidenLower(p23) * s[4];
-            r3 += Vector128.WidenUpper(p23) * s[6];
-            r4 += Vector128.WidenLower(p45) * s[8];
-            r5 += Vector128.WidenUpper(p45) * s[10];
-            r6 += Vector128.WidenLower(p67) * s[12];
-            r7 += Vector128.WidenUpper(p67) * s[14];
+            TDot.Scale(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7, p0, p1, p2, p3, s[0], s[2], s[4], s[6], s[8], s[10], s[12], s[14]);
         }
 
         var sums = (short*)(a + Q8K.BsumsOffset);
@@ -119,20 +111,21 @@ internal static unsafe class InterleavedKQuantVector128
         var da = Vector128.Create(*(float*)a);
         var (dLow, dHigh) = Halves(w);
         var (mLow, mHigh) = Halves(w + 16);
-        accLow = Vector128.FusedMultiplyAdd(dLow * da, Vector128.ConvertToSingle(Reduce(r0, r1, r2, r3)), accLow);
+        accLow = Vector128.FusedMultiplyAdd(dLow * da, Vector128.ConvertToSingle(TDot.Rows(r0, r1, r2, r3)), accLow);
         accLow = Vector128.FusedMultiplyAdd(mLow * -da, Vector128.ConvertToSingle(Q4KMins(mins, 0, sums)), accLow);
-        accHigh = Vector128.FusedMultiplyAdd(dHigh * da, Vector128.ConvertToSingle(Reduce(r4, r5, r6, r7)), accHigh);
+        accHigh = Vector128.FusedMultiplyAdd(dHigh * da, Vector128.ConvertToSingle(TDot.Rows(r4, r5, r6, r7)), accHigh);
         accHigh = Vector128.FusedMultiplyAdd(mHigh * -da, Vector128.ConvertToSingle(Q4KMins(mins, 4, sums)), accHigh);
     }
 
     /// <summary>Eight rows of Q6_K weights times one activation row; eight outputs at <paramref name="y"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q6Kx1(byte* w, int nb, byte* a, float* y)
+    public static void Q6Kx1<TDot>(byte* w, int nb, byte* a, float* y)
+        where TDot : struct, IKQuantDot128
     {
         Vector128<float> accLow = default, accHigh = default;
         for (var b = 0; b < nb; b++, w += InterleavedKQuantLayout.Q6KGroupBlock, a += ActivationBlock)
         {
-            Q6KBlock(w, a, ref accLow, ref accHigh);
+            Q6KBlock<TDot>(w, a, ref accLow, ref accHigh);
         }
 
         accLow.Store(y);
@@ -141,40 +134,28 @@ internal static unsafe class InterleavedKQuantVector128
 
     // One super-block of eight Q6_K rows against one Q8_K activation block, added to the rows' accumulators.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q6KBlock(byte* w, byte* a, ref Vector128<float> accLow, ref Vector128<float> accHigh)
+    private static void Q6KBlock<TDot>(byte* w, byte* a, ref Vector128<float> accLow, ref Vector128<float> accHigh)
+        where TDot : struct, IKQuantDot128
     {
         Vector128<int> r0 = default, r1 = default, r2 = default, r3 = default, r4 = default, r5 = default, r6 = default, r7 = default;
         for (var g = 0; g < 16; g++)
         {
-            Vector128<short> p01 = default, p23 = default, p45 = default, p67 = default;
+            Vector128<int> p0 = default, p1 = default, p2 = default, p3 = default;
             for (var c = 4 * g; c < (4 * g) + 4; c++)
             {
-                var v0 = Level6(w, c, 0);
-                var v1 = Level6(w, c, 16);
-                var ax = Broadcast(a + Q8K.QsOffset + (4 * c));
-                p01 += Vector128.WidenLower(v0).AsInt16() * ax;
-                p23 += Vector128.WidenUpper(v0).AsInt16() * ax;
-                p45 += Vector128.WidenLower(v1).AsInt16() * ax;
-                p67 += Vector128.WidenUpper(v1).AsInt16() * ax;
+                TDot.Chunk(ref p0, ref p1, ref p2, ref p3, Level6(w, c, 0), Level6(w, c, 16), a + Q8K.QsOffset + (4 * c));
             }
 
             var s = (sbyte*)(w + InterleavedKQuantLayout.Q6KScales + (16 * (g >> 1)) + (g & 1));
-            r0 += Vector128.WidenLower(p01) * s[0];
-            r1 += Vector128.WidenUpper(p01) * s[2];
-            r2 += Vector128.WidenLower(p23) * s[4];
-            r3 += Vector128.WidenUpper(p23) * s[6];
-            r4 += Vector128.WidenLower(p45) * s[8];
-            r5 += Vector128.WidenUpper(p45) * s[10];
-            r6 += Vector128.WidenLower(p67) * s[12];
-            r7 += Vector128.WidenUpper(p67) * s[14];
+            TDot.Scale(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7, p0, p1, p2, p3, s[0], s[2], s[4], s[6], s[8], s[10], s[12], s[14]);
         }
 
         var sums = (short*)(a + Q8K.BsumsOffset);
         var scales = (sbyte*)(w + InterleavedKQuantLayout.Q6KScales);
         var da = Vector128.Create(*(float*)a);
         var (dLow, dHigh) = Halves(w);
-        var low = Reduce(r0, r1, r2, r3) - (Q6KOffsets(scales, 0, sums) << 5);
-        var high = Reduce(r4, r5, r6, r7) - (Q6KOffsets(scales, 4, sums) << 5);
+        var low = TDot.Rows(r0, r1, r2, r3) - (Q6KOffsets(scales, 0, sums) << 5);
+        var high = TDot.Rows(r4, r5, r6, r7) - (Q6KOffsets(scales, 4, sums) << 5);
         accLow = Vector128.FusedMultiplyAdd(dLow * da, Vector128.ConvertToSingle(low), accLow);
         accHigh = Vector128.FusedMultiplyAdd(dHigh * da, Vector128.ConvertToSingle(high), accHigh);
     }
@@ -221,15 +202,6 @@ internal static unsafe class InterleavedKQuantVector128
         };
         return low | (high & Vector128.Create((byte)0x30));
     }
-
-    /// <summary>The four activation bytes at x, as 16-bit values, twice (for two rows' chunks).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<short> Broadcast(byte* x) => Vector128.WidenLower(Vector128.Create(*(int*)x).AsSByte());
-
-    /// <summary>Each row's four position sums added: (Σ r0, Σ r1, Σ r2, Σ r3).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> Reduce(Vector128<int> r0, Vector128<int> r1, Vector128<int> r2, Vector128<int> r3) =>
-        Vector128.Create(Vector128.Sum(r0), Vector128.Sum(r1), Vector128.Sum(r2), Vector128.Sum(r3));
 
     /// <summary>Eight fp16 values as floats, exactly, in two halves (the bit conversion of the 256-bit kernels).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

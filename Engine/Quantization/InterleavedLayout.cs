@@ -26,7 +26,7 @@ internal static unsafe class InterleavedLayout
     /// <summary>
     /// The tier whose kernels this process runs: <see cref="KernelTiers.Current"/>, except that AVX-VNNI's
     /// <c>vpdpbusd</c> is preferred wherever the runtime offers it (a CPU with both AVX-512 and AVX-VNNI), since .NET
-    /// exposes no 512-bit VNNI.
+    /// exposes no 512-bit VNNI. Packing follows it too (<see cref="Q8_0Offset"/>), emulated tiers included.
     /// </summary>
     public static KernelTier Tier { get; } = KernelTiers.Supports(KernelTier.AvxVnni) ? KernelTier.AvxVnni : KernelTiers.Current;
 
@@ -38,6 +38,7 @@ internal static unsafe class InterleavedLayout
     {
         KernelTier.AvxVnni => VnniDot.Q8_0Offset,
         KernelTier.Avx2 or KernelTier.Avx512 => MaddubsDot.Q8_0Offset,
+        KernelTier.NeonDot => DpDot.Q8_0Offset,
         _ => PortableDot.Q8_0Offset,
     };
 

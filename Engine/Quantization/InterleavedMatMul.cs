@@ -37,6 +37,9 @@ internal static unsafe class InterleavedMatMul
             case KernelTier.Avx2 or KernelTier.Avx512:
                 InterleavedKernels<MaddubsDot>.Rows(type, weights, rows, columns, first, last, a, aRow, info, count, y, yStride);
                 break;
+            case KernelTier.NeonDot:
+                InterleavedKernels<DpDot>.Rows(type, weights, rows, columns, first, last, a, aRow, info, count, y, yStride);
+                break;
             default:
                 InterleavedKernels<PortableDot>.Rows(type, weights, rows, columns, first, last, a, aRow, info, count, y, yStride);
                 break;

@@ -10,7 +10,9 @@ namespace Fathom.Engine.Tests.Backends;
 /// Every CPU kernel tier below this machine's own, tested on this machine: the test assembly (a Microsoft.Testing.Platform
 /// executable) runs itself again as a child process with one of the runtime's instruction-set switches off, restricted to
 /// <see cref="KernelSuites"/>, and this test fails if the child does not report the tier it was forced to or any of its
-/// tests fail. The tier this process runs is covered by the same suites run directly.
+/// tests fail. The tiers whose byte-dot instruction this machine lacks (AVX-VNNI, ARM64's dot product) run the same way
+/// with that one instruction emulated (<see cref="KernelTiers.EmulateVariable"/>). The tier this process runs is covered
+/// by the same suites run directly.
 /// </summary>
 public sealed class KernelTierTests
 {
@@ -25,6 +27,7 @@ public sealed class KernelTierTests
         "Fathom.Engine.Tests.Backends.CpuBackendConformanceTests",
         "Fathom.Engine.Tests.Backends.CpuBackendInterleavedConformanceTests",
         "Fathom.Engine.Tests.Quantization.DotKernelTests",
+        "Fathom.Engine.Tests.Quantization.ByteDotEmulationTests",
         "Fathom.Engine.Tests.Quantization.InterleavedMatMulTests",
         "Fathom.Engine.Tests.Quantization.InterleavedKQuantTests",
         "Fathom.Engine.Tests.Quantization.InterleavedInt4ZeroPointTests",
@@ -40,36 +43,82 @@ public sealed class KernelTierTests
     /// <summary>Fewer than this many tests in the child means a filter stopped matching the suites.</summary>
     private const int MinimumChildTests = 100;
 
-    private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(300);
+    private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(600); // the emulated tiers run slower; shared CI machines are loaded
 
-    /// <summary>The runtime switch that forces each lower tier, and the tier it leaves on this machine.</summary>
-    internal static (string Switch, string Tier)[] ForcedTiers() =>
-    [
-        // DOTNET_EnableAVX512F=0 does nothing on .NET 10; the group switch turns all of AVX-512 off.
-        ("DOTNET_EnableAVX512", KernelTiers.Name(Capped(KernelTiers.Supports(KernelTier.AvxVnni) ? KernelTier.AvxVnni : KernelTier.Avx2))),
-        ("DOTNET_EnableAVX2", KernelTiers.Name(Capped(KernelTier.Vector128))),
-    ];
+    /// <summary>
+    /// The runtime switch that forces each lower tier, the tier it leaves on this machine, and the tier whose byte-dot
+    /// instruction the child emulates (<see cref="KernelTiers.EmulateVariable"/>) where this machine lacks it: AVX-VNNI
+    /// on an x64 with AVX2 but without it (AVX-512 off, as on the AVX-VNNI desktops), ARM64's dot product on every x64
+    /// (AVX2 off, so the 128-bit code runs as it does on ARM64).
+    /// </summary>
+    internal static (string Switch, string Tier, string? Emulate)[] ForcedTiers()
+    {
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64)
+        {
+            // Dp off gives the Vector128 tier where the CPU has the dot product; where it has not, that tier runs emulated.
+            return KernelTiers.Current switch
+            {
+                KernelTier.NeonDot => [("DOTNET_EnableArm64Dp", KernelTiers.Name(KernelTier.Vector128), null)],
+                KernelTier.Vector128 => [("DOTNET_EnableArm64Dp", KernelTiers.Name(KernelTier.NeonDot), KernelTiers.Name(KernelTier.NeonDot))],
+                _ => [],
+            };
+        }
+
+        (string, string, string?)[] tiers =
+        [
+            // DOTNET_EnableAVX512F=0 does nothing on .NET 10; the group switch turns all of AVX-512 off.
+            ("DOTNET_EnableAVX512", KernelTiers.Name(Capped(KernelTiers.Supports(KernelTier.AvxVnni) ? KernelTier.AvxVnni : KernelTier.Avx2)), null),
+            ("DOTNET_EnableAVX2", KernelTiers.Name(Capped(KernelTier.Vector128)), null),
+        ];
+        if (KernelTiers.Current >= KernelTier.Avx2 && !AvxVnni.IsSupported)
+        {
+            tiers = [.. tiers, ("DOTNET_EnableAVX512", KernelTiers.Name(KernelTier.AvxVnni), KernelTiers.Name(KernelTier.AvxVnni))];
+        }
+
+        if (KernelTiers.Current >= KernelTier.Vector128)
+        {
+            tiers = [.. tiers, ("DOTNET_EnableAVX2", KernelTiers.Name(KernelTier.NeonDot), KernelTiers.Name(KernelTier.NeonDot))];
+        }
+
+        return tiers;
+    }
 
     [Fact]
     public async Task Every_forced_lower_tier_passes_the_kernel_suites()
     {
-        // The children run side by side: each is mostly one thread, and together they stay within a minute.
+        // The children run side by side, one per core at most (each is mostly one thread; more at once only stretched
+        // every child towards its timeout on a loaded machine).
         var tiers = ForcedTiers();
-        var runs = await Task.WhenAll(tiers.Select(t => Task.Run(() => RunChild(t.Switch, t.Tier), TestContext.Current.CancellationToken)));
+        using var cores = new SemaphoreSlim(Math.Max(2, Environment.ProcessorCount));
+        var runs = await Task.WhenAll(tiers.Select(t => Task.Run(
+            async () =>
+            {
+                await cores.WaitAsync(TestContext.Current.CancellationToken);
+                try
+                {
+                    return RunChild(t.Switch, t.Tier, t.Emulate);
+                }
+                finally
+                {
+                    cores.Release();
+                }
+            },
+            TestContext.Current.CancellationToken)));
         for (var i = 0; i < tiers.Length; i++)
         {
-            AssertChildPassed(tiers[i].Switch, tiers[i].Tier, runs[i].ExitCode, runs[i].Output);
+            var label = tiers[i].Emulate is { } emulated ? $"{tiers[i].Switch}=0 {KernelTiers.EmulateVariable}={emulated}" : $"{tiers[i].Switch}=0";
+            AssertChildPassed(label, tiers[i].Tier, runs[i].ExitCode, runs[i].Output);
         }
     }
 
     private static void AssertChildPassed(string runtimeSwitch, string expectedTier, int exitCode, string output)
     {
-        Assert.True(exitCode == 0, $"{runtimeSwitch}=0 (expecting tier {expectedTier}) exited {exitCode}:\n{Tail(output)}");
+        Assert.True(exitCode == 0, $"{runtimeSwitch} (expecting tier {expectedTier}) exited {exitCode}:\n{Tail(output)}");
 
         // The console runner's summary: "Total: N, Errors: 0, Failed: 0, ..."; a filter that matched nothing passes too.
         var summary = Regex.Match(output, @"Total: (\d+), Errors: (\d+), Failed: (\d+)");
-        Assert.True(summary.Success, $"{runtimeSwitch}=0: no test summary from the child:\n{Tail(output)}");
-        Assert.True(int.Parse(summary.Groups[1].Value, CultureInfo.InvariantCulture) >= MinimumChildTests, $"{runtimeSwitch}=0: the child ran too few tests:\n{Tail(output)}");
+        Assert.True(summary.Success, $"{runtimeSwitch}: no test summary from the child:\n{Tail(output)}");
+        Assert.True(int.Parse(summary.Groups[1].Value, CultureInfo.InvariantCulture) >= MinimumChildTests, $"{runtimeSwitch}: the child ran too few tests:\n{Tail(output)}");
         Assert.Equal("0", summary.Groups[2].Value);
         Assert.Equal("0", summary.Groups[3].Value);
     }
@@ -77,7 +126,7 @@ public sealed class KernelTierTests
     /// <summary>The tier a switch leaves: the switch's own ceiling, or this machine's tier where that is lower.</summary>
     private static KernelTier Capped(KernelTier ceiling) => KernelTiers.Current < ceiling ? KernelTiers.Current : ceiling;
 
-    private static (int ExitCode, string Output) RunChild(string runtimeSwitch, string expectedTier)
+    private static (int ExitCode, string Output) RunChild(string runtimeSwitch, string expectedTier, string? emulate)
     {
         var assembly = typeof(KernelTierTests).Assembly.Location;
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
@@ -109,7 +158,8 @@ public sealed class KernelTierTests
         foreach (var name in start.Environment.Keys.ToArray())
         {
             if (name.StartsWith("DOTNET_Enable", StringComparison.OrdinalIgnoreCase)
-                || name.StartsWith("TESTINGPLATFORM_", StringComparison.OrdinalIgnoreCase))
+                || name.StartsWith("TESTINGPLATFORM_", StringComparison.OrdinalIgnoreCase)
+                || name.Equals(KernelTiers.EmulateVariable, StringComparison.OrdinalIgnoreCase))
             {
                 start.Environment.Remove(name);
             }
@@ -117,6 +167,10 @@ public sealed class KernelTierTests
 
         start.Environment[runtimeSwitch] = "0";
         start.Environment[ExpectedTierVariable] = expectedTier;
+        if (emulate is not null)
+        {
+            start.Environment[KernelTiers.EmulateVariable] = emulate;
+        }
 
         using var child = Process.Start(start) ?? throw new InvalidOperationException($"could not start {host}");
         var stdout = child.StandardOutput.ReadToEndAsync();

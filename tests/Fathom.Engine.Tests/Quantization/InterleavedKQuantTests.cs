@@ -5,7 +5,8 @@ namespace Fathom.Engine.Tests.Quantization;
 
 /// <summary>
 /// The interleaved Q4_K/Q6_K kernels of every tier this process runs (the tier harness re-runs this assembly with the
-/// upper tiers switched off) against dequantize-then-dot in double and the scalar oracle; batch and tier invariance.
+/// upper tiers switched off; NeonDot's run everywhere, with sdot emulated where the CPU lacks it) against
+/// dequantize-then-dot in double and the scalar oracle; batch and tier invariance.
 /// </summary>
 public sealed unsafe class InterleavedKQuantTests
 {
@@ -18,9 +19,10 @@ public sealed unsafe class InterleavedKQuantTests
         var data = new TheoryData<GgmlType, KernelTier>();
         foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q6_K })
         {
-            foreach (var tier in new[] { KernelTier.Vector128, KernelTier.Avx2, KernelTier.Avx512 })
+            foreach (var tier in new[] { KernelTier.Vector128, KernelTier.NeonDot, KernelTier.Avx2, KernelTier.Avx512 })
             {
-                if (KernelTiers.Supports(tier))
+                // NeonDot's kernels run wherever the 128-bit ones do: sdot is emulated exactly where the CPU lacks it.
+                if (KernelTiers.Supports(tier) || (tier == KernelTier.NeonDot && KernelTiers.Supports(KernelTier.Vector128)))
                 {
                     data.Add(type, tier);
                 }
