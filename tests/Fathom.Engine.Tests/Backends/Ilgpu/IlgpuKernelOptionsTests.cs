@@ -109,11 +109,23 @@ public sealed class IlgpuKernelOptionsTests(Warp32CpuDevice warp32)
         var (plain, plainLaunches, _) = LastLogits(path, prompt, new IlgpuKernelOptions(TensorCores: false, Int8Input: false, FlashAttention: false));
         Assert.Equal(layers, flashLaunches);
         Assert.Equal(0, plainLaunches);
+        // Both against the f32 reference within the f16 KV cache's rounding (as IlgpuModelTests), and against each
+        // other: the kernels differ only in f32 summation order (FlashAttentionTests bounds that per output), but
+        // the warp kernel is not bit-reproducible on the CPU accelerator (its simulated warp all-reduce sums in
+        // thread arrival order: 2.3e-5 relative between two identical runs), so the cross check allows 1e-3.
+        // A wrong mask or head mapping moves these logits by far more (FlashAttentionTests shows O(0.1) per output).
+        var reference = ReferenceLogits(path, prompt);
+        Assert.True(ModelRunner.RelativeError(flash, reference) < 3e-3, $"flash vs reference {ModelRunner.RelativeError(flash, reference):E3}");
+        Assert.True(ModelRunner.RelativeError(plain, reference) < 3e-3, $"warp kernel vs reference {ModelRunner.RelativeError(plain, reference):E3}");
         var error = ModelRunner.RelativeError(flash, plain);
-        TestContext.Current.TestOutputHelper?.WriteLine($"relative logit difference flash vs warp kernel: {error:E2}");
-        // The two kernels differ only in f32 summation order (FlashAttentionTests bounds that per attention output);
-        // five layers amplify it to 1.9e-5 here. A wrong mask or head mapping moves these logits by 1e-2 or more.
-        Assert.True(error < 1e-4, $"relative logit difference {error:E3}");
+        Assert.True(error < 1e-3, $"relative logit difference flash vs warp kernel {error:E3}");
+        Assert.Equal(Array.IndexOf(plain, plain.Max()), Array.IndexOf(flash, flash.Max()));
+    }
+
+    private static float[] ReferenceLogits(string path, int[] prompt)
+    {
+        using var model = LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.Reference, KvBlockCount = 4 });
+        return ModelRunner.LastLogits(model, prompt);
     }
 
     private static (float[] Logits, int FlashLaunches, int Layers) LastLogits(string path, int[] prompt, IlgpuKernelOptions options)
