@@ -9,6 +9,9 @@
 #    device-compare with a 300-token prompt (so decode attention runs split-K), then device-bench (copy
 #    bandwidth; decode tok/s at batch 1 and 64; bandwidth utilisation counting every weight but token_embd,
 #    of which a step reads one row per token).
+# A device-compare that fails (not one that times out) is rerun once with the three kernel switches off
+# (FATHOM_ILGPU_TENSOR_CORES=0 FATHOM_ILGPU_INT8_INPUT=0 FATHOM_ILGPU_FLASH_ATTENTION=0: warp-per-row f32-input matmuls,
+# warp-per-(token, head) attention), and a "BISECT" line says whether that combination passes (see docs/gpu.md).
 # Results: ${OUT:-/tmp/gpu-check}/results.jsonl (one JSON line per check) and gpu-check.log; a summary table last.
 # Knobs: GPU_CHECK_SHAPES ("llama3-8b llama3-70b"), GPU_CHECK_TYPES ("q4_k q6_k q8_0 bf16"), GPU_CHECK_LAYERS (2),
 # GPU_CHECK_PROMPT (300), GPU_CHECK_BATCHES (1,64), GPU_CHECK_STEPS (16), GPU_CHECK_STEP_LIMIT (seconds per step, 120).
@@ -45,6 +48,27 @@ step() {
   return $rc
 }
 
+switches_off="FATHOM_ILGPU_TENSOR_CORES=0 FATHOM_ILGPU_INT8_INPUT=0 FATHOM_ILGPU_FLASH_ATTENTION=0"
+# compare NAME SECONDS TAG 'ARGS': fathom device-compare ARGS --json as a step, its JSON line tagged with TAG; when it
+# fails (not on a timeout, nor when the CLI sees no CUDA device), reruns it once with every switch off and says
+# which combination passed.
+compare() {
+  local name=$1 seconds=$2 tag=$3 args=$4
+  step "$name" "$seconds" "'$fathom' device-compare $args --json | sed 's/^{/{\"shape\":\"$tag\",/' | tee -a '$results'"
+  local rc=$?
+  [ $rc -eq 0 ] && return 0
+  if [ $rc -eq 124 ] || [ $rc -eq 137 ] || grep -q "no CUDA device\|not available here" "$log"; then
+    return $rc
+  fi
+  echo "gpu-check: $name failed; rerunning once with $switches_off"
+  if step "$name, switches off" "$seconds" "export $switches_off; '$fathom' device-compare $args --json | sed 's/^{/{\"shape\":\"$tag switches-off\",/' | tee -a '$results'"; then
+    echo "gpu-check: BISECT $name: FAILS with the default kernels, PASSES with tensor cores, int8 input and flash attention all off: one of those paths is wrong; rerun with one FATHOM_ILGPU_* switch at a time"
+  else
+    echo "gpu-check: BISECT $name: fails with the default kernels AND with all three switches off: the fault is outside those paths (warp-per-row matmul, attention, elementwise)"
+  fi
+  return $rc
+}
+
 echo "== machine"
 command -v nvidia-smi >/dev/null && timeout 20 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.memory --format=csv || echo "nvidia-smi: not available"
 [ -f .gpu/fathom-linux-x64.tar.xz ] || die ".gpu/fathom-linux-x64.tar.xz is missing: run scripts/gpu-pack.sh here first and carry .gpu"
@@ -72,7 +96,7 @@ fathom="$work/bin/fathom"
 export DOTNET_TieredPGO=1 DOTNET_gcServer=0
 
 echo "== CUDA vs CPU on stories260K (fail fast: no device, no run)"
-step "stories260K compare" 60 "'$fathom' device-compare --model .gpu/stories260K.gguf --backend cuda --prompt-tokens 40 --tokens 24 --tolerance 5e-3 --json | tee -a '$results'"
+compare "stories260K compare" 60 stories260K "--model .gpu/stories260K.gguf --backend cuda --prompt-tokens 40 --tokens 24 --tolerance 5e-3"
 if grep -q "no CUDA device\|not available here" "$log"; then
   die "the CLI sees no CUDA device (see the line above); LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
 fi
@@ -83,7 +107,7 @@ for shape in $shapes; do
     name="$shape-${layers}L-$type"
     model="$work/models/$name.gguf"
     step "$name generate" "$limit" "'$fathom' synthetic --out '$model' --type $type --shape $shape --layers $layers" || { rm -f "$model"; continue; }
-    step "$name compare (${prompt}-token prompt)" "$limit" "'$fathom' device-compare --model '$model' --backend cuda --prompt-tokens $prompt --tokens 8 --json | sed 's/^{/{\"shape\":\"$name\",/' | tee -a '$results'"
+    compare "$name compare (${prompt}-token prompt)" "$limit" "$name" "--model '$model' --backend cuda --prompt-tokens $prompt --tokens 8"
     step "$name bench" "$limit" "'$fathom' device-bench --model '$model' --backend cuda --batches '$batches' --steps $steps --json | sed 's/^{/{\"model\":\"$name\",/' | tee -a '$results'"
     rm -f "$model"
     echo "-- $name done at $(( SECONDS - started ))s"

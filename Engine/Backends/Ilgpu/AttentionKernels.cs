@@ -235,7 +235,7 @@ internal sealed class AttentionKernels
     /// Element <paramref name="dim"/> of the head at <paramref name="head"/> after RoPE at <paramref name="position"/>,
     /// with the arithmetic of <see cref="ElementwiseKernels.RopeKernel"/> (normal: pairs (2i, 2i+1); NeoX: (i, i + half)).
     /// </summary>
-    private static float Rotated(ArrayView<float> x, long head, int dim, int position, RopeViews rope)
+    internal static float Rotated(ArrayView<float> x, long head, int dim, int position, RopeViews rope)
     {
         if (dim >= rope.Dimensions)
         {
@@ -252,7 +252,7 @@ internal sealed class AttentionKernels
         return dim == a ? (x0 * c) - (x1 * s) : (x0 * s) + (x1 * c);
     }
 
-    private static long Slot(BatchViews batch, KvShape shape, int token, int position)
+    internal static long Slot(BatchViews batch, KvShape shape, int token, int position)
     {
         var block = batch.Tables[batch.TableStarts[batch.Sequences[token]] + (position / shape.BlockSize)];
         return ((long)block * shape.BlockSize) + (position % shape.BlockSize);

@@ -12,14 +12,15 @@ internal sealed class IlgpuDevice : IDisposable
 {
     private readonly Context _context;
 
-    private IlgpuDevice(Context context, Accelerator accelerator, string name)
+    private IlgpuDevice(Context context, Accelerator accelerator, string name, IlgpuKernelOptions? options = null)
     {
         _context = context;
         Accelerator = accelerator;
         Name = name;
         Elementwise = new ElementwiseKernels(accelerator);
-        MatMul = new MatMulKernels(accelerator);
+        MatMul = new MatMulKernels(accelerator, options);
         Attention = new AttentionKernels(accelerator);
+        FlashAttention = new FlashAttentionKernels(accelerator, options);
         KvBlocks = new KvBlockKernels(accelerator);
     }
 
@@ -32,6 +33,8 @@ internal sealed class IlgpuDevice : IDisposable
     public MatMulKernels MatMul { get; }
 
     public AttentionKernels Attention { get; }
+
+    public FlashAttentionKernels FlashAttention { get; }
 
     public KvBlockKernels KvBlocks { get; }
 
@@ -51,7 +54,7 @@ internal sealed class IlgpuDevice : IDisposable
     /// <summary>Every kernel entry point (explicitly grouped static methods named <c>*Kernel</c>), for ahead-of-time checks.</summary>
     public static IReadOnlyList<MethodInfo> KernelMethods { get; } =
     [
-        .. new[] { typeof(ElementwiseKernels), typeof(MatMulKernels), typeof(AttentionKernels), typeof(ColumnOrderKernels), typeof(KvBlockKernels) }
+        .. new[] { typeof(ElementwiseKernels), typeof(MatMulKernels), typeof(AttentionKernels), typeof(FlashAttentionKernels), typeof(ColumnOrderKernels), typeof(KvBlockKernels) }
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
             .Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal)),
     ];
@@ -132,15 +135,16 @@ internal sealed class IlgpuDevice : IDisposable
     /// <paramref name="warpsPerGroup"/> warps of <paramref name="lanesPerWarp"/> lanes (the kernels take the warp
     /// size from the device; <see cref="NvidiaLanesPerWarp"/> runs the widths a GPU runs: head_dim 128, 32-lane
     /// reductions). <paramref name="memoryBytes"/>, when given, is the memory the device reports (the CPU
-    /// accelerator otherwise reports the host's), for sizing tests.
+    /// accelerator otherwise reports the host's), for sizing tests. <paramref name="options"/> replaces the process's
+    /// <see cref="IlgpuKernelOptions.Current"/> switches (tests compare the paths in one process).
     /// </summary>
-    public static IlgpuDevice OpenCpu(int lanesPerWarp = CpuLanesPerWarp, int warpsPerGroup = 4, long? memoryBytes = null)
+    public static IlgpuDevice OpenCpu(int lanesPerWarp = CpuLanesPerWarp, int warpsPerGroup = 4, long? memoryBytes = null, IlgpuKernelOptions? options = null)
     {
         var context = Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: lanesPerWarp, numWarpsPerMultiprocessor: warpsPerGroup, numMultiprocessors: 1)).Math(MathMode.Default).EnableAlgorithms());
         try
         {
             var accelerator = context.CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel);
-            return new IlgpuDevice(context, accelerator, "ilgpu-cpu") { ReportedMemoryBytes = memoryBytes };
+            return new IlgpuDevice(context, accelerator, "ilgpu-cpu", options) { ReportedMemoryBytes = memoryBytes };
         }
         catch
         {
@@ -162,6 +166,7 @@ internal sealed class IlgpuDevice : IDisposable
 
     public void Dispose()
     {
+        FlashAttention.Dispose();
         Accelerator.Dispose();
         _context.Dispose();
     }

@@ -16,6 +16,7 @@ internal sealed partial class IlgpuForward
     private AttentionKernels.RopeViews _stepRope;
     private int _stepTokens;
     private int _stepSplits;
+    private FlashAttentionKernels.TileViews _stepFlash; // Count 0: the step runs the split-K / warp-per-row kernel
     private int _stepMaxLength;
     private ArrayView<int> _stepLogitRows;
 
@@ -55,6 +56,7 @@ internal sealed partial class IlgpuForward
         }
 
         _stepSplits = _device.Attention.ChooseSplits(n, n * hp.HeadCount, _stepMaxLength);
+        _stepFlash = _device.FlashAttention.PlanStep(batch.SequenceIndices, _stepSplits, hp.HeadCount, hp.KvHeadCount, hp.HeadDimension);
     }
 
     /// <summary>
@@ -99,7 +101,15 @@ internal sealed partial class IlgpuForward
 
         var shape = new AttentionKernels.KvShape(n, hp.HeadCount, hp.KvHeadCount, hp.HeadDimension, BlockSize, (long)l * LayerElements, 1f / MathF.Sqrt(hp.HeadDimension));
         att.StoreKv(s.Key.View, s.Value.View, shape, _stepViews, KeyCache, ValueCache, _stepRope); // K rotated on the way in
-        att.Attention(s.Query.View, shape, _stepViews, KeyCache, ValueCache, s.Attention.View, _stepSplits, _stepMaxLength, s.AttentionPartial.View, s.AttentionStats.View, _stepRope); // (n, n_head, head_dim); Q rotated as read
+        if (_stepFlash.Count > 0)
+        {
+            _device.FlashAttention.Attention(s.Query.View, shape, _stepViews, KeyCache, ValueCache, s.Attention.View, _stepFlash, _stepRope); // prefill: tiles of (tokens, GQA group)
+        }
+        else
+        {
+            att.Attention(s.Query.View, shape, _stepViews, KeyCache, ValueCache, s.Attention.View, _stepSplits, _stepMaxLength, s.AttentionPartial.View, s.AttentionStats.View, _stepRope); // (n, n_head, head_dim); Q rotated as read
+        }
+
         if (partial)
         {
             MatMul(s.Attention, n, w.Output, s.Normed); // partial (n, n_embd) = attention · Wo_shardᵀ

@@ -20,7 +20,8 @@ internal sealed partial class MatMulKernels
     /// <summary>
     /// Whether Q8_0, Q4_0 and Q4_K launches of the warp-per-row kernel quantize the input to int8 and use dp4a
     /// (as the CPU backend quantizes its activations for these types). On by default on CUDA; off on the CPU
-    /// accelerator, where the tests turn it on, so that the f32-input kernel stays checked there too.
+    /// accelerator, where the tests turn it on, so that the f32-input kernel stays checked there too. With
+    /// <see cref="IlgpuKernelOptions.Int8Input"/> off no launch uses it, whatever this is.
     /// </summary>
     public bool Int8Input { get; set; }
 

@@ -35,7 +35,8 @@ internal sealed partial class MatMulKernels
     /// Smallest number of input rows sent to the tensor-core kernel (fewer go to the warp-per-row kernel, which reads
     /// each weight once for up to four rows). Defaults to 16 on CUDA devices of compute capability 8.0 or newer (where
     /// <c>mma.sync</c> m16n8k16 with f16 and bf16 exists) and to off (<see cref="int.MaxValue"/>) elsewhere: the CPU
-    /// accelerator's emulation is for tests, which set it. Needs a 32-lane warp.
+    /// accelerator's emulation is for tests, which set it. Needs a 32-lane warp. With
+    /// <see cref="IlgpuKernelOptions.TensorCores"/> off no launch uses tensor cores, whatever this is.
     /// </summary>
     /// <exception cref="InvalidOperationException">Set on a device whose warp is not 32 lanes.</exception>
     public int TensorCoreMinRows
@@ -59,7 +60,7 @@ internal sealed partial class MatMulKernels
 
     /// <summary>Whether a launch of <paramref name="rows"/> input rows with this shape goes through tensor cores.</summary>
     public bool UsesTensorCores(int rows, MatMulShape shape) =>
-        rows >= TensorCoreMinRows && shape.Type != WeightDecode.F32 && shape.K % 2 == 0;
+        _options.TensorCores && rows >= TensorCoreMinRows && shape.Type != WeightDecode.F32 && shape.K % 2 == 0;
 
     private void LaunchTiled(ArrayView<float> input, int rows, ArrayView<uint> a, ArrayView<uint> b, ArrayView<uint> c, MatMulShape shape, ArrayView<float> outA, ArrayView<float> outB, ArrayView<float> outC)
     {

@@ -32,16 +32,22 @@ internal sealed partial class MatMulKernels
     private readonly Action<KernelConfig, ArrayView<float>, int, ArrayView<uint>, ArrayView<uint>, ArrayView<uint>, MatMulShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, InputQuants> _matMulInt8;
     private readonly int _warpSize;
     private readonly Accelerator _accelerator;
+    private readonly IlgpuKernelOptions _options;
 
-    public MatMulKernels(Accelerator accelerator)
+    /// <summary>Loads the kernels; <paramref name="options"/> (default: <see cref="IlgpuKernelOptions.Current"/>) can turn the tensor-core and int8-input paths off.</summary>
+    public MatMulKernels(Accelerator accelerator, IlgpuKernelOptions? options = null)
     {
         _accelerator = accelerator;
+        _options = options ?? IlgpuKernelOptions.Current;
         _warpSize = accelerator.WarpSize;
-        TensorCoreMinRows = DefaultTensorCoreMinRows(accelerator);
+        TensorCoreMinRows = _options.TensorCores ? DefaultTensorCoreMinRows(accelerator) : int.MaxValue;
         _matMul = accelerator.LoadStreamKernel<ArrayView<float>, int, ArrayView<uint>, ArrayView<uint>, ArrayView<uint>, MatMulShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MatMulKernel);
         _matMulInt8 = accelerator.LoadStreamKernel<ArrayView<float>, int, ArrayView<uint>, ArrayView<uint>, ArrayView<uint>, MatMulShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, InputQuants>(MatMulInt8Kernel);
-        Int8Input = accelerator.AcceleratorType == AcceleratorType.Cuda;
+        Int8Input = _options.Int8Input && accelerator.AcceleratorType == AcceleratorType.Cuda;
     }
+
+    /// <summary>Launches so far per path (tensor-core, int8-input, f32 warp-per-row), so tests can see which kernel a switch chose.</summary>
+    internal (int TensorCore, int Int8Input, int WarpPerRow) Launches { get; private set; }
 
     /// <summary>
     /// Weight type (<see cref="WeightDecode"/> constants), k = input width, n = weight rows, row stride in bytes,
@@ -184,18 +190,21 @@ internal sealed partial class MatMulKernels
     {
         if (UsesTensorCores(rows, shape))
         {
+            Launches = Launches with { TensorCore = Launches.TensorCore + 1 };
             LaunchTiled(input, rows, a, b, c, shape, outA, outB, outC);
             return;
         }
 
         var columns = shape.N + shape.N2 + shape.N3;
         var config = new KernelConfig((columns + WarpsPerGroup - 1) / WarpsPerGroup, WarpsPerGroup * _warpSize);
-        if (Int8Input && WeightDotInt8.Supports(shape.Type))
+        if (_options.Int8Input && Int8Input && WeightDotInt8.Supports(shape.Type))
         {
+            Launches = Launches with { Int8Input = Launches.Int8Input + 1 };
             _matMulInt8(config, input, rows, a, b, c, shape, outA, outB, outC, QuantizeInput(input, rows, shape.K));
             return;
         }
 
+        Launches = Launches with { WarpPerRow = Launches.WarpPerRow + 1 };
         _matMul(config, input, rows, a, b, c, shape, outA, outB, outC);
     }
 
