@@ -62,7 +62,7 @@ internal static unsafe class KQuantDecodeAb
             NativeMemory.AlignedFree(source);
             var variants = new (string Name, Action Run)[]
             {
-                ("read", () => Read(packed, bytes)),
+                ("read", () => WidenedDecodeAb.Read(packed, bytes)),
                 ("engine", () => InterleavedKQuantMatMul.Rows(type, packed, rows, columns, 0, rows, a, (int)Q8K.RowBytes(columns), 1, y, rows)),
             };
             var samples = variants.Select(_ => new List<double>()).ToArray();
@@ -83,33 +83,11 @@ internal static unsafe class KQuantDecodeAb
                 }
             }
 
-            Console.WriteLine($"{type}: " + string.Join(", ", variants.Select((v, i) => $"{v.Name} {Median(samples[i]):F1}")) + " GB/s" + $"; engine/read {Median(samples[1]) / Median(samples[0]):F2}");
+            Console.WriteLine($"{type}: " + string.Join(", ", variants.Select((v, i) => $"{v.Name} {WidenedDecodeAb.Median(samples[i]):F1}")) + " GB/s" + $"; engine/read {WidenedDecodeAb.Median(samples[1]) / WidenedDecodeAb.Median(samples[0]):F2}");
             NativeMemory.AlignedFree(packed);
         }
 
         NativeMemory.AlignedFree(a);
         NativeMemory.AlignedFree(y);
     }
-
-    private static double Median(List<double> xs)
-    {
-        xs.Sort();
-        return xs[xs.Count / 2];
-    }
-
-    private static void Read(byte* p, long bytes)
-    {
-        System.Runtime.Intrinsics.Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
-        for (long i = 0; i + 128 <= bytes; i += 128)
-        {
-            s0 += System.Runtime.Intrinsics.Vector256.Load((int*)(p + i));
-            s1 += System.Runtime.Intrinsics.Vector256.Load((int*)(p + i + 32));
-            s2 += System.Runtime.Intrinsics.Vector256.Load((int*)(p + i + 64));
-            s3 += System.Runtime.Intrinsics.Vector256.Load((int*)(p + i + 96));
-        }
-
-        Sink = System.Runtime.Intrinsics.Vector256.Sum(s0 + s1 + s2 + s3);
-    }
-
-    private static int Sink { get; set; }
 }

@@ -126,14 +126,14 @@ internal static unsafe class WidenedDecodeAb
         }
     }
 
-    private static double Median(List<double> xs)
+    internal static double Median(List<double> xs)
     {
         xs.Sort();
         return xs[xs.Count / 2];
     }
 
     /// <summary>Every byte once, through four independent vector sums: what memory gives one core.</summary>
-    private static void Read(byte* p, long bytes)
+    internal static void Read(byte* p, long bytes)
     {
         if (Vector512.IsHardwareAccelerated)
         {
