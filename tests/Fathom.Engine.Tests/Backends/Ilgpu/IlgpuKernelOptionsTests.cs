@@ -1,4 +1,5 @@
 using Fathom.Engine.Backends.Ilgpu;
+using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
 using Fathom.Engine.Tests.Model;
 using Fathom.Gguf;
@@ -99,14 +100,16 @@ public sealed class IlgpuKernelOptionsTests(Warp32CpuDevice warp32)
         }
     }
 
-    [Fact]
-    public void Flash_attention_switch_changes_the_prefill_kernel_not_the_logits()
+    [Theory]
+    [InlineData(KvCacheDataType.Auto)] // f16 on the device
+    [InlineData(KvCacheDataType.Fp8)]  // both kernels read e4m3 bytes through KvCacheView
+    public void Flash_attention_switch_changes_the_prefill_kernel_not_the_logits(KvCacheDataType kv)
     {
         // stories260K (8 heads, 4 KV heads, head_dim 8) on the ilgpu-cpu device; a 24-token prompt is prefill-sized.
         var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
         int[] prompt = [1, 403, 407, 261, 378, 260, 261, 262, 17, 250, 283, 42, 300, 301, 302, 303, 304, 305, 306, 307, 308, 309, 310, 311];
-        var (flash, flashLaunches, layers) = LastLogits(path, prompt, IlgpuKernelOptions.All);
-        var (plain, plainLaunches, _) = LastLogits(path, prompt, new IlgpuKernelOptions(TensorCores: false, Int8Input: false, FlashAttention: false));
+        var (flash, flashLaunches, layers) = LastLogits(path, prompt, IlgpuKernelOptions.All, kv);
+        var (plain, plainLaunches, _) = LastLogits(path, prompt, new IlgpuKernelOptions(TensorCores: false, Int8Input: false, FlashAttention: false), kv);
         Assert.Equal(layers, flashLaunches);
         Assert.Equal(0, plainLaunches);
         // Both against the f32 reference within the f16 KV cache's rounding (as IlgpuModelTests), and against each
@@ -114,7 +117,7 @@ public sealed class IlgpuKernelOptionsTests(Warp32CpuDevice warp32)
         // the warp kernel is not bit-reproducible on the CPU accelerator (its simulated warp all-reduce sums in
         // thread arrival order: 2.3e-5 relative between two identical runs), so the cross check allows 1e-3.
         // A wrong mask or head mapping moves these logits by far more (FlashAttentionTests shows O(0.1) per output).
-        var reference = ReferenceLogits(path, prompt);
+        var reference = ReferenceLogits(path, prompt, kv == KvCacheDataType.Fp8 ? kv : KvCacheDataType.Auto);
         Assert.True(ModelRunner.RelativeError(flash, reference) < 3e-3, $"flash vs reference {ModelRunner.RelativeError(flash, reference):E3}");
         Assert.True(ModelRunner.RelativeError(plain, reference) < 3e-3, $"warp kernel vs reference {ModelRunner.RelativeError(plain, reference):E3}");
         var error = ModelRunner.RelativeError(flash, plain);
@@ -122,16 +125,16 @@ public sealed class IlgpuKernelOptionsTests(Warp32CpuDevice warp32)
         Assert.Equal(Array.IndexOf(plain, plain.Max()), Array.IndexOf(flash, flash.Max()));
     }
 
-    private static float[] ReferenceLogits(string path, int[] prompt)
+    private static float[] ReferenceLogits(string path, int[] prompt, KvCacheDataType kv)
     {
-        using var model = LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.Reference, KvBlockCount = 4 });
+        using var model = LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.Reference, KvBlockCount = 4, KvCacheDataType = kv });
         return ModelRunner.LastLogits(model, prompt);
     }
 
-    private static (float[] Logits, int FlashLaunches, int Layers) LastLogits(string path, int[] prompt, IlgpuKernelOptions options)
+    private static (float[] Logits, int FlashLaunches, int Layers) LastLogits(string path, int[] prompt, IlgpuKernelOptions options, KvCacheDataType kv)
     {
         var device = IlgpuDevice.OpenCpu(options: options);
-        using var model = LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.IlgpuCpu, KvBlockCount = 4, OpenDevice = () => device });
+        using var model = LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.IlgpuCpu, KvBlockCount = 4, OpenDevice = () => device, KvCacheDataType = kv });
         var logits = ModelRunner.LastLogits(model, prompt);
         return (logits, device.FlashAttention.Launches, model.HyperParameters.LayerCount);
     }
