@@ -32,7 +32,9 @@ internal sealed class SamplingKernels
 
     public SamplingKernels(Accelerator accelerator)
     {
-        GroupSize = Math.Min(256, accelerator.MaxNumThreadsPerGroup);
+        // On ILGPU's CPU accelerator every simulated lane is an OS thread and each reduction a rendezvous of them:
+        // one warp per group there (the 4-lane ilgpu-cpu device still runs 4 warps' worth of cross-warp reductions).
+        GroupSize = accelerator.AcceleratorType == AcceleratorType.CPU && accelerator.WarpSize >= 16 ? accelerator.WarpSize : Math.Min(256, accelerator.MaxNumThreadsPerGroup);
         _sample = accelerator.LoadStreamKernel<ArrayView<float>, int, ArrayView<DeviceSampleRow>, ArrayView<DeviceTokenAdjustment>, ArrayView<float>, ArrayView<int>>(SampleKernel);
     }
 
