@@ -1,3 +1,4 @@
+using Fathom.Engine.Sampling;
 using Fathom.Engine.Backends;
 using Fathom.Engine.Backends.Cpu;
 using Fathom.Engine.Backends.Ilgpu;
@@ -322,6 +323,36 @@ public sealed class LlamaModel : IDisposable
         }
 
         return ids;
+    }
+
+    /// <summary>Whether <see cref="ForwardSampled"/> draws on an accelerator (an ILGPU backend); else it is <see cref="Forward"/> with every row copied.</summary>
+    internal bool SamplesOnDevice => _device is not null;
+
+    /// <summary>
+    /// Runs one step like <see cref="Forward"/>; on an ILGPU backend each of <paramref name="jobs"/> is drawn on the
+    /// device into <paramref name="tokens"/> and only the logit rows in <paramref name="hostRows"/> are copied to
+    /// their places in <paramref name="logits"/>. Without a device this throws: the caller samples on the host.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model runs on a host backend (<see cref="SamplesOnDevice"/> is false).</exception>
+    internal void ForwardSampled(ForwardBatch batch, IReadOnlyList<SamplingJob> jobs, Span<int> tokens, ReadOnlySpan<int> hostRows, Span<float> logits)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (_device is null)
+        {
+            throw new InvalidOperationException("device sampling needs an ILGPU backend");
+        }
+
+        var vocab = HyperParameters.VocabularySize;
+        foreach (var token in batch.Tokens)
+        {
+            if ((uint)token >= (uint)vocab)
+            {
+                throw new ArgumentException($"token id {token} is outside the vocabulary of {vocab}", nameof(batch));
+            }
+        }
+
+        _device.ForwardSampled(batch, jobs, tokens, hostRows, logits);
     }
 
     /// <summary>Index of the largest logit in <paramref name="logits"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using Fathom.Engine.Sampling;
 
 namespace Fathom.Engine.Scheduling;
@@ -125,7 +126,8 @@ public sealed class EngineCore
 
         var masks = ConstrainedSequences(step, vocab);
         var masking = masks.Count > 0 && OverlapConstraintMasks ? Task.Run(() => FillMasks(masks)) : null;
-        bool ran = TryExecute(step, _logits.AsSpan(0, size));
+        var draws = DeviceDraws(step, vocab);
+        bool ran = TryExecute(step, _logits.AsSpan(0, size), draws);
         long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
         if (masking is not null)
         {
@@ -153,7 +155,9 @@ public sealed class EngineCore
             var sequence = scheduled.Sequence;
             try
             {
-                samples[sequence.Id] = Sample(scheduled, _logits.AsSpan(scheduled.LogitsRow * vocab, vocab));
+                samples[sequence.Id] = draws is not null && draws.Start.TryGetValue(sequence.Id, out int start)
+                    ? Drawn(scheduled, draws, start)
+                    : Sample(scheduled, _logits.AsSpan(scheduled.LogitsRow * vocab, vocab));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -165,6 +169,73 @@ public sealed class EngineCore
         var updates = Scheduler.Update(step, samples, (sequence, e) =>
             _faults.Add(new SequenceFault(sequence, new SequenceFailedException($"Updating the sequence failed: {e.Message}", causedByInput: false, e))));
         return masks.Count > 0 ? FinishCompleted(updates) : updates;
+    }
+
+    /// <summary>Tokens drawn on the device so far (each came back without its logit row).</summary>
+    public long DeviceDrawCount { get; private set; }
+
+    // With a runner that samples on the device: a job for every draw SamplingJob.CanRunOnDevice allows, and the
+    // logit rows of the others (constrained, logprobs), which alone are copied back. Null: all on the host.
+    private DeviceDrawPlan? DeviceDraws(SchedulerOutput step, int vocab)
+    {
+        if (_runner is not IDeviceSamplingRunner { SamplesOnDevice: true })
+        {
+            return null;
+        }
+
+        var plan = new DeviceDrawPlan();
+        foreach (var scheduled in step.Sequences)
+        {
+            var sequence = scheduled.Sequence;
+            if (scheduled.SampleCount == 0)
+            {
+                continue;
+            }
+
+            var parameters = sequence.Request.Sampling;
+            if (!SamplingJob.CanRunOnDevice(parameters, sequence.Request.Constraint is not null))
+            {
+                plan.HostRows.Add(scheduled.LogitsRow);
+                continue;
+            }
+
+            plan.Start[sequence.Id] = plan.Jobs.Count;
+            for (int i = 0; i < scheduled.SampleCount; i++)
+            {
+                plan.Jobs.Add(SamplingJob.Create(scheduled.LogitsRow, parameters, sequence.PromptSpan, sequence.OutputSpan, KeyOf(sequence, i), vocab));
+            }
+        }
+
+        plan.Tokens = new int[plan.Jobs.Count];
+        return plan;
+    }
+
+    // The device's tokens for one sequence (no logprobs: such draws stay on the host).
+    private SampledToken[] Drawn(ScheduledSequence scheduled, DeviceDrawPlan draws, int start)
+    {
+        FaultInjector?.Invoke(scheduled.Sequence, FaultPoint.Sample);
+        var tokens = new SampledToken[scheduled.SampleCount];
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            tokens[i] = new SampledToken(draws.Tokens[start + i], float.NaN, []);
+        }
+
+        DeviceDrawCount += tokens.Length;
+        return tokens;
+    }
+
+    // Completion i of a forking prompt draws from its own stream: (seed, i, position).
+    private static SampleKey KeyOf(Sequence sequence, int i) => new(sequence.Seed, i == 0 ? sequence.Index : i, sequence.NumOutputTokens);
+
+    private sealed class DeviceDrawPlan
+    {
+        public List<SamplingJob> Jobs { get; } = [];
+
+        public Dictionary<long, int> Start { get; } = []; // sequence id -> its first job
+
+        public List<int> HostRows { get; } = [];
+
+        public int[] Tokens { get; set; } = [];
     }
 
     // The step's sampling sequences that are constrained, each with its constraint made on first use.
@@ -232,9 +303,7 @@ public sealed class EngineCore
         var mask = constraint is null ? default : constraint.Mask;
         for (int i = 0; i < tokens.Length; i++)
         {
-            // Completion i of a forking prompt draws from its own stream: (seed, i, position).
-            var key = new SampleKey(sequence.Seed, i == 0 ? sequence.Index : i, sequence.NumOutputTokens);
-            tokens[i] = _sampler.Sample(row, sequence.Request.Sampling, sequence.PromptSpan, sequence.OutputSpan, key, mask);
+            tokens[i] = _sampler.Sample(row, sequence.Request.Sampling, sequence.PromptSpan, sequence.OutputSpan, KeyOf(sequence, i), mask);
         }
 
         if (constraint is not null)
@@ -257,7 +326,7 @@ public sealed class EngineCore
 
     // Runs the forward pass, once more if it throws. Nothing of the scheduler has moved yet, so the same step can
     // run again: block copies and loads rewrite the same blocks and the tokens rewrite the same K/V slots.
-    private bool TryExecute(SchedulerOutput step, Span<float> logits)
+    private bool TryExecute(SchedulerOutput step, Span<float> logits, DeviceDrawPlan? draws)
     {
         Exception? error = null;
         for (int attempt = 0; attempt < 2; attempt++)
@@ -265,7 +334,15 @@ public sealed class EngineCore
             try
             {
                 long started = System.Diagnostics.Stopwatch.GetTimestamp();
-                _runner.Execute(step, logits);
+                if (draws is not null)
+                {
+                    ((IDeviceSamplingRunner)_runner).Execute(step, draws.Jobs, draws.Tokens, CollectionsMarshal.AsSpan(draws.HostRows), logits);
+                }
+                else
+                {
+                    _runner.Execute(step, logits);
+                }
+
                 var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
                 Scheduler.StepBudget.Observe(step.TokenIds.Length, elapsed);
                 LastStep = new StepTiming(step.TokenIds.Length, step.Sequences.Count(s => s.NumTokens == 1 && s.SampleCount > 0), elapsed);

@@ -1,14 +1,16 @@
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
+using Fathom.Engine.Sampling;
 using Fathom.Engine.Scheduling;
 
 namespace Fathom.Engine.Serving;
 
 /// <summary>
 /// Runs the scheduler's steps on a <see cref="LlamaModel"/>: block copies and second-tier loads first, then one
-/// batched forward pass over every scheduled token, each sequence through its own block table.
+/// batched forward pass over every scheduled token, each sequence through its own block table. On an ILGPU backend
+/// the draws run on the device (<see cref="IDeviceSamplingRunner"/>).
 /// </summary>
-public sealed class LlamaModelRunner : IModelRunner
+public sealed class LlamaModelRunner : IDeviceSamplingRunner
 {
     private readonly LlamaModel _model;
     private readonly IKvBlockTier? _tier;
@@ -25,8 +27,30 @@ public sealed class LlamaModelRunner : IModelRunner
     public int VocabSize => _model.HyperParameters.VocabularySize;
 
     /// <inheritdoc/>
+    public bool SamplesOnDevice => _model.SamplesOnDevice;
+
+    /// <inheritdoc/>
     /// <exception cref="InvalidOperationException">A block load was scheduled without a tier, or the tier could not supply it.</exception>
     public void Execute(SchedulerOutput batch, Span<float> logits)
+    {
+        if (Prepare(batch) is { } forward)
+        {
+            _model.Forward(forward, logits);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">A block load could not be made, or the model has no device (<see cref="SamplesOnDevice"/> is false).</exception>
+    public void Execute(SchedulerOutput batch, IReadOnlyList<SamplingJob> jobs, Span<int> tokens, ReadOnlySpan<int> hostRows, Span<float> logits)
+    {
+        if (Prepare(batch) is { } forward)
+        {
+            _model.ForwardSampled(forward, jobs, tokens, hostRows, logits);
+        }
+    }
+
+    // Block copies and loads, then the step's batch (null when it schedules no token).
+    private ForwardBatch? Prepare(SchedulerOutput batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         foreach (var copy in batch.BlockCopies)
@@ -44,7 +68,7 @@ public sealed class LlamaModelRunner : IModelRunner
 
         if (batch.NumScheduledTokens == 0)
         {
-            return;
+            return null;
         }
 
         var tables = new int[batch.Sequences.Count][];
@@ -53,7 +77,6 @@ public sealed class LlamaModelRunner : IModelRunner
             tables[i] = [.. batch.Sequences[i].BlockTable];
         }
 
-        var forward = new ForwardBatch(batch.TokenIds, batch.Positions, batch.SequenceIndices, tables, batch.LogitsIndices);
-        _model.Forward(forward, logits);
+        return new ForwardBatch(batch.TokenIds, batch.Positions, batch.SequenceIndices, tables, batch.LogitsIndices);
     }
 }

@@ -1,5 +1,6 @@
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
+using Fathom.Engine.Sampling;
 
 namespace Fathom.Engine.Backends.Ilgpu;
 
@@ -23,4 +24,10 @@ internal interface IDeviceForward : IKvBlockStorage, IDisposable
 
     /// <summary>Runs the step and returns the greedy token of each logit row.</summary>
     int[] ForwardGreedy(ForwardBatch batch);
+
+    /// <summary>
+    /// Runs the step, draws each job's token on the device into <paramref name="tokens"/>, and copies only the logit
+    /// rows listed in <paramref name="hostRows"/> (for draws that stay on the host) to their places in <paramref name="logits"/>.
+    /// </summary>
+    void ForwardSampled(ForwardBatch batch, IReadOnlyList<SamplingJob> jobs, Span<int> tokens, ReadOnlySpan<int> hostRows, Span<float> logits);
 }

@@ -22,6 +22,7 @@ internal sealed class IlgpuDevice : IDisposable
         Attention = new AttentionKernels(accelerator);
         FlashAttention = new FlashAttentionKernels(accelerator, options);
         KvBlocks = new KvBlockKernels(accelerator);
+        Sampling = new SamplingKernels(accelerator);
     }
 
     public string Name { get; }
@@ -37,6 +38,8 @@ internal sealed class IlgpuDevice : IDisposable
     public FlashAttentionKernels FlashAttention { get; }
 
     public KvBlockKernels KvBlocks { get; }
+
+    public SamplingKernels Sampling { get; }
 
     /// <summary>Device memory this device reports instead of the accelerator's own figure (CPU accelerator only: tests size against it).</summary>
     public long? ReportedMemoryBytes { get; private init; }
@@ -54,7 +57,7 @@ internal sealed class IlgpuDevice : IDisposable
     /// <summary>Every kernel entry point (explicitly grouped static methods named <c>*Kernel</c>), for ahead-of-time checks.</summary>
     public static IReadOnlyList<MethodInfo> KernelMethods { get; } =
     [
-        .. new[] { typeof(ElementwiseKernels), typeof(MatMulKernels), typeof(AttentionKernels), typeof(FlashAttentionKernels), typeof(ColumnOrderKernels), typeof(KvBlockKernels) }
+        .. new[] { typeof(ElementwiseKernels), typeof(MatMulKernels), typeof(AttentionKernels), typeof(FlashAttentionKernels), typeof(ColumnOrderKernels), typeof(KvBlockKernels), typeof(SamplingKernels) }
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
             .Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal)),
     ];

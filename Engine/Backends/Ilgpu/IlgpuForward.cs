@@ -4,6 +4,7 @@ using Fathom.Engine.Quantization;
 using Fathom.Gguf;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
+using Fathom.Engine.Sampling;
 using ILGPU;
 using ILGPU.Runtime;
 using DeviceHalf = ILGPU.Half;
@@ -43,6 +44,7 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     private readonly bool _computesLogits; // false on tensor-parallel shards other than the first: no output matrix
     private readonly bool _separateGateUp; // some layer's gate and up cannot run as one fused SwiGLU launch
     private DeviceScratch? _scratch;
+    private DeviceSampler? _sampler;
     private readonly Dictionary<WeightMatrix, MemoryBuffer1D<int, Stride1D.Dense>> _columnOrders = new(ReferenceEqualityComparer.Instance); // GPTQ desc_act: (columns)
     private ColumnOrderKernels? _columnOrderKernels;
     private MemoryBuffer1D<float, Stride1D.Dense>? _gathered; // (rows, columns): a desc_act matrix's activations in its column order
@@ -170,6 +172,33 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
         return GreedyTokens(batch.LogitTokenIndices.Length);
     }
 
+    /// <summary>Runs the step and draws each job's token on the device; only the <paramref name="hostRows"/> logit rows leave it. // logits (n_logits, vocab)</summary>
+    public void ForwardSampled(ForwardBatch batch, IReadOnlyList<SamplingJob> jobs, Span<int> tokens, ReadOnlySpan<int> hostRows, Span<float> logits)
+    {
+        Step(batch);
+        SampleTokens(jobs, tokens);
+        CopyLogitRows(hostRows, logits);
+    }
+
+    /// <summary>Draws each job's token from the logit rows of the last finished step (<see cref="DeviceSampler"/>).</summary>
+    internal void SampleTokens(IReadOnlyList<SamplingJob> jobs, Span<int> tokens)
+    {
+        Activate();
+        _sampler ??= new DeviceSampler(_device.Accelerator, _device.Sampling);
+        _sampler.Sample(_scratch!.Logits!.View, _hp.VocabularySize, jobs, tokens);
+    }
+
+    /// <summary>Copies the listed logit rows of the last finished step to the same rows of <paramref name="logits"/>. // (n_logits, vocab)</summary>
+    internal void CopyLogitRows(ReadOnlySpan<int> rows, Span<float> logits)
+    {
+        Activate();
+        var vocab = _hp.VocabularySize;
+        foreach (var row in rows)
+        {
+            HostCopy.ToHost(_device.Accelerator, _scratch!.Logits!.View.SubView((long)row * vocab, vocab), logits.Slice(row * vocab, vocab));
+        }
+    }
+
     /// <summary>Copies the <paramref name="m"/> logit rows of the last finished step to the host. // (m, vocab)</summary>
     internal void CopyLogits(int m, Span<float> logits)
     {
@@ -202,6 +231,7 @@ internal sealed unsafe partial class IlgpuForward : IDeviceForward
     public void Dispose()
     {
         _scratch?.Dispose();
+        _sampler?.Dispose();
         _gathered?.Dispose();
         _tokens?.Dispose();
         _positions?.Dispose();

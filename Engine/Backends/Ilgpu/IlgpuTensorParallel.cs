@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
+using Fathom.Engine.Sampling;
 using ILGPU.Runtime;
 
 namespace Fathom.Engine.Backends.Ilgpu;
@@ -118,6 +119,13 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
     {
         Step(batch);
         return _shards[0].GreedyTokens(batch.LogitTokenIndices.Length);
+    }
+
+    public void ForwardSampled(ForwardBatch batch, IReadOnlyList<SamplingJob> jobs, Span<int> tokens, ReadOnlySpan<int> hostRows, Span<float> logits)
+    {
+        Step(batch);
+        _shards[0].SampleTokens(jobs, tokens);
+        _shards[0].CopyLogitRows(hostRows, logits);
     }
 
     /// <summary>Payloads are each shard's: f32 for an f16 cache, e4m3 bytes for an fp8 cache.</summary>
