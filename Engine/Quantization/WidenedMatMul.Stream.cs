@@ -61,6 +61,7 @@ internal static unsafe partial class WidenedMatMul
     /// when null); when an activation is out of the scaled range, the plain conversion. The outputs are bit for bit those
     /// of <see cref="F16Elements"/> either way, since every product is the same real number.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StreamHalf<TL, TV>(
         byte* weights, long rowBytes, int columns, int first, int last, float* a, int aStride, int count, float* y, int yStride, float* scaled)
         where TL : IFloatLanes<TV>
@@ -91,6 +92,7 @@ internal static unsafe partial class WidenedMatMul
     /// the panel and runs the same tiles, so every output is one sequence whatever the batch. Activations of magnitude
     /// 2^64 or more (no model has them) would overflow.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Fp8<TL, TV>(
         byte* weights, long rowBytes, int columns, int first, int last,
         float* a, int aStride, int count, float* y, int yStride, float* panel, float* scaled)
@@ -131,6 +133,7 @@ internal static unsafe partial class WidenedMatMul
         t_scaled is { } buffer && buffer.Length >= length ? buffer : t_scaled = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
 
     /// <summary>Each activation against the stored rows, <see cref="StreamRows"/> at a time, converting in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Stream<TL, TV, TW>(
         byte* weights, long rowBytes, int columns, int first, int last, float* a, int aStride, int count, float* y, int yStride)
         where TL : IFloatLanes<TV>

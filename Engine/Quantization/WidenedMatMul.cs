@@ -75,6 +75,7 @@ internal static unsafe partial class WidenedMatMul
             _ => One<TL, TV, F32Elements>(w, a, n),
         };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows<TL, TV>(
         GgmlType type, byte* weights, long rowBytes, int columns, int first, int last,
         float* a, int aStride, int count, float* y, int yStride, float* panel, float* scaled)
@@ -111,6 +112,7 @@ internal static unsafe partial class WidenedMatMul
     /// Prefill: <see cref="BlockRows"/> rows at a time converted into the panel (F32 rows are read in place), then
     /// register tiles over the activations, then single outputs for the ragged edges.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tiles<TL, TV, TW>(
         byte* weights, long rowBytes, int columns, int first, int last,
         float* a, int aStride, int count, float* y, int yStride, float* panel)
@@ -166,6 +168,7 @@ internal static unsafe partial class WidenedMatMul
     }
 
     /// <summary>A stored row to f32 with the very conversion the streaming kernels do in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Convert<TL, TV, TW>(byte* source, float* destination, int n)
         where TL : IFloatLanes<TV>
         where TV : struct
