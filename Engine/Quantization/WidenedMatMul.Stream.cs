@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using Fathom.Gguf;
 
 namespace Fathom.Engine.Quantization;
