@@ -37,8 +37,9 @@ public static class ReadmeSection
         Line("## What hardware does DeepSeek-R1-Distill-Llama-70B need?");
         Line();
         var bf16 = planner.Plan(new PlanRequest { Model = ArticleCheck.Model, Weights = "bf16", Gpu = "h100-sxm" });
+        var fp8Kv = planner.Plan(new PlanRequest { Model = ArticleCheck.Model, Weights = "bf16", Gpu = "h100-sxm", KvCache = "fp8" });
         Line($"{bf16.Parameters:N0} parameters: {bf16.WeightsBytes:N0} bytes in BF16. The KV cache costs {bf16.KvBytesPerToken:N0} bytes per token at f16 " +
-             $"(80 layers x 8 KV heads x 128 x 2 x 2 bytes); valid tensor-parallel sizes are {string.Join(", ", bf16.ValidTp.Where(t => t <= 8))} (64 heads, 8 KV heads: TP=6 does not split).");
+             $"(80 layers x 8 KV heads x 128 x 2 x 2 bytes; {fp8Kv.KvBytesPerToken:N0} with `--kv-cache-dtype fp8`); valid tensor-parallel sizes are {string.Join(", ", bf16.ValidTp.Where(t => t <= 8))} (64 heads, 8 KV heads: TP=6 does not split).");
         Line("Prompts of 1,024 tokens, outputs of 512, context up to 8,192; on-demand prices; H100 SXM 80 GB.");
         Line();
         Line("| Configuration | Weights | GPUs | Per GPU: weights / KV space | Users | Per-user tok/s | Aggregate tok/s | TTFT | USD per 1M output tokens |");
