@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Fathom.Engine.Quantization;
@@ -65,25 +64,8 @@ internal static unsafe class KQuantDecodeAb
                 ("read", () => WidenedDecodeAb.Read(packed, bytes)),
                 ("engine", () => InterleavedKQuantMatMul.Rows(type, packed, rows, columns, 0, rows, a, (int)Q8K.RowBytes(columns), 1, y, rows)),
             };
-            var samples = variants.Select(_ => new List<double>()).ToArray();
-            for (var round = 0; round < rounds; round++)
-            {
-                for (var v = 0; v < variants.Length; v++)
-                {
-                    variants[v].Run();
-                    var sw = Stopwatch.StartNew();
-                    var reps = 0;
-                    while (sw.Elapsed.TotalMilliseconds < 300)
-                    {
-                        variants[v].Run();
-                        reps++;
-                    }
-
-                    samples[v].Add(bytes * reps / sw.Elapsed.TotalSeconds / 1e9);
-                }
-            }
-
-            Console.WriteLine($"{type}: " + string.Join(", ", variants.Select((v, i) => $"{v.Name} {WidenedDecodeAb.Median(samples[i]):F1}")) + " GB/s" + $"; engine/read {WidenedDecodeAb.Median(samples[1]) / WidenedDecodeAb.Median(samples[0]):F2}");
+            var medians = WidenedDecodeAb.MedianGBps(variants, rounds, bytes);
+            Console.WriteLine($"{type}: " + string.Join(", ", variants.Select((v, i) => $"{v.Name} {medians[i]:F1}")) + $" GB/s; engine/read {medians[1] / medians[0]:F2}");
             NativeMemory.AlignedFree(packed);
         }
 

@@ -75,29 +75,11 @@ internal static unsafe class WidenedDecodeAb
                     ("legacy", () => LegacyWidenedDecode.Rows(type, weights, rowBytes, columns, 0, rows, a, y)),
                     ("engine", () => RowsInBlocks(type, weights, rowBytes, columns, rows, a, y, panel)),
                 };
-            var samples = variants.Select(_ => new List<double>()).ToArray();
-            for (var round = 0; round < rounds; round++)
-            {
-                for (var v = 0; v < variants.Length; v++)
-                {
-                    variants[v].Run(); // warm
-                    var sw = Stopwatch.StartNew();
-                    var reps = 0;
-                    while (sw.Elapsed.TotalMilliseconds < 300)
-                    {
-                        variants[v].Run();
-                        reps++;
-                    }
-
-                    // Every variant is charged the bytes of the type under test (Q8_0 reads 1.0625 per weight, FP8 1).
-                    samples[v].Add(rows * rowBytes * reps / sw.Elapsed.TotalSeconds / 1e9);
-                }
-            }
-
-            var legacy = Median(samples[1]);
+            // Every variant is charged the bytes of the type under test (Q8_0 reads 1.0625 per weight, FP8 1).
+            var medians = MedianGBps(variants, rounds, rows * rowBytes);
             Console.WriteLine(
-                CheckpointTypes.Name(type) + ": " + string.Join(", ", variants.Select((v, i) => $"{v.Name} {Median(samples[i]):F1}"))
-                + $" GB/s; engine/legacy {Median(samples[2]) / legacy:F2}x");
+                CheckpointTypes.Name(type) + ": " + string.Join(", ", variants.Select((v, i) => $"{v.Name} {medians[i]:F1}"))
+                + $" GB/s; engine/legacy {medians[2] / medians[1]:F2}x");
         }
 
         NativeMemory.AlignedFree(weights);
@@ -126,7 +108,34 @@ internal static unsafe class WidenedDecodeAb
         }
     }
 
-    internal static double Median(List<double> xs)
+    /// <summary>
+    /// Each variant's median GB/s over <paramref name="rounds"/> rounds, the variants alternated within each round so
+    /// that machine load hits them alike; a run is charged <paramref name="bytes"/>.
+    /// </summary>
+    internal static double[] MedianGBps((string Name, Action Run)[] variants, int rounds, long bytes)
+    {
+        var samples = variants.Select(_ => new List<double>()).ToArray();
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var v = 0; v < variants.Length; v++)
+            {
+                variants[v].Run(); // warm
+                var sw = Stopwatch.StartNew();
+                var reps = 0;
+                while (sw.Elapsed.TotalMilliseconds < 300)
+                {
+                    variants[v].Run();
+                    reps++;
+                }
+
+                samples[v].Add(bytes * reps / sw.Elapsed.TotalSeconds / 1e9);
+            }
+        }
+
+        return [.. samples.Select(Median)];
+    }
+
+    private static double Median(List<double> xs)
     {
         xs.Sort();
         return xs[xs.Count / 2];
