@@ -15,7 +15,7 @@ namespace Fathom.Engine.Quantization;
 /// batch nor on the tier. Activation t is at <c>a + t·aStride</c> (Q8_K: f32 d, 256 q, 16 int16 group sums per block),
 /// its eight outputs at <c>y + t·yStride</c>.
 /// </summary>
-internal static unsafe class InterleavedKQuantAvx2
+internal static unsafe partial class InterleavedKQuantAvx2
 {
     private const int Q4KBlock = InterleavedKQuantLayout.Q4KGroupBlock;
     private const int Q6KBlock = InterleavedKQuantLayout.Q6KGroupBlock;
@@ -258,129 +258,6 @@ internal static unsafe class InterleavedKQuantAvx2
         }
     }
 
-    /// <summary>Eight rows of Q6_K weights times one activation row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q6Kx1(byte* w, int nb, byte* a, float* y)
-    {
-        var acc = Vector256<float>.Zero;
-        var m4 = Vector256.Create((byte)0x0F);
-        var m30 = Vector256.Create((byte)0x30);
-        Vector256<short> s0 = default, s1 = default, s2 = default, s3 = default;
-        for (var b = 0; b < nb; b++, w += Q6KBlock, a += ActivationBlock)
-        {
-            Prefetch(w + Q6KBlock, Q6KBlock);
-            var isum = Vector256<int>.Zero;
-            for (var k = 0; k < 16; k++)
-            {
-                // Chunks k, k+16, k+32, k+48 share the high-bit chunk k: groups k/4, 4 + k/4, 8 + k/4, 12 + k/4,
-                // whose scales serve four k in a row.
-                if ((k & 3) == 0)
-                {
-                    s0 = Scale6(w, k >> 2);
-                    s1 = Scale6(w, (k >> 2) + 4);
-                    s2 = Scale6(w, (k >> 2) + 8);
-                    s3 = Scale6(w, (k >> 2) + 12);
-                }
-
-                var h = Vector256.Load(w + InterleavedKQuantLayout.Q6KHigh + (32 * k)).AsUInt16();
-                var l0 = Vector256.Load(w + InterleavedKQuantLayout.Q6KLow + (32 * k));
-                var l1 = Vector256.Load(w + InterleavedKQuantLayout.Q6KLow + (32 * (k + 16)));
-                var x = a + Q + (4 * k);
-                var q0 = (l0 & m4) | ((h << 4).AsByte() & m30);
-                var q1 = (l1 & m4) | ((h << 2).AsByte() & m30);
-                var q2 = ((l0.AsUInt16() >> 4).AsByte() & m4) | (h.AsByte() & m30);
-                var q3 = ((l1.AsUInt16() >> 4).AsByte() & m4) | ((h >> 2).AsByte() & m30);
-                isum += Avx2.MultiplyAddAdjacent(Dot(q0, x), s0);
-                isum += Avx2.MultiplyAddAdjacent(Dot(q1, x + 64), s1);
-                isum += Avx2.MultiplyAddAdjacent(Dot(q2, x + 128), s2);
-                isum += Avx2.MultiplyAddAdjacent(Dot(q3, x + 192), s3);
-            }
-
-            isum -= Q6KOffsets(w, a) << 5;
-            acc = Fma.MultiplyAdd(Halves(w) * Vector256.Create(*(float*)a), Vector256.ConvertToSingle(isum), acc);
-        }
-
-        acc.Store(y);
-    }
-
-    /// <summary>Eight rows of Q6_K weights times four activation rows, <paramref name="aStride"/> bytes apart.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q6Kx4(byte* w, int nb, byte* a, nint aStride, float* y, nint yStride)
-    {
-        Clear(y, yStride, 4);
-        for (var b = 0; b < nb; b++, w += Q6KBlock, a += ActivationBlock)
-        {
-            Prefetch(w + Q6KBlock, Q6KBlock);
-            byte* a0 = a, a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
-            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
-            for (var g = 0; g < 16; g++)
-            {
-                var s = Scale6(w, g);
-                var o = Q + (16 * g);
-                for (var half = 0; half < 16; half += 8)
-                {
-                    // Two chunks summed in 16 bits (≤ 2·2·63·128 < 2^15), then scaled.
-                    var c = (4 * g) + (half >> 2);
-                    var u = Level6(w, c);
-                    var v = Level6(w, c + 1);
-                    i0 += Avx2.MultiplyAddAdjacent(Pair6(u, v, a0 + o + half), s);
-                    i1 += Avx2.MultiplyAddAdjacent(Pair6(u, v, a1 + o + half), s);
-                    i2 += Avx2.MultiplyAddAdjacent(Pair6(u, v, a2 + o + half), s);
-                    i3 += Avx2.MultiplyAddAdjacent(Pair6(u, v, a3 + o + half), s);
-                }
-            }
-
-            var dw = Halves(w);
-            Finish6(y, dw, a0, i0 - (Q6KOffsets(w, a0) << 5));
-            Finish6(y + yStride, dw, a1, i1 - (Q6KOffsets(w, a1) << 5));
-            Finish6(y + (2 * yStride), dw, a2, i2 - (Q6KOffsets(w, a2) << 5));
-            Finish6(y + (3 * yStride), dw, a3, i3 - (Q6KOffsets(w, a3) << 5));
-        }
-    }
-
-    /// <summary>Eight rows of Q6_K weights times eight activation rows (Avx512 tier).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q6Kx8(byte* w, int nb, byte* a, nint aStride, float* y, nint yStride)
-    {
-        Clear(y, yStride, 8);
-        for (var b = 0; b < nb; b++, w += Q6KBlock, a += ActivationBlock)
-        {
-            Prefetch(w + Q6KBlock, Q6KBlock);
-            byte* a0 = a, a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
-            byte* a4 = a + (4 * aStride), a5 = a + (5 * aStride), a6 = a + (6 * aStride), a7 = a + (7 * aStride);
-            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default, i4 = default, i5 = default, i6 = default, i7 = default;
-            for (var g = 0; g < 16; g++)
-            {
-                var s = Scale6(w, g);
-                var o = Q + (16 * g);
-                for (var half = 0; half < 16; half += 8)
-                {
-                    var c = (4 * g) + (half >> 2);
-                    var u = Level6(w, c);
-                    var v = Level6(w, c + 1);
-                    i0 += Avx2.MultiplyAddAdjacent(Pair6(u, v, a0 + o + half), s);
-                    i1 += Avx2.MultiplyAddAdjacent(Pair6(u, v, a1 + o + half), s);
-                    i2 += Avx2.MultiplyAddAdjacent(Pair6(u, v, a2 + o + half), s);
-                    i3 += Avx2.MultiplyAddAdjacent(Pair6(u, v, a3 + o + half), s);
-                    i4 += Avx2.MultiplyAddAdjacent(Pair6(u, v, a4 + o + half), s);
-                    i5 += Avx2.MultiplyAddAdjacent(Pair6(u, v, a5 + o + half), s);
-                    i6 += Avx2.MultiplyAddAdjacent(Pair6(u, v, a6 + o + half), s);
-                    i7 += Avx2.MultiplyAddAdjacent(Pair6(u, v, a7 + o + half), s);
-                }
-            }
-
-            var dw = Halves(w);
-            Finish6(y, dw, a0, i0 - (Q6KOffsets(w, a0) << 5));
-            Finish6(y + yStride, dw, a1, i1 - (Q6KOffsets(w, a1) << 5));
-            Finish6(y + (2 * yStride), dw, a2, i2 - (Q6KOffsets(w, a2) << 5));
-            Finish6(y + (3 * yStride), dw, a3, i3 - (Q6KOffsets(w, a3) << 5));
-            Finish6(y + (4 * yStride), dw, a4, i4 - (Q6KOffsets(w, a4) << 5));
-            Finish6(y + (5 * yStride), dw, a5, i5 - (Q6KOffsets(w, a5) << 5));
-            Finish6(y + (6 * yStride), dw, a6, i6 - (Q6KOffsets(w, a6) << 5));
-            Finish6(y + (7 * yStride), dw, a7, i7 - (Q6KOffsets(w, a7) << 5));
-        }
-    }
-
     private static void Clear(float* y, nint yStride, int count)
     {
         for (var t = 0; t < count; t++)
@@ -397,10 +274,6 @@ internal static unsafe class InterleavedKQuantAvx2
         var acc = Fma.MultiplyAdd(dw * da, Vector256.ConvertToSingle(isum), Vector256.Load(y));
         Fma.MultiplyAdd(dm * -da, Vector256.ConvertToSingle(msum), acc).Store(y);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish6(float* y, Vector256<float> dw, byte* a, Vector256<int> isum) =>
-        Fma.MultiplyAdd(dw * Vector256.Create(*(float*)a), Vector256.ConvertToSingle(isum), Vector256.Load(y)).Store(y);
 
     /// <summary>
     /// Σ_j min_j · (the activation's 32-element sum j), per row. The sixteen 16-element sums are added in neighbouring
@@ -424,49 +297,6 @@ internal static unsafe class InterleavedKQuantAvx2
         msum += Avx2.MultiplyAddAdjacent(m1, Avx2.PermuteVar8x32(sums, Vector256.Create(1)).AsInt16());
         msum += Avx2.MultiplyAddAdjacent(m2, Avx2.PermuteVar8x32(sums, Vector256.Create(4)).AsInt16());
         return msum + Avx2.MultiplyAddAdjacent(m3, Avx2.PermuteVar8x32(sums, Vector256.Create(5)).AsInt16());
-    }
-
-    /// <summary>Σ_g scale_g · (the activation's 16-element sum g), per row: what the levels' +32 offset added, over 32.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Q6KOffsets(byte* w, byte* a)
-    {
-        var sums = a + Sums;
-        var offset = Vector256<int>.Zero;
-        for (var p = 0; p < 8; p++)
-        {
-            var s = Avx2.ConvertToVector256Int16((sbyte*)(w + InterleavedKQuantLayout.Q6KScales + (16 * p)));
-            offset += Avx2.MultiplyAddAdjacent(s, Vector256.Create(*(int*)(sums + (4 * p))).AsInt16());
-        }
-
-        return offset;
-    }
-
-    /// <summary>The 6-bit levels (0..63) of chunk <paramref name="c"/> (elements 4c..4c+3 of the eight rows).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Level6(byte* w, int c)
-    {
-        var l = Vector256.Load(w + InterleavedKQuantLayout.Q6KLow + (32 * (c & 31)));
-        var h = Vector256.Load(w + InterleavedKQuantLayout.Q6KHigh + (32 * (c & 15))).AsUInt16();
-        var low = (c < 32 ? l : (l.AsUInt16() >> 4).AsByte()) & Vector256.Create((byte)0x0F);
-        var high = (c >> 4) switch
-        {
-            0 => (h << 4).AsByte(),
-            1 => (h << 2).AsByte(),
-            2 => h.AsByte(),
-            _ => (h >> 2).AsByte(),
-        };
-        return low | (high & Vector256.Create((byte)0x30));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> Pair6(Vector256<byte> u, Vector256<byte> v, byte* x) => Mad(Dot(u, x), v, x + 4);
-
-    /// <summary>The signed scale of Q6_K group <paramref name="g"/> as (s, s) in every row's lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> Scale6(byte* w, int g)
-    {
-        var s = Avx2.ConvertToVector256Int16((sbyte*)(w + InterleavedKQuantLayout.Q6KScales + (16 * (g >> 1))));
-        return (g & 1) == 0 ? Even(s) : Odd(s);
     }
 
     /// <summary>The unsigned scale of Q4_K sub-block <paramref name="j"/> as (s, s) in every row's lane.</summary>
@@ -499,7 +329,7 @@ internal static unsafe class InterleavedKQuantAvx2
 
     /// <summary>Eight fp16 values as floats, exactly (see <see cref="InterleavedMatMul"/>'s scale conversion).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Halves(byte* p)
+    internal static Vector256<float> Halves(byte* p)
     {
         var h = Avx2.ConvertToVector256Int32((ushort*)p).AsUInt32();
         var magnitude = ((h & Vector256.Create(0x7FFFu)) << 13).AsSingle() * Vector256.Create(0x77800000u).AsSingle();
@@ -508,7 +338,7 @@ internal static unsafe class InterleavedKQuantAvx2
 
     /// <summary>Touches the next group-block: the weights stream from memory once per step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(byte* p, int bytes)
+    internal static void Prefetch(byte* p, int bytes)
     {
         for (var i = 0; i < bytes; i += 64)
         {

@@ -30,81 +30,105 @@ internal static unsafe class InterleavedKQuantMatMul
         const int Group = InterleavedKQuantLayout.GroupRows;
         var nb = columns / 256;
         var groupBytes = (long)nb * InterleavedKQuantLayout.GroupBlockBytes(type);
-        var isQ4K = type == GgmlType.Q4_K;
-        var wide = tier >= KernelTier.Avx2;
-        var eight = tier == KernelTier.Avx512;
-        var dot = tier == KernelTier.NeonDot;
+        var pairs = tier == KernelTier.Avx512 && type == GgmlType.Q4_K;
         float* partial = stackalloc float[8 * Group]; // (8, 8): a group that runs past the last row writes here first
         for (var row = first; row < last; row += Group)
         {
             var w = weights + (row / Group * groupBytes);
-            var valid = Math.Min(Group, rows - row);
-            var whole = valid == Group;
             var t = 0;
-            for (; eight && t + 8 <= count; t += 8)
+            if (pairs && row + (2 * Group) <= Math.Min(last, rows))
             {
-                var output = whole ? y + ((long)t * yStride) + row : partial;
-                var stride = whole ? (nint)yStride : Group;
-                if (isQ4K)
+                // Two whole groups side by side in 512-bit vectors, eight activations at a time; the rest per group below.
+                for (; t + 8 <= count; t += 8)
                 {
-                    InterleavedKQuantAvx2.Q4Kx8(w, nb, a + ((long)t * aRow), aRow, output, stride);
-                }
-                else
-                {
-                    InterleavedKQuantAvx2.Q6Kx8(w, nb, a + ((long)t * aRow), aRow, output, stride);
+                    InterleavedKQuantAvx512.Q4Kx8(w, w + groupBytes, nb, a + ((long)t * aRow), aRow, y + ((long)t * yStride) + row, yStride);
                 }
 
-                CopyPartial(partial, valid, 8, y + ((long)t * yStride) + row, yStride);
+                OneGroup(type, w, nb, Group, t, a, aRow, count, y + row, yStride, tier, partial);
+                row += Group;
+                w += groupBytes;
             }
 
-            for (; wide && t + 4 <= count; t += 4)
-            {
-                var output = whole ? y + ((long)t * yStride) + row : partial;
-                var stride = whole ? (nint)yStride : Group;
-                if (isQ4K)
-                {
-                    InterleavedKQuantAvx2.Q4Kx4(w, nb, a + ((long)t * aRow), aRow, output, stride);
-                }
-                else
-                {
-                    InterleavedKQuantAvx2.Q6Kx4(w, nb, a + ((long)t * aRow), aRow, output, stride);
-                }
+            OneGroup(type, w, nb, Math.Min(Group, rows - row), t, a, aRow, count, y + row, yStride, tier, partial);
+        }
+    }
 
-                CopyPartial(partial, valid, 4, y + ((long)t * yStride) + row, yStride);
+    /// <summary>
+    /// One group of eight rows (<paramref name="valid"/> of them real) against activations [t, count), its outputs at
+    /// <c>y + t·yStride</c> (a group that runs past the last row goes through <paramref name="partial"/>).
+    /// </summary>
+    private static void OneGroup(
+        GgmlType type, byte* w, int nb, int valid, int t, byte* a, int aRow, int count, float* y, int yStride, KernelTier tier, float* partial)
+    {
+        const int Group = InterleavedKQuantLayout.GroupRows;
+        var isQ4K = type == GgmlType.Q4_K;
+        var wide = tier >= KernelTier.Avx2;
+        var eight = tier == KernelTier.Avx512;
+        var dot = tier == KernelTier.NeonDot;
+        var whole = valid == Group;
+        for (; eight && t + 8 <= count; t += 8)
+        {
+            var output = whole ? y + ((long)t * yStride) : partial;
+            var stride = whole ? (nint)yStride : Group;
+            if (isQ4K)
+            {
+                InterleavedKQuantAvx2.Q4Kx8(w, nb, a + ((long)t * aRow), aRow, output, stride);
+            }
+            else
+            {
+                InterleavedKQuantAvx2.Q6Kx8(w, nb, a + ((long)t * aRow), aRow, output, stride);
             }
 
-            for (; !wide && t + 4 <= count; t += 4)
-            {
-                var output = whole ? y + ((long)t * yStride) + row : partial;
-                var stride = whole ? (nint)yStride : Group;
-                if (dot)
-                {
-                    Narrow4<KQuantDpDot>(isQ4K, w, nb, a + ((long)t * aRow), aRow, output, stride);
-                }
-                else
-                {
-                    Narrow4<KQuantWidenedDot>(isQ4K, w, nb, a + ((long)t * aRow), aRow, output, stride);
-                }
+            CopyPartial(partial, valid, 8, y + ((long)t * yStride), yStride);
+        }
 
-                CopyPartial(partial, valid, 4, y + ((long)t * yStride) + row, yStride);
+        for (; wide && t + 4 <= count; t += 4)
+        {
+            var output = whole ? y + ((long)t * yStride) : partial;
+            var stride = whole ? (nint)yStride : Group;
+            if (isQ4K)
+            {
+                InterleavedKQuantAvx2.Q4Kx4(w, nb, a + ((long)t * aRow), aRow, output, stride);
+            }
+            else
+            {
+                InterleavedKQuantAvx2.Q6Kx4(w, nb, a + ((long)t * aRow), aRow, output, stride);
             }
 
-            for (; t < count; t++)
-            {
-                var output = whole ? y + ((long)t * yStride) + row : partial;
-                var x = a + ((long)t * aRow);
-                switch (wide, isQ4K)
-                {
-                    case (true, true): InterleavedKQuantAvx2.Q4Kx1(w, nb, x, output); break;
-                    case (true, false): InterleavedKQuantAvx2.Q6Kx1(w, nb, x, output); break;
-                    case (false, true) when dot: InterleavedKQuantVector128.Q4Kx1<KQuantDpDot>(w, nb, x, output); break;
-                    case (false, true): InterleavedKQuantVector128.Q4Kx1<KQuantWidenedDot>(w, nb, x, output); break;
-                    case (false, false) when dot: InterleavedKQuantVector128.Q6Kx1<KQuantDpDot>(w, nb, x, output); break;
-                    default: InterleavedKQuantVector128.Q6Kx1<KQuantWidenedDot>(w, nb, x, output); break;
-                }
+            CopyPartial(partial, valid, 4, y + ((long)t * yStride), yStride);
+        }
 
-                CopyPartial(partial, valid, 1, y + ((long)t * yStride) + row, yStride);
+        for (; !wide && t + 4 <= count; t += 4)
+        {
+            var output = whole ? y + ((long)t * yStride) : partial;
+            var stride = whole ? (nint)yStride : Group;
+            if (dot)
+            {
+                Narrow4<KQuantDpDot>(isQ4K, w, nb, a + ((long)t * aRow), aRow, output, stride);
             }
+            else
+            {
+                Narrow4<KQuantWidenedDot>(isQ4K, w, nb, a + ((long)t * aRow), aRow, output, stride);
+            }
+
+            CopyPartial(partial, valid, 4, y + ((long)t * yStride), yStride);
+        }
+
+        for (; t < count; t++)
+        {
+            var output = whole ? y + ((long)t * yStride) : partial;
+            var x = a + ((long)t * aRow);
+            switch (wide, isQ4K)
+            {
+                case (true, true): InterleavedKQuantAvx2.Q4Kx1(w, nb, x, output); break;
+                case (true, false): InterleavedKQuantAvx2.Q6Kx1(w, nb, x, output); break;
+                case (false, true) when dot: InterleavedKQuantVector128.Q4Kx1<KQuantDpDot>(w, nb, x, output); break;
+                case (false, true): InterleavedKQuantVector128.Q4Kx1<KQuantWidenedDot>(w, nb, x, output); break;
+                case (false, false) when dot: InterleavedKQuantVector128.Q6Kx1<KQuantDpDot>(w, nb, x, output); break;
+                default: InterleavedKQuantVector128.Q6Kx1<KQuantWidenedDot>(w, nb, x, output); break;
+            }
+
+            CopyPartial(partial, valid, 1, y + ((long)t * yStride), yStride);
         }
     }
 

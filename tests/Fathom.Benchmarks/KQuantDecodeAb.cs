@@ -32,33 +32,10 @@ internal static unsafe class KQuantDecodeAb
         }
 
         var y = (float*)NativeMemory.AlignedAlloc((nuint)rows * 4, 64);
-        var row = new float[columns];
         foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q6_K })
         {
-            var rowBytes = type == GgmlType.Q4_K ? Q4K.RowBytes(columns) : Q6K.RowBytes(columns);
-            var source = (byte*)NativeMemory.AlignedAlloc((nuint)(rows * rowBytes), 64);
-            for (long r = 0; r < rows; r++)
-            {
-                for (var i = 0; i < columns; i++)
-                {
-                    row[i] = (float)((rng.NextDouble() - 0.5) * 0.1);
-                }
-
-                var destination = new Span<byte>(source + (r * rowBytes), (int)rowBytes);
-                if (type == GgmlType.Q4_K)
-                {
-                    Q4K.Quantize(row, destination, columns);
-                }
-                else
-                {
-                    Q6K.Quantize(row, destination, columns);
-                }
-            }
-
             var bytes = InterleavedKQuantLayout.ByteSize(type, columns, rows);
-            var packed = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
-            InterleavedKQuantLayout.Pack(type, source, columns, rows, packed, 2);
-            NativeMemory.AlignedFree(source);
+            var packed = RandomInterleaved(type, rows, columns, rng);
             var variants = new (string Name, Action Run)[]
             {
                 ("read", () => WidenedDecodeAb.Read(packed, bytes)),
@@ -71,5 +48,36 @@ internal static unsafe class KQuantDecodeAb
 
         NativeMemory.AlignedFree(a);
         NativeMemory.AlignedFree(y);
+    }
+
+    /// <summary>A random <paramref name="rows"/> × <paramref name="columns"/> matrix quantized to <paramref name="type"/> and
+    /// interleaved; the caller frees it with <see cref="NativeMemory.AlignedFree"/>.</summary>
+    internal static byte* RandomInterleaved(GgmlType type, int rows, int columns, Random rng)
+    {
+        var row = new float[columns];
+        var rowBytes = type == GgmlType.Q4_K ? Q4K.RowBytes(columns) : Q6K.RowBytes(columns);
+        var source = (byte*)NativeMemory.AlignedAlloc((nuint)(rows * rowBytes), 64);
+        for (long r = 0; r < rows; r++)
+        {
+            for (var i = 0; i < columns; i++)
+            {
+                row[i] = (float)((rng.NextDouble() - 0.5) * 0.1);
+            }
+
+            var destination = new Span<byte>(source + (r * rowBytes), (int)rowBytes);
+            if (type == GgmlType.Q4_K)
+            {
+                Q4K.Quantize(row, destination, columns);
+            }
+            else
+            {
+                Q6K.Quantize(row, destination, columns);
+            }
+        }
+
+        var packed = (byte*)NativeMemory.AlignedAlloc((nuint)InterleavedKQuantLayout.ByteSize(type, columns, rows), 64);
+        InterleavedKQuantLayout.Pack(type, source, columns, rows, packed, 2);
+        NativeMemory.AlignedFree(source);
+        return packed;
     }
 }

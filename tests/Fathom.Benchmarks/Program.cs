@@ -30,6 +30,12 @@ if (args is ["kquant-ab", ..])
     return;
 }
 
+if (args is ["kquant-prefill", ..])
+{
+    Fathom.Benchmarks.KQuantPrefillRate.Run(args);
+    return;
+}
+
 if (args is ["widened-ab", ..])
 {
     Fathom.Benchmarks.WidenedDecodeAb.Run(args);
