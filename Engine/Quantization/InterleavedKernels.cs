@@ -46,6 +46,29 @@ internal static unsafe class InterleavedKernels<TDot>
             var w = weights + (row / Group * groupBytes);
             var valid = Math.Min(Group, rows - row);
             var t = 0;
+            if (isQ8_0 && typeof(TDot) == typeof(MaddubsDot) && KernelTiers.Current == KernelTier.Avx512 && row + (2 * Group) <= Math.Min(last, rows))
+            {
+                // Two whole groups side by side in 512-bit vectors (bit-identical outputs); leftover activations per group.
+                for (; t + 8 <= count; t += 8)
+                {
+                    InterleavedQ8_0Avx512.Q8_0x8(w, w + groupBytes, nb, a + ((long)t * aRow), aRow, info + (2L * t * nb), y + ((long)t * yStride) + row, yStride);
+                }
+
+                if (t < count)
+                {
+                    Rows(type, weights, rows, columns, row, row + Group, a + ((long)t * aRow), aRow, info + (2L * t * nb), count - t, y + ((long)t * yStride), yStride);
+                }
+
+                row += Group;
+                w += groupBytes;
+                if (t < count)
+                {
+                    Rows(type, weights, rows, columns, row, row + Group, a + ((long)t * aRow), aRow, info + (2L * t * nb), count - t, y + ((long)t * yStride), yStride);
+                }
+
+                continue;
+            }
+
             for (; isQ8_0 && TDot.EightAtOnce && t + 8 <= count; t += 8)
             {
                 var whole = valid == Group;

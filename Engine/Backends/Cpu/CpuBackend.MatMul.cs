@@ -212,7 +212,7 @@ internal sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// How one matmul is cut: per target, weight row blocks (the work items, in multiples of an interleaved group)
+    /// How one matmul is cut: per target, weight row blocks (the work items, in multiples of two interleaved groups)
     /// and the activation tile each block runs against at a time.
     /// </summary>
     private sealed class MatMulPlan
@@ -253,7 +253,8 @@ internal sealed unsafe partial class CpuBackend
             {
                 var w = targets[i].Weight;
                 var fitting = (int)Math.Min(int.MaxValue, l2Bytes / 4 / Math.Max(1, w.RowBytes));
-                blockRows[i] = Math.Clamp(Math.Min(balanced, fitting) & ~7, 8, 256);
+                // Whole pairs of interleaved groups: the Avx512 kernels take two groups (sixteen rows) at a time.
+                blockRows[i] = Math.Clamp(Math.Min(balanced, fitting) & ~15, 16, 256);
                 targetRows[i] = w.Rows;
                 starts[i + 1] = starts[i] + ((w.Rows + blockRows[i] - 1) / blockRows[i]);
 
