@@ -87,6 +87,11 @@ internal sealed class PeerAllReduce : IDisposable
             Disable(enabled);
             return null;
         }
+        catch
+        {
+            Disable(enabled); // e.g. the kernel failed to load: leave no accelerator pointing at another
+            throw;
+        }
     }
 
     /// <summary>
