@@ -6,20 +6,22 @@ using ILGPU.Runtime.CPU;
 namespace Fathom.Engine.Tests.Backends.Ilgpu;
 
 /// <summary>
-/// The peer-to-peer all-reduce on ILGPU CPU accelerators, one context each as the backend opens them. CPU
-/// accelerators report peer access to each other and copy between each other with <c>memcpy</c>, so the real
+/// The peer-to-peer all-reduce on ILGPU CPU accelerators, one context each as the backend opens them (and, to show it
+/// does not depend on that, several in one context). CPU accelerators report peer access to each other and copy
+/// between each other with <c>memcpy</c>, so the real
 /// code path runs — enabling access, the device-to-device copies into each shard's slots, the shard-order sum
 /// kernel — but synchronously: the stream ordering it relies on on a GPU is not exercised here.
 /// </summary>
 public sealed class PeerAllReduceTests
 {
     [Theory]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    public void Every_shard_gets_the_shard_order_sum_bit_for_bit(int shards)
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    [InlineData(4, false)]
+    [InlineData(4, true)]
+    public void Every_shard_gets_the_shard_order_sum_bit_for_bit(int shards, bool oneContext)
     {
-        using var devices = new CpuAccelerators(shards);
+        using var devices = new CpuAccelerators(shards, oneContext);
         using var peer = PeerAllReduce.TryCreate(devices.Accelerators, out var reason);
         Assert.NotNull(peer);
         Assert.Equal("every device can access every other's memory", reason);
@@ -73,7 +75,7 @@ public sealed class PeerAllReduceTests
     [Fact]
     public void A_shard_count_mismatch_is_an_argument_error_and_dispose_disables_peer_access()
     {
-        using var devices = new CpuAccelerators(2);
+        using var devices = new CpuAccelerators(2, oneContext: false);
         var peer = PeerAllReduce.TryCreate(devices.Accelerators, out _)!;
         using var buffer = devices.Accelerators[0].Allocate1D<float>(4);
         var e = Assert.Throws<ArgumentException>(() => peer.Run([buffer.View], [buffer.View], 4));
@@ -89,15 +91,15 @@ public sealed class PeerAllReduceTests
 
     private static int[] Bits(float[] values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
 
-    // Shards of the ilgpu-cpu backend: one context and one 4-lane CPU accelerator each, as IlgpuDevice.OpenCpu opens them.
+    // Shards of the ilgpu-cpu backend: 4-lane CPU accelerators, one context each as IlgpuDevice.OpenCpu opens them, or all in one.
     private sealed class CpuAccelerators : IDisposable
     {
         private readonly Context[] _contexts;
 
-        public CpuAccelerators(int count)
+        public CpuAccelerators(int count, bool oneContext)
         {
-            _contexts = [.. Enumerable.Range(0, count).Select(_ => Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: 1))))];
-            Accelerators = [.. _contexts.Select(c => (Accelerator)c.CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel))];
+            _contexts = [.. Enumerable.Range(0, oneContext ? 1 : count).Select(_ => Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: 1))))];
+            Accelerators = [.. Enumerable.Range(0, count).Select(d => (Accelerator)_contexts[oneContext ? 0 : d].CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel))];
         }
 
         public Accelerator[] Accelerators { get; }
