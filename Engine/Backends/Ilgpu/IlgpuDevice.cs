@@ -57,7 +57,7 @@ internal sealed class IlgpuDevice : IDisposable
     /// <summary>Every kernel entry point (explicitly grouped static methods named <c>*Kernel</c>), for ahead-of-time checks.</summary>
     public static IReadOnlyList<MethodInfo> KernelMethods { get; } =
     [
-        .. new[] { typeof(ElementwiseKernels), typeof(MatMulKernels), typeof(AttentionKernels), typeof(FlashAttentionKernels), typeof(ColumnOrderKernels), typeof(KvBlockKernels), typeof(SamplingKernels) }
+        .. new[] { typeof(ElementwiseKernels), typeof(MatMulKernels), typeof(AttentionKernels), typeof(FlashAttentionKernels), typeof(ColumnOrderKernels), typeof(KvBlockKernels), typeof(SamplingKernels), typeof(AllReduceKernels) }
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
             .Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal)),
     ];

@@ -26,6 +26,9 @@ internal sealed partial class IlgpuForward
     /// </summary>
     internal ArrayView<float> PartialOutput => _scratch!.Normed.View.SubView(0, (long)_stepTokens * _hp.EmbeddingLength);
 
+    /// <summary>This step's residual stream. // (n_tokens, n_embd) f32; the peer all-reduce adds the summed partials into it.</summary>
+    internal ArrayView<float> ResidualStream => _scratch!.Residual.View.SubView(0, (long)_stepTokens * _hp.EmbeddingLength);
+
     /// <summary>Uploads the batch description and writes the token embeddings into the residual stream.</summary>
     internal void BeginStep(ForwardBatch batch)
     {

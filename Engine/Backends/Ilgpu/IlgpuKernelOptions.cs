@@ -9,7 +9,8 @@ namespace Fathom.Engine.Backends.Ilgpu;
 /// <param name="TensorCores"><c>FATHOM_ILGPU_TENSOR_CORES</c>: the <c>mma.sync</c> matmul for 16+ input rows (off: warp-per-row kernel).</param>
 /// <param name="Int8Input"><c>FATHOM_ILGPU_INT8_INPUT</c>: Q8_0/Q4_0/Q4_K matmuls on an int8 copy of the input with dp4a (off: f32 input).</param>
 /// <param name="FlashAttention"><c>FATHOM_ILGPU_FLASH_ATTENTION</c>: the tiled prefill attention kernel (off: the warp-per-(token, head) kernel).</param>
-internal sealed record IlgpuKernelOptions(bool TensorCores = true, bool Int8Input = true, bool FlashAttention = true)
+/// <param name="PeerAllReduce"><c>FATHOM_ILGPU_PEER_ALLREDUCE</c>: the tensor-parallel all-reduce by device-to-device copies where every pair of devices can access each other (off: host-staged).</param>
+internal sealed record IlgpuKernelOptions(bool TensorCores = true, bool Int8Input = true, bool FlashAttention = true, bool PeerAllReduce = true)
 {
     /// <summary>Environment variable of <see cref="TensorCores"/>.</summary>
     public const string TensorCoresVariable = "FATHOM_ILGPU_TENSOR_CORES";
@@ -20,6 +21,9 @@ internal sealed record IlgpuKernelOptions(bool TensorCores = true, bool Int8Inpu
     /// <summary>Environment variable of <see cref="FlashAttention"/>.</summary>
     public const string FlashAttentionVariable = "FATHOM_ILGPU_FLASH_ATTENTION";
 
+    /// <summary>Environment variable of <see cref="PeerAllReduce"/>.</summary>
+    public const string PeerAllReduceVariable = "FATHOM_ILGPU_PEER_ALLREDUCE";
+
     private static readonly Lazy<IlgpuKernelOptions> FromProcess = new(() => FromEnvironment(Environment.GetEnvironmentVariable));
 
     /// <summary>Every path on (the default).</summary>
@@ -29,7 +33,7 @@ internal sealed record IlgpuKernelOptions(bool TensorCores = true, bool Int8Inpu
     /// <exception cref="ArgumentException">A switch has a value other than 0/1/false/true/off/on (or empty).</exception>
     public static IlgpuKernelOptions Current => FromProcess.Value;
 
-    /// <summary>Reads the three switches through <paramref name="read"/> (unset or empty: on).</summary>
+    /// <summary>Reads the four switches through <paramref name="read"/> (unset or empty: on).</summary>
     /// <exception cref="ArgumentException">A switch has a value other than 0/1/false/true/off/on (or empty).</exception>
     public static IlgpuKernelOptions FromEnvironment(Func<string, string?> read)
     {
@@ -37,7 +41,8 @@ internal sealed record IlgpuKernelOptions(bool TensorCores = true, bool Int8Inpu
         return new IlgpuKernelOptions(
             Switch(read, TensorCoresVariable),
             Switch(read, Int8InputVariable),
-            Switch(read, FlashAttentionVariable));
+            Switch(read, FlashAttentionVariable),
+            Switch(read, PeerAllReduceVariable));
     }
 
     private static bool Switch(Func<string, string?> read, string name)

@@ -10,26 +10,32 @@ namespace Fathom.Engine.Backends.Ilgpu;
 /// <summary>
 /// Megatron-style tensor parallelism over <c>T</c> ILGPU accelerators (see <see cref="TensorParallelShard"/> for
 /// the split). The shards run each step in lockstep; after every layer's attention output projection and its
-/// <c>ffn_down</c> the partial (n_tokens, n_embd) outputs are all-reduced through the host — summed in shard
-/// order, so a run is deterministic — and added to every shard's (replicated) residual stream. Shard 0 alone holds
-/// the output matrix and computes the logits.
+/// <c>ffn_down</c> the partial (n_tokens, n_embd) outputs are all-reduced — summed in shard order, so a run is
+/// deterministic — and added to every shard's (replicated) residual stream. Shard 0 alone holds the output matrix
+/// and computes the logits.
 /// </summary>
 /// <remarks>
-/// Launches are enqueued on every shard before the first download waits, so devices overlap their compute. The
-/// exchange is host-staged (no peer copies): each shard downloads its partial into its own page-locked buffer on
-/// its own thread (the copies overlap, and a page-locked copy runs at DMA speed), the host sums them in shard
-/// order, and each shard's upload of the sum is queued from its own page-locked buffer without waiting.
+/// Launches are enqueued on every shard before the first wait, so devices overlap their compute. The exchange is
+/// chosen at <see cref="Open"/>: device-to-device (<see cref="PeerAllReduce"/>) when every pair of devices can
+/// access each other's memory and <see cref="IlgpuKernelOptions.PeerAllReduce"/> is on, else host-staged: each
+/// shard downloads its partial into its own page-locked buffer on its own thread (the copies overlap, and a
+/// page-locked copy runs at DMA speed), the host sums them in shard order, and each shard's upload of the sum is
+/// queued from its own page-locked buffer without waiting. Both give the same sum, bit for bit; <see cref="Name"/>
+/// says which one runs (and why host staging, when it does).
 /// </remarks>
 internal sealed class IlgpuTensorParallel : IDeviceForward
 {
     private readonly IlgpuForward[] _shards;
     private readonly LlamaHyperParameters _hp;
     private readonly int _shardKvHeads;
+    private readonly string _hostStagedReason = "";
+    private PeerAllReduce? _peer;
+    private TensorParallelAllReduce _allReduce = TensorParallelAllReduce.HostStaged;
     private PageLockedArray1D<float>[] _partials = []; // per shard (n_tokens, n_embd): its partial output
     private PageLockedArray1D<float>[] _sums = [];     // per shard (n_tokens, n_embd): the all-reduced output it uploads
 
     // Slices the model over devices already checked by Validate, taking ownership of them (disposed with this or on failure).
-    private IlgpuTensorParallel(IReadOnlyList<IlgpuDevice> devices, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, double? memoryUtilization, KvCacheDataType kvDataType)
+    private IlgpuTensorParallel(IReadOnlyList<IlgpuDevice> devices, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, double? memoryUtilization, KvCacheDataType kvDataType, IlgpuKernelOptions options)
     {
         var count = devices.Count;
         _hp = hp;
@@ -47,6 +53,17 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
                 _shards[d] = d == 0
                     ? new IlgpuForward(devices[d], shard.HyperParameters, shard.Weights, rope, blockCount, blockSize, scaled, ownsDevice: true, computesLogits: true, memoryUtilization, kvDataType)
                     : new IlgpuForward(devices[d], shard.HyperParameters, shard.Weights, rope, _shards[0].BlockCount, blockSize, scaled, ownsDevice: true, computesLogits: false, kvDataType: kvDataType);
+            }
+
+            if (options.PeerAllReduce)
+            {
+                _peer = PeerAllReduce.TryCreate([.. _shards.Select(s => s.Accelerator)], out var reason);
+                _hostStagedReason = reason;
+                _allReduce = _peer is null ? TensorParallelAllReduce.HostStaged : TensorParallelAllReduce.PeerToPeer;
+            }
+            else
+            {
+                _hostStagedReason = $"{IlgpuKernelOptions.PeerAllReduceVariable}=0";
             }
         }
         catch
@@ -74,7 +91,8 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
     /// </summary>
     /// <exception cref="TensorParallelSplitException">The model does not split over that many devices (checked before any other device is opened).</exception>
     /// <exception cref="BackendUnavailableException">Fewer than <paramref name="count"/> devices exist.</exception>
-    public static IlgpuTensorParallel Open(IlgpuDevice first, ComputeBackendKind kind, int count, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, double? memoryUtilization = null, KvCacheDataType kvDataType = KvCacheDataType.F32)
+    /// <remarks><paramref name="options"/> (default: <see cref="IlgpuKernelOptions.Current"/>) can turn the peer-to-peer all-reduce off.</remarks>
+    public static IlgpuTensorParallel Open(IlgpuDevice first, ComputeBackendKind kind, int count, LlamaHyperParameters hp, LlamaWeights weights, RopeParameters rope, int blockCount, int blockSize, IProgress<double>? progress, double? memoryUtilization = null, KvCacheDataType kvDataType = KvCacheDataType.F32, IlgpuKernelOptions? options = null)
     {
         var devices = new List<IlgpuDevice> { first };
         try
@@ -91,13 +109,38 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
             throw;
         }
 
-        return new IlgpuTensorParallel(devices, hp, weights, rope, blockCount, blockSize, progress, memoryUtilization, kvDataType);
+        return new IlgpuTensorParallel(devices, hp, weights, rope, blockCount, blockSize, progress, memoryUtilization, kvDataType, options ?? IlgpuKernelOptions.Current);
     }
 
     /// <summary>Number of accelerators.</summary>
     public int ShardCount => _shards.Length;
 
-    public string Name => $"{_shards[0].Name} tp={_shards.Length}";
+    /// <summary>The device, the shard count and the all-reduce, e.g. <c>cuda tp=2 peer-to-peer all-reduce</c> (the service logs it at load).</summary>
+    public string Name => _allReduce == TensorParallelAllReduce.PeerToPeer
+        ? $"{_shards[0].Name} tp={_shards.Length} peer-to-peer all-reduce"
+        : $"{_shards[0].Name} tp={_shards.Length} host-staged all-reduce ({_hostStagedReason})";
+
+    /// <summary>The shards, in shard order (tests read their residual streams).</summary>
+    internal IReadOnlyList<IlgpuForward> Shards => _shards;
+
+    /// <summary>The all-reduce the steps run.</summary>
+    internal TensorParallelAllReduce AllReduce => _allReduce;
+
+    /// <summary>
+    /// Switches the all-reduce for the following steps (tests compare both on one model): peer-to-peer enables peer
+    /// access first, when it was not chosen at <see cref="Open"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Peer-to-peer was asked for and some pair of devices cannot access each other.</exception>
+    internal void UseAllReduce(TensorParallelAllReduce allReduce)
+    {
+        if (allReduce == TensorParallelAllReduce.PeerToPeer && _peer is null)
+        {
+            _peer = PeerAllReduce.TryCreate([.. _shards.Select(s => s.Accelerator)], out var reason)
+                ?? throw new InvalidOperationException($"no peer-to-peer all-reduce: {reason}");
+        }
+
+        _allReduce = allReduce;
+    }
 
     public int BlockCount => _shards[0].BlockCount;
 
@@ -180,6 +223,7 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
 
     public void Dispose()
     {
+        _peer?.Dispose(); // disables peer access while every accelerator is still alive
         foreach (var shard in _shards)
         {
             shard?.Dispose();
@@ -191,7 +235,8 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
     private void Step(ForwardBatch batch)
     {
         var length = batch.Count * _hp.EmbeddingLength;
-        if (_sums.Length == 0 || _sums[0].Length < length)
+        var peer = _allReduce == TensorParallelAllReduce.PeerToPeer ? _peer : null;
+        if (peer is null && (_sums.Length == 0 || _sums[0].Length < length))
         {
             DisposeStaging();
             _partials = [.. _shards.Select(s => s.Accelerator.AllocatePageLocked1D<float>(length))];
@@ -210,13 +255,13 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
                 shard.AttentionBlock(l, partial: true);
             }
 
-            AllReduce(length); // all-reduce 1: attention output projection
+            SumPartials(peer, length); // all-reduce 1: attention output projection
             foreach (var shard in _shards)
             {
                 shard.FeedForwardBlock(l, partial: true);
             }
 
-            AllReduce(length); // all-reduce 2: ffn_down
+            SumPartials(peer, length); // all-reduce 2: ffn_down
         }
 
         foreach (var shard in _shards)
@@ -225,11 +270,17 @@ internal sealed class IlgpuTensorParallel : IDeviceForward
         }
     }
 
-    // Host-staged sum of the shards' partial outputs in shard order (fixed, so deterministic), added to each residual.
-    // Every shard's download waits on its stream, which also retires its previous upload from _sums: only then are
-    // the sums rewritten.
-    private void AllReduce(int length)
+    // Sum of the shards' partial outputs in shard order (fixed, so deterministic), added to each residual: device to
+    // device, or host-staged. There every shard's download waits on its stream, which also retires its previous
+    // upload from _sums: only then are the sums rewritten.
+    private void SumPartials(PeerAllReduce? peer, int length)
     {
+        if (peer is not null)
+        {
+            peer.Run([.. _shards.Select(s => s.PartialOutput)], [.. _shards.Select(s => s.ResidualStream)], length);
+            return;
+        }
+
         Parallel.For(0, _shards.Length, d => _shards[d].DownloadPartial(_partials[d].Span[..length]));
         var sum = _sums[0].Span[..length];
         TensorPrimitives.Add(_partials[0].Span[..length], _partials[1].Span[..length], sum);

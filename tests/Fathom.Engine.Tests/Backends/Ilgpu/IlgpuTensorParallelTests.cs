@@ -11,8 +11,8 @@ namespace Fathom.Engine.Tests.Backends.Ilgpu;
 /// <summary>
 /// Tensor parallelism over several ILGPU CPU accelerators against the same model on one: the same greedy tokens
 /// and logits equal up to the reordered f32 sums. A shard's attention-output and ffn_down products are sums over
-/// its K/T columns, and the host all-reduce adds the T partials, so each residual update is the same sum
-/// associated differently: relative error ≤ ~K·2⁻²⁴ per dot product (K ≤ 512 here: ~3e-5, far less in practice).
+/// its K/T columns, and the all-reduce (peer-to-peer or host-staged) adds the T partials, so each residual update
+/// is the same sum associated differently: relative error ≤ ~K·2⁻²⁴ per dot product (K ≤ 512 here: ~3e-5, far less in practice).
 /// Those differences reach the f16 KV cache, where one element near a rounding boundary can round the other way
 /// (2⁻¹¹ relative in that element). The tolerance, 1e-4 of the largest logit, admits that and is ~10× below the
 /// f16 error the single-device model already has against the f32 reference (IlgpuModelTests, 3e-3): a shard
@@ -40,10 +40,25 @@ public sealed class IlgpuTensorParallelTests : IDisposable
         foreach (var tp in new[] { 2, 4 })
         {
             using var split = Load(path, tp, blocks: 4);
-            Assert.Equal($"ilgpu-cpu tp={tp}", split.BackendName);
-            var error = ModelRunner.RelativeError(ModelRunner.LastLogits(split, OnceUponATime), expected);
+            Assert.Equal($"ilgpu-cpu tp={tp} peer-to-peer all-reduce", split.BackendName); // CPU accelerators can access each other
+            var parallel = (IlgpuTensorParallel)split.DeviceForward!;
+            Assert.Equal(TensorParallelAllReduce.PeerToPeer, parallel.AllReduce);
+            var peerLogits = ModelRunner.LastLogits(split, OnceUponATime);
+            AssertResidualStreamsIdentical(parallel, tp);
+            var error = ModelRunner.RelativeError(peerLogits, expected);
             Assert.True(error < Tolerance, $"tp={tp}: relative logit error {error:E3}");
             Assert.Equal(expectedTokens, ModelRunner.Greedy(split, OnceUponATime, 6));
+
+            // The host-staged fallback on the same shards. Both paths sum in shard order (bit for bit: PeerAllReduceTests),
+            // but two runs of one path differ here already (measured 3e-6 relative: the CPU accelerator's simulated
+            // group reductions, e.g. RMSNorm's, sum in thread arrival order), so the logits are compared as above.
+            parallel.UseAllReduce(TensorParallelAllReduce.HostStaged);
+            var hostLogits = ModelRunner.LastLogits(split, OnceUponATime);
+            AssertResidualStreamsIdentical(parallel, tp);
+            error = ModelRunner.RelativeError(hostLogits, peerLogits);
+            Assert.True(error < Tolerance, $"tp={tp}: host-staged vs peer-to-peer relative logit difference {error:E3}");
+            Assert.Equal(expectedTokens, ModelRunner.Greedy(split, OnceUponATime, 6));
+            parallel.UseAllReduce(TensorParallelAllReduce.PeerToPeer);
 
             // The KV block payload reassembled from the shards' heads is the single device's (up to f16 rounding
             // of the reordered sums); writing it back and reading it again is exact.
@@ -101,6 +116,26 @@ public sealed class IlgpuTensorParallelTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => Load(path, 0, blocks: 1));
     }
 
+    [Fact]
+    public void Peer_all_reduce_switch_off_opens_host_staged_and_bad_values_name_the_variable()
+    {
+        Assert.Equal(new IlgpuKernelOptions(PeerAllReduce: false), IlgpuKernelOptions.FromEnvironment(name => name == IlgpuKernelOptions.PeerAllReduceVariable ? "0" : null));
+        Assert.True(IlgpuKernelOptions.FromEnvironment(name => name == IlgpuKernelOptions.PeerAllReduceVariable ? "on" : null).PeerAllReduce);
+        var bad = Assert.Throws<ArgumentException>(() => IlgpuKernelOptions.FromEnvironment(name => name == IlgpuKernelOptions.PeerAllReduceVariable ? "peer" : null));
+        Assert.Contains("FATHOM_ILGPU_PEER_ALLREDUCE=peer", bad.Message, StringComparison.Ordinal);
+
+        // Opened with the switch off, the same devices that run peer-to-peer above run host-staged, and say why.
+        var path = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
+        using var model = LlamaModel.Load(path, new ModelLoadOptions { Backend = ComputeBackendKind.Reference, KvBlockCount = 1 });
+        using var parallel = IlgpuTensorParallel.Open(IlgpuDevice.OpenCpu(), ComputeBackendKind.IlgpuCpu, 2, model.HyperParameters, model.Weights, model.Rope, 1, 16, null, options: new IlgpuKernelOptions(PeerAllReduce: false));
+        Assert.Equal(TensorParallelAllReduce.HostStaged, parallel.AllReduce);
+        Assert.Equal("ilgpu-cpu tp=2 host-staged all-reduce (FATHOM_ILGPU_PEER_ALLREDUCE=0)", parallel.Name);
+        var logits = new float[model.HyperParameters.VocabularySize];
+        parallel.Forward(ForwardBatch.ForSequence(OnceUponATime, 0, [0]), logits);
+        AssertResidualStreamsIdentical(parallel, 2);
+        Assert.Equal(432, Array.IndexOf(logits, logits.Max())); // llama.cpp's argmax (",")
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Fact]
@@ -127,6 +162,19 @@ public sealed class IlgpuTensorParallelTests : IDisposable
         var copy = new byte[block.Length];
         storage.ReadBlock(3, copy);
         Assert.Equal(block, copy);
+    }
+
+    // Every shard adds the same all-reduced sums to the same embeddings: the replicated residual streams must be equal, bit for bit.
+    private static void AssertResidualStreamsIdentical(IlgpuTensorParallel parallel, int tp)
+    {
+        var streams = parallel.Shards.Select(shard =>
+        {
+            var values = new float[shard.ResidualStream.Length];
+            HostCopy.ToHost(shard.Accelerator, shard.ResidualStream, values);
+            return values.Select(BitConverter.SingleToInt32Bits).ToArray();
+        }).ToArray();
+        Assert.All(streams, s => Assert.Equal(streams[0], s));
+        Assert.Equal(tp, streams.Length);
     }
 
     private static LlamaModel Load(string path, int tp, int blocks, KvCacheDataType kvType = KvCacheDataType.Auto) =>
