@@ -5,7 +5,9 @@ namespace Fathom.Engine.Sampling;
 /// <see cref="Sampler"/>: the row, the request's parameters, the uniform number the host sampler would draw, and the
 /// per-token adjustments (penalties and logit bias) in compact form. The device applies exactly
 /// <see cref="Sampler"/>'s steps in its order (penalties → logit bias → temperature → top-k → top-p → min-p →
-/// draw), so a seeded request draws the same token on both.
+/// draw), so a seeded request draws the same token on both; when the request asks for logprobs, the device also
+/// computes them as <see cref="Sampler"/> defines them and writes them back into the job (<see cref="Logprob"/>,
+/// <see cref="TopLogprobs"/>).
 /// </summary>
 public sealed class SamplingJob
 {
@@ -30,14 +32,33 @@ public sealed class SamplingJob
     public IReadOnlyList<TokenAdjustment> Adjustments { get; }
 
     /// <summary>
+    /// The drawn token's log probability once the device has drawn it, when <see cref="SamplingParams.Logprobs"/> is
+    /// set (as <see cref="SampledToken.Logprob"/>: the log-softmax of the processed logits); NaN before the draw or without logprobs.
+    /// </summary>
+    public float Logprob { get; private set; } = float.NaN;
+
+    /// <summary>
+    /// The <see cref="SamplingParams.TopLogprobs"/> most likely tokens once the device has drawn (as
+    /// <see cref="SampledToken.TopLogprobs"/>: best first, ties to the lowest id); empty before the draw or when none were asked for.
+    /// </summary>
+    public IReadOnlyList<TokenLogprob> TopLogprobs { get; private set; } = [];
+
+    /// <summary>
     /// The one place that decides whether a draw may leave the host: not under a constraint (the grammar mask is
-    /// computed on the host, per step) and not with logprobs (the device returns token ids only). Everything else
-    /// <see cref="SamplingParams"/> accepts runs on the device.
+    /// computed on the host, per step). Everything else <see cref="SamplingParams"/> accepts runs on the device,
+    /// logprobs and top_logprobs included (only the chosen token's and the top tokens' ids and logprobs come back).
     /// </summary>
     public static bool CanRunOnDevice(SamplingParams parameters, bool constrained)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        return !constrained && !parameters.Logprobs;
+        return !constrained;
+    }
+
+    /// <summary>The device sampler's answer for a job that asked for logprobs.</summary>
+    internal void SetLogprobs(float logprob, TokenLogprob[] top)
+    {
+        Logprob = logprob;
+        TopLogprobs = top;
     }
 
     /// <summary>

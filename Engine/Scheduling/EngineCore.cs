@@ -175,7 +175,7 @@ public sealed class EngineCore
     public long DeviceDrawCount { get; private set; }
 
     // With a runner that samples on the device: a job for every draw SamplingJob.CanRunOnDevice allows, and the
-    // logit rows of the others (constrained, logprobs), which alone are copied back. Null: all on the host.
+    // logit rows of the others (constrained), which alone are copied back. Null: all on the host.
     private DeviceDrawPlan? DeviceDraws(SchedulerOutput step, int vocab)
     {
         if (_runner is not IDeviceSamplingRunner { SamplesOnDevice: true })
@@ -210,14 +210,15 @@ public sealed class EngineCore
         return plan;
     }
 
-    // The device's tokens for one sequence (no logprobs: such draws stay on the host).
+    // The device's tokens for one sequence, with the logprobs the device wrote into their jobs (NaN and none when not asked for).
     private SampledToken[] Drawn(ScheduledSequence scheduled, DeviceDrawPlan draws, int start)
     {
         FaultInjector?.Invoke(scheduled.Sequence, FaultPoint.Sample);
         var tokens = new SampledToken[scheduled.SampleCount];
         for (int i = 0; i < tokens.Length; i++)
         {
-            tokens[i] = new SampledToken(draws.Tokens[start + i], float.NaN, []);
+            var job = draws.Jobs[start + i];
+            tokens[i] = new SampledToken(draws.Tokens[start + i], job.Logprob, job.TopLogprobs);
         }
 
         DeviceDrawCount += tokens.Length;

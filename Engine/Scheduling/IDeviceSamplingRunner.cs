@@ -14,7 +14,8 @@ public interface IDeviceSamplingRunner : IModelRunner
 
     /// <summary>
     /// Does what <see cref="IModelRunner.Execute"/> does, but draws each of <paramref name="jobs"/> on the device into
-    /// <paramref name="tokens"/> and writes only the logit rows listed in <paramref name="hostRows"/> into <paramref name="logits"/>.
+    /// <paramref name="tokens"/> (setting <see cref="SamplingJob.Logprob"/> and <see cref="SamplingJob.TopLogprobs"/> of
+    /// the jobs that ask for logprobs) and writes only the logit rows listed in <paramref name="hostRows"/> into <paramref name="logits"/>.
     /// </summary>
     /// <param name="batch">The step.</param>
     /// <param name="jobs">The draws to make on the device.</param>

@@ -36,6 +36,7 @@ internal sealed partial class SamplingKernels
         // one warp per group there (the 4-lane ilgpu-cpu device still runs 4 warps' worth of cross-warp reductions).
         GroupSize = accelerator.AcceleratorType == AcceleratorType.CPU && accelerator.WarpSize >= 16 ? accelerator.WarpSize : Math.Min(256, accelerator.MaxNumThreadsPerGroup);
         _sample = accelerator.LoadStreamKernel<ArrayView<float>, int, ArrayView<DeviceSampleRow>, ArrayView<DeviceTokenAdjustment>, ArrayView<float>, ArrayView<int>>(SampleKernel);
+        _logprobs = accelerator.LoadStreamKernel<int, ArrayView<DeviceSampleRow>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>>(LogprobKernel);
     }
 
     /// <summary>Threads per group of a sampling launch.</summary>
@@ -55,6 +56,8 @@ internal sealed partial class SamplingKernels
         public float PresencePenalty;
         public int AdjustmentStart;
         public int AdjustmentCount;
+        public int LogprobSlot;  // -1: no logprobs; else this job's slot in the logprob outputs
+        public int TopLogprobs;
         public double Uniform;
     }
 
@@ -287,4 +290,11 @@ internal sealed partial class SamplingKernels
     /// <summary>Draws one token per job. // logits (n_logits, vocab); scratch (n_jobs, vocab); result (n_jobs)</summary>
     public void Sample(ArrayView<float> logits, int vocab, ArrayView<DeviceSampleRow> rows, int jobs, ArrayView<DeviceTokenAdjustment> adjustments, ArrayView<float> scratch, ArrayView<int> result) =>
         _sample(new KernelConfig(jobs, GroupSize), logits, vocab, rows, adjustments, scratch, result);
+
+    /// <summary>
+    /// After <see cref="Sample"/> on the same views: the logprobs of each job with a slot.
+    /// // scratch (n_jobs, vocab); result (n_jobs); logprobs (n_slots, LogprobStride); topIds (n_slots, MaxTopLogprobs)
+    /// </summary>
+    public void Logprobs(int vocab, ArrayView<DeviceSampleRow> rows, int jobs, ArrayView<float> scratch, ArrayView<int> result, ArrayView<float> logprobs, ArrayView<int> topIds) =>
+        _logprobs(new KernelConfig(jobs, GroupSize), vocab, rows, scratch, result, logprobs, topIds);
 }

@@ -53,11 +53,12 @@ public sealed class DeviceSamplingTests : IClassFixture<IlgpuCpuDevice>
     }
 
     [Fact]
-    public void Only_constraints_and_logprobs_keep_a_draw_on_the_host()
+    public void Only_constraints_keep_a_draw_on_the_host()
     {
         Assert.True(SamplingJob.CanRunOnDevice(new SamplingParams { TopK = 5, TopP = 0.5f, MinP = 0.1f, RepetitionPenalty = 1.2f }, constrained: false));
+        Assert.True(SamplingJob.CanRunOnDevice(new SamplingParams { Logprobs = true, TopLogprobs = SamplingParams.MaxTopLogprobs }, constrained: false));
         Assert.False(SamplingJob.CanRunOnDevice(new SamplingParams(), constrained: true));
-        Assert.False(SamplingJob.CanRunOnDevice(new SamplingParams { Logprobs = true }, constrained: false));
+        Assert.False(SamplingJob.CanRunOnDevice(new SamplingParams { Logprobs = true }, constrained: true));
     }
 
     private static Dictionary<string, SamplingParams> ParameterSets()
