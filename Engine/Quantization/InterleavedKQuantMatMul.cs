@@ -6,7 +6,8 @@ namespace Fathom.Engine.Quantization;
 /// <summary>
 /// Q4_K and Q6_K matmul over <see cref="InterleavedKQuantLayout"/> weights against Q8_K activations, on the kernels of
 /// this process's <see cref="KernelTier"/>: <see cref="InterleavedKQuantAvx2"/> (Avx2, AvxVnni and Avx512 tiers; eight
-/// activations at a time on Avx512, four elsewhere, then one) or <see cref="InterleavedKQuantVector128"/> (Vector128 and
+/// activations at a time on Avx512, four elsewhere, then one; on Avx512, Q4_K's eight-activation steps take two whole
+/// groups at once through <see cref="InterleavedKQuantAvx512"/>) or <see cref="InterleavedKQuantVector128"/> (Vector128 and
 /// NeonDot tiers, the latter through <c>sdot</c>; four activations at a time, then one). Every kernel computes each output with the same sequence, so results depend neither on the batch size nor
 /// on how the rows were split among threads. Callers check <see cref="InterleavedKQuantLayout.IsSupported"/>.
 /// </summary>

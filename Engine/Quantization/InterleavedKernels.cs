@@ -12,8 +12,9 @@ namespace Fathom.Engine.Quantization;
 /// activation in the lanes of one vector. For every output the sequence is the same whatever the kernel: per block,
 /// the exact integer dot (<c>Σ (q_w + offset)·q_a − offset·Σ q_a</c>, where the integer order does not matter), then
 /// <see cref="IInterleavedDot.Accumulate"/> over the blocks in order. So within a tier an output depends neither on
-/// how many activations were batched nor on which rows shared its group's chunk. See <see cref="InterleavedMatMul"/>
-/// for the arguments.
+/// how many activations were batched nor on which rows shared its group's chunk. On the Avx512 tier, Q8_0's
+/// eight-activation steps over two whole groups go to <see cref="InterleavedQ8_0Avx512"/>, which keeps that sequence.
+/// See <see cref="InterleavedMatMul"/> for the arguments.
 /// </summary>
 [SuppressMessage("Naming", "CA1707", Justification = "GGUF type names.")]
 internal static unsafe class InterleavedKernels<TDot>
