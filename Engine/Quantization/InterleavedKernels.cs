@@ -20,10 +20,10 @@ namespace Fathom.Engine.Quantization;
 internal static unsafe class InterleavedKernels<TDot>
     where TDot : struct, IInterleavedDot
 {
-    private const int Q8_0GroupBlock = 16 + (8 * 32);
+    internal const int Q8_0GroupBlock = 16 + (8 * 32);
     private const int Q4_0GroupBlock = 16 + (8 * 16);
-    private const int ActivationBlock = 34;
-    private const int PrefetchDistance = 8;
+    internal const int ActivationBlock = 34;
+    internal const int PrefetchDistance = 8;
 
     /// <summary>
     /// Rows [first, last) (first a multiple of the group size) of an interleaved <paramref name="type"/> matrix of
@@ -420,7 +420,7 @@ internal static unsafe class InterleavedKernels<TDot>
     /// 21.3/19.8 → 24.4/22.6 tok/s, Q4_0 29.8/29.3 → 36.0/37.0 tok/s; 2 threads unchanged).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(byte* p, int bytes)
+    internal static void Prefetch(byte* p, int bytes)
     {
         if (!Sse.IsSupported)
         {

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Kernels256 = Fathom.Engine.Quantization.InterleavedKernels<Fathom.Engine.Quantization.MaddubsDot>;
 
 namespace Fathom.Engine.Quantization;
 
@@ -16,9 +17,8 @@ namespace Fathom.Engine.Quantization;
 [SuppressMessage("Naming", "CA1707", Justification = "GGUF type names.")]
 internal static unsafe class InterleavedQ8_0Avx512
 {
-    private const int GroupBlock = 16 + (8 * 32);
-    private const int ActivationBlock = 34;
-    private const int PrefetchDistance = 8;
+    private const int GroupBlock = Kernels256.Q8_0GroupBlock;
+    private const int ActivationBlock = Kernels256.ActivationBlock;
 
     /// <summary>
     /// Rows of groups <paramref name="w0"/> (outputs 0..7) and <paramref name="w1"/> (outputs 8..15) times eight
@@ -33,8 +33,8 @@ internal static unsafe class InterleavedQ8_0Avx512
         nint s = aStride, s3 = 3 * aStride;
         for (var b = 0; b < nb; b++, w0 += GroupBlock, w1 += GroupBlock, a += ActivationBlock)
         {
-            Prefetch(w0 + (PrefetchDistance * GroupBlock));
-            Prefetch(w1 + (PrefetchDistance * GroupBlock));
+            Kernels256.Prefetch(w0 + (Kernels256.PrefetchDistance * GroupBlock), GroupBlock);
+            Kernels256.Prefetch(w1 + (Kernels256.PrefetchDistance * GroupBlock), GroupBlock);
             Vector512<int> i0 = default, i1 = default, i2 = default, i3 = default, i4 = default, i5 = default, i6 = default, i7 = default;
             var x0 = a + 2;
             var x1 = x0 + s;
@@ -104,13 +104,4 @@ internal static unsafe class InterleavedQ8_0Avx512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Accumulate(Vector512<float> acc, Vector512<float> scales, int* blockInfo, Vector512<int> dot) =>
         Avx512F.FusedMultiplyAdd(scales * *(float*)(blockInfo + 1), Avx512F.ConvertToVector512Single(dot), acc);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(byte* p)
-    {
-        for (var i = 0; i < GroupBlock; i += 64)
-        {
-            Sse.Prefetch0(p + i);
-        }
-    }
 }

@@ -129,18 +129,14 @@ public sealed class DeviceLogprobTests(IlgpuCpuDevice device, ITestOutputHelper 
         return difference;
     }
 
-    // Peaked, flat, tied (values on a 0.5 grid), with -inf logits, top-tied, dominant at both ends, and all -inf.
+    // DeviceSamplingTests' rows (peaked, flat, tied, with -inf logits, top-tied, all -inf) and, before the all -inf
+    // one, a row whose two best tokens are the first and the last id.
     private static float[][] Rows(Random random)
     {
-        float Normal() => (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
-        var peaked = Enumerable.Range(0, Vocab).Select(_ => 4 * Normal()).ToArray();
-        var flat = Enumerable.Range(0, Vocab).Select(_ => 0.3f * Normal()).ToArray();
-        var tied = Enumerable.Range(0, Vocab).Select(_ => MathF.Round(2 * Normal()) / 2).ToArray();
-        var holes = Enumerable.Range(0, Vocab).Select(i => i % 7 == 0 ? float.NegativeInfinity : 2 * Normal()).ToArray();
-        var topTied = Enumerable.Range(0, Vocab).Select(i => i is 33 or 120 or 250 ? 6f : Normal()).ToArray();
-        var edges = Enumerable.Range(0, Vocab).Select(i => i == 0 ? 7f : i == Vocab - 1 ? 7.5f : Normal()).ToArray();
-        var dead = Enumerable.Repeat(float.NegativeInfinity, Vocab).ToArray();
-        return [peaked, flat, tied, holes, topTied, edges, dead];
+        var rows = DeviceSamplingTests.Rows(random).ToList();
+        var edges = Enumerable.Range(0, Vocab).Select(i => i == 0 ? 7f : i == Vocab - 1 ? 7.5f : DeviceSamplingTests.Normal(random)).ToArray();
+        rows.Insert(rows.Count - 1, edges);
+        return [.. rows];
     }
 
     private static int[] Draw(IlgpuDevice on, float[][] rows, IReadOnlyList<SamplingJob> jobs)

@@ -111,10 +111,14 @@ public sealed class DeviceSamplingTests : IClassFixture<IlgpuCpuDevice>
         Assert.Equal(expected, actual);
     }
 
-    // Peaked, flat, tied (values on a 0.5 grid), with -inf logits, and all -inf.
-    private static float[][] Rows(Random random)
+    /// <summary>A standard normal draw (Box–Muller), for the test rows.</summary>
+    internal static float Normal(Random random) =>
+        (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+
+    // Peaked, flat, tied (values on a 0.5 grid), with -inf logits, top-tied, and all -inf (Vocab wide).
+    internal static float[][] Rows(Random random)
     {
-        float Normal() => (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+        float Normal() => DeviceSamplingTests.Normal(random);
         var peaked = Enumerable.Range(0, Vocab).Select(_ => 4 * Normal()).ToArray();
         var flat = Enumerable.Range(0, Vocab).Select(_ => 0.3f * Normal()).ToArray();
         var tied = Enumerable.Range(0, Vocab).Select(_ => MathF.Round(2 * Normal()) / 2).ToArray();
