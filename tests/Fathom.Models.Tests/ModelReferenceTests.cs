@@ -52,21 +52,15 @@ public sealed class ModelReferenceTests
     [Fact]
     public void An_existing_file_is_never_taken_for_a_reference()
     {
-        string dir = Directory.CreateTempSubdirectory("fathom-ref-").FullName;
+        // A relative ORG/REPO folder under the current directory: the process-wide current directory is never
+        // changed, since tests in other classes (a web host's content root) run beside this one.
+        string org = "fathom-ref-" + Guid.NewGuid().ToString("N")[..8];
+        string dir = Path.Combine(Environment.CurrentDirectory, org);
         try
         {
-            Directory.CreateDirectory(Path.Combine(dir, "org", "repo"));
-            string previous = Environment.CurrentDirectory;
-            Environment.CurrentDirectory = dir;
-            try
-            {
-                Assert.False(ModelStore.IsReference("org/repo"));
-                Assert.True(ModelStore.IsReference("org/other"));
-            }
-            finally
-            {
-                Environment.CurrentDirectory = previous;
-            }
+            Directory.CreateDirectory(Path.Combine(dir, "repo"));
+            Assert.False(ModelStore.IsReference($"{org}/repo"));
+            Assert.True(ModelStore.IsReference($"{org}/other"));
         }
         finally
         {

@@ -38,9 +38,17 @@ public sealed class BenchServeTests(EngineServiceFixture fixture)
             Assert.True(exit == 0, error);
             var result = JsonDocument.Parse(output).RootElement;
             var itl = result.GetProperty("itl_ms");
-            double ratio = itl.GetProperty("p99").GetDouble() / itl.GetProperty("p50").GetDouble(); // of rounded figures
-            Assert.InRange(result.GetProperty("itl_p99_over_p50").GetDouble(), ratio * 0.98, ratio * 1.02);
-            Assert.True(ratio >= 1);
+            double p50 = itl.GetProperty("p50").GetDouble(), p99 = itl.GetProperty("p99").GetDouble();
+            Assert.True(p99 >= p50);
+
+            // The percentiles are rounded to 0.001 ms and the ratio to 0.001, so the ratio of the printed figures
+            // brackets the reported one only within those roundings: tokens that share a network read make a
+            // p50 gap of a few microseconds, where half a microsecond moves the ratio by percents.
+            const double Half = 0.0005;
+            double low = (p99 - Half) / (p50 + Half) - Half;
+            double high = p50 > Half ? (p99 + Half) / (p50 - Half) + Half : double.PositiveInfinity;
+            double reported = result.GetProperty("itl_p99_over_p50").GetDouble();
+            Assert.InRange(reported, Math.Max(1 - Half, low), high);
             int withoutChunk = result.GetProperty("tokens_without_own_chunk").GetInt32();
 
             // One line per request; the chunks' arrivals rise, and with the tokens that shared a chunk make up the output.
