@@ -20,35 +20,26 @@ internal static unsafe partial class InterleavedKQuantAvx2
         var acc = Vector256<float>.Zero;
         var m4 = Vector256.Create((byte)0x0F);
         var m30 = Vector256.Create((byte)0x30);
-        Vector256<short> s0 = default, s1 = default, s2 = default, s3 = default;
         for (var b = 0; b < nb; b++, w += Q6KBlock, a += ActivationBlock)
         {
-            Prefetch(w + Q6KBlock, Q6KBlock);
-            var isum = Vector256<int>.Zero;
-            for (var k = 0; k < 16; k++)
-            {
-                // Chunks k, k+16, k+32, k+48 share the high-bit chunk k: groups k/4, 4 + k/4, 8 + k/4, 12 + k/4,
-                // whose scales serve four k in a row.
-                if ((k & 3) == 0)
-                {
-                    s0 = Scale6(w, k >> 2);
-                    s1 = Scale6(w, (k >> 2) + 4);
-                    s2 = Scale6(w, (k >> 2) + 8);
-                    s3 = Scale6(w, (k >> 2) + 12);
-                }
+            Prefetch(w + Q6KBlock, Q6KBlock); // without it, 6 GB/s instead of 22 from memory: three streams per block
 
-                var h = Vector256.Load(w + InterleavedKQuantLayout.Q6KHigh + (32 * k)).AsUInt16();
-                var l0 = Vector256.Load(w + InterleavedKQuantLayout.Q6KLow + (32 * k));
-                var l1 = Vector256.Load(w + InterleavedKQuantLayout.Q6KLow + (32 * (k + 16)));
-                var x = a + Q + (4 * k);
-                var q0 = (l0 & m4) | ((h << 4).AsByte() & m30);
-                var q1 = (l1 & m4) | ((h << 2).AsByte() & m30);
-                var q2 = ((l0.AsUInt16() >> 4).AsByte() & m4) | (h.AsByte() & m30);
-                var q3 = ((l1.AsUInt16() >> 4).AsByte() & m4) | ((h >> 2).AsByte() & m30);
-                isum += Avx2.MultiplyAddAdjacent(Dot(q0, x), s0);
-                isum += Avx2.MultiplyAddAdjacent(Dot(q1, x + 64), s1);
-                isum += Avx2.MultiplyAddAdjacent(Dot(q2, x + 128), s2);
-                isum += Avx2.MultiplyAddAdjacent(Dot(q3, x + 192), s3);
+            var isum = Vector256<int>.Zero;
+            for (var g = 0; g < 4; g++)
+            {
+                // Chunks k, k+16, k+32, k+48 share the high-bit chunk k: groups k/4, 4 + k/4, 8 + k/4, 12 + k/4, whose
+                // scales serve the four k = 4g..4g+3 written out below.
+                var s0 = Scale6(w, g);
+                var s1 = Scale6(w, g + 4);
+                var s2 = Scale6(w, g + 8);
+                var s3 = Scale6(w, g + 12);
+                var high = w + InterleavedKQuantLayout.Q6KHigh + (128 * g);
+                var low = w + InterleavedKQuantLayout.Q6KLow + (128 * g);
+                var x = a + Q + (16 * g);
+                isum += Q6KChunk(high, low, x, s0, s1, s2, s3, m4, m30);
+                isum += Q6KChunk(high + 32, low + 32, x + 4, s0, s1, s2, s3, m4, m30);
+                isum += Q6KChunk(high + 64, low + 64, x + 8, s0, s1, s2, s3, m4, m30);
+                isum += Q6KChunk(high + 96, low + 96, x + 12, s0, s1, s2, s3, m4, m30);
             }
 
             isum -= Q6KOffsets(w, a) << 5;
@@ -56,6 +47,26 @@ internal static unsafe partial class InterleavedKQuantAvx2
         }
 
         acc.Store(y);
+    }
+
+    /// <summary>
+    /// High-bit chunk k at <paramref name="high"/> with low chunks k and k + 16 (<paramref name="low"/>, 512 bytes on):
+    /// the integer dot of elements k, k+16, k+32, k+48 of each 64-element quarter with the activation at x, scaled.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Q6KChunk(
+        byte* high, byte* low, byte* x, Vector256<short> s0, Vector256<short> s1, Vector256<short> s2, Vector256<short> s3,
+        Vector256<byte> m4, Vector256<byte> m30)
+    {
+        var h = Vector256.Load(high).AsUInt16();
+        var l0 = Vector256.Load(low);
+        var l1 = Vector256.Load(low + 512);
+        var q0 = (l0 & m4) | ((h << 4).AsByte() & m30);
+        var q1 = (l1 & m4) | ((h << 2).AsByte() & m30);
+        var q2 = ((l0.AsUInt16() >> 4).AsByte() & m4) | (h.AsByte() & m30);
+        var q3 = ((l1.AsUInt16() >> 4).AsByte() & m4) | ((h >> 2).AsByte() & m30);
+        return Avx2.MultiplyAddAdjacent(Dot(q0, x), s0) + Avx2.MultiplyAddAdjacent(Dot(q1, x + 64), s1)
+            + Avx2.MultiplyAddAdjacent(Dot(q2, x + 128), s2) + Avx2.MultiplyAddAdjacent(Dot(q3, x + 192), s3);
     }
 
     /// <summary>Eight rows of Q6_K weights times four activation rows, <paramref name="aStride"/> bytes apart.</summary>
