@@ -153,21 +153,26 @@ public sealed class LlamaModel : IDisposable
             }
 
             Func<GgmlType, bool> supported = device is not null ? IlgpuForward.Supports : backend is CpuBackend ? CpuBackend.Supports : RowDecoder.IsSupported;
-            var weights = LlamaWeights.Load(file, hp, supported, copies, options.Quantization, interleave: backend is CpuBackend);
             var blockSize = options.KvBlockSize;
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
-            var blocks = options.KvBlockCount ?? ((Math.Min(hp.ContextLength, 4096) + blockSize - 1) / blockSize);
             var kvType = KvCacheDataTypeSelection.Resolve(options.KvCacheDataType, kind);
+
+            // Before the copies: the fingerprint's samples fault pages of the mapping in (whole page-cache folios, not
+            // just the 4 KiB asked: ~170 MiB for an 8B file), which each tensor's copy then drops with its range;
+            // taken after them, those pages came on top of the full arena and set the load's peak resident memory.
+            var fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize, options.Quantization, kvType);
+            var weights = LlamaWeights.Load(file, hp, supported, copies, options.Quantization, interleave: backend is CpuBackend);
+            var blocks = options.KvBlockCount ?? ((Math.Min(hp.ContextLength, 4096) + blockSize - 1) / blockSize);
             var kv = new PagedKvStorage(hp.LayerCount, device is null ? blocks : 1, blockSize, hp.KvHeadCount, hp.HeadDimension, kvType);
             if (device is null && copies is null && options.LoadProgress is { } progress)
             {
                 Prefault(file, progress);
             }
 
-            var model = new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = ModelIdentity.Fingerprint(file, hp, blockSize, options.Quantization, kvType), _weightCopies = copies };
+            var model = new LlamaModel(file, hp, weights, backend, kv) { Fingerprint = fingerprint, _weightCopies = copies };
             if (copies is not null)
             {
-                // The fingerprint and the vectors read the mapping again after the copies; none of it is needed now.
+                // The vectors read the mapping again after the copies; none of it is needed now.
                 ReleaseMappedTensors(file);
             }
 

@@ -10,6 +10,8 @@ namespace Fathom.Engine.Model;
 /// <summary>Finds, shape-checks and maps every tensor of a <c>llama</c>/<c>qwen2</c> model (GGUF file or model directory).</summary>
 internal sealed unsafe class LlamaWeights
 {
+    private const string TokenEmbeddingName = "token_embd.weight";
+
     internal LlamaWeights(WeightMatrix tokenEmbedding, float[] outputNorm, WeightMatrix output, float[]? ropeDivisors, LlamaLayerWeights[] layers)
     {
         TokenEmbedding = tokenEmbedding;
@@ -106,6 +108,7 @@ internal sealed unsafe class LlamaWeights
         string Origin(string name) => isDirectory ? $"config.json ({HuggingFaceTensorNames.ShapeKeys(name)})" : "the hyper-parameters";
 
         // The token embedding is read a row at a time, so it keeps the file's layout; the rest may be interleaved.
+        var embeddingMapped = EmbeddingStaysMapped(source, quantization);
         WeightMatrix Matrix(string name, long columns, long rows)
         {
             if (source.Repack(name, columns, rows) is { } repacked)
@@ -116,7 +119,7 @@ internal sealed unsafe class LlamaWeights
                 }
 
                 // AWQ/GPTQ rows are regrouped in their own pinned array for the CPU's int8-activation kernels.
-                var interleaved = interleave && name != "token_embd.weight" && repacked.Type == CheckpointTypes.Int4ZeroPoint
+                var interleaved = interleave && name != TokenEmbeddingName && repacked.Type == CheckpointTypes.Int4ZeroPoint
                     && InterleavedInt4ZeroPointLayout.IsSupported && InterleavedInt4ZeroPointLayout.PackInPlace(repacked.Data, (int)columns, (int)rows);
                 var pinned = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(repacked.Data));
                 return new WeightMatrix(name, repacked.Type, pinned, (int)columns, (int)rows, interleaved, repacked.ColumnOrder);
@@ -135,7 +138,7 @@ internal sealed unsafe class LlamaWeights
                 throw new ModelLoadException(t.FilePath, $"tensor '{t.SourceName}' has type {type}, which this backend does not support");
             }
 
-            var pack = interleave && name != "token_embd.weight";
+            var pack = interleave && name != TokenEmbeddingName;
             if (target is { } quantized)
             {
                 if (copies is null)
@@ -146,7 +149,7 @@ internal sealed unsafe class LlamaWeights
                 return Quantize(t, quantized, (int)columns, (int)rows, copies, pack);
             }
 
-            return copies is null
+            return copies is null || (embeddingMapped && name == TokenEmbeddingName)
                 ? new WeightMatrix(name, t.Type, t.Data, (int)columns, (int)rows)
                 : copies.Place(name, t.Type, t.Data, (int)columns, (int)rows, pack);
         }
@@ -170,7 +173,7 @@ internal sealed unsafe class LlamaWeights
         }
 
         var vocab = hp.VocabularySize;
-        var tokenEmbedding = Matrix("token_embd.weight", embd, vocab);
+        var tokenEmbedding = Matrix(TokenEmbeddingName, embd, vocab);
         var output = source.Find("output.weight") is null ? tokenEmbedding : Matrix("output.weight", embd, vocab);
         var ropeDivisors = source.Find("rope_freqs.weight") is null ? null : Vector("rope_freqs.weight", hp.RopeDimensionCount / 2);
         var layers = new LlamaLayerWeights[hp.LayerCount];
@@ -199,8 +202,20 @@ internal sealed unsafe class LlamaWeights
 
     /// <summary>Bytes the arena needs for <paramref name="source"/>'s matrices under <paramref name="quantization"/>, padding included.</summary>
     public static long ArenaCapacity(ModelTensorSource source, WeightQuantization quantization) =>
-        source.Tensors.Where(t => t.Dimensions.Length == 2).Sum(t =>
+        source.Tensors.Where(t => t.Dimensions.Length == 2 && !(t.Name == TokenEmbeddingName && EmbeddingStaysMapped(source, quantization))).Sum(t =>
             HugePageWeights.Capacity(WeightQuantizations.TargetFor(quantization, t.Type, t.Dimensions[0]) ?? t.Type, t.Dimensions[0], t.Dimensions[1]));
+
+    /// <summary>
+    /// Whether the token embedding is read in place from the file's mapping even where the other matrices are copied
+    /// into an arena: a step reads one row of it per token, so copying it (282 MiB for Llama-3-8B's Q4_K table) would
+    /// only add resident memory, where mapped rows are clean file pages that fault in when read and that the kernel may
+    /// drop. It is copied when the output projection is the same table (a tied model reads all of it every step) and
+    /// when it is quantized on load (the quantized rows live in the arena).
+    /// </summary>
+    internal static bool EmbeddingStaysMapped(ModelTensorSource source, WeightQuantization quantization) =>
+        source.Find("output.weight") is not null
+        && source.Find(TokenEmbeddingName) is { } t
+        && (t.Dimensions.Length != 2 || WeightQuantizations.TargetFor(quantization, t.Type, t.Dimensions[0]) is null);
 
     // Rows are decoded to f32 and quantized by the project's own quantizers (llama.cpp's byte for byte; FP8 per
     // channel as the compressed-tensors/FBGEMM quantizers do), in parallel.

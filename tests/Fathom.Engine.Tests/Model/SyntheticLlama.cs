@@ -68,8 +68,9 @@ internal static class SyntheticLlama
     /// name. With <paramref name="pooled"/> (quantized types only) each row is assembled from a seeded pool of quantized
     /// 256-element chunks (see WritePooled): the same distribution, and the same file whatever the core count, but not
     /// the sequential file of the same seed; an 8B-shape Q4_K_M file then takes seconds of quantizing rather than an hour.
+    /// With <paramref name="tiedOutput"/> the file has no <c>output.weight</c>, so the output projection is the token embedding.
     /// </summary>
-    public static void Write(string path, SyntheticLlamaShape shape, GgmlType type, int seed = 1234, Func<string, GgmlType>? typeOf = null, bool pooled = false)
+    public static void Write(string path, SyntheticLlamaShape shape, GgmlType type, int seed = 1234, Func<string, GgmlType>? typeOf = null, bool pooled = false, bool tiedOutput = false)
     {
         var w = new GgufWriter();
         var arch = shape.Architecture;
@@ -116,7 +117,11 @@ internal static class SyntheticLlama
         }
 
         Norm(w, "output_norm.weight", embd, rng.Fork());
-        Matrix(w, "output.weight", type, embd, shape.Vocabulary, 4 * MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
+        if (!tiedOutput)
+        {
+            Matrix(w, "output.weight", type, embd, shape.Vocabulary, 4 * MathF.Sqrt(3f / embd), rng.Fork(), typeOf, pools);
+        }
+
         w.WriteTo(path);
     }
 
