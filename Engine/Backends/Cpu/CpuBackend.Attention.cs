@@ -109,10 +109,7 @@ internal sealed unsafe partial class CpuBackend
                         var t = first + (i / group);
                         var q = q0 + ((((long)t * heads) + heads0 + (i % group)) * hd);
                         var row = score0 + ((long)i * length);
-                        for (var p = p0; p < Math.Min(p1, positions[t] + 1); p++)
-                        {
-                            row[p] = SimdKernels.Dot(q, gathered + ((long)(p - p0) * hd), hd) * scale;
-                        }
+                        SimdKernels.DotRows(q, gathered, Math.Min(p1, positions[t] + 1) - p0, hd, scale, row + p0);
                     }
                 }
 
@@ -149,9 +146,10 @@ internal sealed unsafe partial class CpuBackend
                         var t = first + (i / group);
                         var o = out0 + ((((long)t * heads) + heads0 + (i % group)) * hd);
                         var row = score0 + ((long)i * length);
-                        for (var p = p0; p < Math.Min(p1, positions[t] + 1); p++)
+                        var count = Math.Min(p1, positions[t] + 1) - p0;
+                        if (count > 0)
                         {
-                            SimdKernels.AddScaled(o, gathered + ((long)(p - p0) * hd), row[p], hd);
+                            SimdKernels.AddScaledRows(o, gathered, row + p0, count, hd);
                         }
                     }
                 }

@@ -26,6 +26,7 @@ public sealed class KernelTierTests
         "Fathom.Engine.Tests.Backends.KernelTierExpectationTests",
         "Fathom.Engine.Tests.Backends.CpuBackendConformanceTests",
         "Fathom.Engine.Tests.Backends.CpuBackendInterleavedConformanceTests",
+        "Fathom.Engine.Tests.Backends.SimdKernelsTests",
         "Fathom.Engine.Tests.Quantization.DotKernelTests",
         "Fathom.Engine.Tests.Quantization.ByteDotEmulationTests",
         "Fathom.Engine.Tests.Quantization.InterleavedMatMulTests",
