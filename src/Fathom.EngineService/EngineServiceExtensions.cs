@@ -26,6 +26,7 @@ internal static class EngineServiceExtensions
         ["--step-time-decode-multiple"] = "Fathom:StepTimeDecodeMultiple",
         ["--max-queued-requests"] = "Fathom:MaxQueuedRequests",
         ["--shutdown-timeout"] = "Fathom:ShutdownTimeout",
+        ["--warm-up-tokens"] = "Fathom:WarmUpTokens",
     };
 
     /// <summary>

@@ -82,6 +82,13 @@ internal sealed class EngineServiceOptions
     /// </summary>
     public string? PreviousGatewayToken { get; set; }
 
+    /// <summary>
+    /// Tokens of the throwaway prefill run before the replica reports ready (<c>--warm-up-tokens</c>, then
+    /// <see cref="Fathom.Engine.Model.ModelWarmUp.DecodeSteps"/> decode steps), so the first requests run optimized code
+    /// on touched memory; 0 turns the warm-up off. Default 16.
+    /// </summary>
+    public int WarmUpTokens { get; set; } = 16;
+
     /// <summary>Most requests waiting for admission before 429.</summary>
     public int MaxQueuedRequests { get; set; } = 256;
 }

@@ -61,6 +61,11 @@ internal sealed partial class ModelHost(
         var o = options.Value;
         try
         {
+            if (o.WarmUpTokens < 0)
+            {
+                throw new InvalidOperationException($"Fathom:WarmUpTokens (--warm-up-tokens) must be 0 (no warm-up) or more, not {o.WarmUpTokens}.");
+            }
+
             string path = string.IsNullOrWhiteSpace(o.Model) ? BuiltInModel.Resolve(logger)
                 : ModelStore.IsReference(o.Model) ? await PullAsync(o, stoppingToken)
                 : o.Model;
@@ -80,6 +85,11 @@ internal sealed partial class ModelHost(
                 Quantization = WeightQuantizations.Parse(o.Quantize ?? "")
                     ?? throw new InvalidOperationException($"Fathom:Quantize '{o.Quantize}' is not one of {string.Join(", ", WeightQuantizations.Names)}."),
             });
+            if (o.WarmUpTokens > 0)
+            {
+                LogWarmedUp(logger, o.WarmUpTokens, ModelWarmUp.DecodeSteps, ModelWarmUp.Run(model.Model, o.WarmUpTokens).TotalSeconds);
+            }
+
             var hostOptions = new EngineHostOptions { MaxQueuedRequests = o.MaxQueuedRequests };
             IKvBlockTier? tier = null;
             if (ConfigureHost is { } configure)
@@ -152,6 +162,9 @@ internal sealed partial class ModelHost(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Weights of {Name}: {MemoryBytes} bytes in memory, {StoredBytes} bytes stored (--quantize {Quantize}); by type: {Types}")]
     private static partial void LogWeights(ILogger logger, string name, long memoryBytes, long storedBytes, string quantize, string types);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Warmed up with a {Tokens}-token prefill and {Decodes} decode steps in {Seconds:F2} s")]
+    private static partial void LogWarmedUp(ILogger logger, int tokens, int decodes, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "KV cache sized by --gpu-memory-utilization: {Plan}")]
     private static partial void LogMemoryPlan(ILogger logger, string plan);

@@ -5,8 +5,9 @@ using Fathom.Testing;
 namespace Fathom.EngineService.Tests.Serving;
 
 /// <summary>
-/// <c>--max-num-batched-tokens</c> / <c>--step-time-target-ms</c> / <c>--step-time-decode-multiple</c> and <c>--kv-cache-dtype</c> on a real engine service:
-/// the step budget gauge, the fixed override, and a load that fails on an unknown dtype.
+/// <c>--max-num-batched-tokens</c> / <c>--step-time-target-ms</c> / <c>--step-time-decode-multiple</c>, <c>--kv-cache-dtype</c> and
+/// <c>--warm-up-tokens</c> on a real engine service: the step budget gauge, the fixed override, a load that fails on an
+/// unknown dtype, and the warm-up logged before ready (or off, or refused).
 /// </summary>
 public sealed class StepBudgetAndKvDtypeOptionTests
 {
@@ -71,6 +72,43 @@ public sealed class StepBudgetAndKvDtypeOptionTests
         Assert.Contains("Fathom:KvCacheDtype 'f17' is not one of auto, f16, f32", service.Output, StringComparison.Ordinal);
         using var ready = await http.GetAsync("/health/ready", Ct);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_warm_up_is_logged_before_ready_and_a_negative_one_fails_the_load_naming_the_setting()
+    {
+        _ = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
+        await using (var warmed = await EngineServiceProcess.StartAsync(arguments: ["--warm-up-tokens", "24"]))
+        {
+            // Written before the replica turned ready; the pipe may deliver it a moment after the probe's answer.
+            for (int i = 0; i < 100 && !warmed.Output.Contains("Warmed up", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(50, Ct);
+            }
+
+            Assert.Contains("Warmed up with a 24-token prefill and 2 decode steps", warmed.Output, StringComparison.Ordinal);
+        }
+
+        await using (var off = await EngineServiceProcess.StartAsync(arguments: ["--warm-up-tokens", "0"]))
+        {
+            // "Serving ..." is logged after the point where the warm-up would have run.
+            for (int i = 0; i < 100 && !off.Output.Contains("Serving ", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(50, Ct);
+            }
+
+            Assert.Contains("Serving ", off.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Warmed up", off.Output, StringComparison.Ordinal);
+        }
+
+        await using var bad = await EngineServiceProcess.StartAsync(arguments: ["--warm-up-tokens", "-1"], readyPath: "/alive");
+        for (int i = 0; i < 400 && !bad.Output.Contains("could not be loaded", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        Assert.True(bad.IsRunning);
+        Assert.Contains("Fathom:WarmUpTokens (--warm-up-tokens) must be 0 (no warm-up) or more, not -1", bad.Output, StringComparison.Ordinal);
     }
 
     private static async Task<double> BudgetAfterOneRequestAsync(ServiceProcess service)
