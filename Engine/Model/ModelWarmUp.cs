@@ -5,9 +5,9 @@ namespace Fathom.Engine.Model;
 /// <summary>
 /// A throwaway forward pass at start-up, before a server reports ready (llama-server's "warming up the model"). The
 /// first steps of a fresh process otherwise run the forward pass's managed code unoptimized and fault in its scratch
-/// and cache pages: on the 1B-shape Q8_0 model with two threads the first eight served prompts prefilled at 60 % of
-/// the speed of the next eight. A prefill and a few decode steps call every layer's code often enough for the runtime
-/// to compile it optimized while the server is still idle.
+/// and cache pages while a user waits. On the 1B-shape Q8_0 model with two threads, a fresh process's first 256-token
+/// prefill took 2.49–2.60 s against 2.16–2.22 s for the next ones; after this warm-up (16 tokens, 0.37 s, before
+/// ready) it took 2.30–2.42 s.
 /// </summary>
 public static class ModelWarmUp
 {
