@@ -11,17 +11,17 @@ namespace Fathom.Engine.Model;
 /// </summary>
 public static class ModelWarmUp
 {
-    /// <summary>Decode steps after the prefill: each layer's code then runs (2 + this) × layers times.</summary>
+    /// <summary>Decode steps after the prefill: each layer's code then runs 1 + this many times per layer.</summary>
     public const int DecodeSteps = 2;
 
     /// <summary>
     /// Runs a <paramref name="promptTokens"/>-token prefill and <see cref="DecodeSteps"/> decode steps of one sequence in
-    /// KV blocks 0, 1, … (fewer tokens when the cache holds fewer), and returns how long it took. Call it before any
-    /// sequence is scheduled: it overwrites those blocks, which hold nothing yet. Nothing else changes; a sequence
-    /// computed afterwards gets the same logits as on a model that was never warmed up.
+    /// KV blocks 0, 1, … (fewer tokens when the cache holds fewer), and says what it ran and how long it took. Call it
+    /// before any sequence is scheduled: it overwrites those blocks, which hold nothing yet. Nothing else changes; a
+    /// sequence computed afterwards gets the same logits as on a model that was never warmed up.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="promptTokens"/> is not positive.</exception>
-    public static TimeSpan Run(LlamaModel model, int promptTokens)
+    public static ModelWarmUpResult Run(LlamaModel model, int promptTokens)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(promptTokens);
@@ -39,6 +39,6 @@ public static class ModelWarmUp
             model.Forward(ForwardBatch.ForSequence([(prompt + step) % vocab], prompt + step, table), logits);
         }
 
-        return stopwatch.Elapsed;
+        return new ModelWarmUpResult(prompt, decodes, stopwatch.Elapsed);
     }
 }

@@ -87,7 +87,8 @@ internal sealed partial class ModelHost(
             });
             if (o.WarmUpTokens > 0)
             {
-                LogWarmedUp(logger, o.WarmUpTokens, ModelWarmUp.DecodeSteps, ModelWarmUp.Run(model.Model, o.WarmUpTokens).TotalSeconds);
+                var warmUp = ModelWarmUp.Run(model.Model, o.WarmUpTokens);
+                LogWarmedUp(logger, warmUp.PromptTokens, warmUp.DecodeSteps, warmUp.Elapsed.TotalSeconds);
             }
 
             var hostOptions = new EngineHostOptions { MaxQueuedRequests = o.MaxQueuedRequests };

@@ -23,7 +23,7 @@ internal static unsafe class SimdKernels
 
     /// <summary>
     /// y[r] = Dot(a, rows + r·n, n) · scale for r in [0, count): each product exactly <see cref="Dot"/>'s, without a
-    /// call per row (attention's scores, where n is a head's 64 or 128 elements and the call cost as much as the dot).
+    /// call per row (attention's scores, where n is a head's 64 or 128 elements and a call was a large share of a dot's cost).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotRows(float* a, float* rows, int count, int n, float scale, float* y)

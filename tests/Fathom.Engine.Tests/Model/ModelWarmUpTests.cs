@@ -27,7 +27,10 @@ public sealed class ModelWarmUpTests
     public void The_warm_up_fits_a_cache_smaller_than_it_asks_for()
     {
         using var model = LlamaModel.Load(ModelPath, new ModelLoadOptions { Threads = 1, KvBlockCount = 1 });
-        Assert.True(ModelWarmUp.Run(model, 1000) > TimeSpan.Zero); // 16 positions: a 14-token prefill and 2 decodes
+        var run = ModelWarmUp.Run(model, 1000); // one block of 16 positions
+        Assert.Equal(14, run.PromptTokens);
+        Assert.Equal(2, run.DecodeSteps);
+        Assert.True(run.Elapsed > TimeSpan.Zero);
     }
 
     [Fact]
