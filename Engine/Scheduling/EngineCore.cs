@@ -74,6 +74,21 @@ public sealed class EngineCore
     /// <summary>Whether work is queued, waiting or running.</summary>
     public bool HasUnfinishedRequests => !_arrivals.IsEmpty || Scheduler.HasUnfinished;
 
+    /// <summary>Prompt tokens of the requests queued since the last step (any thread may read it).</summary>
+    public int QueuedPromptTokens
+    {
+        get
+        {
+            long tokens = 0;
+            foreach (var request in _arrivals)
+            {
+                tokens += request.PromptTokenIds.Count;
+            }
+
+            return (int)Math.Min(tokens, int.MaxValue);
+        }
+    }
+
     /// <summary>Validates <paramref name="request"/> now (throws for a bad one) and queues it for the next step.</summary>
     public void AddRequest(EngineRequest request)
     {

@@ -173,6 +173,7 @@ public sealed partial class EngineHost : IDisposable
                 if (IsReady)
                 {
                     _wake.Wait();
+                    HoldForArrivals();
                 }
                 else if (!_wake.Wait(_options.ProbeInterval))
                 {
@@ -220,6 +221,23 @@ public sealed partial class EngineHost : IDisposable
             }
 
             PublishGauges();
+        }
+    }
+
+    // The engine woke from idle: prompts sent together get to share the first step (see AdmissionWindow). Each arrival
+    // wakes the wait, and the window grows with the queued tokens, from the same start; an abort ends it at once.
+    private void HoldForArrivals()
+    {
+        long start = Stopwatch.GetTimestamp();
+        var scheduler = _core.Scheduler;
+        while (!_stopping && _aborts.IsEmpty && !scheduler.HasUnfinished)
+        {
+            var left = AdmissionWindow.For(scheduler.StepBudget, _core.QueuedPromptTokens, scheduler.Config.MaxAdmissionWait)
+                - Stopwatch.GetElapsedTime(start);
+            if (left <= TimeSpan.Zero || !_wake.Wait(left))
+            {
+                return;
+            }
         }
     }
 

@@ -21,6 +21,12 @@ public sealed record SchedulerConfig
     /// <summary>The automatic step-time target in decode-only steps (at least 1); ignored when <see cref="StepTimeTarget"/> is set.</summary>
     public double StepTimeDecodeMultiple { get; init; } = StepTokenBudget.DefaultDecodeStepMultiple;
 
+    /// <summary>
+    /// The most an idle engine holds its first step after a request arrives, so that prompts sent together share it
+    /// (see <see cref="AdmissionWindow"/>: a tenth of the step's predicted time, at most this); zero: no hold.
+    /// </summary>
+    public TimeSpan MaxAdmissionWait { get; init; } = AdmissionWindow.DefaultMaximum;
+
     /// <summary>Most sequences running at once.</summary>
     public int MaxNumSequences { get; init; } = 256;
 
@@ -37,7 +43,7 @@ public sealed record SchedulerConfig
     public IReadOnlyCollection<int> EndOfGenerationTokenIds { get; init; } = [];
 
     /// <summary>Checks the limits.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A non-positive limit or step time target, or a decode-step multiple below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive limit or step time target, or a decode-step multiple below 1, or a negative admission wait.</exception>
     public void Validate()
     {
         if (MaxNumBatchedTokens is { } tokens)
@@ -55,6 +61,7 @@ public sealed record SchedulerConfig
             throw new ArgumentOutOfRangeException(nameof(StepTimeDecodeMultiple), StepTimeDecodeMultiple, "The multiple of a decode step must be a finite number of at least 1.");
         }
 
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxAdmissionWait, TimeSpan.Zero, nameof(MaxAdmissionWait));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxNumSequences);
         if (MaxModelLength is { } length)
         {

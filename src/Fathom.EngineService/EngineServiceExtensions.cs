@@ -24,6 +24,7 @@ internal static class EngineServiceExtensions
         ["--max-num-batched-tokens"] = "Fathom:MaxNumBatchedTokens",
         ["--step-time-target-ms"] = "Fathom:StepTimeTargetMs",
         ["--step-time-decode-multiple"] = "Fathom:StepTimeDecodeMultiple",
+        ["--max-admission-wait-ms"] = "Fathom:MaxAdmissionWaitMs",
         ["--max-queued-requests"] = "Fathom:MaxQueuedRequests",
         ["--shutdown-timeout"] = "Fathom:ShutdownTimeout",
         ["--warm-up-tokens"] = "Fathom:WarmUpTokens",

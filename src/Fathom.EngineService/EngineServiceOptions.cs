@@ -71,6 +71,13 @@ internal sealed class EngineServiceOptions
     public double StepTimeDecodeMultiple { get; set; } = Fathom.Engine.Scheduling.StepTokenBudget.DefaultDecodeStepMultiple;
 
     /// <summary>
+    /// The most milliseconds an idle engine holds its first step after a request arrives, so that prompts sent together
+    /// are prefilled in one step (<c>--max-admission-wait-ms</c>; the hold is a tenth of that step's predicted time, at
+    /// most this; default 50; 0: no hold).
+    /// </summary>
+    public int MaxAdmissionWaitMs { get; set; } = (int)Fathom.Engine.Scheduling.AdmissionWindow.DefaultMaximum.TotalMilliseconds;
+
+    /// <summary>
     /// The secret the API gateway sends as <c>Authorization: Bearer</c> (<c>Fathom__GatewayToken</c>, the same value on
     /// the API); when set, everything but the probes and <c>/metrics</c> requires it (see <see cref="GatewayTokenGuard"/>).
     /// </summary>

@@ -112,6 +112,7 @@ internal sealed partial class ModelHost(
                     MaxNumBatchedTokens = o.MaxNumBatchedTokens == 0 ? null : o.MaxNumBatchedTokens,
                     StepTimeTarget = o.StepTimeTargetMs == 0 ? null : TimeSpan.FromMilliseconds(o.StepTimeTargetMs),
                     StepTimeDecodeMultiple = o.StepTimeDecodeMultiple,
+                    MaxAdmissionWait = TimeSpan.FromMilliseconds(o.MaxAdmissionWaitMs),
                 },
                 hostOptions,
                 metrics,

@@ -151,12 +151,12 @@ public sealed class EngineHostTests
     /// <summary>A host over the fake model whose steps wait for <see cref="GatedRunner.Open"/> (open at once unless gated).</summary>
     internal sealed class Setup : IDisposable
     {
-        public Setup(EngineHostOptions? options = null, bool gated = false)
+        public Setup(EngineHostOptions? options = null, bool gated = false, SchedulerConfig? config = null)
         {
             Pool = new KvBlockPool(Blocks, BlockSize);
             var kv = new KvCacheManager(Pool, ModelFingerprint.Of("fake-model"));
             Runner = new GatedRunner(new FakeModelRunner(Blocks, BlockSize, EngineHarness.Vocab));
-            Host = new EngineHost(new SchedulerConfig(), kv, Runner, CreateTokenizer(), options);
+            Host = new EngineHost(config ?? new SchedulerConfig(), kv, Runner, CreateTokenizer(), options);
             if (!gated)
             {
                 Runner.Open(1_000_000);
@@ -204,6 +204,9 @@ public sealed class EngineHostTests
         public int VocabSize => inner.VocabSize;
 
         public int Steps { get; private set; }
+
+        /// <summary>The steps run so far, in order (the inner runner's record).</summary>
+        public IReadOnlyList<SchedulerOutput> Batches => inner.Steps;
 
         public void Open(int steps) => _gate.Release(steps);
 

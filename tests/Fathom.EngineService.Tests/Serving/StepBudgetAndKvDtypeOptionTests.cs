@@ -5,7 +5,8 @@ using Fathom.Testing;
 namespace Fathom.EngineService.Tests.Serving;
 
 /// <summary>
-/// <c>--max-num-batched-tokens</c> / <c>--step-time-target-ms</c> / <c>--step-time-decode-multiple</c>, <c>--kv-cache-dtype</c> and
+/// <c>--max-num-batched-tokens</c> / <c>--step-time-target-ms</c> / <c>--step-time-decode-multiple</c> /
+/// <c>--max-admission-wait-ms</c>, <c>--kv-cache-dtype</c> and
 /// <c>--warm-up-tokens</c> on a real engine service: the step budget gauge, the fixed override, a load that fails on an
 /// unknown dtype, and the warm-up logged before ready (or off, or refused).
 /// </summary>
@@ -45,7 +46,7 @@ public sealed class StepBudgetAndKvDtypeOptionTests
             Assert.Contains("StepTimeDecodeMultiple", bad.Output, StringComparison.Ordinal);
         }
 
-        await using var good = await EngineServiceProcess.StartAsync(arguments: ["--step-time-decode-multiple", "3"]);
+        await using var good = await EngineServiceProcess.StartAsync(arguments: ["--step-time-decode-multiple", "3", "--max-admission-wait-ms", "20"]);
         Assert.InRange(await BudgetAfterOneRequestAsync(good), 2, 8192);
         double steps = 0;
         for (int i = 0; i < 100 && steps == 0; i++)
@@ -55,6 +56,20 @@ public sealed class StepBudgetAndKvDtypeOptionTests
         }
 
         Assert.True(steps > 0, "fathom_engine_step_duration_seconds was not published");
+    }
+
+    [Fact]
+    public async Task A_negative_admission_wait_fails_the_load_naming_the_setting()
+    {
+        _ = SharedFixtures.Default.GetPath(SharedFixtures.Stories260K);
+        await using var bad = await EngineServiceProcess.StartAsync(arguments: ["--max-admission-wait-ms", "-1"], readyPath: "/alive");
+        for (int i = 0; i < 400 && !bad.Output.Contains("could not be loaded", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        Assert.True(bad.IsRunning);
+        Assert.Contains("MaxAdmissionWait", bad.Output, StringComparison.Ordinal);
     }
 
     [Fact]
