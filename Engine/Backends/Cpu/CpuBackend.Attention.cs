@@ -1,6 +1,8 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
+using Fathom.Engine.Quantization;
 
 namespace Fathom.Engine.Backends.Cpu;
 
@@ -117,22 +119,12 @@ internal sealed unsafe partial class CpuBackend
                 {
                     var t = first + (i / group);
                     var row = score0 + ((long)i * length);
-                    var count = positions[t] + 1;
-                    var max = float.NegativeInfinity;
-                    for (var p = 0; p < count; p++)
-                    {
-                        max = MathF.Max(max, row[p]);
-                    }
-
-                    var sum = 0f;
-                    for (var p = 0; p < count; p++)
-                    {
-                        var e = MathF.Exp(row[p] - max);
-                        row[p] = e;
-                        sum += e;
-                    }
-
-                    sums[i] = sum;
+                    // Vectorized; the operations' order depends only on the row's length (the token's position), so an
+                    // output still does not depend on the batch.
+                    var weights = new Span<float>(row, positions[t] + 1);
+                    TensorPrimitives.Subtract(weights, TensorPrimitives.Max(weights), weights);
+                    TensorPrimitives.Exp(weights, weights);
+                    sums[i] = TensorPrimitives.Sum(weights);
                     new Span<float>(out0 + ((((long)t * heads) + heads0 + (i % group)) * hd), hd).Clear();
                 }
 
@@ -166,24 +158,53 @@ internal sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// Rows [p0, p1) of one KV head as f32, one after another. // cache (positions, kv_heads · hd) → rows (p1 − p0, hd)
+    /// Walks the positions block by block, so a row's offset is the last one plus the token stride (a division per row
+    /// and a branch on the element type per row cost about as much as converting a 64-element head).
     /// </summary>
     private static void Gather(KvRows cache, int[] table, int blockSize, int stride, int kvOffset, int hd, int p0, int p1, float* rows)
     {
-        for (var p = p0; p < p1; p++, rows += hd)
+        for (var p = p0; p < p1;)
         {
-            var offset = (((table[p / blockSize] * blockSize) + (p % blockSize)) * stride) + kvOffset;
-            if (cache.Half is not null)
+            var block = p / blockSize;
+            var end = Math.Min(p1, (block + 1) * blockSize);
+            var offset = ((((long)table[block] * blockSize) + (p - (block * blockSize))) * stride) + kvOffset;
+            var count = end - p;
+            if (cache.Half is not null && hd % 32 == 0 && Vector512.IsHardwareAccelerated)
             {
-                HalfConversion.HalfToSingle((ushort*)(cache.Half + offset), rows, hd);
+                for (var i = 0; i < count; i++, rows += hd, offset += stride)
+                {
+                    var half = (ushort*)(cache.Half + offset);
+                    for (var j = 0; j < hd; j += 32)
+                    {
+                        var (lo, hi) = Vector512.Widen(Vector512.Load(half + j));
+                        F16.Convert512(lo).Store(rows + j);
+                        F16.Convert512(hi).Store(rows + j + 16);
+                    }
+                }
+            }
+            else if (cache.Half is not null)
+            {
+                for (var i = 0; i < count; i++, rows += hd, offset += stride)
+                {
+                    HalfConversion.HalfToSingle((ushort*)(cache.Half + offset), rows, hd);
+                }
             }
             else if (cache.Fp8 is not null)
             {
-                PagedKvStorage.DecodeFp8(new ReadOnlySpan<byte>(cache.Fp8 + offset, hd), new Span<float>(rows, hd));
+                for (var i = 0; i < count; i++, rows += hd, offset += stride)
+                {
+                    PagedKvStorage.DecodeFp8(new ReadOnlySpan<byte>(cache.Fp8 + offset, hd), new Span<float>(rows, hd));
+                }
             }
             else
             {
-                new ReadOnlySpan<float>(cache.Single + offset, hd).CopyTo(new Span<float>(rows, hd));
+                for (var i = 0; i < count; i++, rows += hd, offset += stride)
+                {
+                    new ReadOnlySpan<float>(cache.Single + offset, hd).CopyTo(new Span<float>(rows, hd));
+                }
             }
+
+            p = end;
         }
     }
 
