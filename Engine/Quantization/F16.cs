@@ -35,8 +35,12 @@ public static class F16
         TensorPrimitives.ConvertToHalf(source[..n], MemoryMarshal.Cast<byte, Half>(destination[..(n * BlockBytes)]));
     }
 
+    // The half's sign at bit 31 and its other 15 bits at bits 13-27 of a float (the half shifted to the top, then
+    // arithmetically three to the right): that float is h·2^−112, sign included.
+    private const uint SignAndMagnitude = 0x8FFFE000u;
+
     /// <summary>
-    /// Vectorised, exact half → float: the magnitude bits shifted into float position read as h·2^−112, so one multiply
+    /// Vectorised, exact half → float: the half's bits moved into float position read as h·2^−112, so one multiply
     /// by 2^112 (bits 0x77800000) rescales normals and subnormals alike; infinities and NaNs (exponent all ones) are patched separately.
     /// </summary>
     internal static void ToSingle(ReadOnlySpan<ushort> source, Span<float> destination)
@@ -84,36 +88,30 @@ public static class F16
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Convert512(Vector512<uint> h)
     {
-        var magnitude = Vector512.ShiftLeft(h & Vector512.Create(0x7fffu), 13);
-        var scaled = magnitude.AsSingle() * Vector512.Create(0x77800000u).AsSingle();
+        var signed = (Vector512.ShiftRightArithmetic(Vector512.ShiftLeft(h, 16).AsInt32(), 3).AsUInt32() & Vector512.Create(SignAndMagnitude)).AsSingle();
         var special = Vector512.Equals(h & Vector512.Create(0x7c00u), Vector512.Create(0x7c00u));
-        var infNan = (magnitude | Vector512.Create(0x7f800000u)).AsSingle();
-        var sign = Vector512.ShiftLeft(h & Vector512.Create(0x8000u), 16);
-        return (Vector512.ConditionalSelect(special.AsSingle(), infNan, scaled).AsUInt32() | sign).AsSingle();
+        var infNan = signed | Vector512.Create(0x7f800000u).AsSingle();
+        return Vector512.ConditionalSelect(special.AsSingle(), infNan, signed * Vector512.Create(0x77800000u).AsSingle());
     }
 
     /// <summary>Eight halves (zero-extended to 32 bits) as floats, exactly.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Convert256(Vector256<uint> h)
     {
-        var magnitude = Vector256.ShiftLeft(h & Vector256.Create(0x7fffu), 13);
-        var scaled = magnitude.AsSingle() * Vector256.Create(0x77800000u).AsSingle();
+        var signed = (Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(h, 16).AsInt32(), 3).AsUInt32() & Vector256.Create(SignAndMagnitude)).AsSingle();
         var special = Vector256.Equals(h & Vector256.Create(0x7c00u), Vector256.Create(0x7c00u));
-        var infNan = (magnitude | Vector256.Create(0x7f800000u)).AsSingle();
-        var sign = Vector256.ShiftLeft(h & Vector256.Create(0x8000u), 16);
-        return (Vector256.ConditionalSelect(special.AsSingle(), infNan, scaled).AsUInt32() | sign).AsSingle();
+        var infNan = signed | Vector256.Create(0x7f800000u).AsSingle();
+        return Vector256.ConditionalSelect(special.AsSingle(), infNan, signed * Vector256.Create(0x77800000u).AsSingle());
     }
 
     /// <summary>Four halves (zero-extended to 32 bits) as floats, exactly.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<float> Convert128(Vector128<uint> h)
     {
-        var magnitude = Vector128.ShiftLeft(h & Vector128.Create(0x7fffu), 13);
-        var scaled = magnitude.AsSingle() * Vector128.Create(0x77800000u).AsSingle();
+        var signed = (Vector128.ShiftRightArithmetic(Vector128.ShiftLeft(h, 16).AsInt32(), 3).AsUInt32() & Vector128.Create(SignAndMagnitude)).AsSingle();
         var special = Vector128.Equals(h & Vector128.Create(0x7c00u), Vector128.Create(0x7c00u));
-        var infNan = (magnitude | Vector128.Create(0x7f800000u)).AsSingle();
-        var sign = Vector128.ShiftLeft(h & Vector128.Create(0x8000u), 16);
-        return (Vector128.ConditionalSelect(special.AsSingle(), infNan, scaled).AsUInt32() | sign).AsSingle();
+        var infNan = signed | Vector128.Create(0x7f800000u).AsSingle();
+        return Vector128.ConditionalSelect(special.AsSingle(), infNan, signed * Vector128.Create(0x77800000u).AsSingle());
     }
 
     /// <summary>Reads one little-endian half at <paramref name="offset"/> as a float.</summary>

@@ -159,7 +159,9 @@ internal sealed unsafe partial class CpuBackend
     /// <summary>
     /// Rows [p0, p1) of one KV head as f32, one after another. // cache (positions, kv_heads · hd) → rows (p1 − p0, hd)
     /// Walks the positions block by block, so a row's offset is the last one plus the token stride (a division per row
-    /// and a branch on the element type per row cost about as much as converting a 64-element head).
+    /// and a branch on the element type per row cost about as much as converting a 64-element head), and converts
+    /// f16 heads of whole vectors inline with <see cref="F16"/>'s lane conversions (the same floats as its row
+    /// conversion).
     /// </summary>
     private static void Gather(KvRows cache, int[] table, int blockSize, int stride, int kvOffset, int hd, int p0, int p1, float* rows)
     {
@@ -179,6 +181,19 @@ internal sealed unsafe partial class CpuBackend
                         var (lo, hi) = Vector512.Widen(Vector512.Load(half + j));
                         F16.Convert512(lo).Store(rows + j);
                         F16.Convert512(hi).Store(rows + j + 16);
+                    }
+                }
+            }
+            else if (cache.Half is not null && hd % 16 == 0 && Vector256.IsHardwareAccelerated)
+            {
+                for (var i = 0; i < count; i++, rows += hd, offset += stride)
+                {
+                    var half = (ushort*)(cache.Half + offset);
+                    for (var j = 0; j < hd; j += 16)
+                    {
+                        var (lo, hi) = Vector256.Widen(Vector256.Load(half + j));
+                        F16.Convert256(lo).Store(rows + j);
+                        F16.Convert256(hi).Store(rows + j + 8);
                     }
                 }
             }
