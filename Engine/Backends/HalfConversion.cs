@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Fathom.Engine.Quantization;
 
 namespace Fathom.Engine.Backends;
@@ -9,8 +10,8 @@ namespace Fathom.Engine.Backends;
 /// </summary>
 internal static unsafe class HalfConversion
 {
-    public static void HalfToSingle(ushort* source, float* destination, int n) =>
-        F16.ToSingle(new ReadOnlySpan<ushort>(source, n), new Span<float>(destination, n));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void HalfToSingle(ushort* source, float* destination, int n) => F16.ToSingle(source, destination, n);
 
     public static void BFloat16ToSingle(ushort* source, float* destination, int n) =>
         BF16.ToSingle(new ReadOnlySpan<ushort>(source, n), new Span<float>(destination, n));

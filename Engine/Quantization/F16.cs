@@ -43,44 +43,55 @@ public static class F16
     /// Vectorised, exact half → float: the half's bits moved into float position read as h·2^−112, so one multiply
     /// by 2^112 (bits 0x77800000) rescales normals and subnormals alike; infinities and NaNs (exponent all ones) are patched separately.
     /// </summary>
-    internal static void ToSingle(ReadOnlySpan<ushort> source, Span<float> destination)
+    internal static unsafe void ToSingle(ReadOnlySpan<ushort> source, Span<float> destination)
     {
-        ref var src = ref MemoryMarshal.GetReference(source);
-        ref var dst = ref MemoryMarshal.GetReference(destination);
-        var n = source.Length;
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, source.Length, nameof(destination));
+        fixed (ushort* src = source)
+        fixed (float* dst = destination)
+        {
+            ToSingle(src, dst, source.Length);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ToSingle(ReadOnlySpan{ushort}, Span{float})"/> over pointers, inlined into its caller: a loop over
+    /// short rows (attention's 64- or 128-element heads) then costs no call or span per row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void ToSingle(ushort* source, float* destination, int n)
+    {
         var i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             for (; i + 32 <= n; i += 32)
             {
-                var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref src, (nuint)i));
-                Convert512(lo).StoreUnsafe(ref dst, (nuint)i);
-                Convert512(hi).StoreUnsafe(ref dst, (nuint)(i + 16));
+                var (lo, hi) = Vector512.Widen(Vector512.Load(source + i));
+                Convert512(lo).Store(destination + i);
+                Convert512(hi).Store(destination + i + 16);
             }
         }
-
         else if (Vector256.IsHardwareAccelerated)
         {
             for (; i + 16 <= n; i += 16)
             {
-                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref src, (nuint)i));
-                Convert256(lo).StoreUnsafe(ref dst, (nuint)i);
-                Convert256(hi).StoreUnsafe(ref dst, (nuint)(i + 8));
+                var (lo, hi) = Vector256.Widen(Vector256.Load(source + i));
+                Convert256(lo).Store(destination + i);
+                Convert256(hi).Store(destination + i + 8);
             }
         }
         else if (Vector128.IsHardwareAccelerated)
         {
             for (; i + 8 <= n; i += 8)
             {
-                var (lo, hi) = Vector128.Widen(Vector128.LoadUnsafe(ref src, (nuint)i));
-                Convert128(lo).StoreUnsafe(ref dst, (nuint)i);
-                Convert128(hi).StoreUnsafe(ref dst, (nuint)(i + 4));
+                var (lo, hi) = Vector128.Widen(Vector128.Load(source + i));
+                Convert128(lo).Store(destination + i);
+                Convert128(hi).Store(destination + i + 4);
             }
         }
 
         for (; i < n; i++)
         {
-            Unsafe.Add(ref dst, i) = (float)BitConverter.UInt16BitsToHalf(Unsafe.Add(ref src, i));
+            destination[i] = (float)BitConverter.UInt16BitsToHalf(source[i]);
         }
     }
 

@@ -1,8 +1,6 @@
 using System.Numerics.Tensors;
-using System.Runtime.Intrinsics;
 using Fathom.Engine.KvCache;
 using Fathom.Engine.Model;
-using Fathom.Engine.Quantization;
 
 namespace Fathom.Engine.Backends.Cpu;
 
@@ -159,9 +157,8 @@ internal sealed unsafe partial class CpuBackend
     /// <summary>
     /// Rows [p0, p1) of one KV head as f32, one after another. // cache (positions, kv_heads · hd) → rows (p1 − p0, hd)
     /// Walks the positions block by block, so a row's offset is the last one plus the token stride (a division per row
-    /// and a branch on the element type per row cost about as much as converting a 64-element head), and converts
-    /// f16 heads of whole vectors inline with <see cref="F16"/>'s lane conversions (the same floats as its row
-    /// conversion).
+    /// and a branch on the element type per row cost about as much as converting a 64-element head); the f16 row
+    /// conversion is inlined into the loop.
     /// </summary>
     private static void Gather(KvRows cache, int[] table, int blockSize, int stride, int kvOffset, int hd, int p0, int p1, float* rows)
     {
@@ -171,33 +168,7 @@ internal sealed unsafe partial class CpuBackend
             var end = Math.Min(p1, (block + 1) * blockSize);
             var offset = ((((long)table[block] * blockSize) + (p - (block * blockSize))) * stride) + kvOffset;
             var count = end - p;
-            if (cache.Half is not null && hd % 32 == 0 && Vector512.IsHardwareAccelerated)
-            {
-                for (var i = 0; i < count; i++, rows += hd, offset += stride)
-                {
-                    var half = (ushort*)(cache.Half + offset);
-                    for (var j = 0; j < hd; j += 32)
-                    {
-                        var (lo, hi) = Vector512.Widen(Vector512.Load(half + j));
-                        F16.Convert512(lo).Store(rows + j);
-                        F16.Convert512(hi).Store(rows + j + 16);
-                    }
-                }
-            }
-            else if (cache.Half is not null && hd % 16 == 0 && Vector256.IsHardwareAccelerated)
-            {
-                for (var i = 0; i < count; i++, rows += hd, offset += stride)
-                {
-                    var half = (ushort*)(cache.Half + offset);
-                    for (var j = 0; j < hd; j += 16)
-                    {
-                        var (lo, hi) = Vector256.Widen(Vector256.Load(half + j));
-                        F16.Convert256(lo).Store(rows + j);
-                        F16.Convert256(hi).Store(rows + j + 8);
-                    }
-                }
-            }
-            else if (cache.Half is not null)
+            if (cache.Half is not null)
             {
                 for (var i = 0; i < count; i++, rows += hd, offset += stride)
                 {
