@@ -37,7 +37,7 @@ public static class F16
 
     // The half's sign at bit 31 and its other 15 bits at bits 13-27 of a float (the half shifted to the top, then
     // arithmetically three to the right): that float is h·2^−112, sign included.
-    private const uint SignAndMagnitude = 0x8FFFE000u;
+    internal const uint SignAndMagnitude = 0x8FFFE000u;
 
     /// <summary>
     /// Vectorised, exact half → float: the half's bits moved into float position read as h·2^−112, so one multiply

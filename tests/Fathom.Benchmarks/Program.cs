@@ -24,6 +24,12 @@ if (args is ["constraints-latency", ..])
     return;
 }
 
+if (args is ["attention-decode", ..])
+{
+    Fathom.Benchmarks.AttentionDecode.Run(args);
+    return;
+}
+
 if (args is ["kquant-ab", ..])
 {
     Fathom.Benchmarks.KQuantDecodeAb.Run(args);

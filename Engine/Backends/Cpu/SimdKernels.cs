@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Fathom.Engine.Backends.Cpu;
 
@@ -7,7 +8,7 @@ namespace Fathom.Engine.Backends.Cpu;
 /// f32 reductions with a reduction order fixed by the length alone (never by alignment or by what else is in a
 /// batch), which is what makes the CPU backend batch-invariant.
 /// </summary>
-internal static unsafe class SimdKernels
+internal static unsafe partial class SimdKernels
 {
     /// <summary>Σ a[i]·b[i]: four interleaved vector accumulators, then the vector tail, then the scalar tail.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -23,21 +24,63 @@ internal static unsafe class SimdKernels
 
     /// <summary>
     /// y[r] = Dot(a, rows + r·n, n) · scale for r in [0, count): each product exactly <see cref="Dot"/>'s, without a
-    /// call per row (attention's scores, where n is a head's 64 or 128 elements and a call was a large share of a dot's cost).
+    /// call per row (attention's scores, where n is a head's 64 or 128 elements and a call was a large share of a dot's
+    /// cost). Where n is whole vectors, sixteen (or eight) rows' accumulators are summed together by a transposing
+    /// reduction (<see cref="SumLanes16"/>) that adds the same lanes in the same tree as <see cref="Sum512"/> does for one.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotRows(float* a, float* rows, int count, int n, float scale, float* y)
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            for (var r = 0; r < count; r++, rows += n)
+            var r = 0;
+            if (n % 16 == 0 && Avx512F.IsSupported)
+            {
+                for (; r + 16 <= count; r += 16)
+                {
+                    (SumLanes16(a, rows + ((long)r * n), n, 16) * scale).Store(y + r);
+                }
+
+                if (r < count)
+                {
+                    var last = SumLanes16(a, rows + ((long)r * n), n, count - r) * scale;
+                    for (var j = 0; r < count; r++, j++)
+                    {
+                        y[r] = last.GetElement(j);
+                    }
+                }
+
+                return;
+            }
+
+            for (rows += (long)r * n; r < count; r++, rows += n)
             {
                 y[r] = Dot512Core(a, rows, n) * scale;
             }
         }
         else
         {
-            for (var r = 0; r < count; r++, rows += n)
+            var r = 0;
+            if (n % 8 == 0 && Avx.IsSupported)
+            {
+                for (; r + 8 <= count; r += 8)
+                {
+                    (SumLanes8(a, rows + ((long)r * n), n, 8) * scale).Store(y + r);
+                }
+
+                if (r < count)
+                {
+                    var last = SumLanes8(a, rows + ((long)r * n), n, count - r) * scale;
+                    for (var j = 0; r < count; r++, j++)
+                    {
+                        y[r] = last.GetElement(j);
+                    }
+                }
+
+                return;
+            }
+
+            for (; r < count; r++, rows += n)
             {
                 y[r] = Dot256Core(a, rows, n) * scale;
             }
@@ -49,6 +92,19 @@ internal static unsafe class SimdKernels
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Dot512Core(float* a, float* b, int n)
+    {
+        var sum = Sum512(Accumulate512(a, b, n));
+        for (var i = n & ~15; i < n; i++)
+        {
+            sum = MathF.FusedMultiplyAdd(a[i], b[i], sum);
+        }
+
+        return sum;
+    }
+
+    /// <summary>The lane-wise products of a and b over n's whole vectors: four interleaved accumulators, then the vector tail, added pairwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Accumulate512(float* a, float* b, int n)
     {
         var acc0 = Vector512<float>.Zero;
         var acc1 = Vector512<float>.Zero;
@@ -68,13 +124,7 @@ internal static unsafe class SimdKernels
             acc0 = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(b + i), acc0);
         }
 
-        var sum = Vector512.Sum((acc0 + acc1) + (acc2 + acc3));
-        for (; i < n; i++)
-        {
-            sum = MathF.FusedMultiplyAdd(a[i], b[i], sum);
-        }
-
-        return sum;
+        return (acc0 + acc1) + (acc2 + acc3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -82,6 +132,19 @@ internal static unsafe class SimdKernels
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Dot256Core(float* a, float* b, int n)
+    {
+        var sum = Sum256(Accumulate256(a, b, n));
+        for (var i = n & ~7; i < n; i++)
+        {
+            sum = MathF.FusedMultiplyAdd(a[i], b[i], sum);
+        }
+
+        return sum;
+    }
+
+    /// <summary>The 256-bit <see cref="Accumulate512"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Accumulate256(float* a, float* b, int n)
     {
         var acc0 = Vector256<float>.Zero;
         var acc1 = Vector256<float>.Zero;
@@ -101,13 +164,7 @@ internal static unsafe class SimdKernels
             acc0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc0);
         }
 
-        var sum = Vector256.Sum((acc0 + acc1) + (acc2 + acc3));
-        for (; i < n; i++)
-        {
-            sum = MathF.FusedMultiplyAdd(a[i], b[i], sum);
-        }
-
-        return sum;
+        return (acc0 + acc1) + (acc2 + acc3);
     }
 
     /// <summary>

@@ -36,6 +36,7 @@ public sealed class KernelTierTests
         "Fathom.Engine.Tests.Quantization.CheckpointLayoutTests",
         "Fathom.Engine.Tests.Quantization.Fp8E4M3Tests",
         "Fathom.Engine.Tests.Quantization.Fp8RowsKernelTests",
+        "Fathom.Engine.Tests.Quantization.F16PairsTests",
     ];
 
     /// <summary>The variable through which the child learns which tier it must be running.</summary>
