@@ -31,55 +31,42 @@ internal static unsafe partial class SimdKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotRows(float* a, float* rows, int count, int n, float scale, float* y)
     {
-        if (Vector512.IsHardwareAccelerated)
+        var r = 0;
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && n % 16 == 0)
         {
-            var r = 0;
-            if (n % 16 == 0 && Avx512F.IsSupported)
+            for (; r + 16 <= count; r += 16)
             {
-                for (; r + 16 <= count; r += 16)
-                {
-                    (SumLanes16(a, rows + ((long)r * n), n, 16) * scale).Store(y + r);
-                }
-
-                if (r < count)
-                {
-                    var last = SumLanes16(a, rows + ((long)r * n), n, count - r) * scale;
-                    for (var j = 0; r < count; r++, j++)
-                    {
-                        y[r] = last.GetElement(j);
-                    }
-                }
-
-                return;
+                (SumLanes16(a, rows + ((long)r * n), n, 16) * scale).Store(y + r);
             }
 
-            for (rows += (long)r * n; r < count; r++, rows += n)
+            var last = r < count ? SumLanes16(a, rows + ((long)r * n), n, count - r) * scale : default;
+            for (var j = 0; r < count; r++, j++)
+            {
+                y[r] = last.GetElement(j);
+            }
+        }
+        else if (!Vector512.IsHardwareAccelerated && Avx.IsSupported && n % 8 == 0)
+        {
+            for (; r + 8 <= count; r += 8)
+            {
+                (SumLanes8(a, rows + ((long)r * n), n, 8) * scale).Store(y + r);
+            }
+
+            var last = r < count ? SumLanes8(a, rows + ((long)r * n), n, count - r) * scale : default;
+            for (var j = 0; r < count; r++, j++)
+            {
+                y[r] = last.GetElement(j);
+            }
+        }
+        else if (Vector512.IsHardwareAccelerated)
+        {
+            for (; r < count; r++, rows += n)
             {
                 y[r] = Dot512Core(a, rows, n) * scale;
             }
         }
         else
         {
-            var r = 0;
-            if (n % 8 == 0 && Avx.IsSupported)
-            {
-                for (; r + 8 <= count; r += 8)
-                {
-                    (SumLanes8(a, rows + ((long)r * n), n, 8) * scale).Store(y + r);
-                }
-
-                if (r < count)
-                {
-                    var last = SumLanes8(a, rows + ((long)r * n), n, count - r) * scale;
-                    for (var j = 0; r < count; r++, j++)
-                    {
-                        y[r] = last.GetElement(j);
-                    }
-                }
-
-                return;
-            }
-
             for (; r < count; r++, rows += n)
             {
                 y[r] = Dot256Core(a, rows, n) * scale;
