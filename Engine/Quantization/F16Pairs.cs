@@ -21,7 +21,8 @@ internal static unsafe class F16Pairs
     public static bool Fits(int n) => Chunk > 0 && n % Chunk == 0;
 
     /// <summary>
-    /// Converts <paramref name="n"/> halves (a multiple of <see cref="Chunk"/>) to floats in pair order, exactly.
+    /// Converts <paramref name="n"/> halves (a multiple of <see cref="Chunk"/>, unchecked: it runs per cache row) to floats
+    /// in pair order, exactly.
     /// // source (n) → destination (n / Chunk, [even w, odd w])
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -83,6 +84,7 @@ internal static unsafe class F16Pairs
     /// <summary>Copies <paramref name="n"/> floats (a multiple of <see cref="Chunk"/>) into pair order. // source (n) → destination (n)</summary>
     public static void Split(float* source, float* destination, int n)
     {
+        ThrowUnlessFits(n);
         var w = Chunk / 2;
         for (var c = 0; c < n; c += Chunk)
         {
@@ -97,6 +99,7 @@ internal static unsafe class F16Pairs
     /// <summary>Copies <paramref name="n"/> floats in pair order back into natural order, each times <paramref name="scale"/>. // source (n) → destination (n)</summary>
     public static void Join(float* source, float* destination, int n, float scale)
     {
+        ThrowUnlessFits(n);
         var w = Chunk / 2;
         for (var c = 0; c < n; c += Chunk)
         {
@@ -105,6 +108,14 @@ internal static unsafe class F16Pairs
                 destination[c + (2 * j)] = source[c + j] * scale;
                 destination[c + (2 * j) + 1] = source[c + w + j] * scale;
             }
+        }
+    }
+
+    private static void ThrowUnlessFits(int n)
+    {
+        if (!Fits(n))
+        {
+            throw new ArgumentOutOfRangeException(nameof(n), n, $"pair order needs a multiple of {Chunk} elements and vector instructions");
         }
     }
 

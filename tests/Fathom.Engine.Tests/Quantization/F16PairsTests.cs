@@ -59,6 +59,16 @@ public sealed unsafe class F16PairsTests
         Assert.Equal(new float[] { 0, 2, 4 }, split.Take(3));
         Assert.Equal(1f, split[F16Pairs.Chunk / 2]);
         Assert.True(F16Pairs.Fits(2 * F16Pairs.Chunk) && !F16Pairs.Fits(F16Pairs.Chunk + 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SplitOdd(F16Pairs.Chunk + 2));
+    }
+
+    private static void SplitOdd(int n)
+    {
+        var x = new float[n];
+        fixed (float* p = x)
+        {
+            F16Pairs.Split(p, p, n);
+        }
     }
 
     private static void AssertPaired(ushort[] source)
