@@ -37,7 +37,10 @@ public static class F16
 
     // The half's sign at bit 31 and its other 15 bits at bits 13-27 of a float (the half shifted to the top, then
     // arithmetically three to the right): that float is h·2^−112, sign included.
-    internal const uint SignAndMagnitude = 0x8FFFE000u;
+    private const uint SignAndMagnitude = 0x8FFFE000u;
+
+    // 2^112 as float bits.
+    private const uint TwoTo112 = 0x77800000u;
 
     /// <summary>
     /// Vectorised, exact half → float: the half's bits moved into float position read as h·2^−112, so one multiply
@@ -99,31 +102,55 @@ public static class F16
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Convert512(Vector512<uint> h)
     {
-        var signed = (Vector512.ShiftRightArithmetic(Vector512.ShiftLeft(h, 16).AsInt32(), 3).AsUInt32() & Vector512.Create(SignAndMagnitude)).AsSingle();
+        var high = Vector512.ShiftLeft(h, 16);
         var special = Vector512.Equals(h & Vector512.Create(0x7c00u), Vector512.Create(0x7c00u));
-        var infNan = signed | Vector512.Create(0x7f800000u).AsSingle();
-        return Vector512.ConditionalSelect(special.AsSingle(), infNan, signed * Vector512.Create(0x77800000u).AsSingle());
+        return Vector512.ConditionalSelect(special.AsSingle(), Shifted512(high) | Vector512.Create(0x7f800000u).AsSingle(), Finite512(high));
     }
+
+    /// <summary>A finite half in the top 16 bits of each lane (whatever the low 16) as a float, exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Finite512(Vector512<uint> high) => Shifted512(high) * Vector512.Create(TwoTo112).AsSingle();
+
+    // A half in the top 16 bits of each lane as h·2^−112, sign included (an infinity or NaN as a finite float).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Shifted512(Vector512<uint> high) =>
+        (Vector512.ShiftRightArithmetic(high.AsInt32(), 3).AsUInt32() & Vector512.Create(SignAndMagnitude)).AsSingle();
 
     /// <summary>Eight halves (zero-extended to 32 bits) as floats, exactly.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Convert256(Vector256<uint> h)
     {
-        var signed = (Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(h, 16).AsInt32(), 3).AsUInt32() & Vector256.Create(SignAndMagnitude)).AsSingle();
+        var high = Vector256.ShiftLeft(h, 16);
         var special = Vector256.Equals(h & Vector256.Create(0x7c00u), Vector256.Create(0x7c00u));
-        var infNan = signed | Vector256.Create(0x7f800000u).AsSingle();
-        return Vector256.ConditionalSelect(special.AsSingle(), infNan, signed * Vector256.Create(0x77800000u).AsSingle());
+        return Vector256.ConditionalSelect(special.AsSingle(), Shifted256(high) | Vector256.Create(0x7f800000u).AsSingle(), Finite256(high));
     }
+
+    /// <summary>A finite half in the top 16 bits of each lane (whatever the low 16) as a float, exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Finite256(Vector256<uint> high) => Shifted256(high) * Vector256.Create(TwoTo112).AsSingle();
+
+    // A half in the top 16 bits of each lane as h·2^−112, sign included (an infinity or NaN as a finite float).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Shifted256(Vector256<uint> high) =>
+        (Vector256.ShiftRightArithmetic(high.AsInt32(), 3).AsUInt32() & Vector256.Create(SignAndMagnitude)).AsSingle();
 
     /// <summary>Four halves (zero-extended to 32 bits) as floats, exactly.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<float> Convert128(Vector128<uint> h)
     {
-        var signed = (Vector128.ShiftRightArithmetic(Vector128.ShiftLeft(h, 16).AsInt32(), 3).AsUInt32() & Vector128.Create(SignAndMagnitude)).AsSingle();
+        var high = Vector128.ShiftLeft(h, 16);
         var special = Vector128.Equals(h & Vector128.Create(0x7c00u), Vector128.Create(0x7c00u));
-        var infNan = signed | Vector128.Create(0x7f800000u).AsSingle();
-        return Vector128.ConditionalSelect(special.AsSingle(), infNan, signed * Vector128.Create(0x77800000u).AsSingle());
+        return Vector128.ConditionalSelect(special.AsSingle(), Shifted128(high) | Vector128.Create(0x7f800000u).AsSingle(), Finite128(high));
     }
+
+    /// <summary>A finite half in the top 16 bits of each lane (whatever the low 16) as a float, exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> Finite128(Vector128<uint> high) => Shifted128(high) * Vector128.Create(TwoTo112).AsSingle();
+
+    // A half in the top 16 bits of each lane as h·2^−112, sign included (an infinity or NaN as a finite float).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Shifted128(Vector128<uint> high) =>
+        (Vector128.ShiftRightArithmetic(high.AsInt32(), 3).AsUInt32() & Vector128.Create(SignAndMagnitude)).AsSingle();
 
     /// <summary>Reads one little-endian half at <paramref name="offset"/> as a float.</summary>
     internal static float Read(ReadOnlySpan<byte> bytes, int offset) =>

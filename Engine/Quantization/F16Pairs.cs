@@ -40,8 +40,8 @@ internal static unsafe class F16Pairs
                 }
                 else
                 {
-                    Finite512(d << 16).Store(destination + i);
-                    Finite512(d).Store(destination + i + 16);
+                    F16.Finite512(d << 16).Store(destination + i);
+                    F16.Finite512(d).Store(destination + i + 16);
                 }
             }
         }
@@ -57,8 +57,8 @@ internal static unsafe class F16Pairs
                 }
                 else
                 {
-                    Finite256(d << 16).Store(destination + i);
-                    Finite256(d).Store(destination + i + 8);
+                    F16.Finite256(d << 16).Store(destination + i);
+                    F16.Finite256(d).Store(destination + i + 8);
                 }
             }
         }
@@ -74,8 +74,8 @@ internal static unsafe class F16Pairs
                 }
                 else
                 {
-                    Finite128(d << 16).Store(destination + i);
-                    Finite128(d).Store(destination + i + 4);
+                    F16.Finite128(d << 16).Store(destination + i);
+                    F16.Finite128(d).Store(destination + i + 4);
                 }
             }
         }
@@ -118,17 +118,4 @@ internal static unsafe class F16Pairs
             throw new ArgumentOutOfRangeException(nameof(n), n, $"pair order needs a multiple of {Chunk} elements and vector instructions");
         }
     }
-
-    // A finite half in the top 16 bits of each lane (whatever the low 16) as a float: see F16.Convert512.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Finite512(Vector512<uint> high) =>
-        (Vector512.ShiftRightArithmetic(high.AsInt32(), 3).AsUInt32() & Vector512.Create(F16.SignAndMagnitude)).AsSingle() * Vector512.Create(0x77800000u).AsSingle();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Finite256(Vector256<uint> high) =>
-        (Vector256.ShiftRightArithmetic(high.AsInt32(), 3).AsUInt32() & Vector256.Create(F16.SignAndMagnitude)).AsSingle() * Vector256.Create(0x77800000u).AsSingle();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Finite128(Vector128<uint> high) =>
-        (Vector128.ShiftRightArithmetic(high.AsInt32(), 3).AsUInt32() & Vector128.Create(F16.SignAndMagnitude)).AsSingle() * Vector128.Create(0x77800000u).AsSingle();
 }
